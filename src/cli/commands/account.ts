@@ -1,0 +1,15 @@
+import type { Command } from 'commander'
+import { createAccount } from '../../domain/accounts.js'
+import { presentAccount } from '../present.js'
+import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+
+export function registerAccountCommands(program: Command): void {
+  const account = program.command('account').description('manage accounts')
+  withCommonOptions(account.command('create').description('create an account'))
+    .requiredOption('--name <name>', 'account name')
+    .option('--plan <plan>', 'enterprise or standard', 'enterprise')
+    .action(async (opts: CommonOptions & { name: string; plan: string }) => {
+      const created = await withServices(opts, (s) => createAccount({ accounts: s.store.accounts, clock: s.clock }, opts))
+      emit(opts, presentAccount(created), () => `created ${created.plan} account ${JSON.stringify(created.name)}\nid: ${created.id}`)
+    })
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander'
+import { createClient } from '../../domain/clients.js'
+import { InvalidInput } from '../../domain/errors.js'
+import { DurationError, parseDuration } from '../../duration.js'
+import { presentClient, presentIssuedKeyPair } from '../present.js'
+import { emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+
+/** A CLI duration as domain input; a bad one is the same invalid-input error as any other. */
+export function durationOption(value: string, flag: string): number {
+  try {
+    return parseDuration(value, flag)
+  } catch (err) {
+    if (err instanceof DurationError) throw new InvalidInput('KEYMINT_INVALID_INPUT', err.message)
+    throw err
+  }
+}
+
+export function registerClientCommands(program: Command): void {
+  const client = program.command('client').description('manage API clients')
+  withCommonOptions(client.command('create').description('create a client and its first key pair'))
+    .requiredOption('--account <id>', 'account id')
+    .requiredOption('--name <name>', 'client name')
+    .requiredOption('--level <level>', 'user or subscription')
+    .option('--user <user-id>', 'the user a user-level client acts as')
+    .option('--scopes <list>', 'comma-separated scopes it may be granted (default: unrestricted)')
+    .option('--lifetime <duration>', 'token lifetime, e.g. 30m or 4h (default: per endpoint)')
+    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string }) => {
+      const input = {
+        accountId: opts.account,
+        name: opts.name,
+        level: opts.level,
+        ...(opts.user === undefined ? {} : { userId: opts.user }),
+        ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
+        ...(opts.lifetime === undefined ? {} : { lifetimeSeconds: durationOption(opts.lifetime, '--lifetime') }),
+      }
+      const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
+      const pair = presentIssuedKeyPair(created.keyPair)
+      emit(opts, { ...presentClient(created.client), ...pair }, () => [
+        `created ${created.client.level}-level client ${JSON.stringify(created.client.name)} (id ${created.client.id})`,
+        `client_id:     ${pair.client_id}`,
+        `client_secret: ${pair.client_secret}`,
+        'The secret is shown only now; store it safely.',
+      ].join('\n'))
+    })
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander'
+import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../domain/key-pairs.js'
+import { presentIssuedKeyPair, presentKeyPair } from '../present.js'
+import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { durationOption } from './client.js'
+
+export function registerKeyCommands(program: Command): void {
+  const keys = program.command('keys').description("manage a client's key pairs")
+
+  withCommonOptions(keys.command('rotate').description('issue a new key pair and end the old ones'))
+    .requiredOption('--client <id>', 'client id')
+    .option('--grace <duration>', 'keep old pairs working this long, e.g. 10m (default: revoke at once)')
+    .action(async (opts: CommonOptions & { client: string; grace?: string }) => {
+      const input = { clientId: opts.client, ...(opts.grace === undefined ? {} : { graceSeconds: durationOption(opts.grace, '--grace') }) }
+      const rotated = await withServices(opts, (s) => rotateKeyPair({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
+      const pair = presentIssuedKeyPair(rotated.keyPair)
+      const ended = rotated.ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() }))
+      emit(opts, { client: rotated.clientId, ...pair, ended }, () => [
+        `new key pair for client ${rotated.clientId}`,
+        `client_id:     ${pair.client_id}`,
+        `client_secret: ${pair.client_secret}`,
+        'The secret is shown only now; store it safely.',
+        ...ended.map((e) => `old pair ${e.client_id} stops working at ${e.ends_at}`),
+      ].join('\n'))
+    })
+
+  withCommonOptions(keys.command('revoke').description('revoke every live key pair of a client'))
+    .requiredOption('--client <id>', 'client id')
+    .action(async (opts: CommonOptions & { client: string }) => {
+      const result = await withServices(opts, (s) => revokeKeyPairs({ store: s.store, clock: s.clock }, { clientId: opts.client }))
+      emit(opts, { client: result.clientId, revoked: result.revoked }, () =>
+        result.revoked.length === 0
+          ? `client ${result.clientId} had no live key pairs`
+          : `revoked ${result.revoked.length} key pair(s) of client ${result.clientId}:\n${result.revoked.join('\n')}`)
+    })
+
+  withCommonOptions(keys.command('list').description("list a client's key pairs (never their secrets)"))
+    .requiredOption('--client <id>', 'client id')
+    .action(async (opts: CommonOptions & { client: string }) => {
+      const result = await withServices(opts, (s) => listKeyPairs({ store: s.store, clock: s.clock }, { clientId: opts.client }))
+      const pairs = result.keyPairs.map(presentKeyPair)
+      emit(opts, { client: result.clientId, key_pairs: pairs }, () => [
+        `key pairs of client ${result.clientId}:`,
+        ...pairs.map((p) => {
+          const state = p.state === 'grace' ? `grace until ${p.expires_at}` : p.state === 'revoked' ? `revoked ${p.revoked_at}` : 'active'
+          return `  ${p.client_id}  ${state.padEnd(36)}  created ${p.created_at}  last used ${p.last_used_at ?? 'never'}`
+        }),
+      ].join('\n'))
+    })
+}

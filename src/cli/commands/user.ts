@@ -1,0 +1,53 @@
+import type { Command } from 'commander'
+import { InvalidInput } from '../../domain/errors.js'
+import { createUser, updateUser } from '../../domain/users.js'
+import type { User } from '../../domain/types.js'
+import { presentUser } from '../present.js'
+import { emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+
+const describe = (u: User): string => [
+  `user ${u.email} (${u.role})${u.disabled ? ' [disabled]' : ''}`,
+  `id: ${u.id}`,
+  `account: ${u.accountId}`,
+  `permissions: ${u.permissions.join(',') || '(none)'}`,
+  `scopes: ${u.scopes.join(',') || '(none)'}`,
+].join('\n')
+
+function parseBoolean(value: string): boolean {
+  if (value === 'true') return true
+  if (value === 'false') return false
+  throw new InvalidInput('KEYMINT_INVALID_INPUT', `--disabled must be true or false, not ${JSON.stringify(value.slice(0, 20))}`)
+}
+
+export function registerUserCommands(program: Command): void {
+  const user = program.command('user').description('manage users')
+  withCommonOptions(user.command('create').description('create a user in an account'))
+    .requiredOption('--account <id>', 'account id')
+    .requiredOption('--email <email>', 'email address')
+    .option('--role <role>', 'admin or member', 'member')
+    .option('--permissions <list>', 'comma-separated: ui,api', 'ui,api')
+    .option('--scopes <list>', 'comma-separated API scopes', '')
+    .action(async (opts: CommonOptions & { account: string; email: string; role: string; permissions: string; scopes: string }) => {
+      const created = await withServices(opts, (s) => createUser(
+        { accounts: s.store.accounts, users: s.store.users, clock: s.clock },
+        { accountId: opts.account, email: opts.email, role: opts.role, permissions: splitList(opts.permissions), scopes: splitList(opts.scopes) },
+      ))
+      emit(opts, presentUser(created), () => `created ${describe(created)}`)
+    })
+
+  withCommonOptions(user.command('update').description("change a user's permissions, scopes or state"))
+    .requiredOption('--user <id>', 'user id')
+    .option('--permissions <list>', 'comma-separated: ui,api (empty for none)')
+    .option('--scopes <list>', 'comma-separated API scopes (empty for none)')
+    .option('--disabled <bool>', 'true or false')
+    .action(async (opts: CommonOptions & { user: string; permissions?: string; scopes?: string; disabled?: string }) => {
+      const input = {
+        userId: opts.user,
+        ...(opts.permissions === undefined ? {} : { permissions: splitList(opts.permissions) }),
+        ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
+        ...(opts.disabled === undefined ? {} : { disabled: parseBoolean(opts.disabled) }),
+      }
+      const updated = await withServices(opts, (s) => updateUser({ users: s.store.users, clock: s.clock }, input))
+      emit(opts, presentUser(updated), () => `updated ${describe(updated)}`)
+    })
+}

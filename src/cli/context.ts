@@ -1,0 +1,37 @@
+import type { Command } from 'commander'
+import { loadConfig, type Config, type ConfigInput } from '../config.js'
+import { openServices, type Services } from '../services.js'
+
+export interface CommonOptions {
+  readonly db?: string
+  readonly json?: boolean
+}
+
+/** Adds the options every command takes (DESIGN §8). */
+export function withCommonOptions(command: Command): Command {
+  return command
+    .option('--db <url>', 'database URL (default $KEYMINT_DATABASE_URL, else sqlite:./keymint.db)')
+    .option('--json', 'print exactly one JSON object on stdout')
+}
+
+export function configFrom(options: CommonOptions, extra: ConfigInput = {}): Config {
+  return loadConfig({ ...(options.db === undefined ? {} : { db: options.db }), ...extra })
+}
+
+/** Runs `fn` with opened services and always closes them. */
+export async function withServices<T>(options: CommonOptions, fn: (services: Services, config: Config) => Promise<T>): Promise<T> {
+  const config = configFrom(options)
+  const services = await openServices(config, { poolSize: 2 })
+  try {
+    return await fn(services, config)
+  } finally {
+    await services.close()
+  }
+}
+
+/** `--json`: one object on stdout. Otherwise the human-readable lines. */
+export function emit(options: CommonOptions, json: unknown, human: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(json)}\n` : `${human()}\n`)
+}
+
+export const splitList = (value: string): string[] => value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)

@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander'
+import { ConfigError } from '../config.js'
+import { MasterKeyError } from '../crypto/master-key.js'
+import { DomainError } from '../domain/errors.js'
+import { DatabaseUnavailable } from '../store/database.js'
+import { DatabaseUrlError } from '../store/database-url.js'
+import { registerAccountCommands } from './commands/account.js'
+import { registerClientCommands } from './commands/client.js'
+import { registerKeyCommands } from './commands/keys.js'
+import { registerMigrateCommand } from './commands/migrate.js'
+import { registerServeCommand } from './commands/serve.js'
+import { registerUserCommands } from './commands/user.js'
+
+const EXPECTED = [ConfigError, MasterKeyError, DomainError, DatabaseUnavailable, DatabaseUrlError]
+
+/** One clear line on stderr: the message for expected failures, the error name for the rest. */
+function describeFailure(err: unknown): string {
+  if (err instanceof ConfigError) return err.problems.join('; ')
+  if (EXPECTED.some((type) => err instanceof type)) return (err as Error).message
+  return `unexpected error: ${(err as Error)?.message ?? String(err)}`
+}
+
+export function buildProgram(): Command {
+  const program = new Command('keymint')
+    .description('keymint: API key pairs and access tokens for machine-to-machine APIs')
+    .showHelpAfterError()
+    .exitOverride()
+  registerServeCommand(program)
+  registerMigrateCommand(program)
+  registerAccountCommands(program)
+  registerUserCommands(program)
+  registerClientCommands(program)
+  registerKeyCommands(program)
+  return program
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (or the help text).
+      process.exitCode = err.exitCode === 0 ? 0 : 2
+      return
+    }
+    process.stderr.write(`keymint: error: ${describeFailure(err).replace(/\s*\n\s*/g, ' ')}\n`)
+    process.exitCode = 1
+  }
+}

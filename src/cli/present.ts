@@ -1,0 +1,47 @@
+import type { ListedKeyPair } from '../domain/key-pairs.js'
+import type { IssuedKeyPair } from '../domain/issue-key-pair.js'
+import type { Account, Client, User } from '../domain/types.js'
+
+// Domain records as the CLI's JSON shows them: snake_case, ISO-8601 times, never a hash.
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
+
+export const presentAccount = (a: Account) => ({ id: a.id, name: a.name, plan: a.plan, created_at: iso(a.createdAt) })
+
+export const presentUser = (u: User) => ({
+  id: u.id,
+  account_id: u.accountId,
+  email: u.email,
+  role: u.role,
+  permissions: u.permissions,
+  scopes: u.scopes,
+  disabled: u.disabled,
+  created_at: iso(u.createdAt),
+  updated_at: iso(u.updatedAt),
+})
+
+export const presentClient = (c: Client) => ({
+  id: c.id,
+  account_id: c.accountId,
+  name: c.name,
+  level: c.level,
+  user_id: c.userId,
+  scopes: c.scopes,
+  lifetime_seconds: c.lifetimeSeconds,
+  created_at: iso(c.createdAt),
+})
+
+/** The one shape that carries a secret: printed once, right after it was generated. */
+export const presentIssuedKeyPair = (k: IssuedKeyPair) => ({
+  client_id: k.id,
+  client_secret: k.secret,
+  created_at: iso(k.createdAt),
+})
+
+export const presentKeyPair = (k: ListedKeyPair) => ({
+  client_id: k.id,
+  state: k.status.state,
+  created_at: iso(k.createdAt),
+  expires_at: iso(k.status.state === 'grace' ? k.status.until : k.expiresAt),
+  revoked_at: iso(k.status.state === 'revoked' ? k.status.since : null),
+  last_used_at: iso(k.lastUsedAt),
+})

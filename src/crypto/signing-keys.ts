@@ -1,0 +1,40 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { calculateJwkThumbprint, type JWK } from 'jose'
+import type { SigningAlg } from './jws.js'
+
+export interface GeneratedSigningKey {
+  readonly kid: string
+  readonly alg: SigningAlg
+  readonly publicJwk: JWK
+  /** PKCS#8 PEM; sealed before it is stored. */
+  readonly privatePem: string
+}
+
+function generateFor(alg: SigningAlg): { publicKey: KeyObject; privateKey: KeyObject } {
+  switch (alg) {
+    case 'RS256':
+    case 'PS256':
+      return generateKeyPairSync('rsa', { modulusLength: 2048 })
+    case 'ES256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    case 'EdDSA':
+      return generateKeyPairSync('ed25519')
+  }
+}
+
+/** A new key pair whose `kid` is its RFC 7638 thumbprint, so the id can never mismatch the key. */
+export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedSigningKey> {
+  const { publicKey, privateKey } = generateFor(alg)
+  const jwk = publicKey.export({ format: 'jwk' }) as JWK
+  const kid = await calculateJwkThumbprint(jwk, 'sha256')
+  return {
+    kid,
+    alg,
+    publicJwk: { ...jwk, kid, alg, use: 'sig' },
+    privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  }
+}
+
+export function importPrivateKey(pem: string): KeyObject {
+  return createPrivateKey({ key: pem, format: 'pem' })
+}

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto'
+import { Forbidden, NotFound } from './errors.js'
+import type { AccountStore, Clock } from './ports.js'
+import type { Account, AccountId } from './types.js'
+import { requireName, requirePlan, requireUuid } from './validation.js'
+
+export interface NewAccountInput {
+  readonly name: string
+  readonly plan?: string
+}
+
+export async function createAccount(
+  deps: { accounts: AccountStore; clock: Clock },
+  input: NewAccountInput,
+): Promise<Account> {
+  const account: Account = {
+    id: randomUUID() as AccountId,
+    name: requireName(input.name, 'account name'),
+    plan: requirePlan(input.plan ?? 'enterprise'),
+    createdAt: deps.clock.now(),
+  }
+  return deps.accounts.insert(account)
+}
+
+export async function getAccount(deps: { accounts: AccountStore }, id: string): Promise<Account> {
+  const account = await deps.accounts.findById(requireUuid<AccountId>(id, 'account id'))
+  if (!account) throw new NotFound('KEYMINT_ACCOUNT_NOT_FOUND', `account ${id} not found`)
+  return account
+}
+
+/** Only enterprise accounts may hold key pairs (second seed: "available only to ... enterprise accounts"). */
+export function assertPlanAllowsKeyPairs(account: Account): void {
+  if (account.plan !== 'enterprise') {
+    throw new Forbidden(
+      'KEYMINT_PLAN_FORBIDS_KEY_PAIRS',
+      `account ${account.id} is on the ${account.plan} plan; only enterprise accounts may hold key pairs`,
+    )
+  }
+}

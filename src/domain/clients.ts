@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto'
+import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
+import { InvalidInput, NotFound } from './errors.js'
+import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
+import type { Clock, SecretService, Store } from './ports.js'
+import type { Client, ClientId, UserId } from './types.js'
+import { requireLevel, requireLifetime, requireName, requireScopes, requireUuid } from './validation.js'
+
+export interface NewClientInput {
+  readonly accountId: string
+  readonly name: string
+  readonly level: string
+  readonly userId?: string
+  readonly scopes?: readonly string[]
+  readonly lifetimeSeconds?: number
+}
+
+export interface CreatedClient {
+  readonly client: Client
+  readonly keyPair: IssuedKeyPair
+}
+
+/** Creates a client and its first key pair in one transaction. */
+export async function createClient(
+  deps: { store: Store; clock: Clock; secrets: SecretService },
+  input: NewClientInput,
+): Promise<CreatedClient> {
+  const name = requireName(input.name, 'client name')
+  const level = requireLevel(input.level)
+  const scopes = input.scopes === undefined ? null : requireScopes(input.scopes)
+  const lifetimeSeconds = input.lifetimeSeconds === undefined ? null : requireLifetime(input.lifetimeSeconds)
+  if (level === 'user' && input.userId === undefined) {
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'a user-level client needs the user it acts as')
+  }
+  if (level === 'subscription' && input.userId !== undefined) {
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'a subscription-level client acts for the account, not a user')
+  }
+  const userId = input.userId === undefined ? null : requireUuid<UserId>(input.userId, 'user id')
+
+  return deps.store.transaction(async (tx) => {
+    const account = await getAccount(tx, input.accountId)
+    assertPlanAllowsKeyPairs(account)
+    if (userId) {
+      const user = await tx.users.findById(userId)
+      if (!user || user.accountId !== account.id) {
+        throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${userId} not found in account ${account.id}`)
+      }
+    }
+    const now = deps.clock.now()
+    const client = await tx.clients.insert({
+      id: randomUUID() as ClientId,
+      accountId: account.id,
+      name,
+      level,
+      userId,
+      scopes,
+      lifetimeSeconds,
+      createdAt: now,
+    })
+    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
+    return { client, keyPair }
+  })
+}
+
+export async function getClient(deps: { store: Pick<Store, 'clients'> }, id: string): Promise<Client> {
+  const client = await deps.store.clients.findById(requireUuid<ClientId>(id, 'client id'))
+  if (!client) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${id} not found`)
+  return client
+}

@@ -1,0 +1,32 @@
+// Domain errors carry a stable code; they know nothing of HTTP. The edges map them to responses.
+export type DomainErrorCode =
+  | 'KEYMINT_ACCOUNT_NOT_FOUND'
+  | 'KEYMINT_USER_NOT_FOUND'
+  | 'KEYMINT_CLIENT_NOT_FOUND'
+  | 'KEYMINT_EMAIL_TAKEN'
+  | 'KEYMINT_PLAN_FORBIDS_KEY_PAIRS'
+  | 'KEYMINT_USER_OF_OTHER_ACCOUNT'
+  | 'KEYMINT_INVALID_INPUT'
+  | 'KEYMINT_NO_LIVE_KEY_PAIR'
+  | 'KEYMINT_CONFLICT'
+
+export abstract class DomainError extends Error {
+  abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input'
+  readonly code: DomainErrorCode
+  constructor(code: DomainErrorCode, message: string, opts: { cause?: unknown } = {}) {
+    super(message, { cause: opts.cause })
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** The thing named does not exist (or is not visible to the caller). */
+export class NotFound extends DomainError { readonly kind = 'not_found' }
+/** The change would break a uniqueness rule. */
+export class Conflict extends DomainError { readonly kind = 'conflict' }
+/** A business rule forbids the change (plan, role, ownership). */
+export class Forbidden extends DomainError { readonly kind = 'forbidden' }
+/** The record is not in a state that allows the change. */
+export class InvalidState extends DomainError { readonly kind = 'invalid_state' }
+/** An input value is malformed or out of range. */
+export class InvalidInput extends DomainError { readonly kind = 'invalid_input' }

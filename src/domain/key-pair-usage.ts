@@ -1,0 +1,47 @@
+import type { Clock, KeyPairStore } from './ports.js'
+import type { KeyPairId } from './types.js'
+
+/**
+ * Remembers when each key pair was last used and writes it in batches, so the token
+ * path never waits on a database write. Shows admins when an old pair stopped being used.
+ */
+export class KeyPairUsageRecorder {
+  readonly #pending = new Map<KeyPairId, Date>()
+  readonly #deps: { keyPairs: KeyPairStore; clock: Clock; onError: (err: unknown) => void }
+  #timer: NodeJS.Timeout | undefined
+  #flushing: Promise<void> = Promise.resolve()
+
+  constructor(deps: { keyPairs: KeyPairStore; clock: Clock; onError: (err: unknown) => void }) {
+    this.#deps = deps
+  }
+
+  /** Notes a use; O(1), no I/O. */
+  touch(id: KeyPairId): void {
+    this.#pending.set(id, this.#deps.clock.now())
+  }
+
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => void this.flush(), intervalMs)
+    this.#timer.unref()
+  }
+
+  /** Writes what is pending; concurrent calls queue behind one another. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      if (this.#pending.size === 0) return
+      const batch = new Map(this.#pending)
+      this.#pending.clear()
+      try {
+        await this.#deps.keyPairs.recordLastUsed(batch)
+      } catch (err) {
+        this.#deps.onError(err)
+      }
+    })
+    return this.#flushing
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.flush()
+  }
+}

@@ -1,0 +1,65 @@
+import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
+import { getClient } from './clients.js'
+import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
+import { InvalidInput } from './errors.js'
+import type { Clock, SecretService, Store } from './ports.js'
+import { keyPairState } from './types.js'
+import type { ClientId, KeyPair, KeyPairId, KeyPairState } from './types.js'
+
+export const MAX_GRACE_SECONDS = 30 * 24 * 3600
+
+export interface RotatedKeyPair {
+  readonly clientId: ClientId
+  readonly keyPair: IssuedKeyPair
+  /** The pairs this rotation ended, and when they stop working. */
+  readonly ended: readonly { id: KeyPairId; endsAt: Date }[]
+}
+
+/**
+ * Issues a new pair and ends the old ones: at once, or when `graceSeconds` have passed
+ * (second seed: "Generating a new key pair revokes access to the old key pair").
+ */
+export async function rotateKeyPair(
+  deps: { store: Store; clock: Clock; secrets: SecretService },
+  input: { clientId: string; graceSeconds?: number },
+): Promise<RotatedKeyPair> {
+  const grace = input.graceSeconds ?? 0
+  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', `grace must be between 0 s and ${MAX_GRACE_SECONDS} s`)
+  }
+  return deps.store.transaction(async (tx) => {
+    const client = await getClient({ store: tx }, input.clientId)
+    assertPlanAllowsKeyPairs(await getAccount(tx, client.accountId))
+    const now = deps.clock.now()
+    const endsAt = new Date(now.getTime() + grace * 1000)
+    const endedIds = await tx.keyPairs.endLive(client.id, now, grace > 0 ? endsAt : null)
+    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
+    return { clientId: client.id, keyPair, ended: endedIds.map((id) => ({ id, endsAt })) }
+  })
+}
+
+/** Revokes every pair of the client that still works, including those in a grace period. */
+export async function revokeKeyPairs(
+  deps: { store: Store; clock: Clock },
+  input: { clientId: string },
+): Promise<{ clientId: ClientId; revoked: KeyPairId[] }> {
+  return deps.store.transaction(async (tx) => {
+    const client = await getClient({ store: tx }, input.clientId)
+    const revoked = await tx.keyPairs.endLive(client.id, deps.clock.now(), null)
+    return { clientId: client.id, revoked }
+  })
+}
+
+export interface ListedKeyPair extends KeyPair {
+  readonly status: KeyPairState
+}
+
+export async function listKeyPairs(
+  deps: { store: Store; clock: Clock },
+  input: { clientId: string },
+): Promise<{ clientId: ClientId; keyPairs: ListedKeyPair[] }> {
+  const client = await getClient(deps, input.clientId)
+  const now = deps.clock.now()
+  const pairs = await deps.store.keyPairs.listByClient(client.id)
+  return { clientId: client.id, keyPairs: pairs.map((p) => ({ ...p, status: keyPairState(p, now) })) }
+}

@@ -1,0 +1,74 @@
+import type {
+  Account, AccountId, Client, ClientCredential, ClientId, KeyPair, KeyPairId, User, UserId,
+} from './types.js'
+
+export interface Clock { now(): Date }
+
+export interface AccountStore {
+  insert(account: Account): Promise<Account>
+  findById(id: AccountId): Promise<Account | undefined>
+  count(): Promise<number>
+}
+
+export interface UserPatch {
+  readonly permissions?: User['permissions']
+  readonly scopes?: User['scopes']
+  readonly disabled?: boolean
+  readonly updatedAt: Date
+}
+
+export interface UserStore {
+  insert(user: User): Promise<User>
+  findById(id: UserId): Promise<User | undefined>
+  update(id: UserId, patch: UserPatch): Promise<User | undefined>
+}
+
+export interface ClientStore {
+  insert(client: Client): Promise<Client>
+  findById(id: ClientId): Promise<Client | undefined>
+}
+
+export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt'> {
+  readonly secretHash: Buffer
+}
+
+export interface KeyPairStore {
+  insert(pair: NewKeyPair): Promise<void>
+  listByClient(clientId: ClientId): Promise<KeyPair[]>
+  /** Ends every pair of the client still usable at `at`: revoked now, or expiring at `expiresAt`. */
+  endLive(clientId: ClientId, at: Date, expiresAt: Date | null): Promise<KeyPairId[]>
+  /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
+  findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
+  recordLastUsed(uses: ReadonlyMap<KeyPairId, Date>): Promise<void>
+}
+
+export interface SigningKeyRecord {
+  readonly kid: string
+  readonly alg: string
+  readonly publicJwk: Readonly<Record<string, unknown>>
+  /** Private key, encrypted under the master key; never leaves the store in clear. */
+  readonly privateKeySealed: string
+  readonly createdAt: Date
+  readonly retiredAt: Date | null
+}
+
+export interface SigningKeyStore {
+  insert(key: SigningKeyRecord): Promise<void>
+  listPublished(): Promise<SigningKeyRecord[]>
+}
+
+export interface Store {
+  readonly accounts: AccountStore
+  readonly users: UserStore
+  readonly clients: ClientStore
+  readonly keyPairs: KeyPairStore
+  readonly signingKeys: SigningKeyStore
+  /** Runs `fn` in one transaction; the store handed to `fn` writes inside it. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+}
+
+/** Client secrets: generated and hashed by crypto, injected so domain stays pure. */
+export interface SecretService {
+  generate(): string
+  hash(secret: string): Buffer
+}

@@ -1,0 +1,80 @@
+// Domain records. Ids are branded so an account id can never be passed where a client id is due.
+export type AccountId = string & { readonly __brand: 'AccountId' }
+export type UserId = string & { readonly __brand: 'UserId' }
+export type ClientId = string & { readonly __brand: 'ClientId' }
+/** A key pair's id is the `client_id` an integration presents on the wire. */
+export type KeyPairId = string & { readonly __brand: 'KeyPairId' }
+
+export type Plan = 'enterprise' | 'standard'
+export type Role = 'admin' | 'member'
+export type Permission = 'ui' | 'api'
+export type ClientLevel = 'user' | 'subscription'
+
+export const PLANS: readonly Plan[] = ['enterprise', 'standard']
+export const ROLES: readonly Role[] = ['admin', 'member']
+export const PERMISSIONS: readonly Permission[] = ['ui', 'api']
+export const CLIENT_LEVELS: readonly ClientLevel[] = ['user', 'subscription']
+
+export interface Account {
+  readonly id: AccountId
+  readonly name: string
+  readonly plan: Plan
+  readonly createdAt: Date
+}
+
+export interface User {
+  readonly id: UserId
+  readonly accountId: AccountId
+  readonly email: string
+  readonly role: Role
+  readonly permissions: readonly Permission[]
+  readonly scopes: readonly string[]
+  readonly disabled: boolean
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+export interface Client {
+  readonly id: ClientId
+  readonly accountId: AccountId
+  readonly name: string
+  readonly level: ClientLevel
+  /** The user a user-level client acts as; null for subscription-level clients. */
+  readonly userId: UserId | null
+  /** Scopes the client may be granted; null means unrestricted (everything its owner may have). */
+  readonly scopes: readonly string[] | null
+  /** Token lifetime override in seconds; null uses the endpoint's default. */
+  readonly lifetimeSeconds: number | null
+  readonly createdAt: Date
+}
+
+export interface KeyPair {
+  readonly id: KeyPairId
+  readonly clientId: ClientId
+  readonly createdAt: Date
+  /** End of a rotation grace period; the pair stops working then. */
+  readonly expiresAt: Date | null
+  readonly revokedAt: Date | null
+  readonly lastUsedAt: Date | null
+}
+
+export type KeyPairState =
+  | { readonly state: 'active' }
+  | { readonly state: 'grace'; readonly until: Date }
+  | { readonly state: 'revoked'; readonly since: Date }
+
+export function keyPairState(pair: Pick<KeyPair, 'expiresAt' | 'revokedAt'>, now: Date): KeyPairState {
+  if (pair.revokedAt && pair.revokedAt <= now) return { state: 'revoked', since: pair.revokedAt }
+  if (pair.expiresAt) {
+    return pair.expiresAt > now ? { state: 'grace', until: pair.expiresAt } : { state: 'revoked', since: pair.expiresAt }
+  }
+  return { state: 'active' }
+}
+
+/** Everything the token path needs about one presented client_id, read in one lookup. */
+export interface ClientCredential {
+  readonly keyPair: Pick<KeyPair, 'id' | 'expiresAt' | 'revokedAt'> & { readonly secretHash: Buffer }
+  readonly client: Client
+  readonly accountPlan: Plan
+  readonly user: Pick<User, 'id' | 'permissions' | 'scopes' | 'disabled'> | null
+}

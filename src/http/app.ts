@@ -1,0 +1,64 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import './fastify-types.js'
+import { registerErrorHandler } from './error-handler.js'
+import { parseFormBody } from './form-body.js'
+import { headerTokenRoutes } from './routes/header-token.js'
+import { healthRoutes, type HealthDeps } from './routes/health.js'
+import { oauth2TokenRoutes } from './routes/oauth2-token.js'
+import type { TokenEndpointDeps } from './routes/token-deps.js'
+import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
+
+export interface AppDeps {
+  readonly token: Omit<TokenEndpointDeps, 'issuer'>
+  readonly wellKnown: Omit<WellKnownDeps, 'issuer'>
+  readonly health: HealthDeps
+  /** Explicit issuer; when undefined it is http://HOST:PORT of the listening socket. */
+  readonly issuer: string | undefined
+  /** The configured listen host, used in the default issuer. */
+  readonly host: string
+  readonly logLevel: string
+}
+
+// Token requests are a few hundred bytes; nothing legitimate comes near this.
+const FORM_BODY_LIMIT = 16 * 1024
+
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization', 'req.headers.clientsecret', 'req.headers.cookie',
+  '*.client_secret', '*.clientSecret', '*.client_assertion', '*.access_token', '*.password', '*.privateJwk',
+]
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: deps.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
+    // The token endpoint is the hot path: one log line per refusal, none per success.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+  })
+  app.decorateRequest('clientAuthMethod', null)
+  app.removeContentTypeParser('text/plain')
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (_request, body, done) => {
+      try {
+        done(null, parseFormBody(body as string))
+      } catch (err) {
+        done(err as Error, undefined)
+      }
+    })
+  registerErrorHandler(app)
+
+  let issuer = deps.issuer
+  const issuerOf = (): string => {
+    if (issuer) return issuer
+    const address = app.server.address()
+    if (address === null || typeof address === 'string') throw new Error('issuer unknown before listen')
+    const host = deps.host.includes(':') ? `[${deps.host}]` : deps.host
+    issuer = `http://${host}:${address.port}`
+    return issuer
+  }
+
+  await app.register(headerTokenRoutes, { ...deps.token, issuer: issuerOf })
+  await app.register(oauth2TokenRoutes, { ...deps.token, issuer: issuerOf })
+  await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
+  await app.register(healthRoutes, deps.health)
+  return app
+}

@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DomainError } from '../domain/errors.js'
+import { InvalidRequest, OAuthError, RequestTooLarge, ServerError } from '../oauth/errors.js'
+
+const DOMAIN_STATUS = { not_found: 404, conflict: 409, forbidden: 403, invalid_state: 409, invalid_input: 400 } as const
+
+/** Fastify's own request errors (body, content type, schema) as an OAuth error. */
+function fromFastifyError(err: FastifyError): OAuthError | undefined {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RequestTooLarge('request body is too large', { cause: err })
+  if (err.validation || (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)) {
+    return new InvalidRequest('the request is malformed', { detail: err.message, cause: err })
+  }
+  return undefined
+}
+
+function sendOAuthError(request: FastifyRequest, reply: FastifyReply, err: OAuthError): FastifyReply {
+  if (err.status === 401 && (request.clientAuthMethod === 'client_secret_basic' || request.clientAuthMethod === 'none')) {
+    // RFC 6749 §5.2: a 401 after (or instead of) Basic authentication carries the challenge.
+    reply.header('www-authenticate', 'Basic realm="keymint", charset="UTF-8"')
+  }
+  return reply.status(err.status).header('cache-control', 'no-store').type('application/json; charset=utf-8')
+    .send({ error: err.error, error_description: err.message })
+}
+
+function sendProblem(reply: FastifyReply, status: number, title: string, detail: string, code?: string): FastifyReply {
+  return reply.status(status).type('application/problem+json; charset=utf-8')
+    .send({ type: 'about:blank', title, status, detail, ...(code ? { code } : {}) })
+}
+
+/** The one place errors become responses; routes only throw. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | OAuthError | DomainError | Error, request, reply) => {
+    const oauthRoute = request.routeOptions.config.errorFormat === 'oauth'
+    let err: unknown = error
+    if (!(err instanceof OAuthError) && !(err instanceof DomainError)) err = fromFastifyError(error as FastifyError) ?? err
+
+    if (err instanceof OAuthError) {
+      const level = err.status >= 500 ? 'error' : 'info'
+      request.log[level]({ err: { type: err.name, error: err.error, detail: err.detail }, clientAuthMethod: request.clientAuthMethod }, 'request refused')
+      if (oauthRoute) return sendOAuthError(request, reply, err)
+      return sendProblem(reply, err.status, err.error, err.message)
+    }
+    if (err instanceof DomainError) {
+      request.log.info({ code: err.code }, 'request refused')
+      const status = DOMAIN_STATUS[err.kind]
+      if (oauthRoute) return sendOAuthError(request, reply, new InvalidRequest(err.message))
+      return sendProblem(reply, status, err.kind, err.message, err.code)
+    }
+    request.log.error({ err }, 'unhandled error')
+    if (oauthRoute) return sendOAuthError(request, reply, new ServerError('internal server error'))
+    return sendProblem(reply, 500, 'internal server error', 'internal server error')
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    sendProblem(reply, 404, 'not found', `no route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`)
+  })
+}

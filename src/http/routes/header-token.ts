@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify'
+import type { ClientLevel } from '../../domain/types.js'
+import { authenticateWithSecret } from '../../oauth/client-auth/client-secret.js'
+import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
+import { readHeaderCredentials } from '../credentials.js'
+import { acceptFormOnly, audienceOf, type TokenEndpointDeps } from './token-deps.js'
+
+const ENDPOINTS: readonly { url: string; level: ClientLevel; hint: string }[] = [
+  { url: '/auth/oauth', level: 'subscription', hint: 'request its token from POST /auth/oidc' },
+  { url: '/auth/oidc', level: 'user', hint: 'request its token from POST /auth/oauth' },
+]
+
+/**
+ * The header dialect (first seed): credentials in `clientId`/`clientSecret` headers, the
+ * bare JWT as `text/plain`. `/auth/oauth` serves subscription-level clients, `/auth/oidc` user-level.
+ */
+export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
+  for (const endpoint of ENDPOINTS) {
+    app.post(endpoint.url, { config: { errorFormat: 'oauth' }, onRequest: acceptFormOnly }, async (request, reply) => {
+      const credential = await authenticateWithSecret(deps.auth, readHeaderCredentials(request))
+      const token = grantClientCredentials(deps.grant, {
+        credential,
+        requiredLevel: { level: endpoint.level, hint: endpoint.hint },
+        issuer: deps.issuer(),
+        audience: audienceOf(deps),
+        defaultLifetimeSeconds: deps.tokens.headerLifetimeSeconds,
+      })
+      return reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(token.accessToken)
+    })
+  }
+}

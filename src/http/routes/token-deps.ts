@@ -1,0 +1,25 @@
+import type { FastifyRequest } from 'fastify'
+import type { Config } from '../../config.js'
+import type { SecretAuthDeps } from '../../oauth/client-auth/client-secret.js'
+import { InvalidRequest } from '../../oauth/errors.js'
+import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
+
+/** What both token dialects need: the same authentication and the same grant. */
+export interface TokenEndpointDeps {
+  readonly auth: SecretAuthDeps
+  readonly grant: ClientCredentialsDeps
+  readonly tokens: Config['tokens']
+  readonly issuer: () => string
+}
+
+export const audienceOf = (deps: TokenEndpointDeps): string => deps.tokens.audience ?? deps.issuer()
+
+/** Token endpoints take form bodies only (RFC 6749 §4.4.2); anything else is refused before parsing. */
+export async function acceptFormOnly(request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type']
+  if (type === undefined) return
+  const media = type.split(';', 1)[0]?.trim().toLowerCase()
+  if (media !== 'application/x-www-form-urlencoded') {
+    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded')
+  }
+}

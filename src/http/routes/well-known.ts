@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify'
+import type { SigningKeyRecord } from '../../domain/ports.js'
+
+export interface WellKnownDeps {
+  readonly issuer: () => string
+  /** Keys to publish: active ones and retired ones whose tokens may still be alive. */
+  readonly publishedKeys: () => readonly SigningKeyRecord[]
+}
+
+// Only public members ever leave the server, whatever a stored JWK holds.
+const PUBLIC_MEMBERS = ['kty', 'kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y'] as const
+
+export function publicJwk(record: SigningKeyRecord): Record<string, unknown> {
+  const jwk: Record<string, unknown> = {}
+  for (const member of PUBLIC_MEMBERS) {
+    if (record.publicJwk[member] !== undefined) jwk[member] = record.publicJwk[member]
+  }
+  return { ...jwk, kid: record.kid, alg: record.alg, use: 'sig' }
+}
+
+/** RFC 8414 metadata (also served as OpenID discovery) and the JWKS. */
+export async function wellKnownRoutes(app: FastifyInstance, deps: WellKnownDeps): Promise<void> {
+  const metadata = () => {
+    const issuer = deps.issuer()
+    return {
+      issuer,
+      token_endpoint: `${issuer}/oauth2/token`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      grant_types_supported: ['client_credentials'],
+      response_types_supported: ['token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      scopes_supported: ['all'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: [...new Set(deps.publishedKeys().map((k) => k.alg))],
+    }
+  }
+  for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+    app.get(url, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata()))
+  }
+  app.get('/.well-known/jwks.json', async (_request, reply) => reply
+    .header('cache-control', 'public, max-age=300')
+    .send({ keys: deps.publishedKeys().map(publicJwk) }))
+}

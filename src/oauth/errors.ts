@@ -1,0 +1,69 @@
+// RFC 6749 §5.2 error model. `description` is safe to send; `detail` goes to logs only.
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'server_error'
+  | 'temporarily_unavailable'
+
+export interface OAuthErrorOptions {
+  readonly detail?: string
+  readonly cause?: unknown
+}
+
+export abstract class OAuthError extends Error {
+  abstract readonly error: OAuthErrorCode
+  abstract readonly status: 400 | 401 | 403 | 413 | 429 | 500 | 503
+  readonly detail: string | undefined
+  constructor(description: string, opts: OAuthErrorOptions = {}) {
+    super(description, { cause: opts.cause })
+    this.name = new.target.name
+    this.detail = opts.detail
+  }
+}
+
+/** The request is missing a parameter, repeats one, or is otherwise malformed. */
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request'
+  readonly status = 400
+}
+
+/** The request body is larger than any valid token request. */
+export class RequestTooLarge extends OAuthError {
+  readonly error = 'invalid_request'
+  readonly status = 413
+}
+
+/** Client authentication failed: unknown client, wrong secret, no credentials, or a pair no longer valid. */
+export class InvalidClient extends OAuthError {
+  readonly error = 'invalid_client'
+  readonly status = 401
+}
+
+/** The authenticated client may not use this grant or endpoint. */
+export class UnauthorizedClient extends OAuthError {
+  readonly error = 'unauthorized_client'
+  readonly status = 400
+}
+
+/** The grant type is not one this server supports. */
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type'
+  readonly status = 400
+}
+
+/** The requested scope is malformed or exceeds what the client may have. */
+export class InvalidScope extends OAuthError {
+  readonly error = 'invalid_scope'
+  readonly status = 400
+}
+
+/** An unexpected failure; the description never says more than that. */
+export class ServerError extends OAuthError {
+  readonly error = 'server_error'
+  readonly status = 500
+}

@@ -1,0 +1,52 @@
+import type { CompactSigner } from '../../crypto/jws.js'
+import type { Clock } from '../../domain/ports.js'
+import type { ClientCredential, ClientLevel, KeyPairId } from '../../domain/types.js'
+import { userMayObtainTokens } from '../../domain/users.js'
+import { UnauthorizedClient } from '../errors.js'
+import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
+import { grantScope } from '../scopes.js'
+
+export interface ClientCredentialsDeps {
+  readonly signer: CompactSigner
+  readonly clock: Clock
+  readonly usage: { touch(id: KeyPairId): void }
+}
+
+export interface ClientCredentialsRequest {
+  /** The already authenticated key pair. */
+  readonly credential: ClientCredential
+  /** Set by endpoints that serve one level only; `hint` names the endpoint for the other level. */
+  readonly requiredLevel?: { readonly level: ClientLevel; readonly hint: string }
+  readonly scope?: string
+  readonly issuer: string
+  readonly audience: string
+  readonly defaultLifetimeSeconds: number
+}
+
+/**
+ * RFC 6749 §4.4: the client credentials grant, shared by both dialects. Authorization rules
+ * come from DESIGN §1; the dialects differ only in how they read credentials and answer.
+ */
+export function grantClientCredentials(deps: ClientCredentialsDeps, req: ClientCredentialsRequest): IssuedAccessToken {
+  const { credential } = req
+  const { client } = credential
+  if (credential.accountPlan !== 'enterprise') {
+    throw new UnauthorizedClient('API access requires an enterprise account', { detail: `plan ${credential.accountPlan}` })
+  }
+  if (req.requiredLevel && client.level !== req.requiredLevel.level) {
+    throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
+  }
+  if (client.level === 'user' && (!credential.user || !userMayObtainTokens(credential.user))) {
+    throw new UnauthorizedClient('the user behind this client must be active and have both UI and API access permissions')
+  }
+  const scope = grantScope(credential, req.scope)
+  const token = mintAccessToken(deps, {
+    credential,
+    scope,
+    issuer: req.issuer,
+    audience: req.audience,
+    lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
+  })
+  deps.usage.touch(credential.keyPair.id)
+  return token
+}

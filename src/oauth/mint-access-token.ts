@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto'
+import type { CompactSigner } from '../crypto/jws.js'
+import type { Clock } from '../domain/ports.js'
+import type { ClientCredential } from '../domain/types.js'
+
+export interface IssuedAccessToken {
+  readonly accessToken: string
+  readonly jti: string
+  readonly expiresIn: number
+  readonly scope: string
+}
+
+/** RFC 9068 access token: the one minting path for every endpoint. */
+export function mintAccessToken(
+  deps: { signer: CompactSigner; clock: Clock },
+  input: { credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number },
+): IssuedAccessToken {
+  const { client, keyPair, user } = input.credential
+  const iat = Math.floor(deps.clock.now().getTime() / 1000)
+  const jti = randomUUID()
+  const accessToken = deps.signer.sign({
+    iss: input.issuer,
+    // RFC 9068 §2.2: the resource owner when there is one, else the client itself.
+    sub: user ? user.id : client.id,
+    aud: input.audience,
+    exp: iat + input.lifetimeSeconds,
+    iat,
+    jti,
+    client_id: keyPair.id,
+    scope: input.scope,
+    account_id: client.accountId,
+    client_level: client.level,
+  })
+  return { accessToken, jti, expiresIn: input.lifetimeSeconds, scope: input.scope }
+}

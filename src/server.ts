@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify'
+import type { Config } from './config.js'
+import { bootstrapIfEmpty } from './domain/bootstrap.js'
+import { KeyPairUsageRecorder } from './domain/key-pair-usage.js'
+import type { Account, User } from './domain/types.js'
+import { accessTokenSigner, ensureSigningKey } from './domain/signing-keys.js'
+import { buildApp } from './http/app.js'
+import { openServices, type Services } from './services.js'
+import { pingDatabase } from './store/database.js'
+
+export interface Bootstrapped {
+  readonly account: Account
+  readonly admin: User
+}
+
+/** One-time work before any server process listens: schema, first account, first signing key. */
+export async function prepareInstance(config: Config): Promise<{ bootstrapped: Bootstrapped | undefined; createdMasterKeyFile: string | undefined }> {
+  const services = await openServices(config, { poolSize: 2 })
+  try {
+    const bootstrapped = await bootstrapIfEmpty(services, config.bootstrap)
+    await ensureSigningKey(services, config.tokens.signingAlg)
+    return { bootstrapped, createdMasterKeyFile: services.createdMasterKeyFile }
+  } finally {
+    await services.close()
+  }
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance
+  readonly url: string
+  /** Stops accepting, drains in-flight requests, flushes usage, closes the database. */
+  close(): Promise<void>
+}
+
+/** Builds the app over an opened instance and listens. */
+export async function startServer(config: Config, opts: { services?: Services } = {}): Promise<RunningServer> {
+  const services = opts.services ?? await openServices(config)
+  const keys = await ensureSigningKey(services, config.tokens.signingAlg)
+  const signer = accessTokenSigner(keys, services.sealer)
+  const usage = new KeyPairUsageRecorder({
+    keyPairs: services.store.keyPairs,
+    clock: services.clock,
+    // Runs only from the flush timer, after `app` exists.
+    onError: (err) => app.log.error({ err }, 'recording key pair usage failed'),
+  })
+  const app = await buildApp({
+    token: {
+      auth: {
+        findCredential: (id) => services.store.keyPairs.findCredential(id),
+        secretMatches: services.secrets.matches,
+        now: () => services.clock.now(),
+      },
+      grant: { signer, clock: services.clock, usage },
+      tokens: config.tokens,
+    },
+    wellKnown: { publishedKeys: () => keys },
+    health: { ping: () => pingDatabase(services.database.db) },
+    issuer: config.server.issuer,
+    host: config.server.host,
+    logLevel: config.log.level,
+  })
+  usage.start(config.lastUsedFlushMs)
+  await app.listen({ host: config.server.host, port: config.server.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.server.port
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  return {
+    app,
+    url: `http://${host}:${port}`,
+    async close() {
+      await app.close()
+      await usage.stop()
+      await services.close()
+    },
+  }
+}

@@ -1,0 +1,27 @@
+import { Migrator, type Migration } from 'kysely'
+import type { OpenDatabase } from './database.js'
+import * as m0001 from './migrations/0001-create-core-tables.js'
+
+// Append-only: a new migration is a new file listed here, never an edit to a listed one.
+const MIGRATIONS = { '0001-create-core-tables': m0001 } as const
+
+export interface MigrationReport {
+  readonly applied: string[]
+}
+
+/** Brings the schema up to date; applying it to an up-to-date database changes nothing. */
+export async function migrateToLatest(database: OpenDatabase): Promise<MigrationReport> {
+  const migrations: Record<string, Migration> = {}
+  for (const [name, m] of Object.entries(MIGRATIONS)) {
+    migrations[name] = { up: (db) => m.up(db, database.engine), down: (db) => m.down(db) }
+  }
+  const migrator = new Migrator({
+    db: database.db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'keymint_migrations',
+    migrationLockTableName: 'keymint_migrations_lock',
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw new Error(`migration failed: ${(error as Error).message ?? String(error)}`, { cause: error })
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
+}

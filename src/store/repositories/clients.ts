@@ -1,0 +1,38 @@
+import type { Kysely, Selectable } from 'kysely'
+import type { ClientStore } from '../../domain/ports.js'
+import type { AccountId, Client, ClientId, ClientLevel, UserId } from '../../domain/types.js'
+import { toDate } from '../errors.js'
+import type { ClientsTable, Database } from '../schema.js'
+
+export const toClient = (row: Selectable<ClientsTable>): Client => ({
+  id: row.id as ClientId,
+  accountId: row.account_id as AccountId,
+  name: row.name,
+  level: row.level as ClientLevel,
+  userId: row.user_id as UserId | null,
+  scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
+  lifetimeSeconds: row.lifetime_seconds,
+  createdAt: toDate(row.created_at),
+})
+
+export function createClientRepository(db: Kysely<Database>): ClientStore {
+  return {
+    async insert(client) {
+      await db.insertInto('clients').values({
+        id: client.id,
+        account_id: client.accountId,
+        name: client.name,
+        level: client.level,
+        user_id: client.userId,
+        scopes: client.scopes === null ? null : JSON.stringify(client.scopes),
+        lifetime_seconds: client.lifetimeSeconds,
+        created_at: client.createdAt.getTime(),
+      }).execute()
+      return client
+    },
+    async findById(id) {
+      const row = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toClient(row)
+    },
+  }
+}

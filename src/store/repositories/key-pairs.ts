@@ -1,0 +1,106 @@
+import type { Kysely } from 'kysely'
+import type { KeyPairStore } from '../../domain/ports.js'
+import type { ClientId, KeyPairId, Permission, Plan } from '../../domain/types.js'
+import { toDate, toDateOrNull } from '../errors.js'
+import type { Database } from '../schema.js'
+import { toClient } from './clients.js'
+
+export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
+  return {
+    async insert(pair) {
+      await db.insertInto('key_pairs').values({
+        id: pair.id,
+        client_id: pair.clientId,
+        secret_hash: pair.secretHash,
+        created_at: pair.createdAt.getTime(),
+        expires_at: pair.expiresAt?.getTime() ?? null,
+        revoked_at: pair.revokedAt?.getTime() ?? null,
+        last_used_at: null,
+      }).execute()
+    },
+
+    async listByClient(clientId) {
+      const rows = await db.selectFrom('key_pairs')
+        .select(['id', 'client_id', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'])
+        .where('client_id', '=', clientId)
+        .orderBy('created_at', 'desc').orderBy('id')
+        .execute()
+      return rows.map((r) => ({
+        id: r.id as KeyPairId,
+        clientId: r.client_id as ClientId,
+        createdAt: toDate(r.created_at),
+        expiresAt: toDateOrNull(r.expires_at),
+        revokedAt: toDateOrNull(r.revoked_at),
+        lastUsedAt: toDateOrNull(r.last_used_at),
+      }))
+    },
+
+    async endLive(clientId, at, expiresAt) {
+      const now = at.getTime()
+      const live = await db.selectFrom('key_pairs').select('id')
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .execute()
+      const ids = live.map((r) => r.id)
+      if (ids.length === 0) return []
+      if (expiresAt === null) {
+        await db.updateTable('key_pairs').set({ revoked_at: now }).where('id', 'in', ids).execute()
+      } else {
+        // A pair already in a shorter grace keeps its earlier end.
+        const end = expiresAt.getTime()
+        await db.updateTable('key_pairs').set({ expires_at: end })
+          .where('id', 'in', ids)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', end)]))
+          .execute()
+      }
+      return ids as KeyPairId[]
+    },
+
+    async findCredential(id) {
+      const row = await db.selectFrom('key_pairs as k')
+        .innerJoin('clients as c', 'c.id', 'k.client_id')
+        .innerJoin('accounts as a', 'a.id', 'c.account_id')
+        .leftJoin('users as u', 'u.id', 'c.user_id')
+        .select([
+          'k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at',
+          'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.created_at',
+          'a.plan',
+          'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
+        ])
+        .where('k.id', '=', id)
+        .executeTakeFirst()
+      if (!row) return undefined
+      return {
+        keyPair: {
+          id: row.key_id as KeyPairId,
+          secretHash: Buffer.from(row.secret_hash),
+          expiresAt: toDateOrNull(row.expires_at),
+          revokedAt: toDateOrNull(row.revoked_at),
+        },
+        client: toClient(row),
+        accountPlan: row.plan as Plan,
+        user: row.user_id === null || row.user_permissions === null
+          ? null
+          : {
+              id: row.user_id as never,
+              permissions: JSON.parse(row.user_permissions) as Permission[],
+              scopes: JSON.parse(row.user_scopes ?? '[]') as string[],
+              disabled: row.user_disabled === 1,
+            },
+      }
+    },
+
+    async recordLastUsed(uses) {
+      await db.transaction().execute(async (trx) => {
+        for (const [id, at] of uses) {
+          const ms = at.getTime()
+          await trx.updateTable('key_pairs').set({ last_used_at: ms })
+            .where('id', '=', id)
+            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', ms)]))
+            .execute()
+        }
+      })
+    },
+  }
+}

@@ -1,0 +1,52 @@
+import type { Kysely, Selectable, Updateable } from 'kysely'
+import type { UserStore } from '../../domain/ports.js'
+import type { AccountId, Permission, Role, User, UserId } from '../../domain/types.js'
+import { toDate, translateUniqueViolation } from '../errors.js'
+import type { Database, UsersTable } from '../schema.js'
+
+export const toUser = (row: Selectable<UsersTable>): User => ({
+  id: row.id as UserId,
+  accountId: row.account_id as AccountId,
+  email: row.email,
+  role: row.role as Role,
+  permissions: JSON.parse(row.permissions) as Permission[],
+  scopes: JSON.parse(row.scopes) as string[],
+  disabled: row.disabled === 1,
+  createdAt: toDate(row.created_at),
+  updatedAt: toDate(row.updated_at),
+})
+
+export function createUserRepository(db: Kysely<Database>): UserStore {
+  return {
+    async insert(user) {
+      try {
+        await db.insertInto('users').values({
+          id: user.id,
+          account_id: user.accountId,
+          email: user.email,
+          role: user.role,
+          permissions: JSON.stringify(user.permissions),
+          scopes: JSON.stringify(user.scopes),
+          disabled: user.disabled ? 1 : 0,
+          created_at: user.createdAt.getTime(),
+          updated_at: user.updatedAt.getTime(),
+        }).execute()
+      } catch (err) {
+        throw translateUniqueViolation(err, `a user with email ${user.email} already exists in this account`)
+      }
+      return user
+    },
+    async findById(id) {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toUser(row)
+    },
+    async update(id, patch) {
+      const values: Updateable<UsersTable> = { updated_at: patch.updatedAt.getTime() }
+      if (patch.permissions) values.permissions = JSON.stringify(patch.permissions)
+      if (patch.scopes) values.scopes = JSON.stringify(patch.scopes)
+      if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
+      const row = await db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+      return row && toUser(row)
+    },
+  }
+}

@@ -1,0 +1,59 @@
+// Row shapes as stored. Times are epoch milliseconds; lists are JSON text; flags are 0/1,
+// so one schema serves SQLite and PostgreSQL alike.
+export interface AccountsTable {
+  id: string
+  name: string
+  plan: string
+  created_at: number
+}
+
+export interface UsersTable {
+  id: string
+  account_id: string
+  email: string
+  role: string
+  permissions: string
+  scopes: string
+  disabled: number
+  created_at: number
+  updated_at: number
+}
+
+export interface ClientsTable {
+  id: string
+  account_id: string
+  name: string
+  level: string
+  user_id: string | null
+  scopes: string | null
+  lifetime_seconds: number | null
+  created_at: number
+}
+
+/** `id` is the `client_id` integrations present; `client_id` points at the owning client. */
+export interface KeyPairsTable {
+  id: string
+  client_id: string
+  secret_hash: Buffer
+  created_at: number
+  expires_at: number | null
+  revoked_at: number | null
+  last_used_at: number | null
+}
+
+export interface SigningKeysTable {
+  kid: string
+  alg: string
+  public_jwk: string
+  private_key_sealed: string
+  created_at: number
+  retired_at: number | null
+}
+
+export interface Database {
+  accounts: AccountsTable
+  users: UsersTable
+  clients: ClientsTable
+  key_pairs: KeyPairsTable
+  signing_keys: SigningKeysTable
+}
