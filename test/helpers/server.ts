@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { loadConfig, type Config, type ConfigInput } from '../../src/config.js'
+import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { createAccount } from '../../src/domain/accounts.js'
+import { createClient } from '../../src/domain/clients.js'
+import { createUser } from '../../src/domain/users.js'
+import type { Clock } from '../../src/domain/ports.js'
+import type { Plan, Permission } from '../../src/domain/types.js'
+import { startServer, type RunningServer } from '../../src/server.js'
+import { openServices, type Services } from '../../src/services.js'
+import { createTestDatabase, type Dialect } from './dialects.js'
+
+export function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keymint-test-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A clock tests can move; everything else in the server is real. */
+export class TestClock implements Clock {
+  #now = Date.now()
+  now(): Date { return new Date(this.#now) }
+  advance(seconds: number): void { this.#now += seconds * 1000 }
+}
+
+export interface TestServer {
+  readonly url: string
+  readonly server: RunningServer
+  readonly services: Services
+  readonly config: Config
+  readonly clock: TestClock
+}
+
+/** A real keymint on loopback, port 0, over a database of its own; closed after the test. */
+export async function startTestServer(t: TestContext, dialect: Dialect, overrides: ConfigInput = {}): Promise<TestServer> {
+  const dir = tempDir(t)
+  const db = await createTestDatabase(t, dialect, dir)
+  const config = loadConfig(
+    { db: db.url, port: 0, logLevel: 'silent', ...overrides },
+    { KEYMINT_MASTER_KEY: generateMasterKey() },
+  )
+  const clock = new TestClock()
+  const opened = await openServices(config)
+  const services: Services = { ...opened, clock }
+  const server = await startServer(config, { services })
+  t.after(() => server.close())
+  return { url: server.url, server, services, config, clock }
+}
+
+export interface SeededClient {
+  readonly accountId: string
+  readonly clientRecordId: string
+  readonly userId: string | undefined
+  readonly clientId: string
+  readonly clientSecret: string
+}
+
+export interface SeedOptions {
+  readonly level?: 'user' | 'subscription'
+  readonly plan?: Plan
+  readonly permissions?: Permission[]
+  readonly userScopes?: string[]
+  readonly clientScopes?: string[]
+  readonly lifetimeSeconds?: number
+}
+
+/** An account, (a user,) a client and its first key pair, made through the domain functions. */
+export async function seedClient(services: Services, opts: SeedOptions = {}): Promise<SeededClient> {
+  const level = opts.level ?? 'subscription'
+  const account = await createAccount({ accounts: services.store.accounts, clock: services.clock }, { name: 'acme', plan: 'enterprise' })
+  let userId: string | undefined
+  if (level === 'user') {
+    const user = await createUser({ accounts: services.store.accounts, users: services.store.users, clock: services.clock }, {
+      accountId: account.id,
+      email: `dev-${account.id.slice(0, 8)}@example.com`,
+      role: 'admin',
+      permissions: opts.permissions ?? ['ui', 'api'],
+      scopes: opts.userScopes ?? [],
+    })
+    userId = user.id
+  }
+  const created = await createClient({ store: services.store, clock: services.clock, secrets: services.secrets }, {
+    accountId: account.id,
+    name: 'integration',
+    level,
+    ...(userId ? { userId } : {}),
+    ...(opts.clientScopes ? { scopes: opts.clientScopes } : {}),
+    ...(opts.lifetimeSeconds ? { lifetimeSeconds: opts.lifetimeSeconds } : {}),
+  })
+  if (opts.plan && opts.plan !== 'enterprise') {
+    // Downgrade after the fact: the only way a non-enterprise account can hold a key pair.
+    await services.database.db.updateTable('accounts').set({ plan: opts.plan }).where('id', '=', account.id).execute()
+  }
+  return {
+    accountId: account.id,
+    clientRecordId: created.client.id,
+    userId,
+    clientId: created.keyPair.id,
+    clientSecret: created.keyPair.secret,
+  }
+}
