@@ -28,7 +28,9 @@ export async function prepareInstance(config: Config): Promise<{ bootstrapped: B
 export interface RunningServer {
   readonly app: FastifyInstance
   readonly url: string
-  /** Stops accepting, drains in-flight requests, flushes usage, closes the database. */
+  /** Writes pending last-used times now instead of at the next interval. */
+  flushUsage(): Promise<void>
+  /** Stops accepting, drains in-flight requests, flushes usage, closes the database. Idempotent. */
   close(): Promise<void>
 }
 
@@ -64,13 +66,18 @@ export async function startServer(config: Config, opts: { services?: Services } 
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  let closing: Promise<void> | undefined
   return {
     app,
     url: `http://${host}:${port}`,
-    async close() {
-      await app.close()
-      await usage.stop()
-      await services.close()
+    flushUsage: () => usage.flush(),
+    close() {
+      closing ??= (async () => {
+        await app.close()
+        await usage.stop()
+        await services.close()
+      })()
+      return closing
     },
   }
 }
