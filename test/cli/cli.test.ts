@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict'
+import { statSync, existsSync } from 'node:fs'
+import { test } from 'node:test'
+import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { keymint, keymintJson, serve } from '../helpers/cli.js'
+import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
+import { tempDir } from '../helpers/server.js'
+import { basic, form, verifyAccessToken } from '../helpers/tokens.js'
+import type { TestContext } from 'node:test'
+import type { Dialect } from '../helpers/dialects.js'
+
+interface Created { id: string; client_id: string; client_secret: string }
+
+async function setup(t: TestContext, dialect: Dialect) {
+  const dir = tempDir(t)
+  const db = await createTestDatabase(t, dialect, dir)
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const run = (args: string[]) => keymint([...args, '--db', db.url], { env, cwd: dir })
+  const json = <T = Record<string, unknown>>(args: string[]) => keymintJson<T>([...args, '--db', db.url], { env, cwd: dir })
+  return { dir, db, env, run, json }
+}
+
+describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
+  test('every admin command prints one JSON object with --json, and the flow works end to end', async (t) => {
+    const { json, db, env, dir } = await setup(t, dialect)
+    assert.deepEqual((await json<{ applied: string[] }>(['migrate'])).applied, ['0001-create-core-tables'])
+    assert.deepEqual((await json<{ applied: string[] }>(['migrate'])).applied, [], 'migrating twice is a no-op')
+    const account = await json(['account', 'create', '--name', 'Acme'])
+    assert.equal(account.plan, 'enterprise')
+    const user = await json(['user', 'create', '--account', String(account.id), '--email', 'ops@acme.io', '--role', 'admin', '--permissions', 'ui,api', '--scopes', 'assets:read'])
+    assert.deepEqual(user.permissions, ['api', 'ui'])
+    const updated = await json(['user', 'update', '--user', String(user.id), '--scopes', 'assets:read,assets:write', '--disabled', 'false'])
+    assert.deepEqual(updated.scopes, ['assets:read', 'assets:write'])
+    const client = await json<Created & { level: string; lifetime_seconds: number }>(['client', 'create', '--account', String(account.id), '--name', 'ci', '--level', 'user', '--user', String(user.id), '--lifetime', '30m'])
+    assert.equal(client.lifetime_seconds, 1800)
+    assert.match(client.client_id, /^[0-9a-f-]{36}$/)
+    assert.match(client.client_secret, /^kmsk_[A-Za-z0-9_-]{43}$/)
+
+    const listed = await json<{ key_pairs: Record<string, unknown>[] }>(['keys', 'list', '--client', client.id])
+    assert.equal(listed.key_pairs.length, 1)
+    assert.equal(listed.key_pairs[0]?.state, 'active')
+    assert.ok(!JSON.stringify(listed).includes(client.client_secret.slice(5)), 'keys list never prints a secret')
+
+    const server = await serve(t, ['--port', '0', '--db', db.url], { env, cwd: dir })
+    const tokenRes = await fetch(`${server.url}/auth/oidc`, { method: 'POST', headers: { clientId: client.client_id, clientSecret: client.client_secret } })
+    assert.equal(tokenRes.status, 200)
+    const { payload } = await verifyAccessToken(server.url, await tokenRes.text())
+    assert.equal(payload.exp! - payload.iat!, 1800)
+
+    const rotated = await json<Created & { ended: { client_id: string; ends_at: string }[] }>(['keys', 'rotate', '--client', client.id, '--grace', '10m'])
+    assert.equal(rotated.ended[0]?.client_id, client.client_id)
+    const states = await json<{ key_pairs: { state: string }[] }>(['keys', 'list', '--client', client.id])
+    assert.deepEqual(states.key_pairs.map((k) => k.state).sort(), ['active', 'grace'])
+    const old = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) }, body: form({ grant_type: 'client_credentials' }) })
+    assert.equal(old.status, 200, 'old pair still works during the grace period')
+
+    const revoked = await json<{ revoked: string[] }>(['keys', 'revoke', '--client', client.id])
+    assert.equal(revoked.revoked.length, 2)
+    for (const pair of [client, rotated]) {
+      const res = await fetch(`${server.url}/auth/oidc`, { method: 'POST', headers: { clientId: pair.client_id, clientSecret: pair.client_secret } })
+      assert.equal(res.status, 401, 'a revocation by the CLI holds on the running server at once')
+    }
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 0, 'SIGTERM drains and exits 0')
+  })
+
+  test('bad input: one line on stderr, non-zero exit, nothing written', async (t) => {
+    const { run, json } = await setup(t, dialect)
+    const account = await json(['account', 'create', '--name', 'Acme'])
+    const standard = await json(['account', 'create', '--name', 'Small', '--plan', 'standard'])
+    const user = await json(['user', 'create', '--account', String(account.id), '--email', 'a@acme.io'])
+    const client = await json<Created>(['client', 'create', '--account', String(account.id), '--name', 'c', '--level', 'subscription'])
+    const unknown = '7d444840-9dc0-41f5-8d0a-000000000000'
+    const cases: [string, string[], RegExp][] = [
+      ['unknown account', ['client', 'create', '--account', unknown, '--name', 'x', '--level', 'subscription'], /account .* not found/],
+      ['account id not a UUID', ['user', 'create', '--account', 'nope', '--email', 'b@acme.io'], /UUID/],
+      ['unknown user', ['client', 'create', '--account', String(account.id), '--name', 'x', '--level', 'user', '--user', unknown], /user .* not found/],
+      ['unknown client', ['keys', 'rotate', '--client', unknown], /client .* not found/],
+      ['--level user without --user', ['client', 'create', '--account', String(account.id), '--name', 'x', '--level', 'user'], /user-level client needs/],
+      ['bad level', ['client', 'create', '--account', String(account.id), '--name', 'x', '--level', 'team'], /level must be one of/],
+      ['non-enterprise account', ['client', 'create', '--account', String(standard.id), '--name', 'x', '--level', 'subscription'], /only enterprise/],
+      ['invalid duration', ['client', 'create', '--account', String(account.id), '--name', 'x', '--level', 'subscription', '--lifetime', 'soon'], /invalid --lifetime/],
+      ['invalid grace', ['keys', 'rotate', '--client', client.id, '--grace', '-5m'], /invalid --grace/],
+      ['invalid email', ['user', 'create', '--account', String(account.id), '--email', 'not-an-email'], /invalid email/],
+      ['duplicate email', ['user', 'create', '--account', String(account.id), '--email', 'A@acme.io'], /already exists/],
+      ['bad --disabled', ['user', 'update', '--user', String(user.id), '--disabled', 'maybe'], /true or false/],
+      ['bad permission', ['user', 'update', '--user', String(user.id), '--permissions', 'ui,root'], /permission must be one of/],
+    ]
+    for (const [name, args, message] of cases) {
+      const res = await run(args)
+      assert.notEqual(res.code, 0, `${name}: exit code`)
+      assert.equal(res.stdout, '', `${name}: nothing on stdout`)
+      assert.equal(res.stderr.trim().split('\n').length, 1, `${name}: one line on stderr: ${res.stderr}`)
+      assert.match(res.stderr, message, name)
+    }
+    const pairs = await json<{ key_pairs: unknown[] }>(['keys', 'list', '--client', client.id])
+    assert.equal(pairs.key_pairs.length, 1, 'the failed grace rotation wrote nothing')
+    const u = await json<{ permissions: string[]; disabled: boolean }>(['user', 'update', '--user', String(user.id)])
+    assert.deepEqual(u.permissions, ['api', 'ui'], 'failed updates changed nothing')
+    assert.equal(u.disabled, false)
+  })
+})
+
+test('malformed --db and unreachable PostgreSQL fail with one clear line', async (t) => {
+  const dir = tempDir(t)
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const cases: [string[], RegExp][] = [
+    [['account', 'create', '--name', 'x', '--db', 'mysql://localhost/x'], /unsupported database URL/],
+    [['account', 'create', '--name', 'x', '--db', 'sqlite:'], /malformed database URL/],
+    [['account', 'create', '--name', 'x', '--db', 'postgres://postgres@127.0.0.1:1/none'], /cannot connect to PostgreSQL/],
+    [['migrate', '--db', 'postgres://'], /malformed PostgreSQL URL/],
+  ]
+  for (const [args, message] of cases) {
+    const res = await keymint(args, { env, cwd: dir })
+    assert.notEqual(res.code, 0)
+    assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr)
+    assert.match(res.stderr, message)
+  }
+  const noKey = await keymint(['account', 'create', '--name', 'x', '--db', 'postgres://postgres@127.0.0.1:5432/test'], { env: { KEYMINT_MASTER_KEY: '' }, cwd: dir })
+  assert.match(noKey.stderr, /needs a master key/)
+})
+
+test('first serve on an empty SQLite database bootstraps, prints how to start, and the printed command works', async (t) => {
+  const dir = tempDir(t)
+  const server = await serve(t, ['--port', '0'], { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_DATABASE_URL: '' } })
+  const out = server.output()
+  assert.match(out, /account id:\s+[0-9a-f-]{36}/)
+  assert.ok(existsSync(`${dir}/keymint.db`), 'database created in the working directory')
+  assert.equal(statSync(`${dir}/keymint.master.key`).mode & 0o777, 0o600, 'master key file is 0600')
+  const command = /^\s+(\S*keymint client create .*)$/m.exec(out)?.[1]
+  assert.ok(command, out)
+  const args = command.split(/\s+/).slice(1)
+  const created = await keymintJson<Created>(args, { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_DATABASE_URL: '' } })
+  const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: created.client_id, clientSecret: created.client_secret } })
+  assert.equal(res.status, 200)
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
+
+  const again = await serve(t, ['--port', '0'], { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_DATABASE_URL: '' } })
+  assert.doesNotMatch(again.output(), /account id/, 'no second bootstrap')
+  again.child.kill('SIGTERM')
+  assert.equal(await again.exited, 0)
+})
+
+test('serve --workers 2 shares one port and serves tokens', async (t) => {
+  const dir = tempDir(t)
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const db = `sqlite:${dir}/w.db`
+  const account = await keymintJson(['account', 'create', '--name', 'w', '--db', db], { env, cwd: dir })
+  const client = await keymintJson<Created>(['client', 'create', '--account', String(account.id), '--name', 'c', '--level', 'subscription', '--db', db], { env, cwd: dir })
+  const server = await serve(t, ['--port', '0', '--workers', '2', '--db', db], { env, cwd: dir })
+  const results = await Promise.all(Array.from({ length: 20 }, () =>
+    fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: client.client_id, clientSecret: client.client_secret } })))
+  assert.deepEqual([...new Set(results.map((r) => r.status))], [200])
+  for (const r of results) await verifyAccessToken(server.url, await r.text())
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
+})

@@ -1,0 +1,45 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from 'node:test'
+
+export const BIN = fileURLToPath(new URL('../../../bin/keymint', import.meta.url))
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Runs `bin/keymint` as a user would, in its own process. */
+export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
+    })
+  })
+}
+
+/** `--json` output: exactly one JSON object on stdout. */
+export async function keymintJson<T = Record<string, unknown>>(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<T> {
+  const res = await keymint([...args, '--json'], opts)
+  if (res.code !== 0) throw new Error(`keymint ${args.join(' ')} failed (${res.code}): ${res.stderr}`)
+  const lines = res.stdout.trim().split('\n')
+  if (lines.length !== 1) throw new Error(`expected one line of JSON, got:\n${res.stdout}`)
+  return JSON.parse(lines[0]!) as T
+}
+
+export interface ServeProcess { child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }
+
+/** Starts `keymint serve` and resolves once it prints the URL it listens on. */
+export function serve(t: TestContext, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString()
+      const match = /keymint listening on (http:\/\/\S+)/.exec(out)
+      if (match) resolve({ child, url: match[1]!, output: () => out, exited })
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    void exited.then((code) => reject(new Error(`keymint serve exited (${code}) before listening:\n${out}`)))
+  })
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { loadConfig } from '../../src/config.js'
+import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { createAccount } from '../../src/domain/accounts.js'
+import { createClient } from '../../src/domain/clients.js'
+import { Conflict, Forbidden, NotFound } from '../../src/domain/errors.js'
+import { rotateKeyPair } from '../../src/domain/key-pairs.js'
+import { createUser, updateUser } from '../../src/domain/users.js'
+import type { KeyPairId } from '../../src/domain/types.js'
+import { migrateToLatest } from '../../src/store/migrate.js'
+import { openServices, type Services } from '../../src/services.js'
+import { createTestDatabase, describeEachDialect, type Dialect } from '../helpers/dialects.js'
+import { tempDir } from '../helpers/server.js'
+import type { TestContext } from 'node:test'
+
+async function open(t: TestContext, dialect: Dialect): Promise<Services> {
+  const db = await createTestDatabase(t, dialect, tempDir(t))
+  const services = await openServices(loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() }))
+  t.after(() => services.close())
+  return services
+}
+
+const count = async (s: Services, table: 'clients' | 'key_pairs' | 'users' | 'accounts') =>
+  Number((await s.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n)
+
+describeEachDialect('store', (dialect) => {
+  test('migrations apply once; applying again is a no-op', async (t) => {
+    const s = await open(t, dialect)
+    assert.deepEqual((await migrateToLatest(s.database)).applied, [])
+    assert.deepEqual((await migrateToLatest(s.database)).applied, [])
+  })
+
+  test('accounts, users and clients round-trip with their types intact', async (t) => {
+    const s = await open(t, dialect)
+    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: '  Acme  ', plan: 'enterprise' })
+    assert.equal(account.name, 'Acme')
+    assert.deepEqual(await s.store.accounts.findById(account.id), account)
+    const user = await createUser({ ...s.store, clock: s.clock }, {
+      accountId: account.id, email: 'Dev@Example.com', role: 'admin', permissions: ['api', 'ui'], scopes: ['b:read', 'a:read'],
+    })
+    assert.equal(user.email, 'dev@example.com')
+    assert.deepEqual(user.scopes, ['a:read', 'b:read'])
+    assert.deepEqual(await s.store.users.findById(user.id), user)
+    const updated = await updateUser({ users: s.store.users, clock: s.clock }, { userId: user.id, disabled: true, permissions: ['ui'] })
+    assert.equal(updated.disabled, true)
+    assert.deepEqual(updated.permissions, ['ui'])
+    const { client, keyPair } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, {
+      accountId: account.id, name: 'ci', level: 'user', userId: user.id, scopes: ['a:read'], lifetimeSeconds: 900,
+    })
+    assert.deepEqual(await s.store.clients.findById(client.id), client)
+    const credential = await s.store.keyPairs.findCredential(keyPair.id)
+    assert.ok(credential)
+    assert.deepEqual(credential.client, client)
+    assert.equal(credential.accountPlan, 'enterprise')
+    assert.deepEqual(credential.user, { id: user.id, permissions: ['ui'], scopes: ['a:read', 'b:read'], disabled: true })
+    assert.ok(credential.keyPair.secretHash.equals(s.secrets.hash(keyPair.secret)), 'stored as its keyed hash')
+    assert.equal(await s.store.keyPairs.findCredential('00000000-0000-4000-8000-000000000000' as KeyPairId), undefined)
+  })
+
+  test('the secret is never stored in clear', async (t) => {
+    const s = await open(t, dialect)
+    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
+    const { keyPair } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
+    const row = await s.database.db.selectFrom('key_pairs').selectAll().executeTakeFirstOrThrow()
+    assert.ok(!JSON.stringify({ ...row, secret_hash: Buffer.from(row.secret_hash).toString('utf8') }).includes(keyPair.secret.slice(5)))
+    assert.equal(Buffer.from(row.secret_hash).length, 32)
+  })
+
+  test('a duplicate email in one account is a Conflict and writes nothing', async (t) => {
+    const s = await open(t, dialect)
+    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
+    await createUser({ ...s.store, clock: s.clock }, { accountId: account.id, email: 'x@example.com' })
+    await assert.rejects(createUser({ ...s.store, clock: s.clock }, { accountId: account.id, email: 'X@example.com' }), Conflict)
+    assert.equal(await count(s, 'users'), 1)
+  })
+
+  test('failed client creation leaves no half-written records', async (t) => {
+    const s = await open(t, dialect)
+    const deps = { store: s.store, clock: s.clock, secrets: s.secrets }
+    const standard = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 's', plan: 'standard' })
+    const enterprise = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'e' })
+    const other = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'o' })
+    const stranger = await createUser({ ...s.store, clock: s.clock }, { accountId: other.id, email: 's@example.com' })
+    await assert.rejects(createClient(deps, { accountId: standard.id, name: 'c', level: 'subscription' }), Forbidden)
+    await assert.rejects(createClient(deps, { accountId: enterprise.id, name: 'c', level: 'user', userId: stranger.id }), NotFound)
+    await assert.rejects(createClient(deps, { accountId: '00000000-0000-4000-8000-000000000000', name: 'c', level: 'subscription' }), NotFound)
+    assert.equal(await count(s, 'clients'), 0)
+    assert.equal(await count(s, 'key_pairs'), 0)
+  })
+
+  test('rotation is atomic: the new pair and the old pair\'s end are written together', async (t) => {
+    const s = await open(t, dialect)
+    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
+    const { client } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
+    const failing = { generate: () => { throw new Error('entropy exhausted') }, hash: s.secrets.hash }
+    await assert.rejects(rotateKeyPair({ store: s.store, clock: s.clock, secrets: failing }, { clientId: client.id }))
+    const pairs = await s.store.keyPairs.listByClient(client.id)
+    assert.equal(pairs.length, 1)
+    assert.equal(pairs[0]?.revokedAt, null, 'the old pair was not revoked by the failed rotation')
+  })
+
+  test('last-used times only move forward', async (t) => {
+    const s = await open(t, dialect)
+    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
+    const { client, keyPair } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
+    const later = new Date(Date.now() + 60_000)
+    await s.store.keyPairs.recordLastUsed(new Map([[keyPair.id, later]]))
+    await s.store.keyPairs.recordLastUsed(new Map([[keyPair.id, new Date(Date.now() - 60_000)]]))
+    const [pair] = await s.store.keyPairs.listByClient(client.id)
+    assert.equal(pair?.lastUsedAt?.getTime(), later.getTime())
+  })
+})
