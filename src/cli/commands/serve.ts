@@ -40,7 +40,6 @@ function printWelcome(config: Config, boot: Bootstrapped | undefined, keyFile: s
 
 async function runSingle(config: Config): Promise<void> {
   const server = await startServer(config)
-  process.stdout.write(`keymint listening on ${server.url}\n`)
   const stop = (): void => {
     server.close().then(() => process.exit(0), (err: unknown) => {
       process.stderr.write(`keymint: shutdown failed: ${(err as Error).message}\n`)
@@ -49,6 +48,8 @@ async function runSingle(config: Config): Promise<void> {
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
+  // Printed only once a SIGTERM would be handled: scripts may stop the server right after this line.
+  process.stdout.write(`keymint listening on ${server.url}\n`)
 }
 
 /** `--workers N`: N processes share the listening socket (node:cluster round-robin). */
@@ -81,12 +82,12 @@ async function runPrimary(config: Config): Promise<void> {
 
 async function runWorker(config: Config): Promise<void> {
   const server = await startServer(config)
-  process.send?.({ type: 'listening', url: server.url })
   process.once('SIGTERM', () => {
     server.close().then(() => process.exit(0), () => process.exit(1))
   })
   // The primary forwards Ctrl-C as SIGTERM; ignore the terminal's own SIGINT here.
   process.on('SIGINT', () => {})
+  process.send?.({ type: 'listening', url: server.url })
 }
 
 export function registerServeCommand(program: Command): void {
