@@ -3,7 +3,8 @@ import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { KeyPairUsageRecorder } from './domain/key-pair-usage.js'
 import type { Account, User } from './domain/types.js'
-import { accessTokenSigner, ensureSigningKey } from './domain/signing-keys.js'
+import { encryptNestedJwt } from './crypto/jwe.js'
+import { accessTokenSigner, ensureServerKeys, tokenEncryptionKey } from './domain/server-keys.js'
 import { buildApp } from './http/app.js'
 import { openServices, type Services } from './services.js'
 import { pingDatabase } from './store/database.js'
@@ -18,7 +19,7 @@ export async function prepareInstance(config: Config): Promise<{ bootstrapped: B
   const services = await openServices(config, { poolSize: 2 })
   try {
     const bootstrapped = await bootstrapIfEmpty(services, config.bootstrap)
-    await ensureSigningKey(services, config.tokens.signingAlg)
+    await ensureServerKeys(services, config.tokens.signingAlg)
     return { bootstrapped, createdMasterKeyFile: services.createdMasterKeyFile }
   } finally {
     await services.close()
@@ -37,8 +38,9 @@ export interface RunningServer {
 /** Builds the app over an opened instance and listens. */
 export async function startServer(config: Config, opts: { services?: Services } = {}): Promise<RunningServer> {
   const services = opts.services ?? await openServices(config)
-  const keys = await ensureSigningKey(services, config.tokens.signingAlg)
+  const keys = await ensureServerKeys(services, config.tokens.signingAlg)
   const signer = accessTokenSigner(keys, services.sealer)
+  const encryptionKey = tokenEncryptionKey(keys, services.sealer)
   const usage = new KeyPairUsageRecorder({
     keyPairs: services.store.keyPairs,
     clock: services.clock,
@@ -52,7 +54,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
         secretMatches: services.secrets.matches,
         now: () => services.clock.now(),
       },
-      grant: { signer, clock: services.clock, usage },
+      grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, encryptionKey, alg) },
       tokens: config.tokens,
     },
     wellKnown: { publishedKeys: () => keys },

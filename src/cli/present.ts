@@ -27,6 +27,7 @@ export const presentClient = (c: Client) => ({
   user_id: c.userId,
   scopes: c.scopes,
   lifetime_seconds: c.lifetimeSeconds,
+  token_encryption: c.tokenEncryption,
   created_at: iso(c.createdAt),
 })
 

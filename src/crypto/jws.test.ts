@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { compactVerify, importJWK, decodeProtectedHeader } from 'jose'
 import { createCompactSigner, SIGNING_ALGS } from './jws.js'
-import { generateSigningKey, importPrivateKey } from './signing-keys.js'
+import { generateSigningKey, importPrivateKey } from './key-generation.js'
 
 for (const alg of SIGNING_ALGS) {
   test(`${alg}: compact JWS verifies with jose against the published JWK`, async () => {

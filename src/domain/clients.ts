@@ -4,7 +4,7 @@ import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import type { Clock, SecretService, Store } from './ports.js'
 import type { Client, ClientId, UserId } from './types.js'
-import { requireLevel, requireLifetime, requireName, requireScopes, requireUuid } from './validation.js'
+import { requireLevel, requireLifetime, requireName, requireScopes, requireTokenEncryption, requireUuid } from './validation.js'
 
 export interface NewClientInput {
   readonly accountId: string
@@ -13,6 +13,7 @@ export interface NewClientInput {
   readonly userId?: string
   readonly scopes?: readonly string[]
   readonly lifetimeSeconds?: number
+  readonly tokenEncryption?: string
 }
 
 export interface CreatedClient {
@@ -29,6 +30,7 @@ export async function createClient(
   const level = requireLevel(input.level)
   const scopes = input.scopes === undefined ? null : requireScopes(input.scopes)
   const lifetimeSeconds = input.lifetimeSeconds === undefined ? null : requireLifetime(input.lifetimeSeconds)
+  const tokenEncryption = input.tokenEncryption === undefined ? null : requireTokenEncryption(input.tokenEncryption)
   if (level === 'user' && input.userId === undefined) {
     throw new InvalidInput('KEYMINT_INVALID_INPUT', 'a user-level client needs the user it acts as')
   }
@@ -55,6 +57,7 @@ export async function createClient(
       userId,
       scopes,
       lifetimeSeconds,
+      tokenEncryption,
       createdAt: now,
     })
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)

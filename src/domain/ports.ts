@@ -42,8 +42,10 @@ export interface KeyPairStore {
   recordLastUsed(uses: ReadonlyMap<KeyPairId, Date>): Promise<void>
 }
 
-export interface SigningKeyRecord {
+export interface ServerKeyRecord {
   readonly kid: string
+  /** `sig` signs access tokens; `enc` is the RSA key encrypted tokens are encrypted to. */
+  readonly use: 'sig' | 'enc'
   readonly alg: string
   readonly publicJwk: Readonly<Record<string, unknown>>
   /** Private key, encrypted under the master key; never leaves the store in clear. */
@@ -52,9 +54,9 @@ export interface SigningKeyRecord {
   readonly retiredAt: Date | null
 }
 
-export interface SigningKeyStore {
-  insert(key: SigningKeyRecord): Promise<void>
-  listPublished(): Promise<SigningKeyRecord[]>
+export interface ServerKeyStore {
+  insert(key: ServerKeyRecord): Promise<void>
+  listPublished(): Promise<ServerKeyRecord[]>
 }
 
 export interface Store {
@@ -62,7 +64,7 @@ export interface Store {
   readonly users: UserStore
   readonly clients: ClientStore
   readonly keyPairs: KeyPairStore
-  readonly signingKeys: SigningKeyStore
+  readonly serverKeys: ServerKeyStore
   /** Runs `fn` in one transaction; the store handed to `fn` writes inside it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
 }

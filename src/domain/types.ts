@@ -9,11 +9,14 @@ export type Plan = 'enterprise' | 'standard'
 export type Role = 'admin' | 'member'
 export type Permission = 'ui' | 'api'
 export type ClientLevel = 'user' | 'subscription'
+/** Key management algorithms for encrypted (nested JWE) access tokens. */
+export type TokenEncryptionAlg = 'RSA-OAEP-256' | 'RSA-OAEP-384' | 'RSA-OAEP-512'
 
 export const PLANS: readonly Plan[] = ['enterprise', 'standard']
 export const ROLES: readonly Role[] = ['admin', 'member']
 export const PERMISSIONS: readonly Permission[] = ['ui', 'api']
 export const CLIENT_LEVELS: readonly ClientLevel[] = ['user', 'subscription']
+export const TOKEN_ENCRYPTION_ALGS: readonly TokenEncryptionAlg[] = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512']
 
 export interface Account {
   readonly id: AccountId
@@ -45,6 +48,8 @@ export interface Client {
   readonly scopes: readonly string[] | null
   /** Token lifetime override in seconds; null uses the endpoint's default. */
   readonly lifetimeSeconds: number | null
+  /** JWE algorithm every token of this client is encrypted with; null for signed-only tokens. */
+  readonly tokenEncryption: TokenEncryptionAlg | null
   readonly createdAt: Date
 }
 

@@ -1,6 +1,6 @@
 import { InvalidInput } from './errors.js'
-import { CLIENT_LEVELS, PERMISSIONS, PLANS, ROLES } from './types.js'
-import type { ClientLevel, Permission, Plan, Role } from './types.js'
+import { CLIENT_LEVELS, PERMISSIONS, PLANS, ROLES, TOKEN_ENCRYPTION_ALGS } from './types.js'
+import type { ClientLevel, Permission, Plan, Role, TokenEncryptionAlg } from './types.js'
 
 // Business-level checks on values that reach the domain from any edge (CLI, REST API).
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -60,6 +60,7 @@ function requireOneOf<T extends string>(value: string, allowed: readonly T[], wh
 export const requirePlan = (v: string): Plan => requireOneOf(v, PLANS, 'plan')
 export const requireRole = (v: string): Role => requireOneOf(v, ROLES, 'role')
 export const requireLevel = (v: string): ClientLevel => requireOneOf(v, CLIENT_LEVELS, 'level')
+export const requireTokenEncryption = (v: string): TokenEncryptionAlg => requireOneOf(v, TOKEN_ENCRYPTION_ALGS, 'token encryption')
 
 export function requirePermissions(values: readonly string[]): Permission[] {
   return [...new Set(values.map((v) => requireOneOf(v, PERMISSIONS, 'permission')))].sort()

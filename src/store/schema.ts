@@ -27,6 +27,7 @@ export interface ClientsTable {
   user_id: string | null
   scopes: string | null
   lifetime_seconds: number | null
+  token_encryption: string | null
   created_at: number
 }
 
@@ -41,8 +42,9 @@ export interface KeyPairsTable {
   last_used_at: number | null
 }
 
-export interface SigningKeysTable {
+export interface ServerKeysTable {
   kid: string
+  use: string
   alg: string
   public_jwk: string
   private_key_sealed: string
@@ -55,5 +57,5 @@ export interface Database {
   users: UsersTable
   clients: ClientsTable
   key_pairs: KeyPairsTable
-  signing_keys: SigningKeysTable
+  server_keys: ServerKeysTable
 }

@@ -3,7 +3,7 @@ import type { Store } from '../domain/ports.js'
 import { createAccountRepository } from './repositories/accounts.js'
 import { createClientRepository } from './repositories/clients.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
-import { createSigningKeyRepository } from './repositories/signing-keys.js'
+import { createServerKeyRepository } from './repositories/server-keys.js'
 import { createUserRepository } from './repositories/users.js'
 import type { Database } from './schema.js'
 
@@ -14,7 +14,7 @@ export function createStore(db: Kysely<Database>): Store {
     users: createUserRepository(db),
     clients: createClientRepository(db),
     keyPairs: createKeyPairRepository(db),
-    signingKeys: createSigningKeyRepository(db),
+    serverKeys: createServerKeyRepository(db),
     transaction: (fn) => (db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx)))),
   }
 }

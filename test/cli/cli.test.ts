@@ -81,6 +81,7 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
       ['non-enterprise account', ['client', 'create', '--account', String(standard.id), '--name', 'x', '--level', 'subscription'], /only enterprise/],
       ['invalid duration', ['client', 'create', '--account', String(account.id), '--name', 'x', '--level', 'subscription', '--lifetime', 'soon'], /invalid --lifetime/],
       ['invalid grace', ['keys', 'rotate', '--client', client.id, '--grace', '-5m'], /invalid --grace/],
+      ['bad --encrypt', ['client', 'create', '--account', String(account.id), '--name', 'x', '--level', 'subscription', '--encrypt', 'RSA1_5'], /token encryption must be one of/],
       ['invalid email', ['user', 'create', '--account', String(account.id), '--email', 'not-an-email'], /invalid email/],
       ['duplicate email', ['user', 'create', '--account', String(account.id), '--email', 'A@acme.io'], /already exists/],
       ['bad --disabled', ['user', 'update', '--user', String(user.id), '--disabled', 'maybe'], /true or false/],

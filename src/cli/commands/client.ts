@@ -24,7 +24,8 @@ export function registerClientCommands(program: Command): void {
     .option('--user <user-id>', 'the user a user-level client acts as')
     .option('--scopes <list>', 'comma-separated scopes it may be granted (default: unrestricted)')
     .option('--lifetime <duration>', 'token lifetime, e.g. 30m or 4h (default: per endpoint)')
-    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string }) => {
+    .option('--encrypt <alg>', 'always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512')
+    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -32,6 +33,7 @@ export function registerClientCommands(program: Command): void {
         ...(opts.user === undefined ? {} : { userId: opts.user }),
         ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
         ...(opts.lifetime === undefined ? {} : { lifetimeSeconds: durationOption(opts.lifetime, '--lifetime') }),
+        ...(opts.encrypt === undefined ? {} : { tokenEncryption: opts.encrypt }),
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
       const pair = presentIssuedKeyPair(created.keyPair)

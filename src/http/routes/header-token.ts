@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { ClientLevel } from '../../domain/types.js'
 import { authenticateWithSecret } from '../../oauth/client-auth/client-secret.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
+import { parseEncryptedParam } from '../../oauth/token-encryption.js'
+import type { FormParams } from '../form-body.js'
 import { readHeaderCredentials } from '../credentials.js'
 import { acceptFormOnly, audienceOf, type TokenEndpointDeps } from './token-deps.js'
 
@@ -17,9 +19,12 @@ const ENDPOINTS: readonly { url: string; level: ClientLevel; hint: string }[] = 
 export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
   for (const endpoint of ENDPOINTS) {
     app.post(endpoint.url, { config: { errorFormat: 'oauth' }, onRequest: acceptFormOnly }, async (request, reply) => {
-      const credential = await authenticateWithSecret(deps.auth, readHeaderCredentials(request))
-      const token = grantClientCredentials(deps.grant, {
+      const presented = readHeaderCredentials(request)
+      const encryption = parseEncryptedParam((request.body as FormParams | undefined)?.encrypted)
+      const credential = await authenticateWithSecret(deps.auth, presented)
+      const token = await grantClientCredentials(deps.grant, {
         credential,
+        encryption,
         requiredLevel: { level: endpoint.level, hint: endpoint.hint },
         issuer: deps.issuer(),
         audience: audienceOf(deps),

@@ -34,7 +34,7 @@ export async function oauth2TokenRoutes(app: FastifyInstance, deps: TokenEndpoin
         throw new UnsupportedGrantType('only grant_type=client_credentials is supported')
       }
       const credential = await authenticateWithSecret(deps.auth, readOAuth2Credentials(request, form))
-      const token = grantClientCredentials(deps.grant, {
+      const token = await grantClientCredentials(deps.grant, {
         credential,
         ...(form.scope === undefined ? {} : { scope: form.scope }),
         issuer: deps.issuer(),

@@ -1,6 +1,6 @@
 import type { CompactSigner } from '../../crypto/jws.js'
 import type { Clock } from '../../domain/ports.js'
-import type { ClientCredential, ClientLevel, KeyPairId } from '../../domain/types.js'
+import type { ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
 import { userMayObtainTokens } from '../../domain/users.js'
 import { UnauthorizedClient } from '../errors.js'
 import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
@@ -10,6 +10,8 @@ export interface ClientCredentialsDeps {
   readonly signer: CompactSigner
   readonly clock: Clock
   readonly usage: { touch(id: KeyPairId): void }
+  /** Turns a signed token into a nested JWE for the given key management algorithm. */
+  readonly encrypt: (jws: string, alg: TokenEncryptionAlg) => Promise<string>
 }
 
 export interface ClientCredentialsRequest {
@@ -18,6 +20,8 @@ export interface ClientCredentialsRequest {
   /** Set by endpoints that serve one level only; `hint` names the endpoint for the other level. */
   readonly requiredLevel?: { readonly level: ClientLevel; readonly hint: string }
   readonly scope?: string
+  /** Asked for by this request; a client set to always encrypt is encrypted regardless. */
+  readonly encryption?: TokenEncryptionAlg | null
   readonly issuer: string
   readonly audience: string
   readonly defaultLifetimeSeconds: number
@@ -27,7 +31,7 @@ export interface ClientCredentialsRequest {
  * RFC 6749 §4.4: the client credentials grant, shared by both dialects. Authorization rules
  * come from DESIGN §1; the dialects differ only in how they read credentials and answer.
  */
-export function grantClientCredentials(deps: ClientCredentialsDeps, req: ClientCredentialsRequest): IssuedAccessToken {
+export async function grantClientCredentials(deps: ClientCredentialsDeps, req: ClientCredentialsRequest): Promise<IssuedAccessToken> {
   const { credential } = req
   const { client } = credential
   if (credential.accountPlan !== 'enterprise') {
@@ -48,5 +52,7 @@ export function grantClientCredentials(deps: ClientCredentialsDeps, req: ClientC
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
   })
   deps.usage.touch(credential.keyPair.id)
-  return token
+  const encryption = req.encryption ?? client.tokenEncryption
+  if (!encryption) return token
+  return { ...token, accessToken: await deps.encrypt(token.accessToken, encryption) }
 }

@@ -33,6 +33,7 @@ export async function up(db: Kysely<unknown>, engine: SqlEngine): Promise<void> 
     .addColumn('user_id', 'text', (c) => c.references('users.id'))
     .addColumn('scopes', 'text')
     .addColumn('lifetime_seconds', 'integer')
+    .addColumn('token_encryption', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute()
   await db.schema.createIndex('clients_account_idx').on('clients').column('account_id').execute()
@@ -48,8 +49,10 @@ export async function up(db: Kysely<unknown>, engine: SqlEngine): Promise<void> 
     .execute()
   await db.schema.createIndex('key_pairs_client_idx').on('key_pairs').column('client_id').execute()
 
-  await db.schema.createTable('signing_keys')
+  // The server's own keys: `use` is 'sig' (token signing) or 'enc' (token encryption).
+  await db.schema.createTable('server_keys')
     .addColumn('kid', 'text', (c) => c.primaryKey())
+    .addColumn('use', 'text', (c) => c.notNull())
     .addColumn('alg', 'text', (c) => c.notNull())
     .addColumn('public_jwk', 'text', (c) => c.notNull())
     .addColumn('private_key_sealed', 'text', (c) => c.notNull())
@@ -59,7 +62,7 @@ export async function up(db: Kysely<unknown>, engine: SqlEngine): Promise<void> 
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['signing_keys', 'key_pairs', 'clients', 'users', 'accounts']) {
+  for (const table of ['server_keys', 'key_pairs', 'clients', 'users', 'accounts']) {
     await db.schema.dropTable(table).execute()
   }
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { ClientStore } from '../../domain/ports.js'
-import type { AccountId, Client, ClientId, ClientLevel, UserId } from '../../domain/types.js'
+import type { AccountId, Client, ClientId, ClientLevel, TokenEncryptionAlg, UserId } from '../../domain/types.js'
 import { toDate } from '../errors.js'
 import type { ClientsTable, Database } from '../schema.js'
 
@@ -12,6 +12,7 @@ export const toClient = (row: Selectable<ClientsTable>): Client => ({
   userId: row.user_id as UserId | null,
   scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
   lifetimeSeconds: row.lifetime_seconds,
+  tokenEncryption: row.token_encryption as TokenEncryptionAlg | null,
   createdAt: toDate(row.created_at),
 })
 
@@ -26,6 +27,7 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         user_id: client.userId,
         scopes: client.scopes === null ? null : JSON.stringify(client.scopes),
         lifetime_seconds: client.lifetimeSeconds,
+        token_encryption: client.tokenEncryption,
         created_at: client.createdAt.getTime(),
       }).execute()
       return client

@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely'
-import type { SigningKeyStore } from '../../domain/ports.js'
+import type { ServerKeyStore } from '../../domain/ports.js'
 import { toDate, toDateOrNull } from '../errors.js'
 import type { Database } from '../schema.js'
 
-export function createSigningKeyRepository(db: Kysely<Database>): SigningKeyStore {
+export function createServerKeyRepository(db: Kysely<Database>): ServerKeyStore {
   return {
     async insert(key) {
-      await db.insertInto('signing_keys').values({
+      await db.insertInto('server_keys').values({
         kid: key.kid,
+        use: key.use,
         alg: key.alg,
         public_jwk: JSON.stringify(key.publicJwk),
         private_key_sealed: key.privateKeySealed,
@@ -16,9 +17,10 @@ export function createSigningKeyRepository(db: Kysely<Database>): SigningKeyStor
       }).execute()
     },
     async listPublished() {
-      const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute()
+      const rows = await db.selectFrom('server_keys').selectAll().orderBy('created_at', 'desc').execute()
       return rows.map((r) => ({
         kid: r.kid,
+        use: r.use as 'sig' | 'enc',
         alg: r.alg,
         publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
         privateKeySealed: r.private_key_sealed,

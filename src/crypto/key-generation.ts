@@ -38,3 +38,21 @@ export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedSign
 export function importPrivateKey(pem: string): KeyObject {
   return createPrivateKey({ key: pem, format: 'pem' })
 }
+
+export interface GeneratedEncryptionKey {
+  readonly kid: string
+  readonly publicJwk: JWK
+  readonly privatePem: string
+}
+
+/** The RSA key encrypted access tokens are encrypted to (RSA-OAEP with SHA-256/384/512). */
+export async function generateEncryptionKey(): Promise<GeneratedEncryptionKey> {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const jwk = publicKey.export({ format: 'jwk' }) as JWK
+  const kid = await calculateJwkThumbprint(jwk, 'sha256')
+  return {
+    kid,
+    publicJwk: { ...jwk, kid, use: 'enc' },
+    privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  }
+}
