@@ -10,6 +10,13 @@ export interface Config {
     /** Explicit issuer; when unset the server uses http://HOST:PORT of its own listener. */
     readonly issuer: string | undefined
     readonly workers: number
+    /** Fastify trustProxy: false, true, a hop count, or comma-separated addresses/CIDRs. */
+    readonly trustProxy: boolean | number | string
+  }
+  readonly throttle: {
+    readonly windowSeconds: number
+    readonly addressLimit: number
+    readonly clientLimit: number
   }
   readonly database: { readonly url: string }
   readonly masterKey: { readonly value: string | undefined; readonly file: string | undefined }
@@ -43,6 +50,10 @@ export const SETTINGS = [
   { key: 'adminEmail', flag: undefined, env: 'KEYMINT_BOOTSTRAP_ADMIN_EMAIL', default: 'admin@keymint.local', doc: 'Email of the admin created on an empty database' },
   { key: 'accountName', flag: undefined, env: 'KEYMINT_BOOTSTRAP_ACCOUNT_NAME', default: 'Default', doc: 'Name of the account created on an empty database' },
   { key: 'logLevel', flag: undefined, env: 'KEYMINT_LOG_LEVEL', default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
+  { key: 'trustProxy', flag: undefined, env: 'KEYMINT_TRUST_PROXY', default: 'false', doc: 'Trust X-Forwarded-For from: true, a hop count, or addresses/CIDRs (needed behind a load balancer for per-address throttling)' },
+  { key: 'throttleWindow', flag: undefined, env: 'KEYMINT_THROTTLE_WINDOW', default: '1m', doc: 'Window in which failed authentications are counted, and the longest refusal' },
+  { key: 'throttleAddressLimit', flag: undefined, env: 'KEYMINT_THROTTLE_ADDRESS_LIMIT', default: '30', doc: 'Failed authentications per address and window before 429' },
+  { key: 'throttleClientLimit', flag: undefined, env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', default: '10', doc: 'Failed authentications per client_id and window before 429 (not from its known addresses)' },
   { key: 'lastUsedFlush', flag: undefined, env: 'KEYMINT_LAST_USED_FLUSH', default: '10s', doc: 'How often key pairs\' last-used times are written' },
 ] as const
 
@@ -68,6 +79,9 @@ const schema = {
     audience: { type: 'string', minLength: 1, maxLength: 2048 },
     accountName: { type: 'string', minLength: 1, maxLength: 200 },
     adminEmail: { type: 'string', minLength: 3, maxLength: 254 },
+    throttleAddressLimit: { type: 'integer', minimum: 1, maximum: 1000000 },
+    throttleClientLimit: { type: 'integer', minimum: 1, maximum: 1000000 },
+    trustProxy: { type: 'string', pattern: '^(true|false|\\d{1,2}|[0-9a-fA-F.:/, ]+)$' },
   },
 } as const
 
@@ -77,6 +91,13 @@ function defaultKeyFile(dbUrl: string): string | undefined {
   const location = parseDatabaseUrl(dbUrl)
   if (location.engine !== 'sqlite' || location.filename === ':memory:') return undefined
   return location.filename.replace(/\.(db|sqlite3?)$/, '') + '.master.key'
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true
+  if (value === 'false') return false
+  if (/^\d+$/.test(value)) return Number(value)
+  return value
 }
 
 /**
@@ -99,6 +120,9 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     signingAlg: pick('signingAlg', 'RS256'),
     accountName: pick('accountName', 'Default'),
     adminEmail: pick('adminEmail', 'admin@keymint.local'),
+    throttleAddressLimit: pick('throttleAddressLimit', 30),
+    throttleClientLimit: pick('throttleClientLimit', 10),
+    trustProxy: String(pick('trustProxy', 'false')),
   }
   if (raw.issuer !== undefined) data.issuer = String(raw.issuer).replace(/\/+$/, '')
   if (raw.audience !== undefined) data.audience = raw.audience
@@ -121,6 +145,8 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   const headerLifetimeSeconds = duration('headerLifetime', '4h', 'KEYMINT_HEADER_TOKEN_LIFETIME')
   const oauth2LifetimeSeconds = duration('oauth2Lifetime', '10h', 'KEYMINT_OAUTH2_TOKEN_LIFETIME')
   const lastUsedFlush = duration('lastUsedFlush', '10s', 'KEYMINT_LAST_USED_FLUSH')
+  const throttleWindow = duration('throttleWindow', '1m', 'KEYMINT_THROTTLE_WINDOW')
+  if (throttleWindow === 0 && raw.throttleWindow !== undefined) problems.push('KEYMINT_THROTTLE_WINDOW: must be at least 1s')
   for (const [name, s] of [['KEYMINT_HEADER_TOKEN_LIFETIME', headerLifetimeSeconds], ['KEYMINT_OAUTH2_TOKEN_LIFETIME', oauth2LifetimeSeconds]] as const) {
     if (s !== 0 && (s < 60 || s > 7 * 86400)) problems.push(`${name}: must be between 1m and 7d`)
   }
@@ -140,6 +166,12 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       port: data.port as number,
       issuer: data.issuer as string | undefined,
       workers: data.workers as number,
+      trustProxy: parseTrustProxy(data.trustProxy as string),
+    }),
+    throttle: Object.freeze({
+      windowSeconds: throttleWindow || 60,
+      addressLimit: data.throttleAddressLimit as number,
+      clientLimit: data.throttleClientLimit as number,
     }),
     database: Object.freeze({ url: dbUrl }),
     masterKey: Object.freeze({

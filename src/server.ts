@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
@@ -6,6 +7,7 @@ import type { Account, User } from './domain/types.js'
 import { encryptNestedJwt } from './crypto/jwe.js'
 import { accessTokenSigner, ensureServerKeys, tokenEncryptionKey } from './domain/server-keys.js'
 import { buildApp } from './http/app.js'
+import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
 import { pingDatabase } from './store/database.js'
 
@@ -50,9 +52,13 @@ export async function startServer(config: Config, opts: { services?: Services } 
   const app = await buildApp({
     token: {
       auth: {
-        findCredential: (id) => services.store.keyPairs.findCredential(id),
-        secretMatches: services.secrets.matches,
-        now: () => services.clock.now(),
+        secrets: {
+          findCredential: (id) => services.store.keyPairs.findCredential(id),
+          secretMatches: services.secrets.matches,
+          now: () => services.clock.now(),
+        },
+        throttle: new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock),
+        sleep: (ms) => sleep(ms),
       },
       grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, encryptionKey, alg) },
       tokens: config.tokens,
@@ -62,6 +68,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     issuer: config.server.issuer,
     host: config.server.host,
     logLevel: config.log.level,
+    trustProxy: config.server.trustProxy,
   })
   usage.start(config.lastUsedFlushMs)
   await app.listen({ host: config.server.host, port: config.server.port })

@@ -17,6 +17,7 @@ export interface AppDeps {
   /** The configured listen host, used in the default issuer. */
   readonly host: string
   readonly logLevel: string
+  readonly trustProxy: boolean | number | string
 }
 
 // Token requests are a few hundred bytes; nothing legitimate comes near this.
@@ -32,7 +33,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: { level: deps.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
     // The token endpoint is the hot path: one log line per refusal, none per success.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    trustProxy: typeof deps.trustProxy === 'number'
+      ? (_address: string, hop: number) => hop < (deps.trustProxy as number)
+      : deps.trustProxy,
   })
   app.decorateRequest('clientAuthMethod', null)
   app.removeContentTypeParser('text/plain')

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../domain/errors.js'
-import { InvalidRequest, OAuthError, RequestTooLarge, ServerError } from '../oauth/errors.js'
+import { InvalidRequest, OAuthError, RequestTooLarge, ServerError, TooManyAttempts } from '../oauth/errors.js'
 
 const DOMAIN_STATUS = { not_found: 404, conflict: 409, forbidden: 403, invalid_state: 409, invalid_input: 400 } as const
 
@@ -18,6 +18,7 @@ function sendOAuthError(request: FastifyRequest, reply: FastifyReply, err: OAuth
     // RFC 6749 §5.2: a 401 after (or instead of) Basic authentication carries the challenge.
     reply.header('www-authenticate', 'Basic realm="keymint", charset="UTF-8"')
   }
+  if (err instanceof TooManyAttempts) reply.header('retry-after', String(err.retryAfterSeconds))
   return reply.status(err.status).header('cache-control', 'no-store').type('application/json; charset=utf-8')
     .send({ error: err.error, error_description: err.message })
 }

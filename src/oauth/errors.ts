@@ -67,3 +67,14 @@ export class ServerError extends OAuthError {
   readonly error = 'server_error'
   readonly status = 500
 }
+
+/** Too many failed authentications from this address or for this client; carries Retry-After. */
+export class TooManyAttempts extends OAuthError {
+  readonly error = 'temporarily_unavailable'
+  readonly status = 429
+  readonly retryAfterSeconds: number
+  constructor(description: string, retryAfterSeconds: number, opts: OAuthErrorOptions = {}) {
+    super(description, opts)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ClientLevel } from '../../domain/types.js'
-import { authenticateWithSecret } from '../../oauth/client-auth/client-secret.js'
+import { authenticateClient } from '../../oauth/client-auth/authenticate-client.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { parseEncryptedParam } from '../../oauth/token-encryption.js'
 import type { FormParams } from '../form-body.js'
@@ -21,7 +21,7 @@ export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpoin
     app.post(endpoint.url, { config: { errorFormat: 'oauth' }, onRequest: acceptFormOnly }, async (request, reply) => {
       const presented = readHeaderCredentials(request)
       const encryption = parseEncryptedParam((request.body as FormParams | undefined)?.encrypted)
-      const credential = await authenticateWithSecret(deps.auth, presented)
+      const credential = await authenticateClient(deps.auth, presented, request.ip)
       const token = await grantClientCredentials(deps.grant, {
         credential,
         encryption,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { authenticateWithSecret } from '../../oauth/client-auth/client-secret.js'
+import { authenticateClient } from '../../oauth/client-auth/authenticate-client.js'
 import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { readOAuth2Credentials } from '../credentials.js'
@@ -33,7 +33,7 @@ export async function oauth2TokenRoutes(app: FastifyInstance, deps: TokenEndpoin
       if (form.grant_type !== 'client_credentials') {
         throw new UnsupportedGrantType('only grant_type=client_credentials is supported')
       }
-      const credential = await authenticateWithSecret(deps.auth, readOAuth2Credentials(request, form))
+      const credential = await authenticateClient(deps.auth, readOAuth2Credentials(request, form), request.ip)
       const token = await grantClientCredentials(deps.grant, {
         credential,
         ...(form.scope === undefined ? {} : { scope: form.scope }),

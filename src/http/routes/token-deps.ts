@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
-import type { SecretAuthDeps } from '../../oauth/client-auth/client-secret.js'
+import type { ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
 import { InvalidRequest } from '../../oauth/errors.js'
 import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
 
 /** What both token dialects need: the same authentication and the same grant. */
 export interface TokenEndpointDeps {
-  readonly auth: SecretAuthDeps
+  readonly auth: ClientAuthDeps
   readonly grant: ClientCredentialsDeps
   readonly tokens: Config['tokens']
   readonly issuer: () => string

@@ -1,0 +1,37 @@
+import type { ClientCredential } from '../../domain/types.js'
+import { isUuid } from '../../domain/validation.js'
+import type { AuthThrottle } from '../auth-throttle.js'
+import { InvalidClient, TooManyAttempts } from '../errors.js'
+import { authenticateWithSecret, type PresentedSecret, type SecretAuthDeps } from './client-secret.js'
+
+export interface ClientAuthDeps {
+  readonly secrets: SecretAuthDeps
+  readonly throttle: AuthThrottle
+  readonly sleep: (ms: number) => Promise<void>
+}
+
+/**
+ * Client authentication behind the failure throttle: refused attempts never reach the store,
+ * failures are counted and answered slowly once an address or client_id keeps failing.
+ */
+export async function authenticateClient(deps: ClientAuthDeps, presented: PresentedSecret, address: string): Promise<ClientCredential> {
+  // Malformed ids share one counter: they cannot succeed, and must not fill memory one by one.
+  const clientKey = isUuid(presented.clientId) ? presented.clientId : '(malformed)'
+  const verdict = deps.throttle.check(clientKey, address)
+  if (verdict.action === 'refuse') {
+    throw new TooManyAttempts('too many failed authentication attempts; retry later', verdict.retryAfterSeconds, {
+      detail: `throttled client ${clientKey} from ${address}`,
+    })
+  }
+  try {
+    const credential = await authenticateWithSecret(deps.secrets, presented)
+    deps.throttle.recordSuccess(clientKey, address)
+    return credential
+  } catch (err) {
+    if (err instanceof InvalidClient) {
+      deps.throttle.recordFailure(clientKey, address)
+      if (verdict.delayMs > 0) await deps.sleep(verdict.delayMs)
+    }
+    throw err
+  }
+}
