@@ -4,6 +4,9 @@ import { InvalidScope } from './errors.js'
 /** What an unrestricted client reports instead of a scope list (second seed: `"scope": "all"`). */
 export const ALL_SCOPES = 'all'
 
+/** Scopes that are never implied by unrestricted access: they must be granted by name. */
+export const RESERVED_SCOPE_PREFIX = 'keymint:'
+
 // RFC 6749 §3.3: scope = scope-token *( SP scope-token )
 const SCOPE_PARAM = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/
 
@@ -25,10 +28,12 @@ export function grantScope(credential: ClientCredential, requested: string | und
     throw new InvalidScope('scope is malformed')
   }
   const wanted = [...new Set(requested.split(' '))]
-  if (allowed === null) return wanted.join(' ')
-  const refused = wanted.filter((s) => !allowed.has(s))
+  // Unrestricted access covers every API scope, and "all" itself, but not keymint's own.
+  const refused = allowed === null
+    ? wanted.filter((s) => s.startsWith(RESERVED_SCOPE_PREFIX))
+    : wanted.filter((s) => !allowed.has(s))
   if (refused.length > 0) {
     throw new InvalidScope(`scope exceeds what this client may have: ${refused.slice(0, 5).join(' ')}`)
   }
-  return wanted.join(' ')
+  return allowed === null && wanted.includes(ALL_SCOPES) ? ALL_SCOPES : wanted.join(' ')
 }

@@ -80,6 +80,7 @@ describeEachDialect('OAuth 2.0 dialect POST /oauth2/token', (dialect) => {
       { name: 'invalid percent-encoding', body: `${cc()}&x=%zz`, status: 400, error: 'invalid_request' },
       { name: 'JSON body', body: JSON.stringify({ grant_type: 'client_credentials', ...creds }), headers: { 'content-type': 'application/json' }, status: 400, error: 'invalid_request' },
       { name: 'multipart body', body: '--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' }, status: 400, error: 'invalid_request' },
+      { name: "keymint's own scope from an unrestricted client", body: cc({ scope: 'keymint:admin' }), status: 400, error: 'invalid_scope' },
       { name: 'malformed scope', body: cc({ scope: 'a  b' }), status: 400, error: 'invalid_scope' },
       { name: 'oversized body', body: cc({ pad: 'z'.repeat(40_000) }), status: 413, error: 'invalid_request' },
     ]
