@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { createClientSecretService } from './crypto/client-secrets.js'
 import {
   loadOrCreateMasterKeyFile, MasterKeyError, parseMasterKey, generateMasterKey, type MasterKey,
@@ -40,6 +41,12 @@ function masterKeySource(config: Config): MasterKeySource {
   )
 }
 
+async function holdsKeyMaterial(database: OpenDatabase): Promise<boolean> {
+  const keys = await database.db.selectFrom('server_keys').select('kid').limit(1).execute()
+  const pairs = await database.db.selectFrom('key_pairs').select('id').limit(1).execute()
+  return keys.length + pairs.length > 0
+}
+
 /** Opens the database, brings its schema up to date and derives the server's secrets. */
 export async function openServices(config: Config, opts: { poolSize?: number } = {}): Promise<Services> {
   const source = masterKeySource(config)
@@ -51,6 +58,10 @@ export async function openServices(config: Config, opts: { poolSize?: number } =
     if ('key' in source) {
       key = source.key
     } else {
+      if (!existsSync(source.file) && await holdsKeyMaterial(database)) {
+        // A new key would silently orphan every stored secret hash and private key.
+        throw new MasterKeyError(`master key file ${source.file} is missing, but the database holds keys made with a master key; restore the file or set KEYMINT_MASTER_KEY`)
+      }
       const loaded = loadOrCreateMasterKeyFile(source.file)
       key = loaded.key
       createdFile = loaded.created ? source.file : undefined

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
+import { DatabaseUnavailable } from '../store/database.js'
+import { parseDatabaseUrl } from '../store/database-url.js'
 import { loadConfig, type Config, type ConfigInput } from '../config.js'
 import { openServices, type Services } from '../services.js'
 
@@ -18,9 +21,20 @@ export function configFrom(options: CommonOptions, extra: ConfigInput = {}): Con
   return loadConfig({ ...(options.db === undefined ? {} : { db: options.db }), ...extra })
 }
 
-/** Runs `fn` with opened services and always closes them. */
-export async function withServices<T>(options: CommonOptions, fn: (services: Services, config: Config) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with opened services and always closes them. Only commands that may start a
+ * database (`create`) make a missing SQLite file; the others fail without writing anything.
+ */
+export async function withServices<T>(
+  options: CommonOptions,
+  fn: (services: Services, config: Config) => Promise<T>,
+  opts: { mayCreateDatabase?: boolean } = {},
+): Promise<T> {
   const config = configFrom(options)
+  const location = parseDatabaseUrl(config.database.url)
+  if (!opts.mayCreateDatabase && location.engine === 'sqlite' && location.filename !== ':memory:' && !existsSync(location.filename)) {
+    throw new DatabaseUnavailable(`database ${location.filename} does not exist; create it with keymint migrate or keymint serve`)
+  }
   const services = await openServices(config, { poolSize: 2 })
   try {
     return await fn(services, config)

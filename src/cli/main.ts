@@ -23,8 +23,9 @@ function describeFailure(err: unknown): string {
 export function buildProgram(): Command {
   const program = new Command('keymint')
     .description('keymint: API key pairs and access tokens for machine-to-machine APIs')
-    .showHelpAfterError()
     .exitOverride()
+    // Usage errors are one line too; `--help` still prints the full text on stdout.
+    .configureOutput({ writeErr: (text) => process.stderr.write(`keymint: ${text.trim().split('\n')[0]} (see --help)\n`) })
   registerServeCommand(program)
   registerMigrateCommand(program)
   registerAccountCommands(program)

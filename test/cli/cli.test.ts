@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { statSync, existsSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { test } from 'node:test'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { keymint, keymintJson, serve } from '../helpers/cli.js'
@@ -154,6 +154,49 @@ test('serve --workers 2 shares one port and serves tokens', async (t) => {
     fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: client.client_id, clientSecret: client.client_secret } })))
   assert.deepEqual([...new Set(results.map((r) => r.status))], [200])
   for (const r of results) await verifyAccessToken(server.url, await r.text())
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
+})
+
+test('bad input on a fresh path creates no database and no key file; usage errors are one line', async (t) => {
+  const dir = tempDir(t)
+  const cases: [string[], RegExp][] = [
+    [['account', 'create', '--name', 'x', '--plan', 'bogus', '--db', 'sqlite:./a.db'], /plan must be one of/],
+    [['user', 'create', '--account', 'nope', '--email', 'a@b.io', '--db', 'sqlite:./a.db'], /does not exist/],
+    [['client', 'create', '--name', 'x', '--level', 'user', '--db', 'sqlite:./a.db'], /required option '--account/],
+    [['keys', 'list', '--client', 'x', '--unknown', '--db', 'sqlite:./a.db'], /unknown option/],
+    [['nonsense'], /unknown command/],
+  ]
+  for (const [args, message] of cases) {
+    const res = await keymint(args, { cwd: dir })
+    assert.notEqual(res.code, 0)
+    assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr)
+    assert.match(res.stderr, message)
+  }
+  assert.deepEqual(readdirSync(dir), [])
+})
+
+test('a missing master key file is never silently replaced on a database that holds keys', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/k.db`
+  const account = await keymintJson(['account', 'create', '--name', 'k', '--db', db], { cwd: dir, env: { KEYMINT_MASTER_KEY: '' } })
+  await keymintJson(['client', 'create', '--account', String(account.id), '--name', 'c', '--level', 'subscription', '--db', db], { cwd: dir, env: { KEYMINT_MASTER_KEY: '' } })
+  rmSync(`${dir}/k.master.key`)
+  const res = await keymint(['keys', 'list', '--client', String(account.id), '--db', db], { cwd: dir, env: { KEYMINT_MASTER_KEY: '' } })
+  assert.notEqual(res.code, 0)
+  assert.match(res.stderr, /master key file .* is missing/)
+  assert.ok(!existsSync(`${dir}/k.master.key`))
+})
+
+test('the first-start hint never prints a database password', async (t) => {
+  const dir = tempDir(t)
+  const db = await createTestDatabase(t, 'postgres', dir).catch(() => undefined)
+  if (!db) return t.skip('PostgreSQL unreachable')
+  const url = new URL(db.url)
+  url.password = 'hunter2'
+  const server = await serve(t, ['--port', '0', '--db', url.toString()], { cwd: dir, env: { KEYMINT_MASTER_KEY: generateMasterKey() } })
+  assert.doesNotMatch(server.output(), /hunter2/)
+  assert.match(server.output(), /--db 'postgres:\/\/postgres:\*\*\*@/)
   server.child.kill('SIGTERM')
   assert.equal(await server.exited, 0)
 })

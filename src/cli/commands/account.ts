@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { createAccount } from '../../domain/accounts.js'
+import { requireName, requirePlan } from '../../domain/validation.js'
 import { presentAccount } from '../present.js'
 import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
@@ -9,7 +10,10 @@ export function registerAccountCommands(program: Command): void {
     .requiredOption('--name <name>', 'account name')
     .option('--plan <plan>', 'enterprise or standard', 'enterprise')
     .action(async (opts: CommonOptions & { name: string; plan: string }) => {
-      const created = await withServices(opts, (s) => createAccount({ accounts: s.store.accounts, clock: s.clock }, opts))
+      // Checked before the database is opened, so bad input creates no file.
+      requireName(opts.name, 'account name')
+      requirePlan(opts.plan)
+      const created = await withServices(opts, (s) => createAccount({ accounts: s.store.accounts, clock: s.clock }, opts), { mayCreateDatabase: true })
       emit(opts, presentAccount(created), () => `created ${created.plan} account ${JSON.stringify(created.name)}\nid: ${created.id}`)
     })
 }

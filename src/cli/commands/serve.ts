@@ -2,7 +2,7 @@ import cluster from 'node:cluster'
 import { relative, sep } from 'node:path'
 import type { Command } from 'commander'
 import type { Config } from '../../config.js'
-import { DEFAULT_DATABASE_URL } from '../../config.js'
+import { redactDatabaseUrl } from '../../store/database-url.js'
 import { prepareInstance, startServer, type Bootstrapped } from '../../server.js'
 import { configFrom, type CommonOptions } from '../context.js'
 
@@ -22,11 +22,14 @@ function invocation(): string {
   return rel.includes(sep) ? rel : `.${sep}${rel}`
 }
 
-function printWelcome(config: Config, boot: Bootstrapped | undefined, keyFile: string | undefined): void {
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
+
+function printWelcome(dbFlag: string | undefined, boot: Bootstrapped | undefined, keyFile: string | undefined): void {
   const lines: string[] = []
   if (keyFile) lines.push(`keymint: created master key ${keyFile} (mode 0600); back it up: stored keys cannot be read without it`)
   if (boot) {
-    const db = config.database.url === DEFAULT_DATABASE_URL ? '' : ` --db '${config.database.url}'`
+    // The same --db the server got (a URL from the environment is found there again); never a password.
+    const db = dbFlag === undefined ? '' : ` --db ${shellQuote(redactDatabaseUrl(dbFlag))}`
     lines.push(
       `keymint: new database: created enterprise account ${JSON.stringify(boot.account.name)} and admin ${boot.admin.email}`,
       `  account id:    ${boot.account.id}`,
@@ -106,7 +109,7 @@ export function registerServeCommand(program: Command): void {
       })
       if (cluster.isWorker) return runWorker(config)
       const prepared = await prepareInstance(config)
-      printWelcome(config, prepared.bootstrapped, prepared.createdMasterKeyFile)
+      printWelcome(opts.db, prepared.bootstrapped, prepared.createdMasterKeyFile)
       return config.server.workers > 1 ? runPrimary(config) : runSingle(config)
     })
 }
