@@ -3,13 +3,16 @@
  * The server runs pinned to core 0 and wrk to core 1; both dialects are measured in interleaved
  * rounds after a warm-up, and the raw single-core RS256 signing rate is measured alongside.
  * Settings: --rounds (KEYMINT_BENCH_ROUNDS, 3), --duration seconds (KEYMINT_BENCH_DURATION, 10),
- * --warmup seconds (KEYMINT_BENCH_WARMUP, 5), --connections (KEYMINT_BENCH_CONNECTIONS, 64).
+ * --warmup seconds (KEYMINT_BENCH_WARMUP, 5), --connections (KEYMINT_BENCH_CONNECTIONS, 64),
+ * --timeout seconds for wrk (KEYMINT_BENCH_TIMEOUT, 30).
+ * Exits non-zero when any response is not 2xx or any socket error occurs.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { cpuBusy } from './host.js'
 import { killAll, onPath, runChecked } from './proc.js'
 import { keymintJson, procMemoryMb, startServer, stringField, type RunningServer } from './server.js'
 import { ensureWrk, runWrk, writeWrkScript, type WrkResult } from './wrk.js'
@@ -29,6 +32,7 @@ interface Settings {
   readonly duration: number
   readonly warmup: number
   readonly connections: number
+  readonly timeout: number
 }
 
 function settings(): Settings {
@@ -38,6 +42,7 @@ function settings(): Settings {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      timeout: { type: 'string' },
     },
   })
   const integer = (flag: string, value: string | undefined, env: string, fallback: number, min: number): number => {
@@ -51,10 +56,19 @@ function settings(): Settings {
     duration: integer('duration', values.duration, 'KEYMINT_BENCH_DURATION', 10, 1),
     warmup: integer('warmup', values.warmup, 'KEYMINT_BENCH_WARMUP', 5, 0),
     connections: integer('connections', values.connections, 'KEYMINT_BENCH_CONNECTIONS', 64, 1),
+    timeout: integer('timeout', values.timeout, 'KEYMINT_BENCH_TIMEOUT', 30, 1),
   }
 }
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`) }
+
+/** Reports how busy the machine is while this benchmark itself is idle; others' load skews every figure. */
+async function checkIdle(when: string): Promise<number> {
+  const busy = await cpuBusy(1000)
+  const note = busy > 0.1 ? '  WARNING: other processes are using the CPUs; expect noisy figures' : ''
+  say(`machine ${(busy * 100).toFixed(0)}% busy ${when}${note}`)
+  return busy
+}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -78,7 +92,7 @@ function problemsOf(result: WrkResult): string[] {
 }
 
 function describe(result: WrkResult): string {
-  return `${result.requestsPerSec.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.requests} requests`
+  return `${result.requestsPerSec.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(0)} ms, ${result.requests} requests`
 }
 
 interface SignRate { readonly nodeCrypto: number; readonly jose: number; readonly tokenBytes: number; readonly payloadBytes: number }
@@ -92,6 +106,7 @@ async function main(): Promise<number> {
   const config = settings()
   if (!(await onPath('taskset'))) throw new Error('taskset (util-linux) is required')
   await ensureWrk()
+  const busy: number[] = [await checkIdle('before start')]
 
   const dir = mkdtempSync(join(tmpdir(), 'keymint-bench-'))
   let server: RunningServer | undefined
@@ -132,7 +147,10 @@ async function main(): Promise<number> {
     const failures: string[] = []
     const load = async (dialect: Dialect, seconds: number, label: string): Promise<WrkResult> => {
       const target = scripts[dialect]
-      const result = await runWrk({ url: running.url + target.path, script: target.script, seconds, connections: config.connections, core: LOAD_CORE })
+      const result = await runWrk({
+        url: running.url + target.path, script: target.script, seconds,
+        connections: config.connections, core: LOAD_CORE, timeoutSeconds: config.timeout,
+      })
       const problems = problemsOf(result)
       say(`${label} ${dialect.padEnd(6)} ${describe(result)}${problems.length > 0 ? `  FAILED: ${problems.join('; ')}` : ''}`)
       for (const p of problems) failures.push(`${label} ${dialect}: ${p}`)
@@ -151,12 +169,14 @@ async function main(): Promise<number> {
     const rssMb = procMemoryMb(running.pid, 'VmRSS')
     const peakMb = procMemoryMb(running.pid, 'VmHWM')
 
-    say(`measuring raw RS256 signing on core ${SERVER_CORE} (server idle), ${SIGN_SECONDS}s per signer`)
+    busy.push(await checkIdle('with the server idle'))
+    say(`measuring raw RS256 signing on core ${SERVER_CORE} (server idle), ${SIGN_SECONDS}s per signer, interleaved`)
     const signing = await measureSignRate()
 
     const exitCode = await running.stop()
     server = undefined
-    if (exitCode !== 0) failures.push(`server exited with ${exitCode} after SIGTERM`)
+    if (exitCode === 0) say('server exited 0 after SIGTERM')
+    else failures.push(`server exited with ${exitCode} after SIGTERM`)
     const output = running.laterOutput()
     if (output.count > 0) {
       say(`server printed ${output.count} line(s) while under load; the last ${output.last.length}:`)
@@ -166,8 +186,8 @@ async function main(): Promise<number> {
     const rounds = `${config.rounds} round${config.rounds === 1 ? '' : 's'} x ${config.duration}s`
     const table = [
       '',
-      `keymint bench — SQLite, RS256, ${config.connections} connections, ${rounds} (median [min–max]; latency: median of rounds)`,
-      `${'dialect'.padEnd(15)}${'tokens/s'.padEnd(20)}${'p50 ms'.padStart(6)}${'p99 ms'.padStart(9)}`,
+      `keymint bench — SQLite, RS256, ${config.connections} connections, ${rounds} (median [min–max])`,
+      `${'dialect'.padEnd(15)}${'tokens/s'.padEnd(20)}${'p50 ms'.padStart(6)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`,
     ]
     const ratios: string[] = []
     for (const dialect of DIALECTS) {
@@ -176,14 +196,17 @@ async function main(): Promise<number> {
       const span = `${mid.toFixed(0)} [${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)}]`
       const p50 = median(results[dialect].map((r) => r.p50Ms)).toFixed(1)
       const p99 = median(results[dialect].map((r) => r.p99Ms)).toFixed(1)
-      table.push(`${dialect.padEnd(15)}${span.padEnd(20)}${p50.padStart(6)}${p99.padStart(9)}`)
+      const max = Math.max(...results[dialect].map((r) => r.maxMs)).toFixed(0)
+      table.push(`${dialect.padEnd(15)}${span.padEnd(20)}${p50.padStart(6)}${p99.padStart(9)}${max.padStart(9)}`)
       ratios.push(`${dialect} ${(mid / signing.nodeCrypto).toFixed(2)}`)
     }
     table.push(
       `server RSS: ${rssMb.toFixed(0)} MB (peak ${peakMb.toFixed(0)} MB)`,
       `raw RS256 signing (1 core, ${signing.payloadBytes}-byte payload): node:crypto ${signing.nodeCrypto.toFixed(0)}/s, jose ${signing.jose.toFixed(0)}/s`,
       `ratio keymint/raw node:crypto: ${ratios.join(', ')}`,
+      'p50/p99: median over rounds; max: worst of all rounds',
     )
+    if (Math.max(...busy) > 0.1) table.push(`note: the machine was up to ${(Math.max(...busy) * 100).toFixed(0)}% busy with other work while the benchmark was idle`)
     say(table.join('\n'))
 
     if (failures.length > 0) {

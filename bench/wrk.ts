@@ -66,13 +66,13 @@ export interface WrkResult {
   readonly requestsPerSec: number
   readonly p50Ms: number
   readonly p99Ms: number
+  readonly maxMs: number
   /** Non-2xx responses counted by the script. */
   readonly non2xx: number
   /** wrk's own `Non-2xx or 3xx responses` (it counts status >= 400). */
   readonly wrkNon2xx: number
   readonly firstNon2xx: string | undefined
   readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number }
-  readonly raw: string
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -94,6 +94,7 @@ function required(output: string, pattern: RegExp, what: string): RegExpExecArra
 export function parseWrk(output: string): WrkResult {
   const total = required(output, /^\s*(\d+) requests in ([\d.]+\w+),/m, 'request total')
   const rate = required(output, /^Requests\/sec:\s+([\d.]+)/m, 'Requests/sec line')
+  const stats = required(output, /^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)/m, 'latency statistics')
   const p50 = required(output, /^\s+50%\s+(\S+)/m, '50% latency (was --latency given?)')
   const p99 = required(output, /^\s+99%\s+(\S+)/m, '99% latency')
   const scripted = required(output, /^NON2XX (\d+)$/m, 'NON2XX line from the script')
@@ -106,6 +107,7 @@ export function parseWrk(output: string): WrkResult {
     requestsPerSec: Number(rate[1]),
     p50Ms: durationMs(p50[1] ?? ''),
     p99Ms: durationMs(p99[1] ?? ''),
+    maxMs: durationMs(stats[3] ?? ''),
     non2xx: Number(scripted[1]),
     wrkNon2xx: Number(wrkNon2xx?.[1] ?? 0),
     firstNon2xx: first?.[1],
@@ -115,7 +117,6 @@ export function parseWrk(output: string): WrkResult {
       write: Number(socket?.[3] ?? 0),
       timeout: Number(socket?.[4] ?? 0),
     },
-    raw: output,
   }
 }
 
@@ -125,13 +126,19 @@ export interface WrkRun {
   readonly seconds: number
   readonly connections: number
   readonly core: number
+  /**
+   * wrk drops responses slower than this from the latency distribution and counts them as
+   * socket timeouts (default 2 s). Keep it well above the worst latency so p99 is honest and
+   * a timeout means a request that really got no answer.
+   */
+  readonly timeoutSeconds: number
 }
 
 /** One wrk run: a single thread pinned to `core`, with the latency distribution. */
 export async function runWrk(options: WrkRun): Promise<WrkResult> {
   const args = [
     '-c', String(options.core), 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`,
-    '--latency', '-s', options.script, options.url,
+    '--timeout', `${options.timeoutSeconds}s`, '--latency', '-s', options.script, options.url,
   ]
   const result = await run('taskset', args)
   if (result.code !== 0) {
