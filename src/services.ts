@@ -72,7 +72,7 @@ export async function openServices(config: Config, opts: { poolSize?: number } =
   }
   return {
     database,
-    store: createStore(database.db),
+    store: createStore(database.db, database.engine),
     clock: systemClock,
     secrets: createClientSecretService(key),
     sealer: createSealer(key),

@@ -24,5 +24,5 @@ export async function bootstrapIfEmpty(
       accountId: account.id, email: input.adminEmail, role: 'admin', permissions: ['ui', 'api'],
     })
     return { account, admin }
-  })
+  }, { lock: 'keymint:bootstrap' })
 }

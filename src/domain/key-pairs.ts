@@ -35,7 +35,7 @@ export async function rotateKeyPair(
     const endedIds = await tx.keyPairs.endLive(client.id, now, grace > 0 ? endsAt : null)
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
     return { clientId: client.id, keyPair, ended: endedIds.map((id) => ({ id, endsAt })) }
-  })
+  }, { lock: `keymint:client:${input.clientId}` })
 }
 
 /** Revokes every pair of the client that still works, including those in a grace period. */
@@ -47,7 +47,7 @@ export async function revokeKeyPairs(
     const client = await getClient({ store: tx }, input.clientId)
     const revoked = await tx.keyPairs.endLive(client.id, deps.clock.now(), null)
     return { clientId: client.id, revoked }
-  })
+  }, { lock: `keymint:client:${input.clientId}` })
 }
 
 export interface ListedKeyPair extends KeyPair {

@@ -65,8 +65,12 @@ export interface Store {
   readonly clients: ClientStore
   readonly keyPairs: KeyPairStore
   readonly serverKeys: ServerKeyStore
-  /** Runs `fn` in one transaction; the store handed to `fn` writes inside it. */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+  /**
+   * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
+   * transactions naming the same lock run one after another across every server instance
+   * (check-then-write sequences such as bootstrap or key rotation).
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>, opts?: { lock?: string }): Promise<T>
 }
 
 /** Client secrets: generated and hashed by crypto, injected so domain stays pure. */

@@ -37,7 +37,7 @@ export async function ensureServerKeys(
     }
     for (const record of created) await tx.serverKeys.insert(record)
     return [...created, ...published]
-  })
+  }, { lock: 'keymint:server-keys' })
 }
 
 function activeKey(keys: readonly ServerKeyRecord[], use: ServerKeyRecord['use']): ServerKeyRecord {

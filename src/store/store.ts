@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import type { SqlEngine } from './database-url.js'
 import type { Store } from '../domain/ports.js'
 import { createAccountRepository } from './repositories/accounts.js'
 import { createClientRepository } from './repositories/clients.js'
@@ -8,13 +9,20 @@ import { createUserRepository } from './repositories/users.js'
 import type { Database } from './schema.js'
 
 /** Binds every repository to one connection (or one open transaction). */
-export function createStore(db: Kysely<Database>): Store {
+export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
   return {
     accounts: createAccountRepository(db),
     users: createUserRepository(db),
     clients: createClientRepository(db),
     keyPairs: createKeyPairRepository(db),
     serverKeys: createServerKeyRepository(db),
-    transaction: (fn) => (db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx)))),
+    transaction: (fn, opts) => {
+      if (db.isTransaction) return fn(createStore(db, engine))
+      return db.transaction().execute(async (trx) => {
+        // SQLite serializes writers on its own; PostgreSQL needs the lock made explicit.
+        if (opts?.lock && engine === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${opts.lock}))`.execute(trx)
+        return fn(createStore(trx, engine))
+      })
+    },
   }
 }

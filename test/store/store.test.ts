@@ -6,6 +6,8 @@ import { createAccount } from '../../src/domain/accounts.js'
 import { createClient } from '../../src/domain/clients.js'
 import { Conflict, Forbidden, NotFound } from '../../src/domain/errors.js'
 import { rotateKeyPair } from '../../src/domain/key-pairs.js'
+import { bootstrapIfEmpty } from '../../src/domain/bootstrap.js'
+import { ensureServerKeys } from '../../src/domain/server-keys.js'
 import { createUser, updateUser } from '../../src/domain/users.js'
 import type { KeyPairId } from '../../src/domain/types.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
@@ -19,6 +21,16 @@ async function open(t: TestContext, dialect: Dialect): Promise<Services> {
   const services = await openServices(loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() }))
   t.after(() => services.close())
   return services
+}
+
+/** Two independent connections (pools) to one database, as two server instances would have. */
+async function openTwice(t: TestContext, dialect: Dialect): Promise<[Services, Services]> {
+  const db = await createTestDatabase(t, dialect, tempDir(t))
+  const config = loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() })
+  const a = await openServices(config)
+  const b = await openServices(config)
+  t.after(async () => { await a.close(); await b.close() })
+  return [a, b]
 }
 
 const count = async (s: Services, table: 'clients' | 'key_pairs' | 'users' | 'accounts') =>
@@ -98,6 +110,27 @@ describeEachDialect('store', (dialect) => {
     const pairs = await s.store.keyPairs.listByClient(client.id)
     assert.equal(pairs.length, 1)
     assert.equal(pairs[0]?.revokedAt, null, 'the old pair was not revoked by the failed rotation')
+  })
+
+  test('instances starting together bootstrap one account and one key of each use', async (t) => {
+    const [a, b] = await openTwice(t, dialect)
+    const input = { accountName: 'Default', adminEmail: 'admin@example.com' }
+    const results = await Promise.allSettled([bootstrapIfEmpty(a, input), bootstrapIfEmpty(b, input), ensureServerKeys(a, 'RS256'), ensureServerKeys(b, 'RS256')])
+    // SQLite may refuse the loser with SQLITE_BUSY instead of queueing it; it never duplicates.
+    for (const r of results) if (r.status === 'rejected') assert.match(String(r.reason), /SQLITE_BUSY|database is locked/)
+    assert.equal(await count(a, 'accounts'), 1)
+    const keys = await a.store.serverKeys.listPublished()
+    assert.deepEqual(keys.map((k) => k.use).sort(), ['enc', 'sig'])
+  })
+
+  test('concurrent rotations of one client leave exactly one active pair', async (t) => {
+    const [a, b] = await openTwice(t, dialect)
+    const account = await createAccount({ accounts: a.store.accounts, clock: a.clock }, { name: 'a' })
+    const { client } = await createClient({ store: a.store, clock: a.clock, secrets: a.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
+    const results = await Promise.allSettled([a, b, a, b].map((s) => rotateKeyPair({ store: s.store, clock: s.clock, secrets: s.secrets }, { clientId: client.id })))
+    for (const r of results) if (r.status === 'rejected') assert.match(String(r.reason), /SQLITE_BUSY|database is locked/)
+    const pairs = await a.store.keyPairs.listByClient(client.id)
+    assert.equal(pairs.filter((p) => p.revokedAt === null).length, 1)
   })
 
   test('last-used times only move forward', async (t) => {
