@@ -1,5 +1,5 @@
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase as SqliteDialectDatabase } from 'kysely'
 import pg from 'pg'
 import { parseDatabaseUrl, redactDatabaseUrl, type SqlEngine } from './database-url.js'
 import type { Database } from './schema.js'
@@ -21,6 +21,26 @@ const pgTypes = {
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 }
 
+/**
+ * better-sqlite3 statements are reusable; Kysely prepares one per query. Keeping the prepared
+ * statements of the (few, fixed) query texts saves the SQL compile on every token request.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>()
+  return {
+    close: () => { statements.clear(); sqlite.close() },
+    prepare: (text: string) => {
+      let statement = statements.get(text)
+      if (!statement) {
+        statement = sqlite.prepare(text)
+        if (statements.size >= 500) statements.clear()
+        statements.set(text, statement)
+      }
+      return statement
+    },
+  }
+}
+
 /** Opens the database named by a `--db` URL and checks that it answers. */
 export async function openDatabase(url: string, opts: { poolSize?: number } = {}): Promise<OpenDatabase> {
   const location = parseDatabaseUrl(url)
@@ -36,7 +56,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
     sqlite.pragma('foreign_keys = ON')
     // The CLI and a running server share the file; wait for each other's writes.
     sqlite.pragma('busy_timeout = 5000')
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
     return { db, engine: 'sqlite', close: () => db.destroy() }
   }
 

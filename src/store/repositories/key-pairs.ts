@@ -5,7 +5,25 @@ import { toDate, toDateOrNull } from '../errors.js'
 import type { Database } from '../schema.js'
 import { toClient } from './clients.js'
 
+/** The token path's one lookup, built and compiled once; only the id changes per call. */
+function credentialQuery(db: Kysely<Database>) {
+  return db.selectFrom('key_pairs as k')
+    .innerJoin('clients as c', 'c.id', 'k.client_id')
+    .innerJoin('accounts as a', 'a.id', 'c.account_id')
+    .leftJoin('users as u', 'u.id', 'c.user_id')
+    .select([
+      'k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at',
+      'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.created_at',
+      'a.plan',
+      'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
+    ])
+    .where('k.id', '=', '')
+}
+
+type CredentialRow = Awaited<ReturnType<ReturnType<typeof credentialQuery>['executeTakeFirstOrThrow']>>
+
 export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
+  const compiledCredentialQuery = credentialQuery(db).compile()
   return {
     async insert(pair) {
       await db.insertInto('key_pairs').values({
@@ -58,18 +76,8 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
     },
 
     async findCredential(id) {
-      const row = await db.selectFrom('key_pairs as k')
-        .innerJoin('clients as c', 'c.id', 'k.client_id')
-        .innerJoin('accounts as a', 'a.id', 'c.account_id')
-        .leftJoin('users as u', 'u.id', 'c.user_id')
-        .select([
-          'k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at',
-          'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.created_at',
-          'a.plan',
-          'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
-        ])
-        .where('k.id', '=', id)
-        .executeTakeFirst()
+      const { rows } = await db.executeQuery<CredentialRow>({ ...compiledCredentialQuery, parameters: [id] })
+      const row = rows[0]
       if (!row) return undefined
       return {
         keyPair: {
