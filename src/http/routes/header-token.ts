@@ -5,7 +5,7 @@ import { grantClientCredentials } from '../../oauth/grants/client-credentials.js
 import { parseEncryptedParam } from '../../oauth/token-encryption.js'
 import type { FormParams } from '../form-body.js'
 import { readHeaderCredentials } from '../credentials.js'
-import { acceptFormOnly, audienceOf, type TokenEndpointDeps } from './token-deps.js'
+import { acceptFormOnly, audienceOf, yieldToPendingRequests, type TokenEndpointDeps } from './token-deps.js'
 
 const ENDPOINTS: readonly { url: string; level: ClientLevel; hint: string }[] = [
   { url: '/auth/oauth', level: 'subscription', hint: 'request its token from POST /auth/oidc' },
@@ -22,6 +22,7 @@ export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpoin
       const presented = readHeaderCredentials(request)
       const encryption = parseEncryptedParam((request.body as FormParams | undefined)?.encrypted)
       const credential = await authenticateClient(deps.auth, presented, request.ip)
+      await yieldToPendingRequests()
       const token = await grantClientCredentials(deps.grant, {
         credential,
         encryption,
