@@ -38,8 +38,8 @@ export function readOAuth2Credentials(request: FastifyRequest, form: FormParams)
     const colon = decoded.indexOf(':')
     if (colon === -1) throw new InvalidRequest('Basic credentials must be client_id:client_secret')
     // Basic credentials are form-encoded before base64 (RFC 6749 §2.3.1).
-    const clientId = decodeFormComponent(decoded.slice(0, colon))
-    const clientSecret = decodeFormComponent(decoded.slice(colon + 1))
+    const clientId = decodeFormComponent(decoded.slice(0, colon), 'Basic client_id')
+    const clientSecret = decodeFormComponent(decoded.slice(colon + 1), 'Basic client_secret')
     if (form.client_secret !== undefined) {
       throw new InvalidRequest('use one client authentication method: Basic or client_secret, not both')
     }

@@ -21,10 +21,10 @@ export function parseFormBody(body: string): FormParams {
   return params
 }
 
-export function decodeFormComponent(text: string): string {
+export function decodeFormComponent(text: string, where = 'request body'): string {
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '))
   } catch (err) {
-    throw new InvalidRequest('request body is not valid form encoding', { cause: err })
+    throw new InvalidRequest(`${where} is not valid form encoding`, { cause: err })
   }
 }

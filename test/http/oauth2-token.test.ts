@@ -79,6 +79,8 @@ describeEachDialect('OAuth 2.0 dialect POST /oauth2/token', (dialect) => {
       { name: 'duplicated parameter', body: `${cc()}&grant_type=client_credentials`, status: 400, error: 'invalid_request' },
       { name: 'invalid percent-encoding', body: `${cc()}&x=%zz`, status: 400, error: 'invalid_request' },
       { name: 'JSON body', body: JSON.stringify({ grant_type: 'client_credentials', ...creds }), headers: { 'content-type': 'application/json' }, status: 400, error: 'invalid_request' },
+      { name: 'gzip-encoded body', body: cc(), headers: { 'content-encoding': 'gzip' }, status: 400, error: 'invalid_request' },
+      { name: 'Basic with bad percent-encoding', body: form({ grant_type: 'client_credentials' }), headers: { authorization: `Basic ${Buffer.from('%zz:secret').toString('base64')}` }, status: 400, error: 'invalid_request' },
       { name: 'multipart body', body: '--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' }, status: 400, error: 'invalid_request' },
       { name: "keymint's own scope from an unrestricted client", body: cc({ scope: 'keymint:admin' }), status: 400, error: 'invalid_scope' },
       { name: 'malformed scope', body: cc({ scope: 'a  b' }), status: 400, error: 'invalid_scope' },

@@ -23,6 +23,10 @@ export const audienceOf = (deps: TokenEndpointDeps): string => deps.tokens.audie
 
 /** Token endpoints take form bodies only (RFC 6749 §4.4.2); anything else is refused before parsing. */
 export async function acceptFormOnly(request: FastifyRequest): Promise<void> {
+  const encoding = request.headers['content-encoding']
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new InvalidRequest('compressed request bodies are not accepted')
+  }
   const type = request.headers['content-type']
   if (type === undefined) return
   const media = type.split(';', 1)[0]?.trim().toLowerCase()
