@@ -30,6 +30,8 @@ export interface Config {
   readonly bootstrap: { readonly accountName: string; readonly adminEmail: string }
   readonly log: { readonly level: string }
   readonly lastUsedFlushMs: number
+  /** How often an instance picks up token revocations made by other instances. */
+  readonly revocationPollMs: number
 }
 
 /** Every setting, its flag (when it has one) and its environment variable: the README table. */
@@ -54,6 +56,7 @@ export const SETTINGS = [
   { key: 'throttleWindow', flag: undefined, env: 'KEYMINT_THROTTLE_WINDOW', default: '1m', doc: 'Window in which failed authentications are counted, and the longest refusal' },
   { key: 'throttleAddressLimit', flag: undefined, env: 'KEYMINT_THROTTLE_ADDRESS_LIMIT', default: '30', doc: 'Failed authentications per address and window before 429' },
   { key: 'throttleClientLimit', flag: undefined, env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', default: '10', doc: 'Failed authentications per client_id and window before 429 (not from its known addresses)' },
+  { key: 'revocationPoll', flag: undefined, env: 'KEYMINT_REVOCATION_POLL', default: '2s', doc: 'How often each instance picks up token revocations made elsewhere' },
   { key: 'lastUsedFlush', flag: undefined, env: 'KEYMINT_LAST_USED_FLUSH', default: '10s', doc: 'How often key pairs\' last-used times are written' },
 ] as const
 
@@ -145,6 +148,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   const headerLifetimeSeconds = duration('headerLifetime', '4h', 'KEYMINT_HEADER_TOKEN_LIFETIME')
   const oauth2LifetimeSeconds = duration('oauth2Lifetime', '10h', 'KEYMINT_OAUTH2_TOKEN_LIFETIME')
   const lastUsedFlush = duration('lastUsedFlush', '10s', 'KEYMINT_LAST_USED_FLUSH')
+  const revocationPoll = duration('revocationPoll', '2s', 'KEYMINT_REVOCATION_POLL')
   const throttleWindow = duration('throttleWindow', '1m', 'KEYMINT_THROTTLE_WINDOW')
   if (throttleWindow === 0 && raw.throttleWindow !== undefined) problems.push('KEYMINT_THROTTLE_WINDOW: must be at least 1s')
   for (const [name, s] of [['KEYMINT_HEADER_TOKEN_LIFETIME', headerLifetimeSeconds], ['KEYMINT_OAUTH2_TOKEN_LIFETIME', oauth2LifetimeSeconds]] as const) {
@@ -187,5 +191,6 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     bootstrap: Object.freeze({ accountName: data.accountName as string, adminEmail: data.adminEmail as string }),
     log: Object.freeze({ level: data.logLevel as string }),
     lastUsedFlushMs: lastUsedFlush * 1000 || 10_000,
+    revocationPollMs: revocationPoll * 1000 || 2000,
   })
 }

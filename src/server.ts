@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { KeyPairUsageRecorder } from './domain/key-pair-usage.js'
-import type { Account, User } from './domain/types.js'
+import type { Account, KeyPairId, User } from './domain/types.js'
 import { encryptNestedJwt } from './crypto/jwe.js'
-import { accessTokenSigner, ensureServerKeys, tokenEncryptionKey } from './domain/server-keys.js'
+import { accessTokenSigner, decryptionKeys, ensureServerKeys, publicJwk, tokenEncryptionKey } from './domain/server-keys.js'
+import { RevocationCache } from './domain/revocation-cache.js'
+import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp } from './http/app.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
@@ -33,6 +35,8 @@ export interface RunningServer {
   readonly url: string
   /** Writes pending last-used times now instead of at the next interval. */
   flushUsage(): Promise<void>
+  /** Picks up revocations made by other instances now instead of at the next poll. */
+  refreshRevocations(): Promise<void>
   /** Stops accepting, drains in-flight requests, flushes usage, closes the database. Idempotent. */
   close(): Promise<void>
 }
@@ -49,20 +53,42 @@ export async function startServer(config: Config, opts: { services?: Services } 
     // Runs only from the flush timer, after `app` exists.
     onError: (err) => app.log.error({ err }, 'recording key pair usage failed'),
   })
+  const revocations = new RevocationCache({
+    revokedTokens: services.store.revokedTokens,
+    clock: services.clock,
+    onError: (err) => app.log.error({ err }, 'refreshing revocations failed'),
+  })
+  await revocations.refresh()
+  const now = () => services.clock.now()
+  const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
+  const auth = {
+    secrets: { findCredential, secretMatches: services.secrets.matches, now },
+    throttle: new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock),
+    sleep: (ms: number) => sleep(ms),
+  }
+  const verifierKeys = {
+    jwks: { keys: keys.filter((k) => k.use === 'sig').map(publicJwk) },
+    decryptionKeys: decryptionKeys(keys, services.sealer),
+  }
   const app = await buildApp({
     token: {
-      auth: {
-        secrets: {
-          findCredential: (id) => services.store.keyPairs.findCredential(id),
-          secretMatches: services.secrets.matches,
-          now: () => services.clock.now(),
-        },
-        throttle: new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock),
-        sleep: (ms) => sleep(ms),
-      },
+      auth,
       grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, encryptionKey, alg) },
       tokens: config.tokens,
     },
+    introspection: (issuer) => ({
+      auth,
+      tokens: {
+        verify: createAccessTokenVerifier(verifierKeys, issuer, now),
+        findCredential,
+        isRevoked: (jti) => revocations.has(jti),
+        now,
+        record: async (token) => {
+          await services.store.revokedTokens.insert(token)
+          revocations.add(token)
+        },
+      },
+    }),
     wellKnown: { publishedKeys: () => keys },
     health: { ping: () => pingDatabase(services.database.db) },
     issuer: config.server.issuer,
@@ -71,6 +97,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     trustProxy: config.server.trustProxy,
   })
   usage.start(config.lastUsedFlushMs)
+  revocations.start(config.revocationPollMs)
   await app.listen({ host: config.server.host, port: config.server.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
@@ -80,9 +107,11 @@ export async function startServer(config: Config, opts: { services?: Services } 
     app,
     url: `http://${host}:${port}`,
     flushUsage: () => usage.flush(),
+    refreshRevocations: () => revocations.refresh(),
     close() {
       closing ??= (async () => {
         await app.close()
+        revocations.stop()
         await usage.stop()
         await services.close()
       })()

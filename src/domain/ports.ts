@@ -59,12 +59,29 @@ export interface ServerKeyStore {
   listPublished(): Promise<ServerKeyRecord[]>
 }
 
+export interface RevokedToken {
+  readonly jti: string
+  readonly accountId: AccountId
+  readonly expiresAt: Date
+  readonly revokedAt: Date
+}
+
+export interface RevokedTokenStore {
+  /** Records a revocation; revoking the same token twice is not an error. */
+  insert(token: RevokedToken): Promise<void>
+  /** Revocations recorded after `since`, oldest first, for caches to catch up. */
+  listRevokedSince(since: Date, limit: number): Promise<RevokedToken[]>
+  /** Drops rows whose tokens have expired anyway. */
+  purgeExpired(now: Date): Promise<number>
+}
+
 export interface Store {
   readonly accounts: AccountStore
   readonly users: UserStore
   readonly clients: ClientStore
   readonly keyPairs: KeyPairStore
   readonly serverKeys: ServerKeyStore
+  readonly revokedTokens: RevokedTokenStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

@@ -60,3 +60,22 @@ export function tokenEncryptionKey(keys: readonly ServerKeyRecord[], sealer: Sea
   const privateKey = importPrivateKey(sealer.unseal(key.privateKeySealed, key.kid))
   return { kid: key.kid, publicKey: createPublicKey(privateKey), privateKey }
 }
+
+// Only public members ever leave the server, whatever a stored JWK holds.
+const PUBLIC_MEMBERS = ['kty', 'n', 'e', 'crv', 'x', 'y'] as const
+
+/** A key as the JWKS publishes it. */
+export function publicJwk(record: ServerKeyRecord): Record<string, string> {
+  const jwk: Record<string, string> = {}
+  for (const member of PUBLIC_MEMBERS) {
+    const value = record.publicJwk[member]
+    if (typeof value === 'string') jwk[member] = value
+  }
+  // An encryption key serves several RSA-OAEP variants, so it names no single `alg`.
+  return record.use === 'sig' ? { ...jwk, kid: record.kid, alg: record.alg, use: 'sig' } : { ...jwk, kid: record.kid, use: 'enc' }
+}
+
+/** Private encryption keys by kid, to open encrypted tokens this server issued. */
+export function decryptionKeys(keys: readonly ServerKeyRecord[], sealer: Sealer): Map<string, KeyObject> {
+  return new Map(keys.filter((k) => k.use === 'enc').map((k) => [k.kid, importPrivateKey(sealer.unseal(k.privateKeySealed, k.kid))]))
+}

@@ -4,6 +4,7 @@ import { registerErrorHandler } from './error-handler.js'
 import { parseFormBody } from './form-body.js'
 import { headerTokenRoutes } from './routes/header-token.js'
 import { healthRoutes, type HealthDeps } from './routes/health.js'
+import { introspectRevokeRoutes, type IntrospectRevokeDeps } from './routes/introspect-revoke.js'
 import { oauth2TokenRoutes } from './routes/oauth2-token.js'
 import type { TokenEndpointDeps } from './routes/token-deps.js'
 import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
@@ -11,6 +12,8 @@ import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
 export interface AppDeps {
   readonly token: Omit<TokenEndpointDeps, 'issuer'>
   readonly wellKnown: Omit<WellKnownDeps, 'issuer'>
+  /** Built once the issuer is known (it checks `iss`). */
+  readonly introspection: (issuer: () => string) => IntrospectRevokeDeps
   readonly health: HealthDeps
   /** Explicit issuer; when undefined it is http://HOST:PORT of the listening socket. */
   readonly issuer: string | undefined
@@ -61,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(headerTokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(oauth2TokenRoutes, { ...deps.token, issuer: issuerOf })
+  await app.register(introspectRevokeRoutes, deps.introspection(issuerOf))
   await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
   await app.register(healthRoutes, deps.health)
   return app

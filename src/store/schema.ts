@@ -52,10 +52,18 @@ export interface ServerKeysTable {
   retired_at: number | null
 }
 
+export interface RevokedTokensTable {
+  jti: string
+  account_id: string
+  expires_at: number
+  revoked_at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   users: UsersTable
   clients: ClientsTable
   key_pairs: KeyPairsTable
   server_keys: ServerKeysTable
+  revoked_tokens: RevokedTokensTable
 }

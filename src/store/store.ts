@@ -4,6 +4,7 @@ import type { Store } from '../domain/ports.js'
 import { createAccountRepository } from './repositories/accounts.js'
 import { createClientRepository } from './repositories/clients.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
+import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
 import { createServerKeyRepository } from './repositories/server-keys.js'
 import { createUserRepository } from './repositories/users.js'
 import type { Database } from './schema.js'
@@ -16,6 +17,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     clients: createClientRepository(db),
     keyPairs: createKeyPairRepository(db),
     serverKeys: createServerKeyRepository(db),
+    revokedTokens: createRevokedTokenRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

@@ -1,22 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { ServerKeyRecord } from '../../domain/ports.js'
+import { publicJwk } from '../../domain/server-keys.js'
 
 export interface WellKnownDeps {
   readonly issuer: () => string
   /** Keys to publish: active ones and retired ones whose tokens may still be alive. */
   readonly publishedKeys: () => readonly ServerKeyRecord[]
-}
-
-// Only public members ever leave the server, whatever a stored JWK holds.
-const PUBLIC_MEMBERS = ['kty', 'kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y'] as const
-
-export function publicJwk(record: ServerKeyRecord): Record<string, unknown> {
-  const jwk: Record<string, unknown> = {}
-  for (const member of PUBLIC_MEMBERS) {
-    if (record.publicJwk[member] !== undefined) jwk[member] = record.publicJwk[member]
-  }
-  // An encryption key serves several RSA-OAEP variants, so it names no single `alg`.
-  return record.use === 'sig' ? { ...jwk, kid: record.kid, alg: record.alg, use: 'sig' } : { ...jwk, kid: record.kid, use: 'enc' }
 }
 
 /** RFC 8414 metadata (also served as OpenID discovery) and the JWKS. */
@@ -30,6 +19,10 @@ export async function wellKnownRoutes(app: FastifyInstance, deps: WellKnownDeps)
       grant_types_supported: ['client_credentials'],
       response_types_supported: ['token'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint: `${issuer}/oauth2/introspect`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: `${issuer}/oauth2/revoke`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       scopes_supported: ['all'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [...new Set(deps.publishedKeys().filter((k) => k.use === 'sig').map((k) => k.alg))],

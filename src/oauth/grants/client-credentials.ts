@@ -1,7 +1,7 @@
 import type { CompactSigner } from '../../crypto/jws.js'
 import type { Clock } from '../../domain/ports.js'
 import type { ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
-import { userMayObtainTokens } from '../../domain/users.js'
+import { assertClientMayAct } from '../client-authorization.js'
 import { UnauthorizedClient } from '../errors.js'
 import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
 import { grantScope } from '../scopes.js'
@@ -34,15 +34,10 @@ export interface ClientCredentialsRequest {
 export async function grantClientCredentials(deps: ClientCredentialsDeps, req: ClientCredentialsRequest): Promise<IssuedAccessToken> {
   const { credential } = req
   const { client } = credential
-  if (credential.accountPlan !== 'enterprise') {
-    throw new UnauthorizedClient('API access requires an enterprise account', { detail: `plan ${credential.accountPlan}` })
-  }
   if (req.requiredLevel && client.level !== req.requiredLevel.level) {
     throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
   }
-  if (client.level === 'user' && (!credential.user || !userMayObtainTokens(credential.user))) {
-    throw new UnauthorizedClient('the user behind this client must be active and have both UI and API access permissions')
-  }
+  assertClientMayAct(credential)
   const scope = grantScope(credential, req.scope)
   const token = mintAccessToken(deps, {
     credential,

@@ -1,0 +1,62 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { ClientCredential } from '../../domain/types.js'
+import { authenticateClient, type ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
+import { assertClientMayAct } from '../../oauth/client-authorization.js'
+import { InvalidRequest } from '../../oauth/errors.js'
+import { introspectToken, type TokenStateDeps } from '../../oauth/introspection.js'
+import { revokeAccessToken, type RevocationDeps } from '../../oauth/revocation.js'
+import { readOAuth2Credentials } from '../credentials.js'
+import type { FormParams } from '../form-body.js'
+import { acceptFormOnly } from './token-deps.js'
+
+export interface IntrospectRevokeDeps {
+  readonly auth: ClientAuthDeps
+  readonly tokens: TokenStateDeps & RevocationDeps
+}
+
+const introspectionResponse = {
+  200: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['active'],
+    properties: {
+      active: { type: 'boolean' },
+      token_type: { type: 'string' },
+      scope: { type: 'string' },
+      client_id: { type: 'string' },
+      sub: { type: 'string' },
+      aud: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+      iss: { type: 'string' },
+      exp: { type: 'integer' },
+      iat: { type: 'integer' },
+      jti: { type: 'string' },
+      account_id: { type: 'string' },
+      client_level: { type: 'string' },
+    },
+  },
+} as const
+
+/** Both endpoints answer only a client of the token's own account (RFC 7662 §2.1, RFC 7009 §2.1). */
+async function authenticatedCaller(deps: IntrospectRevokeDeps, request: FastifyRequest, form: FormParams): Promise<{ caller: ClientCredential; token: string }> {
+  const caller = await authenticateClient(deps.auth, readOAuth2Credentials(request, form), request.ip)
+  assertClientMayAct(caller)
+  if (form.token === undefined || form.token === '') throw new InvalidRequest('token is required')
+  return { caller, token: form.token }
+}
+
+export async function introspectRevokeRoutes(app: FastifyInstance, deps: IntrospectRevokeDeps): Promise<void> {
+  app.post('/oauth2/introspect', {
+    config: { errorFormat: 'oauth' }, onRequest: acceptFormOnly, schema: { response: introspectionResponse },
+  }, async (request, reply) => {
+    const { caller, token } = await authenticatedCaller(deps, request, (request.body ?? {}) as FormParams)
+    reply.header('cache-control', 'no-store')
+    return introspectToken(deps.tokens, caller, token)
+  })
+
+  app.post('/oauth2/revoke', { config: { errorFormat: 'oauth' }, onRequest: acceptFormOnly }, async (request, reply) => {
+    const { caller, token } = await authenticatedCaller(deps, request, (request.body ?? {}) as FormParams)
+    const revoked = await revokeAccessToken(deps.tokens, caller, token)
+    request.log.info({ callerClientId: caller.keyPair.id, revoked }, 'token revocation requested')
+    return reply.status(200).header('cache-control', 'no-store').send()
+  })
+}

@@ -1,0 +1,59 @@
+import type { KeyObject } from 'node:crypto'
+import { compactDecrypt, createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose'
+
+export interface VerifierKeys {
+  /** Public signing keys as published in the JWKS. */
+  readonly jwks: JSONWebKeySet
+  /** Private encryption keys by kid, to open nested (encrypted) tokens. */
+  readonly decryptionKeys: ReadonlyMap<string, KeyObject>
+}
+
+export type AccessTokenClaims = JWTPayload & {
+  readonly jti: string
+  readonly exp: number
+  readonly client_id: string
+  readonly account_id: string
+}
+
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
+const COMPACT_JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/
+
+/**
+ * Checks a token this server issued: opens it if encrypted, verifies the signature against
+ * the published keys, issuer, `typ` and expiry. Anything else, garbage included, is undefined.
+ */
+export function createAccessTokenVerifier(keys: VerifierKeys, issuer: () => string, now: () => Date) {
+  const jwks = createLocalJWKSet(keys.jwks)
+  const algorithms = [...new Set(keys.jwks.keys.map((k) => k.alg).filter((a): a is string => a !== undefined))]
+
+  async function unwrap(token: string): Promise<string | undefined> {
+    if (COMPACT_JWS.test(token)) return token
+    if (!COMPACT_JWE.test(token)) return undefined
+    const kid = decodeProtectedHeader(token).kid
+    const key = kid === undefined ? undefined : keys.decryptionKeys.get(kid)
+    if (!key) return undefined
+    const { plaintext, protectedHeader } = await compactDecrypt(token, key, {
+      keyManagementAlgorithms: ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+    })
+    if (protectedHeader.cty !== 'JWT') return undefined
+    return new TextDecoder().decode(plaintext)
+  }
+
+  return async function verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
+    try {
+      if (token.length > 16_384) return undefined
+      const jws = await unwrap(token)
+      if (jws === undefined) return undefined
+      const { payload } = await jwtVerify(jws, jwks, {
+        issuer: issuer(), typ: 'at+jwt', algorithms, currentDate: now(), requiredClaims: ['exp', 'jti', 'client_id'],
+      })
+      if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.account_id !== 'string') return undefined
+      return payload as AccessTokenClaims
+    } catch {
+      return undefined
+    }
+  }
+}
+
+export type VerifyAccessToken = ReturnType<typeof createAccessTokenVerifier>

@@ -1,0 +1,48 @@
+import type { ClientCredential, KeyPairId } from '../domain/types.js'
+import { keyPairState } from '../domain/types.js'
+import type { AccessTokenClaims, VerifyAccessToken } from './access-token-verifier.js'
+import { credentialUserMayAct } from './client-authorization.js'
+
+export interface TokenStateDeps {
+  readonly verify: VerifyAccessToken
+  readonly findCredential: (id: KeyPairId) => Promise<ClientCredential | undefined>
+  readonly isRevoked: (jti: string) => boolean
+  readonly now: () => Date
+}
+
+/**
+ * A token is active only while everything that allowed it still holds: signature and expiry,
+ * no revocation of the token or its key pair, an enterprise account, and (user-level) an
+ * active user with `ui` and `api`. Tokens of another account are reported inactive.
+ */
+export async function activeTokenClaims(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<AccessTokenClaims | undefined> {
+  const claims = await deps.verify(token)
+  if (!claims || claims.account_id !== caller.client.accountId) return undefined
+  if (deps.isRevoked(claims.jti)) return undefined
+  const issuedTo = await deps.findCredential(claims.client_id as KeyPairId)
+  if (!issuedTo || issuedTo.client.accountId !== claims.account_id) return undefined
+  if (keyPairState(issuedTo.keyPair, deps.now()).state === 'revoked') return undefined
+  if (issuedTo.accountPlan !== 'enterprise') return undefined
+  if (issuedTo.client.level === 'user' && !credentialUserMayAct(issuedTo)) return undefined
+  return claims
+}
+
+/** RFC 7662 §2.2 response. */
+export async function introspectToken(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<Record<string, unknown>> {
+  const claims = await activeTokenClaims(deps, caller, token)
+  if (!claims) return { active: false }
+  return {
+    active: true,
+    token_type: 'Bearer',
+    scope: claims.scope,
+    client_id: claims.client_id,
+    sub: claims.sub,
+    aud: claims.aud,
+    iss: claims.iss,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    account_id: claims.account_id,
+    client_level: claims.client_level,
+  }
+}
