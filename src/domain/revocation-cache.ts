@@ -3,6 +3,7 @@ import type { Clock, RevokedToken, RevokedTokenStore } from './ports.js'
 // Re-read this far behind the newest revocation seen: instances' clocks and commit order differ.
 const OVERLAP_MS = 10_000
 const PAGE = 1000
+const PURGE_EVERY = 300
 
 /**
  * Revoked token ids held in memory, so checking a token never waits on the database.
@@ -11,6 +12,7 @@ const PAGE = 1000
 export class RevocationCache {
   readonly #revoked = new Map<string, number>()
   #cursor = 0
+  #refreshes = 0
   #timer: NodeJS.Timeout | undefined
   readonly #deps: { revokedTokens: RevokedTokenStore; clock: Clock; onError: (err: unknown) => void }
 
@@ -30,6 +32,8 @@ export class RevocationCache {
 
   /** Catches up with the store and forgets revocations of tokens that have expired. */
   async refresh(): Promise<void> {
+    // Now and then, drop rows whose tokens have expired anyway (any instance may; it is idempotent).
+    if (++this.#refreshes % PURGE_EVERY === 0) await this.#deps.revokedTokens.purgeExpired(this.#deps.clock.now())
     let since = new Date(Math.max(0, this.#cursor - OVERLAP_MS))
     for (;;) {
       const page = await this.#deps.revokedTokens.listRevokedSince(since, PAGE)

@@ -144,3 +144,18 @@ describeEachDialect('store', (dialect) => {
     assert.equal(pair?.lastUsedAt?.getTime(), later.getTime())
   })
 })
+
+describeEachDialect('revoked tokens', (dialect) => {
+  test('are listed in revocation order, recorded once, and purged after the token expires', async (t) => {
+    const s = await open(t, dialect)
+    const now = Date.now()
+    const accountId = '00000000-0000-4000-8000-000000000001' as never
+    await s.store.revokedTokens.insert({ jti: 'a', accountId, expiresAt: new Date(now + 1000), revokedAt: new Date(now) })
+    await s.store.revokedTokens.insert({ jti: 'b', accountId, expiresAt: new Date(now + 60_000), revokedAt: new Date(now + 1) })
+    await s.store.revokedTokens.insert({ jti: 'a', accountId, expiresAt: new Date(now + 1000), revokedAt: new Date(now + 2) })
+    assert.deepEqual((await s.store.revokedTokens.listRevokedSince(new Date(now - 1), 10)).map((r) => r.jti), ['a', 'b'])
+    assert.deepEqual((await s.store.revokedTokens.listRevokedSince(new Date(now), 10)).map((r) => r.jti), ['b'])
+    assert.equal(await s.store.revokedTokens.purgeExpired(new Date(now + 2000)), 1)
+    assert.deepEqual((await s.store.revokedTokens.listRevokedSince(new Date(0), 10)).map((r) => r.jti), ['b'])
+  })
+})
