@@ -26,12 +26,16 @@ export interface Config {
     /** `aud` of tokens issued without a resource; defaults to the issuer. */
     readonly audience: string | undefined
     readonly signingAlg: SigningAlg
+    /** How long a rotated-in signing key is published before it signs. */
+    readonly keyPublishAheadSeconds: number
   }
   readonly bootstrap: { readonly accountName: string; readonly adminEmail: string }
   readonly log: { readonly level: string }
   readonly lastUsedFlushMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
+  /** How often an instance reloads its server keys. */
+  readonly keyRefreshMs: number
 }
 
 /** Every setting, its flag (when it has one) and its environment variable: the README table. */
@@ -56,6 +60,8 @@ export const SETTINGS = [
   { key: 'throttleWindow', flag: undefined, env: 'KEYMINT_THROTTLE_WINDOW', default: '1m', doc: 'Window in which failed authentications are counted, and the longest refusal' },
   { key: 'throttleAddressLimit', flag: undefined, env: 'KEYMINT_THROTTLE_ADDRESS_LIMIT', default: '30', doc: 'Failed authentications per address and window before 429' },
   { key: 'throttleClientLimit', flag: undefined, env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', default: '10', doc: 'Failed authentications per client_id and window before 429 (not from its known addresses)' },
+  { key: 'keyPublishAhead', flag: undefined, env: 'KEYMINT_KEY_PUBLISH_AHEAD', default: '10m', doc: 'How long a rotated-in signing key is in the JWKS before it signs (longer than verifiers cache the JWKS)' },
+  { key: 'keyRefresh', flag: undefined, env: 'KEYMINT_KEY_REFRESH', default: '30s', doc: 'How often each instance reloads its keys (picks up rotations and retirements)' },
   { key: 'revocationPoll', flag: undefined, env: 'KEYMINT_REVOCATION_POLL', default: '2s', doc: 'How often each instance picks up token revocations made elsewhere' },
   { key: 'lastUsedFlush', flag: undefined, env: 'KEYMINT_LAST_USED_FLUSH', default: '10s', doc: 'How often key pairs\' last-used times are written' },
 ] as const
@@ -148,6 +154,8 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   const headerLifetimeSeconds = duration('headerLifetime', '4h', 'KEYMINT_HEADER_TOKEN_LIFETIME')
   const oauth2LifetimeSeconds = duration('oauth2Lifetime', '10h', 'KEYMINT_OAUTH2_TOKEN_LIFETIME')
   const lastUsedFlush = duration('lastUsedFlush', '10s', 'KEYMINT_LAST_USED_FLUSH')
+  const keyPublishAhead = duration('keyPublishAhead', '10m', 'KEYMINT_KEY_PUBLISH_AHEAD')
+  const keyRefresh = duration('keyRefresh', '30s', 'KEYMINT_KEY_REFRESH')
   const revocationPoll = duration('revocationPoll', '2s', 'KEYMINT_REVOCATION_POLL')
   const throttleWindow = duration('throttleWindow', '1m', 'KEYMINT_THROTTLE_WINDOW')
   if (throttleWindow === 0 && raw.throttleWindow !== undefined) problems.push('KEYMINT_THROTTLE_WINDOW: must be at least 1s')
@@ -187,10 +195,12 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       oauth2LifetimeSeconds,
       audience: data.audience as string | undefined,
       signingAlg: data.signingAlg as SigningAlg,
+      keyPublishAheadSeconds: keyPublishAhead,
     }),
     bootstrap: Object.freeze({ accountName: data.accountName as string, adminEmail: data.adminEmail as string }),
     log: Object.freeze({ level: data.logLevel as string }),
     lastUsedFlushMs: lastUsedFlush * 1000 || 10_000,
     revocationPollMs: revocationPoll * 1000 || 2000,
+    keyRefreshMs: keyRefresh * 1000 || 30_000,
   })
 }

@@ -5,7 +5,8 @@ import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { KeyPairUsageRecorder } from './domain/key-pair-usage.js'
 import type { Account, KeyPairId, User } from './domain/types.js'
 import { encryptNestedJwt } from './crypto/jwe.js'
-import { accessTokenSigner, decryptionKeys, ensureServerKeys, publicJwk, tokenEncryptionKey } from './domain/server-keys.js'
+import { KeyRing } from './domain/key-ring.js'
+import { ensureServerKeys } from './domain/server-keys.js'
 import { RevocationCache } from './domain/revocation-cache.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp } from './http/app.js'
@@ -37,6 +38,8 @@ export interface RunningServer {
   flushUsage(): Promise<void>
   /** Picks up revocations made by other instances now instead of at the next poll. */
   refreshRevocations(): Promise<void>
+  /** Reloads server keys (rotations, retirements) now instead of at the next poll. */
+  refreshKeys(): Promise<void>
   /** Stops accepting, drains in-flight requests, flushes usage, closes the database. Idempotent. */
   close(): Promise<void>
 }
@@ -44,9 +47,13 @@ export interface RunningServer {
 /** Builds the app over an opened instance and listens. */
 export async function startServer(config: Config, opts: { services?: Services } = {}): Promise<RunningServer> {
   const services = opts.services ?? await openServices(config)
-  const keys = await ensureServerKeys(services, config.tokens.signingAlg)
-  const signer = accessTokenSigner(keys, services.sealer)
-  const encryptionKey = tokenEncryptionKey(keys, services.sealer)
+  const ring = new KeyRing({
+    store: services.store,
+    clock: services.clock,
+    sealer: services.sealer,
+    onError: (err) => app.log.error({ err }, 'reloading server keys failed'),
+  }, await ensureServerKeys(services, config.tokens.signingAlg))
+  const signer = { sign: (payload: Readonly<Record<string, unknown>>) => ring.accessTokenSigner().sign(payload) }
   const usage = new KeyPairUsageRecorder({
     keyPairs: services.store.keyPairs,
     clock: services.clock,
@@ -66,20 +73,16 @@ export async function startServer(config: Config, opts: { services?: Services } 
     throttle: new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock),
     sleep: (ms: number) => sleep(ms),
   }
-  const verifierKeys = {
-    jwks: { keys: keys.filter((k) => k.use === 'sig').map(publicJwk) },
-    decryptionKeys: decryptionKeys(keys, services.sealer),
-  }
   const app = await buildApp({
     token: {
       auth,
-      grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, encryptionKey, alg) },
+      grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg) },
       tokens: config.tokens,
     },
     introspection: (issuer) => ({
       auth,
       tokens: {
-        verify: createAccessTokenVerifier(verifierKeys, issuer, now),
+        verify: createAccessTokenVerifier(ring, issuer, now),
         findCredential,
         isRevoked: (jti) => revocations.has(jti),
         now,
@@ -89,7 +92,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
         },
       },
     }),
-    wellKnown: { publishedKeys: () => keys },
+    wellKnown: { publishedKeys: () => ring.published() },
     health: { ping: () => pingDatabase(services.database.db) },
     issuer: config.server.issuer,
     host: config.server.host,
@@ -98,6 +101,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
   })
   usage.start(config.lastUsedFlushMs)
   revocations.start(config.revocationPollMs)
+  ring.start(config.keyRefreshMs)
   await app.listen({ host: config.server.host, port: config.server.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
@@ -108,10 +112,12 @@ export async function startServer(config: Config, opts: { services?: Services } 
     url: `http://${host}:${port}`,
     flushUsage: () => usage.flush(),
     refreshRevocations: () => revocations.refresh(),
+    refreshKeys: () => ring.refresh(),
     close() {
       closing ??= (async () => {
         await app.close()
         revocations.stop()
+        ring.stop()
         await usage.stop()
         await services.close()
       })()

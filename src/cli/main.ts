@@ -9,6 +9,7 @@ import { registerClientCommands } from './commands/client.js'
 import { registerKeyCommands } from './commands/keys.js'
 import { registerMigrateCommand } from './commands/migrate.js'
 import { registerServeCommand } from './commands/serve.js'
+import { registerSigningKeyCommands } from './commands/signing-keys.js'
 import { registerUserCommands } from './commands/user.js'
 
 const EXPECTED = [ConfigError, MasterKeyError, DomainError, DatabaseUnavailable, DatabaseUrlError]
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerUserCommands(program)
   registerClientCommands(program)
   registerKeyCommands(program)
+  registerSigningKeyCommands(program)
   return program
 }
 

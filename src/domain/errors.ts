@@ -9,6 +9,8 @@ export type DomainErrorCode =
   | 'KEYMINT_INVALID_INPUT'
   | 'KEYMINT_NO_LIVE_KEY_PAIR'
   | 'KEYMINT_CONFLICT'
+  | 'KEYMINT_SERVER_KEY_NOT_FOUND'
+  | 'KEYMINT_SERVER_KEY_IN_USE'
 
 export abstract class DomainError extends Error {
   abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input'

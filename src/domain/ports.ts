@@ -51,12 +51,18 @@ export interface ServerKeyRecord {
   /** Private key, encrypted under the master key; never leaves the store in clear. */
   readonly privateKeySealed: string
   readonly createdAt: Date
+  /** When a signing key starts signing; it is published from creation on. */
+  readonly activatesAt: Date
+  /** When the key stopped being used; it stays published while tokens it signed may live. */
   readonly retiredAt: Date | null
 }
 
 export interface ServerKeyStore {
   insert(key: ServerKeyRecord): Promise<void>
-  listPublished(): Promise<ServerKeyRecord[]>
+  /** Every key, newest first. */
+  listAll(): Promise<ServerKeyRecord[]>
+  /** Marks a key retired; false when it does not exist or was retired already. */
+  retire(kid: string, at: Date): Promise<boolean>
 }
 
 export interface RevokedToken {

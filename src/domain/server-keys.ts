@@ -1,64 +1,115 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { createCompactSigner, type CompactSigner, type SigningAlg } from '../crypto/jws.js'
+import type { SigningAlg } from '../crypto/jws.js'
 import { generateEncryptionKey, generateSigningKey, importPrivateKey } from '../crypto/key-generation.js'
+import { InvalidState, NotFound } from './errors.js'
 import type { Clock, ServerKeyRecord, Store } from './ports.js'
+import { MAX_LIFETIME_SECONDS } from './validation.js'
 
 export interface Sealer {
   seal(plaintext: string, associatedData: string): string
   unseal(sealed: string, associatedData: string): string
 }
 
-const isActive = (use: ServerKeyRecord['use']) => (k: ServerKeyRecord) => k.use === use && k.retiredAt === null
+export type ServerKeyState = 'active' | 'next' | 'previous' | 'retired' | 'unpublished'
 
 /**
- * Creates the first signing key and the first encryption key when they do not exist yet;
- * returns every published key, newest first. Private parts are sealed before they are stored.
+ * Where a key stands at `now`. Signing keys: `next` is published but not signing yet,
+ * `active` signs, `previous` no longer signs but verifies, `retired` stays published until
+ * every token it can have signed has expired, then it is `unpublished`.
+ */
+export function serverKeyStates(keys: readonly ServerKeyRecord[], now: Date): Map<string, ServerKeyState> {
+  const states = new Map<string, ServerKeyState>()
+  const t = now.getTime()
+  for (const use of ['sig', 'enc'] as const) {
+    let activeSeen = false
+    // Newest activation first: the first live, activated key of each use is the one in use.
+    const ofUse = keys.filter((k) => k.use === use).sort((a, b) => b.activatesAt.getTime() - a.activatesAt.getTime())
+    for (const key of ofUse) {
+      if (key.retiredAt && key.retiredAt.getTime() <= t) {
+        states.set(key.kid, key.retiredAt.getTime() + MAX_LIFETIME_SECONDS * 1000 > t ? 'retired' : 'unpublished')
+      } else if (key.activatesAt.getTime() > t) {
+        states.set(key.kid, 'next')
+      } else {
+        states.set(key.kid, activeSeen ? 'previous' : 'active')
+        activeSeen = true
+      }
+    }
+  }
+  return states
+}
+
+function sigRecord(key: Awaited<ReturnType<typeof generateSigningKey>>, sealer: Sealer, now: Date, activatesAt: Date): ServerKeyRecord {
+  return {
+    kid: key.kid, use: 'sig', alg: key.alg, publicJwk: key.publicJwk,
+    privateKeySealed: sealer.seal(key.privatePem, key.kid), createdAt: now, activatesAt, retiredAt: null,
+  }
+}
+
+/**
+ * Creates the first signing key and the first encryption key when none is live; returns every
+ * key, newest first. Private parts are sealed before they are stored. The very first keys
+ * sign at once: no token exists yet that a verifier could be missing a key for.
  */
 export async function ensureServerKeys(
   deps: { store: Store; clock: Clock; sealer: Sealer },
   signingAlg: SigningAlg,
 ): Promise<ServerKeyRecord[]> {
   return deps.store.transaction(async (tx) => {
-    const published = await tx.serverKeys.listPublished()
+    const existing = await tx.serverKeys.listAll()
+    const now = deps.clock.now()
+    const states = serverKeyStates(existing, now)
+    const live = (use: 'sig' | 'enc') => existing.some((k) => k.use === use && states.get(k.kid) === 'active')
     const created: ServerKeyRecord[] = []
-    if (!published.some(isActive('sig'))) {
-      const key = await generateSigningKey(signingAlg)
-      created.push({
-        kid: key.kid, use: 'sig', alg: key.alg, publicJwk: key.publicJwk,
-        privateKeySealed: deps.sealer.seal(key.privatePem, key.kid), createdAt: deps.clock.now(), retiredAt: null,
-      })
-    }
-    if (!published.some(isActive('enc'))) {
+    if (!live('sig')) created.push(sigRecord(await generateSigningKey(signingAlg), deps.sealer, now, now))
+    if (!live('enc')) {
       const key = await generateEncryptionKey()
       created.push({
         kid: key.kid, use: 'enc', alg: 'RSA-OAEP-256', publicJwk: key.publicJwk,
-        privateKeySealed: deps.sealer.seal(key.privatePem, key.kid), createdAt: deps.clock.now(), retiredAt: null,
+        privateKeySealed: deps.sealer.seal(key.privatePem, key.kid), createdAt: now, activatesAt: now, retiredAt: null,
       })
     }
     for (const record of created) await tx.serverKeys.insert(record)
-    return [...created, ...published]
+    return [...created, ...existing]
   }, { lock: 'keymint:server-keys' })
 }
 
-function activeKey(keys: readonly ServerKeyRecord[], use: ServerKeyRecord['use']): ServerKeyRecord {
-  const key = keys.find(isActive(use))
-  if (!key) throw new Error(`no active ${use === 'sig' ? 'signing' : 'encryption'} key`)
-  return key
+/**
+ * Adds a signing key that is published now and signs from `now + publishAheadSeconds` on,
+ * so verifiers caching the JWKS learn it before they see a token it signed.
+ */
+export async function rotateSigningKey(
+  deps: { store: Store; clock: Clock; sealer: Sealer },
+  input: { alg: SigningAlg; publishAheadSeconds: number },
+): Promise<ServerKeyRecord> {
+  const key = await generateSigningKey(input.alg)
+  return deps.store.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const existing = await tx.serverKeys.listAll()
+    const states = serverKeyStates(existing, now)
+    // With no key signing yet there is no verifier to warn ahead: the key signs at once.
+    const signing = existing.some((k) => k.use === 'sig' && states.get(k.kid) === 'active')
+    const record = sigRecord(key, deps.sealer, now, signing ? new Date(now.getTime() + input.publishAheadSeconds * 1000) : now)
+    await tx.serverKeys.insert(record)
+    return record
+  }, { lock: 'keymint:server-keys' })
 }
 
-/** The signer for access tokens: the newest signing key that is not retired. */
-export function accessTokenSigner(keys: readonly ServerKeyRecord[], sealer: Sealer): CompactSigner {
-  const key = activeKey(keys, 'sig')
-  const privateKey = importPrivateKey(sealer.unseal(key.privateKeySealed, key.kid))
-  // RFC 9068 §2.1: access tokens carry typ "at+jwt".
-  return createCompactSigner({ kid: key.kid, alg: key.alg as SigningAlg, privateKey }, 'at+jwt')
-}
-
-/** The key encrypted tokens are encrypted to; only its public half is needed to encrypt. */
-export function tokenEncryptionKey(keys: readonly ServerKeyRecord[], sealer: Sealer): { kid: string; publicKey: KeyObject; privateKey: KeyObject } {
-  const key = activeKey(keys, 'enc')
-  const privateKey = importPrivateKey(sealer.unseal(key.privateKeySealed, key.kid))
-  return { kid: key.kid, publicKey: createPublicKey(privateKey), privateKey }
+/** Stops a key from being used; refuses to retire the only key that can sign right now. */
+export async function retireServerKey(deps: { store: Store; clock: Clock }, input: { kid: string }): Promise<ServerKeyRecord> {
+  return deps.store.transaction(async (tx) => {
+    const keys = await tx.serverKeys.listAll()
+    const key = keys.find((k) => k.kid === input.kid)
+    if (!key) throw new NotFound('KEYMINT_SERVER_KEY_NOT_FOUND', `server key ${input.kid.slice(0, 64)} not found`)
+    const now = deps.clock.now()
+    const states = serverKeyStates(keys, now)
+    const state = states.get(key.kid)
+    if (state === 'retired' || state === 'unpublished') return key
+    if (state === 'active' && ![...states].some(([kid, s]) => s === 'previous' && keys.find((k) => k.kid === kid)?.use === key.use)) {
+      throw new InvalidState('KEYMINT_SERVER_KEY_IN_USE', `key ${key.kid} is the only one in use; rotate first and retire it once the new key is active`)
+    }
+    await tx.serverKeys.retire(key.kid, now)
+    return { ...key, retiredAt: now }
+  }, { lock: 'keymint:server-keys' })
 }
 
 // Only public members ever leave the server, whatever a stored JWK holds.
@@ -75,7 +126,10 @@ export function publicJwk(record: ServerKeyRecord): Record<string, string> {
   return record.use === 'sig' ? { ...jwk, kid: record.kid, alg: record.alg, use: 'sig' } : { ...jwk, kid: record.kid, use: 'enc' }
 }
 
-/** Private encryption keys by kid, to open encrypted tokens this server issued. */
-export function decryptionKeys(keys: readonly ServerKeyRecord[], sealer: Sealer): Map<string, KeyObject> {
-  return new Map(keys.filter((k) => k.use === 'enc').map((k) => [k.kid, importPrivateKey(sealer.unseal(k.privateKeySealed, k.kid))]))
+export function openPrivateKey(record: ServerKeyRecord, sealer: Sealer): KeyObject {
+  return importPrivateKey(sealer.unseal(record.privateKeySealed, record.kid))
+}
+
+export function publicKeyOf(privateKey: KeyObject): KeyObject {
+  return createPublicKey(privateKey)
 }

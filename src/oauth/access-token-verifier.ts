@@ -22,15 +22,27 @@ const COMPACT_JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/
  * Checks a token this server issued: opens it if encrypted, verifies the signature against
  * the published keys, issuer, `typ` and expiry. Anything else, garbage included, is undefined.
  */
-export function createAccessTokenVerifier(keys: VerifierKeys, issuer: () => string, now: () => Date) {
-  const jwks = createLocalJWKSet(keys.jwks)
-  const algorithms = [...new Set(keys.jwks.keys.map((k) => k.alg).filter((a): a is string => a !== undefined))]
+export function createAccessTokenVerifier(source: { readonly version: number; verifierKeys(): VerifierKeys }, issuer: () => string, now: () => Date) {
+  // Rebuilt only when the key set changes (a rotation or retirement was picked up).
+  let cached: { version: number; keys: VerifierKeys; jwks: ReturnType<typeof createLocalJWKSet>; algorithms: string[] } | undefined
+  const current = () => {
+    if (cached?.version !== source.version) {
+      const keys = source.verifierKeys()
+      cached = {
+        version: source.version,
+        keys,
+        jwks: createLocalJWKSet(keys.jwks),
+        algorithms: [...new Set(keys.jwks.keys.map((k) => k.alg).filter((a): a is string => a !== undefined))],
+      }
+    }
+    return cached
+  }
 
   async function unwrap(token: string): Promise<string | undefined> {
     if (COMPACT_JWS.test(token)) return token
     if (!COMPACT_JWE.test(token)) return undefined
     const kid = decodeProtectedHeader(token).kid
-    const key = kid === undefined ? undefined : keys.decryptionKeys.get(kid)
+    const key = kid === undefined ? undefined : current().keys.decryptionKeys.get(kid)
     if (!key) return undefined
     const { plaintext, protectedHeader } = await compactDecrypt(token, key, {
       keyManagementAlgorithms: ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'],
@@ -45,6 +57,7 @@ export function createAccessTokenVerifier(keys: VerifierKeys, issuer: () => stri
       if (token.length > 16_384) return undefined
       const jws = await unwrap(token)
       if (jws === undefined) return undefined
+      const { jwks, algorithms } = current()
       const { payload } = await jwtVerify(jws, jwks, {
         issuer: issuer(), typ: 'at+jwt', algorithms, currentDate: now(), requiredClaims: ['exp', 'jti', 'client_id'],
       })

@@ -12,7 +12,7 @@ export interface IssuedAccessToken {
 
 /** RFC 9068 access token: the one minting path for every endpoint. */
 export function mintAccessToken(
-  deps: { signer: CompactSigner; clock: Clock },
+  deps: { signer: Pick<CompactSigner, 'sign'>; clock: Clock },
   input: { credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number },
 ): IssuedAccessToken {
   const { client, keyPair, user } = input.credential

@@ -49,6 +49,7 @@ export interface ServerKeysTable {
   public_jwk: string
   private_key_sealed: string
   created_at: number
+  activates_at: number | null
   retired_at: number | null
 }
 

@@ -23,7 +23,7 @@ async function setup(t: TestContext, dialect: Dialect) {
 describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
   test('every admin command prints one JSON object with --json, and the flow works end to end', async (t) => {
     const { json, db, env, dir } = await setup(t, dialect)
-    assert.deepEqual((await json<{ applied: string[] }>(['migrate'])).applied, ['0001-create-core-tables'])
+    assert.equal((await json<{ applied: string[] }>(['migrate'])).applied[0], '0001-create-core-tables')
     assert.deepEqual((await json<{ applied: string[] }>(['migrate'])).applied, [], 'migrating twice is a no-op')
     const account = await json(['account', 'create', '--name', 'Acme'])
     assert.equal(account.plan, 'enterprise')
@@ -199,4 +199,31 @@ test('the first-start hint never prints a database password', async (t) => {
   assert.match(server.output(), /--db 'postgres:\/\/postgres:\*\*\*@/)
   server.child.kill('SIGTERM')
   assert.equal(await server.exited, 0)
+})
+
+test('signing-keys list, rotate and retire speak JSON and refuse what would break signing', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/s.db`
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const run = (args: string[]) => keymint([...args, '--db', db], { env, cwd: dir })
+  const json = <T>(args: string[]) => keymintJson<T>([...args, '--db', db], { env, cwd: dir })
+  await json(['migrate'])
+  const first = await json<{ kid: string; state: string }>(['signing-keys', 'rotate', '--alg', 'EdDSA'])
+  assert.equal(first.state, 'active', 'the first key signs at once')
+  const second = await json<{ kid: string; state: string; activates_at: string }>(['signing-keys', 'rotate', '--alg', 'RS256', '--publish-ahead', '15m'])
+  assert.equal(second.state, 'next')
+  const listed = await json<{ keys: { kid: string; state: string }[] }>(['signing-keys', 'list'])
+  assert.deepEqual(listed.keys.filter((k) => [first.kid, second.kid].includes(k.kid)).map((k) => k.state).sort(), ['active', 'next'])
+  for (const [args, message] of [
+    [['signing-keys', 'retire', first.kid], /only one in use/],
+    [['signing-keys', 'retire', 'nope'], /not found/],
+    [['signing-keys', 'rotate', '--alg', 'HS256'], /--alg must be one of/],
+  ] as const) {
+    const res = await run([...args])
+    assert.notEqual(res.code, 0)
+    assert.equal(res.stderr.trim().split('\n').length, 1)
+    assert.match(res.stderr, message)
+  }
+  const retired = await json<{ state: string; retired_at: string }>(['signing-keys', 'retire', second.kid])
+  assert.equal(retired.state, 'retired')
 })

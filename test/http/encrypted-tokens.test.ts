@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { compactDecrypt, decodeProtectedHeader } from 'jose'
-import { tokenEncryptionKey } from '../../src/domain/server-keys.js'
+import { openPrivateKey } from '../../src/domain/server-keys.js'
 import { createClient } from '../../src/domain/clients.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { seedClient, startTestServer, type TestServer } from '../helpers/server.js'
 import { form, verifyAccessToken } from '../helpers/tokens.js'
 
 async function decrypt(s: TestServer, jwe: string): Promise<string> {
-  const key = tokenEncryptionKey(await s.services.store.serverKeys.listPublished(), s.services.sealer)
-  const { plaintext } = await compactDecrypt(jwe, key.privateKey, { keyManagementAlgorithms: ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'] })
+  const record = (await s.services.store.serverKeys.listAll()).find((k) => k.use === 'enc')!
+  const { plaintext } = await compactDecrypt(jwe, openPrivateKey(record, s.services.sealer), { keyManagementAlgorithms: ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'] })
   return new TextDecoder().decode(plaintext)
 }
 

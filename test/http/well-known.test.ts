@@ -42,7 +42,7 @@ describeEachDialect('discovery, JWKS and health', (dialect) => {
 
   test('the private key is stored encrypted', async (t) => {
     const { services } = await startTestServer(t, dialect)
-    const [record] = await services.store.serverKeys.listPublished()
+    const [record] = await services.store.serverKeys.listAll()
     assert.ok(record)
     assert.match(record.privateKeySealed, /^v1\./)
     assert.ok(!record.privateKeySealed.includes('PRIVATE KEY'))

@@ -119,7 +119,7 @@ describeEachDialect('store', (dialect) => {
     // SQLite may refuse the loser with SQLITE_BUSY instead of queueing it; it never duplicates.
     for (const r of results) if (r.status === 'rejected') assert.match(String(r.reason), /SQLITE_BUSY|database is locked/)
     assert.equal(await count(a, 'accounts'), 1)
-    const keys = await a.store.serverKeys.listPublished()
+    const keys = await a.store.serverKeys.listAll()
     assert.deepEqual(keys.map((k) => k.use).sort(), ['enc', 'sig'])
   })
 

@@ -7,7 +7,7 @@ import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js
 import { grantScope } from '../scopes.js'
 
 export interface ClientCredentialsDeps {
-  readonly signer: CompactSigner
+  readonly signer: Pick<CompactSigner, 'sign'>
   readonly clock: Clock
   readonly usage: { touch(id: KeyPairId): void }
   /** Turns a signed token into a nested JWE for the given key management algorithm. */

@@ -13,10 +13,11 @@ export function createServerKeyRepository(db: Kysely<Database>): ServerKeyStore 
         public_jwk: JSON.stringify(key.publicJwk),
         private_key_sealed: key.privateKeySealed,
         created_at: key.createdAt.getTime(),
+        activates_at: key.activatesAt.getTime(),
         retired_at: key.retiredAt?.getTime() ?? null,
       }).execute()
     },
-    async listPublished() {
+    async listAll() {
       const rows = await db.selectFrom('server_keys').selectAll().orderBy('created_at', 'desc').execute()
       return rows.map((r) => ({
         kid: r.kid,
@@ -25,8 +26,14 @@ export function createServerKeyRepository(db: Kysely<Database>): ServerKeyStore 
         publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
         privateKeySealed: r.private_key_sealed,
         createdAt: toDate(r.created_at),
+        activatesAt: toDate(r.activates_at ?? r.created_at),
         retiredAt: toDateOrNull(r.retired_at),
       }))
+    },
+    async retire(kid, at) {
+      const result = await db.updateTable('server_keys').set({ retired_at: at.getTime() })
+        .where('kid', '=', kid).where('retired_at', 'is', null).executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
     },
   }
 }

@@ -1,0 +1,116 @@
+import type { KeyObject } from 'node:crypto'
+import { createCompactSigner, type CompactSigner, type SigningAlg } from '../crypto/jws.js'
+import type { Clock, ServerKeyRecord, Store } from './ports.js'
+import { openPrivateKey, publicJwk, publicKeyOf, serverKeyStates, type Sealer, type ServerKeyState } from './server-keys.js'
+
+export interface KeyRingDeps {
+  readonly store: Store
+  readonly clock: Clock
+  readonly sealer: Sealer
+  readonly onError: (err: unknown) => void
+}
+
+/**
+ * The server keys one instance works with, reloaded from the store on an interval so a
+ * rotation or retirement made anywhere (CLI, another instance) takes effect everywhere.
+ * Which key signs is decided per token from the keys' activation times.
+ */
+export class KeyRing {
+  #records: readonly ServerKeyRecord[] = []
+  #version = 0
+  readonly #signers = new Map<string, CompactSigner>()
+  readonly #privateKeys = new Map<string, KeyObject>()
+  readonly #publicKeys = new Map<string, KeyObject>()
+  readonly #deps: KeyRingDeps
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(deps: KeyRingDeps, records: readonly ServerKeyRecord[]) {
+    this.#deps = deps
+    this.#load(records)
+  }
+
+  #load(records: readonly ServerKeyRecord[]): void {
+    const same = records.length === this.#records.length &&
+      records.every((r, i) => r.kid === this.#records[i]?.kid && r.retiredAt?.getTime() === this.#records[i]?.retiredAt?.getTime())
+    if (same) return
+    this.#records = records
+    this.#version++
+  }
+
+  async refresh(): Promise<void> {
+    this.#load(await this.#deps.store.serverKeys.listAll())
+  }
+
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => {
+      this.refresh().catch(this.#deps.onError)
+    }, intervalMs)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+  }
+
+  /** Changes whenever the set of keys does; lets users of the ring cache derived values. */
+  get version(): number {
+    return this.#version
+  }
+
+  #states(): Map<string, ServerKeyState> {
+    return serverKeyStates(this.#records, this.#deps.clock.now())
+  }
+
+  #current(use: 'sig' | 'enc'): ServerKeyRecord {
+    const states = this.#states()
+    const key = this.#records.find((k) => k.use === use && states.get(k.kid) === 'active')
+    if (!key) throw new Error(`no active ${use === 'sig' ? 'signing' : 'encryption'} key`)
+    return key
+  }
+
+  #privateKey(record: ServerKeyRecord): KeyObject {
+    let key = this.#privateKeys.get(record.kid)
+    if (!key) {
+      key = openPrivateKey(record, this.#deps.sealer)
+      this.#privateKeys.set(record.kid, key)
+    }
+    return key
+  }
+
+  /** The signer of the key active now (RFC 9068 §2.1: `typ: at+jwt`). */
+  accessTokenSigner(): CompactSigner {
+    const record = this.#current('sig')
+    let signer = this.#signers.get(record.kid)
+    if (!signer) {
+      signer = createCompactSigner({ kid: record.kid, alg: record.alg as SigningAlg, privateKey: this.#privateKey(record) }, 'at+jwt')
+      this.#signers.set(record.kid, signer)
+    }
+    return signer
+  }
+
+  /** The key new encrypted tokens are encrypted to. */
+  encryptionKey(): { kid: string; publicKey: KeyObject } {
+    const record = this.#current('enc')
+    let publicKey = this.#publicKeys.get(record.kid)
+    if (!publicKey) {
+      publicKey = publicKeyOf(this.#privateKey(record))
+      this.#publicKeys.set(record.kid, publicKey)
+    }
+    return { kid: record.kid, publicKey }
+  }
+
+  /** Keys the JWKS publishes: everything not yet unpublished. */
+  published(): ServerKeyRecord[] {
+    const states = this.#states()
+    return this.#records.filter((k) => states.get(k.kid) !== 'unpublished')
+  }
+
+  /** What verifying a token this server issued needs: public signing keys, private decryption keys. */
+  verifierKeys(): { jwks: { keys: Record<string, string>[] }; decryptionKeys: Map<string, KeyObject> } {
+    const published = this.published()
+    return {
+      jwks: { keys: published.filter((k) => k.use === 'sig').map(publicJwk) },
+      decryptionKeys: new Map(published.filter((k) => k.use === 'enc').map((k) => [k.kid, this.#privateKey(k)])),
+    }
+  }
+}
