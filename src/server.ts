@@ -8,6 +8,7 @@ import { encryptNestedJwt } from './crypto/jwe.js'
 import { KeyRing } from './domain/key-ring.js'
 import { ensureServerKeys } from './domain/server-keys.js'
 import { RevocationCache } from './domain/revocation-cache.js'
+import { RefusalLog, type Refusal } from './domain/refusal-log.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp } from './http/app.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
@@ -34,7 +35,7 @@ export async function prepareInstance(config: Config): Promise<{ bootstrapped: B
 export interface RunningServer {
   readonly app: FastifyInstance
   readonly url: string
-  /** Writes pending last-used times now instead of at the next interval. */
+  /** Writes pending last-used times, token counts and refusals now instead of at the next interval. */
   flushUsage(): Promise<void>
   /** Picks up revocations made by other instances now instead of at the next poll. */
   refreshRevocations(): Promise<void>
@@ -66,12 +67,18 @@ export async function startServer(config: Config, opts: { services?: Services } 
     onError: (err) => app.log.error({ err }, 'refreshing revocations failed'),
   })
   await revocations.refresh()
+  const refusals = new RefusalLog({
+    audit: services.store.audit,
+    clock: services.clock,
+    onError: (err) => app.log.error({ err }, 'writing refused authentications to the audit log failed'),
+  })
   const now = () => services.clock.now()
   const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
   const auth = {
     secrets: { findCredential, secretMatches: services.secrets.matches, now },
     throttle: new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock),
     sleep: (ms: number) => sleep(ms),
+    refused: (refusal: Refusal) => refusals.record(refusal),
   }
   const app = await buildApp({
     token: {
@@ -100,6 +107,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     trustProxy: config.server.trustProxy,
   })
   usage.start(config.lastUsedFlushMs)
+  refusals.start(config.lastUsedFlushMs)
   revocations.start(config.revocationPollMs)
   ring.start(config.keyRefreshMs)
   await app.listen({ host: config.server.host, port: config.server.port })
@@ -110,7 +118,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
   return {
     app,
     url: `http://${host}:${port}`,
-    flushUsage: () => usage.flush(),
+    flushUsage: async () => { await usage.flush(); await refusals.flush() },
     refreshRevocations: () => revocations.refresh(),
     refreshKeys: () => ring.refresh(),
     close() {
@@ -119,6 +127,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
         revocations.stop()
         ring.stop()
         await usage.stop()
+        await refusals.stop()
         await services.close()
       })()
       return closing

@@ -5,6 +5,9 @@ import { parseDatabaseUrl } from '../store/database-url.js'
 import { loadConfig, type Config, type ConfigInput } from '../config.js'
 import { openServices, type Services } from '../services.js'
 
+/** Who audit events name for changes made on the command line (an operator with database access). */
+export const CLI_ACTOR = 'cli'
+
 export interface CommonOptions {
   readonly db?: string
   readonly json?: boolean

@@ -5,6 +5,7 @@ import { DomainError } from '../domain/errors.js'
 import { DatabaseUnavailable } from '../store/database.js'
 import { DatabaseUrlError } from '../store/database-url.js'
 import { registerAccountCommands } from './commands/account.js'
+import { registerAuditCommands } from './commands/audit.js'
 import { registerClientCommands } from './commands/client.js'
 import { registerKeyCommands } from './commands/keys.js'
 import { registerMigrateCommand } from './commands/migrate.js'
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerClientCommands(program)
   registerKeyCommands(program)
   registerSigningKeyCommands(program)
+  registerAuditCommands(program)
   return program
 }
 

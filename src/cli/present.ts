@@ -45,4 +45,5 @@ export const presentKeyPair = (k: ListedKeyPair) => ({
   expires_at: iso(k.status.state === 'grace' ? k.status.until : k.expiresAt),
   revoked_at: iso(k.status.state === 'revoked' ? k.status.since : null),
   last_used_at: iso(k.lastUsedAt),
+  tokens_issued: k.tokensIssued,
 })

@@ -1,25 +1,31 @@
 import { randomUUID } from 'node:crypto'
 import { Forbidden, NotFound } from './errors.js'
-import type { AccountStore, Clock } from './ports.js'
+import { auditEvent, DEFAULT_ACTOR } from './audit.js'
+import type { AccountStore, Clock, Store } from './ports.js'
 import type { Account, AccountId } from './types.js'
 import { requireName, requirePlan, requireUuid } from './validation.js'
 
 export interface NewAccountInput {
   readonly name: string
   readonly plan?: string
+  readonly actor?: string
 }
 
-export async function createAccount(
-  deps: { accounts: AccountStore; clock: Clock },
-  input: NewAccountInput,
-): Promise<Account> {
+export async function createAccount(deps: { store: Store; clock: Clock }, input: NewAccountInput): Promise<Account> {
   const account: Account = {
     id: randomUUID() as AccountId,
     name: requireName(input.name, 'account name'),
     plan: requirePlan(input.plan ?? 'enterprise'),
     createdAt: deps.clock.now(),
   }
-  return deps.accounts.insert(account)
+  return deps.store.transaction(async (tx) => {
+    await tx.accounts.insert(account)
+    await tx.audit.insert([auditEvent({
+      accountId: account.id, actor: input.actor ?? DEFAULT_ACTOR, action: 'account.created', target: account.id,
+      details: { plan: account.plan }, createdAt: account.createdAt,
+    })])
+    return account
+  })
 }
 
 export async function getAccount(deps: { accounts: AccountStore }, id: string): Promise<Account> {

@@ -18,7 +18,7 @@ export async function bootstrapIfEmpty(
 ): Promise<{ account: Account; admin: User } | undefined> {
   return deps.store.transaction(async (tx) => {
     if ((await tx.accounts.count()) > 0) return undefined
-    const stores = { accounts: tx.accounts, users: tx.users, clock: deps.clock }
+    const stores = { store: tx, clock: deps.clock }
     const account = await createAccount(stores, { name: input.accountName, plan: 'enterprise' })
     const admin = await createUser(stores, {
       accountId: account.id, email: input.adminEmail, role: 'admin', permissions: ['ui', 'api'],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
+import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import type { Clock, SecretService, Store } from './ports.js'
@@ -14,6 +15,7 @@ export interface NewClientInput {
   readonly scopes?: readonly string[]
   readonly lifetimeSeconds?: number
   readonly tokenEncryption?: string
+  readonly actor?: string
 }
 
 export interface CreatedClient {
@@ -61,6 +63,11 @@ export async function createClient(
       createdAt: now,
     })
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
+    const actor = input.actor ?? DEFAULT_ACTOR
+    await tx.audit.insert([
+      auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes }, createdAt: now }),
+      auditEvent({ accountId: account.id, actor, action: 'key_pair.created', target: client.id, details: { client_id: keyPair.id }, createdAt: now }),
+    ])
     return { client, keyPair }
   })
 }

@@ -2,11 +2,12 @@ import type { Clock, KeyPairStore } from './ports.js'
 import type { KeyPairId } from './types.js'
 
 /**
- * Remembers when each key pair was last used and writes it in batches, so the token
- * path never waits on a database write. Shows admins when an old pair stopped being used.
+ * Remembers when each key pair was last used and how many tokens it got, and writes both in
+ * batches, so the token path never waits on a database write. Shows admins when an old pair
+ * stopped being used.
  */
 export class KeyPairUsageRecorder {
-  readonly #pending = new Map<KeyPairId, Date>()
+  readonly #pending = new Map<KeyPairId, { lastUsedAt: Date; tokens: number }>()
   readonly #deps: { keyPairs: KeyPairStore; clock: Clock; onError: (err: unknown) => void }
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> = Promise.resolve()
@@ -17,7 +18,13 @@ export class KeyPairUsageRecorder {
 
   /** Notes a use; O(1), no I/O. */
   touch(id: KeyPairId): void {
-    this.#pending.set(id, this.#deps.clock.now())
+    const use = this.#pending.get(id)
+    if (use) {
+      use.lastUsedAt = this.#deps.clock.now()
+      use.tokens++
+    } else {
+      this.#pending.set(id, { lastUsedAt: this.#deps.clock.now(), tokens: 1 })
+    }
   }
 
   start(intervalMs: number): void {
@@ -32,7 +39,7 @@ export class KeyPairUsageRecorder {
       const batch = new Map(this.#pending)
       this.#pending.clear()
       try {
-        await this.#deps.keyPairs.recordLastUsed(batch)
+        await this.#deps.keyPairs.recordUsage(batch)
       } catch (err) {
         this.#deps.onError(err)
       }

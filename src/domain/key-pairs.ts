@@ -1,4 +1,5 @@
 import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
+import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { getClient } from './clients.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import { InvalidInput } from './errors.js'
@@ -21,7 +22,7 @@ export interface RotatedKeyPair {
  */
 export async function rotateKeyPair(
   deps: { store: Store; clock: Clock; secrets: SecretService },
-  input: { clientId: string; graceSeconds?: number },
+  input: { clientId: string; graceSeconds?: number; actor?: string },
 ): Promise<RotatedKeyPair> {
   const grace = input.graceSeconds ?? 0
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
@@ -34,6 +35,10 @@ export async function rotateKeyPair(
     const endsAt = new Date(now.getTime() + grace * 1000)
     const endedIds = await tx.keyPairs.endLive(client.id, now, grace > 0 ? endsAt : null)
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
+    await tx.audit.insert([auditEvent({
+      accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.rotated', target: client.id,
+      details: { client_id: keyPair.id, ended: endedIds, grace_seconds: grace }, createdAt: now,
+    })])
     return { clientId: client.id, keyPair, ended: endedIds.map((id) => ({ id, endsAt })) }
   }, { lock: `keymint:client:${input.clientId}` })
 }
@@ -41,11 +46,16 @@ export async function rotateKeyPair(
 /** Revokes every pair of the client that still works, including those in a grace period. */
 export async function revokeKeyPairs(
   deps: { store: Store; clock: Clock },
-  input: { clientId: string },
+  input: { clientId: string; actor?: string },
 ): Promise<{ clientId: ClientId; revoked: KeyPairId[] }> {
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
-    const revoked = await tx.keyPairs.endLive(client.id, deps.clock.now(), null)
+    const now = deps.clock.now()
+    const revoked = await tx.keyPairs.endLive(client.id, now, null)
+    await tx.audit.insert([auditEvent({
+      accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.revoked', target: client.id,
+      details: { revoked }, createdAt: now,
+    })])
     return { clientId: client.id, revoked }
   }, { lock: `keymint:client:${input.clientId}` })
 }

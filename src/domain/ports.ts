@@ -1,3 +1,4 @@
+import type { AuditStore } from './audit.js'
 import type {
   Account, AccountId, Client, ClientCredential, ClientId, KeyPair, KeyPairId, User, UserId,
 } from './types.js'
@@ -28,7 +29,7 @@ export interface ClientStore {
   findById(id: ClientId): Promise<Client | undefined>
 }
 
-export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt'> {
+export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {
   readonly secretHash: Buffer
 }
 
@@ -39,7 +40,8 @@ export interface KeyPairStore {
   endLive(clientId: ClientId, at: Date, expiresAt: Date | null): Promise<KeyPairId[]>
   /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
-  recordLastUsed(uses: ReadonlyMap<KeyPairId, Date>): Promise<void>
+  /** Last use and the number of tokens issued since the previous call, per key pair. */
+  recordUsage(uses: ReadonlyMap<KeyPairId, { readonly lastUsedAt: Date; readonly tokens: number }>): Promise<void>
 }
 
 export interface ServerKeyRecord {
@@ -88,6 +90,7 @@ export interface Store {
   readonly keyPairs: KeyPairStore
   readonly serverKeys: ServerKeyStore
   readonly revokedTokens: RevokedTokenStore
+  readonly audit: AuditStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

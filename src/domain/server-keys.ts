@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { SigningAlg } from '../crypto/jws.js'
 import { generateEncryptionKey, generateSigningKey, importPrivateKey } from '../crypto/key-generation.js'
+import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { InvalidState, NotFound } from './errors.js'
 import type { Clock, ServerKeyRecord, Store } from './ports.js'
 import { MAX_LIFETIME_SECONDS } from './validation.js'
@@ -79,7 +80,7 @@ export async function ensureServerKeys(
  */
 export async function rotateSigningKey(
   deps: { store: Store; clock: Clock; sealer: Sealer },
-  input: { alg: SigningAlg; publishAheadSeconds: number },
+  input: { alg: SigningAlg; publishAheadSeconds: number; actor?: string },
 ): Promise<ServerKeyRecord> {
   const key = await generateSigningKey(input.alg)
   return deps.store.transaction(async (tx) => {
@@ -90,12 +91,16 @@ export async function rotateSigningKey(
     const signing = existing.some((k) => k.use === 'sig' && states.get(k.kid) === 'active')
     const record = sigRecord(key, deps.sealer, now, signing ? new Date(now.getTime() + input.publishAheadSeconds * 1000) : now)
     await tx.serverKeys.insert(record)
+    await tx.audit.insert([auditEvent({
+      accountId: null, actor: input.actor ?? DEFAULT_ACTOR, action: 'signing_key.rotated', target: record.kid,
+      details: { alg: record.alg, activates_at: record.activatesAt.toISOString() }, createdAt: now,
+    })])
     return record
   }, { lock: 'keymint:server-keys' })
 }
 
 /** Stops a key from being used; refuses to retire the only key that can sign right now. */
-export async function retireServerKey(deps: { store: Store; clock: Clock }, input: { kid: string }): Promise<ServerKeyRecord> {
+export async function retireServerKey(deps: { store: Store; clock: Clock }, input: { kid: string; actor?: string }): Promise<ServerKeyRecord> {
   return deps.store.transaction(async (tx) => {
     const keys = await tx.serverKeys.listAll()
     const key = keys.find((k) => k.kid === input.kid)
@@ -108,6 +113,9 @@ export async function retireServerKey(deps: { store: Store; clock: Clock }, inpu
       throw new InvalidState('KEYMINT_SERVER_KEY_IN_USE', `key ${key.kid} is the only one in use; rotate first and retire it once the new key is active`)
     }
     await tx.serverKeys.retire(key.kid, now)
+    await tx.audit.insert([auditEvent({
+      accountId: null, actor: input.actor ?? DEFAULT_ACTOR, action: 'server_key.retired', target: key.kid, details: { use: key.use, alg: key.alg }, createdAt: now,
+    })])
     return { ...key, retiredAt: now }
   }, { lock: 'keymint:server-keys' })
 }

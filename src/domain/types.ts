@@ -61,6 +61,8 @@ export interface KeyPair {
   readonly expiresAt: Date | null
   readonly revokedAt: Date | null
   readonly lastUsedAt: Date | null
+  /** Tokens issued with this pair, as of the last usage flush. */
+  readonly tokensIssued: number
 }
 
 export type KeyPairState =

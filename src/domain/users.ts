@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { getAccount } from './accounts.js'
 import { NotFound } from './errors.js'
-import type { AccountStore, Clock, UserPatch, UserStore } from './ports.js'
+import { auditEvent, DEFAULT_ACTOR } from './audit.js'
+import type { Clock, Store, UserPatch, UserStore } from './ports.js'
 import type { Permission, User, UserId } from './types.js'
 import { requireEmail, requirePermissions, requireRole, requireScopes, requireUuid } from './validation.js'
 
@@ -11,28 +12,33 @@ export interface NewUserInput {
   readonly role?: string
   readonly permissions?: readonly string[]
   readonly scopes?: readonly string[]
+  readonly actor?: string
 }
 
-export async function createUser(
-  deps: { accounts: AccountStore; users: UserStore; clock: Clock },
-  input: NewUserInput,
-): Promise<User> {
+export async function createUser(deps: { store: Store; clock: Clock }, input: NewUserInput): Promise<User> {
   const email = requireEmail(input.email)
   const role = requireRole(input.role ?? 'member')
   const permissions = requirePermissions(input.permissions ?? ['ui', 'api'])
   const scopes = requireScopes(input.scopes ?? [])
-  const account = await getAccount(deps, input.accountId)
-  const now = deps.clock.now()
-  return deps.users.insert({
-    id: randomUUID() as UserId,
-    accountId: account.id,
-    email,
-    role,
-    permissions,
-    scopes,
-    disabled: false,
-    createdAt: now,
-    updatedAt: now,
+  return deps.store.transaction(async (tx) => {
+    const account = await getAccount(tx, input.accountId)
+    const now = deps.clock.now()
+    const user = await tx.users.insert({
+      id: randomUUID() as UserId,
+      accountId: account.id,
+      email,
+      role,
+      permissions,
+      scopes,
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    })
+    await tx.audit.insert([auditEvent({
+      accountId: account.id, actor: input.actor ?? DEFAULT_ACTOR, action: 'user.created', target: user.id,
+      details: { role, permissions, scopes }, createdAt: now,
+    })])
+    return user
   })
 }
 
@@ -47,17 +53,32 @@ export interface UserUpdateInput {
   readonly permissions?: readonly string[]
   readonly scopes?: readonly string[]
   readonly disabled?: boolean
+  readonly actor?: string
 }
 
-export async function updateUser(deps: { users: UserStore; clock: Clock }, input: UserUpdateInput): Promise<User> {
+/** Changes a user's permissions, scopes or state; the audit event keeps what changed, before and after. */
+export async function updateUser(deps: { store: Store; clock: Clock }, input: UserUpdateInput): Promise<User> {
   const id = requireUuid<UserId>(input.userId, 'user id')
   const patch: { -readonly [K in keyof UserPatch]: UserPatch[K] } = { updatedAt: deps.clock.now() }
   if (input.permissions !== undefined) patch.permissions = requirePermissions(input.permissions)
   if (input.scopes !== undefined) patch.scopes = requireScopes(input.scopes)
   if (input.disabled !== undefined) patch.disabled = input.disabled
-  const user = await deps.users.update(id, patch)
-  if (!user) throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${input.userId} not found`)
-  return user
+  return deps.store.transaction(async (tx) => {
+    const before = await tx.users.findById(id)
+    const user = before && await tx.users.update(id, patch)
+    if (!before || !user) throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${input.userId} not found`)
+    const changed: Record<string, { before: unknown; after: unknown }> = {}
+    for (const field of ['permissions', 'scopes', 'disabled'] as const) {
+      if (JSON.stringify(before[field]) !== JSON.stringify(user[field])) changed[field] = { before: before[field], after: user[field] }
+    }
+    if (Object.keys(changed).length > 0) {
+      await tx.audit.insert([auditEvent({
+        accountId: user.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'user.updated', target: user.id,
+        details: changed, createdAt: patch.updatedAt,
+      })])
+    }
+    return user
+  })
 }
 
 /** DESIGN §1: a user-level client acts only while its user is active with both `ui` and `api`. */

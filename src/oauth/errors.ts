@@ -44,6 +44,20 @@ export class InvalidClient extends OAuthError {
   readonly status = 401
 }
 
+export type AuthFailureReason = 'malformed_client_id' | 'malformed_secret' | 'unknown_client' | 'secret_mismatch' | 'key_pair_revoked'
+
+/** Client authentication failed for a known reason; the reason goes to logs and audit, never to the client. */
+export class ClientAuthenticationFailed extends InvalidClient {
+  readonly reason: AuthFailureReason
+  /** The account of the presented client_id, when it exists. */
+  readonly accountId: string | null
+  constructor(reason: AuthFailureReason, accountId: string | null = null) {
+    super('client authentication failed', { detail: reason })
+    this.reason = reason
+    this.accountId = accountId
+  }
+}
+
 /** The authenticated client may not use this grant or endpoint. */
 export class UnauthorizedClient extends OAuthError {
   readonly error = 'unauthorized_client'

@@ -3,12 +3,14 @@ import type { OpenDatabase } from './database.js'
 import * as m0001 from './migrations/0001-create-core-tables.js'
 import * as m0002 from './migrations/0002-create-revoked-tokens.js'
 import * as m0003 from './migrations/0003-add-key-activation.js'
+import * as m0004 from './migrations/0004-create-audit-events.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 const MIGRATIONS = {
   '0001-create-core-tables': m0001,
   '0002-create-revoked-tokens': m0002,
   '0003-add-key-activation': m0003,
+  '0004-create-audit-events': m0004,
 } as const
 
 export interface MigrationReport {

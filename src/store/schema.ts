@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely'
+
 // Row shapes as stored. Times are epoch milliseconds; lists are JSON text; flags are 0/1,
 // so one schema serves SQLite and PostgreSQL alike.
 export interface AccountsTable {
@@ -40,6 +42,7 @@ export interface KeyPairsTable {
   expires_at: number | null
   revoked_at: number | null
   last_used_at: number | null
+  tokens_issued: Generated<number>
 }
 
 export interface ServerKeysTable {
@@ -60,6 +63,18 @@ export interface RevokedTokensTable {
   revoked_at: number
 }
 
+export interface AuditEventsTable {
+  id: string
+  account_id: string | null
+  actor: string
+  action: string
+  target: string | null
+  reason: string | null
+  count: number
+  details: string
+  created_at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   users: UsersTable
@@ -67,4 +82,5 @@ export interface Database {
   key_pairs: KeyPairsTable
   server_keys: ServerKeysTable
   revoked_tokens: RevokedTokensTable
+  audit_events: AuditEventsTable
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { SqlEngine } from './database-url.js'
 import type { Store } from '../domain/ports.js'
 import { createAccountRepository } from './repositories/accounts.js'
+import { createAuditRepository } from './repositories/audit-events.js'
 import { createClientRepository } from './repositories/clients.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
 import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
@@ -18,6 +19,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     keyPairs: createKeyPairRepository(db),
     serverKeys: createServerKeyRepository(db),
     revokedTokens: createRevokedTokenRepository(db),
+    audit: createAuditRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

@@ -227,3 +227,23 @@ test('signing-keys list, rotate and retire speak JSON and refuse what would brea
   const retired = await json<{ state: string; retired_at: string }>(['signing-keys', 'retire', second.kid])
   assert.equal(retired.state, 'retired')
 })
+
+test('audit list shows what the CLI changed, filtered by account and time', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/a.db`
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const json = <T>(args: string[]) => keymintJson<T>([...args, '--db', db], { env, cwd: dir })
+  const account = await json<{ id: string }>(['account', 'create', '--name', 'A'])
+  const other = await json<{ id: string }>(['account', 'create', '--name', 'B'])
+  const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
+  await json(['keys', 'rotate', '--client', client.id])
+  await json(['client', 'create', '--account', other.id, '--name', 'd', '--level', 'subscription'])
+  const { events } = await json<{ events: { action: string; actor: string; account_id: string }[] }>(['audit', 'list', '--account', account.id, '--since', '1h'])
+  assert.deepEqual(events.map((e) => e.action).sort(), ['account.created', 'client.created', 'key_pair.created', 'key_pair.rotated'])
+  assert.ok(events.every((e) => e.actor === 'cli' && e.account_id === account.id))
+  const later = await json<{ events: unknown[] }>(['audit', 'list', '--since', new Date(Date.now() + 60_000).toISOString()])
+  assert.deepEqual(later.events, [])
+  const bad = await keymint(['audit', 'list', '--since', 'yesterday', '--db', db], { env, cwd: dir })
+  assert.notEqual(bad.code, 0)
+  assert.match(bad.stderr, /invalid --since/)
+})

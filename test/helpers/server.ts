@@ -70,10 +70,10 @@ export interface SeedOptions {
 /** An account, (a user,) a client and its first key pair, made through the domain functions. */
 export async function seedClient(services: Services, opts: SeedOptions = {}): Promise<SeededClient> {
   const level = opts.level ?? 'subscription'
-  const account = await createAccount({ accounts: services.store.accounts, clock: services.clock }, { name: 'acme', plan: 'enterprise' })
+  const account = await createAccount(services, { name: 'acme', plan: 'enterprise' })
   let userId: string | undefined
   if (level === 'user') {
-    const user = await createUser({ accounts: services.store.accounts, users: services.store.users, clock: services.clock }, {
+    const user = await createUser(services, {
       accountId: account.id,
       email: `dev-${account.id.slice(0, 8)}@example.com`,
       role: 'admin',

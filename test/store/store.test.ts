@@ -45,16 +45,16 @@ describeEachDialect('store', (dialect) => {
 
   test('accounts, users and clients round-trip with their types intact', async (t) => {
     const s = await open(t, dialect)
-    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: '  Acme  ', plan: 'enterprise' })
+    const account = await createAccount(s, { name: '  Acme  ', plan: 'enterprise' })
     assert.equal(account.name, 'Acme')
     assert.deepEqual(await s.store.accounts.findById(account.id), account)
-    const user = await createUser({ ...s.store, clock: s.clock }, {
+    const user = await createUser(s, {
       accountId: account.id, email: 'Dev@Example.com', role: 'admin', permissions: ['api', 'ui'], scopes: ['b:read', 'a:read'],
     })
     assert.equal(user.email, 'dev@example.com')
     assert.deepEqual(user.scopes, ['a:read', 'b:read'])
     assert.deepEqual(await s.store.users.findById(user.id), user)
-    const updated = await updateUser({ users: s.store.users, clock: s.clock }, { userId: user.id, disabled: true, permissions: ['ui'] })
+    const updated = await updateUser(s, { userId: user.id, disabled: true, permissions: ['ui'] })
     assert.equal(updated.disabled, true)
     assert.deepEqual(updated.permissions, ['ui'])
     const { client, keyPair } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, {
@@ -72,7 +72,7 @@ describeEachDialect('store', (dialect) => {
 
   test('the secret is never stored in clear', async (t) => {
     const s = await open(t, dialect)
-    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
+    const account = await createAccount(s, { name: 'a' })
     const { keyPair } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
     const row = await s.database.db.selectFrom('key_pairs').selectAll().executeTakeFirstOrThrow()
     assert.ok(!JSON.stringify({ ...row, secret_hash: Buffer.from(row.secret_hash).toString('utf8') }).includes(keyPair.secret.slice(5)))
@@ -81,19 +81,19 @@ describeEachDialect('store', (dialect) => {
 
   test('a duplicate email in one account is a Conflict and writes nothing', async (t) => {
     const s = await open(t, dialect)
-    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
-    await createUser({ ...s.store, clock: s.clock }, { accountId: account.id, email: 'x@example.com' })
-    await assert.rejects(createUser({ ...s.store, clock: s.clock }, { accountId: account.id, email: 'X@example.com' }), Conflict)
+    const account = await createAccount(s, { name: 'a' })
+    await createUser(s, { accountId: account.id, email: 'x@example.com' })
+    await assert.rejects(createUser(s, { accountId: account.id, email: 'X@example.com' }), Conflict)
     assert.equal(await count(s, 'users'), 1)
   })
 
   test('failed client creation leaves no half-written records', async (t) => {
     const s = await open(t, dialect)
     const deps = { store: s.store, clock: s.clock, secrets: s.secrets }
-    const standard = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 's', plan: 'standard' })
-    const enterprise = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'e' })
-    const other = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'o' })
-    const stranger = await createUser({ ...s.store, clock: s.clock }, { accountId: other.id, email: 's@example.com' })
+    const standard = await createAccount(s, { name: 's', plan: 'standard' })
+    const enterprise = await createAccount(s, { name: 'e' })
+    const other = await createAccount(s, { name: 'o' })
+    const stranger = await createUser(s, { accountId: other.id, email: 's@example.com' })
     await assert.rejects(createClient(deps, { accountId: standard.id, name: 'c', level: 'subscription' }), Forbidden)
     await assert.rejects(createClient(deps, { accountId: enterprise.id, name: 'c', level: 'user', userId: stranger.id }), NotFound)
     await assert.rejects(createClient(deps, { accountId: '00000000-0000-4000-8000-000000000000', name: 'c', level: 'subscription' }), NotFound)
@@ -103,7 +103,7 @@ describeEachDialect('store', (dialect) => {
 
   test('rotation is atomic: the new pair and the old pair\'s end are written together', async (t) => {
     const s = await open(t, dialect)
-    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
+    const account = await createAccount(s, { name: 'a' })
     const { client } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
     const failing = { generate: () => { throw new Error('entropy exhausted') }, hash: s.secrets.hash }
     await assert.rejects(rotateKeyPair({ store: s.store, clock: s.clock, secrets: failing }, { clientId: client.id }))
@@ -125,7 +125,7 @@ describeEachDialect('store', (dialect) => {
 
   test('concurrent rotations of one client leave exactly one active pair', async (t) => {
     const [a, b] = await openTwice(t, dialect)
-    const account = await createAccount({ accounts: a.store.accounts, clock: a.clock }, { name: 'a' })
+    const account = await createAccount(a, { name: 'a' })
     const { client } = await createClient({ store: a.store, clock: a.clock, secrets: a.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
     const results = await Promise.allSettled([a, b, a, b].map((s) => rotateKeyPair({ store: s.store, clock: s.clock, secrets: s.secrets }, { clientId: client.id })))
     for (const r of results) if (r.status === 'rejected') assert.match(String(r.reason), /SQLITE_BUSY|database is locked/)
@@ -133,15 +133,16 @@ describeEachDialect('store', (dialect) => {
     assert.equal(pairs.filter((p) => p.revokedAt === null).length, 1)
   })
 
-  test('last-used times only move forward', async (t) => {
+  test('last-used times only move forward; token counts accumulate', async (t) => {
     const s = await open(t, dialect)
-    const account = await createAccount({ accounts: s.store.accounts, clock: s.clock }, { name: 'a' })
+    const account = await createAccount(s, { name: 'a' })
     const { client, keyPair } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
     const later = new Date(Date.now() + 60_000)
-    await s.store.keyPairs.recordLastUsed(new Map([[keyPair.id, later]]))
-    await s.store.keyPairs.recordLastUsed(new Map([[keyPair.id, new Date(Date.now() - 60_000)]]))
+    await s.store.keyPairs.recordUsage(new Map([[keyPair.id, { lastUsedAt: later, tokens: 3 }]]))
+    await s.store.keyPairs.recordUsage(new Map([[keyPair.id, { lastUsedAt: new Date(Date.now() - 60_000), tokens: 2 }]]))
     const [pair] = await s.store.keyPairs.listByClient(client.id)
     assert.equal(pair?.lastUsedAt?.getTime(), later.getTime())
+    assert.equal(pair?.tokensIssued, 5, 'token counts add up across flushes')
   })
 })
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { createAccount } from '../../domain/accounts.js'
 import { requireName, requirePlan } from '../../domain/validation.js'
 import { presentAccount } from '../present.js'
-import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 export function registerAccountCommands(program: Command): void {
   const account = program.command('account').description('manage accounts')
@@ -13,7 +13,7 @@ export function registerAccountCommands(program: Command): void {
       // Checked before the database is opened, so bad input creates no file.
       requireName(opts.name, 'account name')
       requirePlan(opts.plan)
-      const created = await withServices(opts, (s) => createAccount({ accounts: s.store.accounts, clock: s.clock }, opts), { mayCreateDatabase: true })
+      const created = await withServices(opts, (s) => createAccount(s, { ...opts, actor: CLI_ACTOR }), { mayCreateDatabase: true })
       emit(opts, presentAccount(created), () => `created ${created.plan} account ${JSON.stringify(created.name)}\nid: ${created.id}`)
     })
 }

@@ -3,7 +3,7 @@ import { createClient } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
 import { DurationError, parseDuration } from '../../duration.js'
 import { presentClient, presentIssuedKeyPair } from '../present.js'
-import { emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 /** A CLI duration as domain input; a bad one is the same invalid-input error as any other. */
 export function durationOption(value: string, flag: string): number {
@@ -34,6 +34,7 @@ export function registerClientCommands(program: Command): void {
         ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
         ...(opts.lifetime === undefined ? {} : { lifetimeSeconds: durationOption(opts.lifetime, '--lifetime') }),
         ...(opts.encrypt === undefined ? {} : { tokenEncryption: opts.encrypt }),
+        actor: CLI_ACTOR,
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
       const pair = presentIssuedKeyPair(created.keyPair)

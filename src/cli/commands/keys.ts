@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../domain/key-pairs.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../present.js'
-import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption } from './client.js'
 
 export function registerKeyCommands(program: Command): void {
@@ -11,7 +11,7 @@ export function registerKeyCommands(program: Command): void {
     .requiredOption('--client <id>', 'client id')
     .option('--grace <duration>', 'keep old pairs working this long, e.g. 10m (default: revoke at once)')
     .action(async (opts: CommonOptions & { client: string; grace?: string }) => {
-      const input = { clientId: opts.client, ...(opts.grace === undefined ? {} : { graceSeconds: durationOption(opts.grace, '--grace') }) }
+      const input = { clientId: opts.client, actor: CLI_ACTOR, ...(opts.grace === undefined ? {} : { graceSeconds: durationOption(opts.grace, '--grace') }) }
       const rotated = await withServices(opts, (s) => rotateKeyPair({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
       const pair = presentIssuedKeyPair(rotated.keyPair)
       const ended = rotated.ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() }))
@@ -27,7 +27,7 @@ export function registerKeyCommands(program: Command): void {
   withCommonOptions(keys.command('revoke').description('revoke every live key pair of a client'))
     .requiredOption('--client <id>', 'client id')
     .action(async (opts: CommonOptions & { client: string }) => {
-      const result = await withServices(opts, (s) => revokeKeyPairs({ store: s.store, clock: s.clock }, { clientId: opts.client }))
+      const result = await withServices(opts, (s) => revokeKeyPairs({ store: s.store, clock: s.clock }, { clientId: opts.client, actor: CLI_ACTOR }))
       emit(opts, { client: result.clientId, revoked: result.revoked }, () =>
         result.revoked.length === 0
           ? `client ${result.clientId} had no live key pairs`

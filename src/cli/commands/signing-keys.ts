@@ -3,7 +3,7 @@ import { SIGNING_ALGS, type SigningAlg } from '../../crypto/jws.js'
 import { InvalidInput } from '../../domain/errors.js'
 import type { ServerKeyRecord } from '../../domain/ports.js'
 import { retireServerKey, rotateSigningKey, serverKeyStates, type ServerKeyState } from '../../domain/server-keys.js'
-import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption } from './client.js'
 
 const present = (k: ServerKeyRecord, state: ServerKeyState | undefined) => ({
@@ -48,6 +48,7 @@ export function registerSigningKeyCommands(program: Command): void {
       const key = await withServices(opts, (s, config) => rotateSigningKey(s, {
         alg: alg ?? config.tokens.signingAlg,
         publishAheadSeconds: ahead ?? config.tokens.keyPublishAheadSeconds,
+        actor: CLI_ACTOR,
       }))
       const shown = present(key, key.activatesAt > key.createdAt ? 'next' : 'active')
       emit(opts, shown, () => `new ${key.alg} signing key ${key.kid}: published now, signs ${shown.state === 'active' ? 'now' : `from ${shown.activates_at}`}`)
@@ -56,7 +57,7 @@ export function registerSigningKeyCommands(program: Command): void {
   withCommonOptions(keys.command('retire').description('stop using a key; it stays published until its tokens have expired'))
     .argument('<kid>', 'key id')
     .action(async (kid: string, opts: CommonOptions) => {
-      const key = await withServices(opts, (s) => retireServerKey(s, { kid }))
+      const key = await withServices(opts, (s) => retireServerKey(s, { kid, actor: CLI_ACTOR }))
       const shown = present(key, 'retired')
       emit(opts, shown, () => `retired ${key.use} key ${key.kid} at ${shown.retired_at}; it stays in the JWKS while tokens it signed may be alive`)
     })

@@ -3,7 +3,7 @@ import { InvalidInput } from '../../domain/errors.js'
 import { createUser, updateUser } from '../../domain/users.js'
 import type { User } from '../../domain/types.js'
 import { presentUser } from '../present.js'
-import { emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 const describe = (u: User): string => [
   `user ${u.email} (${u.role})${u.disabled ? ' [disabled]' : ''}`,
@@ -29,8 +29,8 @@ export function registerUserCommands(program: Command): void {
     .option('--scopes <list>', 'comma-separated API scopes', '')
     .action(async (opts: CommonOptions & { account: string; email: string; role: string; permissions: string; scopes: string }) => {
       const created = await withServices(opts, (s) => createUser(
-        { accounts: s.store.accounts, users: s.store.users, clock: s.clock },
-        { accountId: opts.account, email: opts.email, role: opts.role, permissions: splitList(opts.permissions), scopes: splitList(opts.scopes) },
+        s,
+        { accountId: opts.account, email: opts.email, role: opts.role, permissions: splitList(opts.permissions), scopes: splitList(opts.scopes), actor: CLI_ACTOR },
       ))
       emit(opts, presentUser(created), () => `created ${describe(created)}`)
     })
@@ -43,11 +43,12 @@ export function registerUserCommands(program: Command): void {
     .action(async (opts: CommonOptions & { user: string; permissions?: string; scopes?: string; disabled?: string }) => {
       const input = {
         userId: opts.user,
+        actor: CLI_ACTOR,
         ...(opts.permissions === undefined ? {} : { permissions: splitList(opts.permissions) }),
         ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
         ...(opts.disabled === undefined ? {} : { disabled: parseBoolean(opts.disabled) }),
       }
-      const updated = await withServices(opts, (s) => updateUser({ users: s.store.users, clock: s.clock }, input))
+      const updated = await withServices(opts, (s) => updateUser(s, input))
       emit(opts, presentUser(updated), () => `updated ${describe(updated)}`)
     })
 }

@@ -1,13 +1,15 @@
 import type { ClientCredential } from '../../domain/types.js'
 import { isUuid } from '../../domain/validation.js'
 import type { AuthThrottle } from '../auth-throttle.js'
-import { InvalidClient, TooManyAttempts } from '../errors.js'
+import { ClientAuthenticationFailed, InvalidClient, TooManyAttempts } from '../errors.js'
 import { authenticateWithSecret, type PresentedSecret, type SecretAuthDeps } from './client-secret.js'
 
 export interface ClientAuthDeps {
   readonly secrets: SecretAuthDeps
   readonly throttle: AuthThrottle
   readonly sleep: (ms: number) => Promise<void>
+  /** Notes a refusal for the audit log (batched; never a write on this path). */
+  readonly refused: (refusal: { clientId: string; address: string; reason: string; accountId: string | null }) => void
 }
 
 /**
@@ -19,6 +21,7 @@ export async function authenticateClient(deps: ClientAuthDeps, presented: Presen
   const clientKey = isUuid(presented.clientId) ? presented.clientId : '(malformed)'
   const verdict = deps.throttle.check(clientKey, address)
   if (verdict.action === 'refuse') {
+    deps.refused({ clientId: clientKey, address, reason: 'throttled', accountId: null })
     throw new TooManyAttempts('too many failed authentication attempts; retry later', verdict.retryAfterSeconds, {
       detail: `throttled client ${clientKey} from ${address}`,
     })
@@ -30,6 +33,8 @@ export async function authenticateClient(deps: ClientAuthDeps, presented: Presen
   } catch (err) {
     if (err instanceof InvalidClient) {
       deps.throttle.recordFailure(clientKey, address)
+      const reason = err instanceof ClientAuthenticationFailed ? err.reason : 'invalid_client'
+      deps.refused({ clientId: clientKey, address, reason, accountId: err instanceof ClientAuthenticationFailed ? err.accountId : null })
       if (verdict.delayMs > 0) await deps.sleep(verdict.delayMs)
     }
     throw err

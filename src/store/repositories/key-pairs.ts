@@ -39,7 +39,7 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
 
     async listByClient(clientId) {
       const rows = await db.selectFrom('key_pairs')
-        .select(['id', 'client_id', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'])
+        .select(['id', 'client_id', 'created_at', 'expires_at', 'revoked_at', 'last_used_at', 'tokens_issued'])
         .where('client_id', '=', clientId)
         .orderBy('created_at', 'desc').orderBy('id')
         .execute()
@@ -50,6 +50,7 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
         expiresAt: toDateOrNull(r.expires_at),
         revokedAt: toDateOrNull(r.revoked_at),
         lastUsedAt: toDateOrNull(r.last_used_at),
+        tokensIssued: Number(r.tokens_issued),
       }))
     },
 
@@ -99,13 +100,17 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
       }
     },
 
-    async recordLastUsed(uses) {
+    async recordUsage(uses) {
       await db.transaction().execute(async (trx) => {
-        for (const [id, at] of uses) {
-          const ms = at.getTime()
-          await trx.updateTable('key_pairs').set({ last_used_at: ms })
+        for (const [id, use] of uses) {
+          const ms = use.lastUsedAt.getTime()
+          await trx.updateTable('key_pairs')
+            .set((eb) => ({
+              tokens_issued: eb('tokens_issued', '+', use.tokens),
+              // Last use only moves forward, whichever instance flushes last.
+              last_used_at: eb.case().when('last_used_at', 'is', null).then(ms).when('last_used_at', '<', ms).then(ms).else(eb.ref('last_used_at')).end(),
+            }))
             .where('id', '=', id)
-            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', ms)]))
             .execute()
         }
       })

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto'
+import type { AccountId } from './types.js'
+
+export type AuditAction =
+  | 'account.created'
+  | 'user.created'
+  | 'user.updated'
+  | 'client.created'
+  | 'key_pair.created'
+  | 'key_pair.rotated'
+  | 'key_pair.revoked'
+  | 'signing_key.rotated'
+  | 'server_key.retired'
+  | 'authentication.refused'
+
+/** One audit record. Never a secret or a token: ids, states and reason codes only. */
+export interface AuditEvent {
+  readonly id: string
+  readonly accountId: AccountId | null
+  /** `cli`, `system`, `user:<id>` or `client:<client_id>`. */
+  readonly actor: string
+  readonly action: AuditAction
+  readonly target: string | null
+  readonly reason: string | null
+  /** Identical events folded into one row (refusals under a flood). */
+  readonly count: number
+  readonly details: Readonly<Record<string, unknown>>
+  readonly createdAt: Date
+}
+
+export interface AuditQuery {
+  readonly accountId?: AccountId
+  readonly since?: Date
+  readonly limit: number
+}
+
+export interface AuditStore {
+  insert(events: readonly AuditEvent[]): Promise<void>
+  /** Newest first. */
+  list(query: AuditQuery): Promise<AuditEvent[]>
+}
+
+export const DEFAULT_ACTOR = 'system'
+
+export function auditEvent(fields: Omit<AuditEvent, 'id' | 'count' | 'reason' | 'target' | 'details'> & Partial<Pick<AuditEvent, 'count' | 'reason' | 'target' | 'details'>>): AuditEvent {
+  return { id: randomUUID(), count: 1, reason: null, target: null, details: {}, ...fields }
+}
