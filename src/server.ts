@@ -76,6 +76,16 @@ export async function startServer(config: Config, opts: { services?: Services } 
   const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
   const auth = {
     secrets: { findCredential, secretMatches: services.secrets.matches, now },
+    assertions: {
+      findCredential,
+      rememberAssertion: (id: string, expiresAt: Date) => services.store.clientAssertions.remember(id, expiresAt, now()),
+      // RFC 7523 §3: aud names the token endpoint; the issuer and the other endpoints are accepted too.
+      audiences: () => {
+        const issuer = app.issuer()
+        return [issuer, `${issuer}/`, ...['token', 'token/', 'introspect', 'revoke'].map((p) => `${issuer}/oauth2/${p}`)]
+      },
+      now,
+    },
     throttle: new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock),
     sleep: (ms: number) => sleep(ms),
     refused: (refusal: Refusal) => refusals.record(refusal),

@@ -28,6 +28,7 @@ export const presentClient = (c: Client) => ({
   scopes: c.scopes,
   lifetime_seconds: c.lifetimeSeconds,
   token_encryption: c.tokenEncryption,
+  public_jwk: c.publicJwk,
   created_at: iso(c.createdAt),
 })
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
+import { parseClientPublicKey, PublicKeyError } from '../crypto/public-keys.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import type { Clock, SecretService, Store } from './ports.js'
@@ -15,12 +16,23 @@ export interface NewClientInput {
   readonly scopes?: readonly string[]
   readonly lifetimeSeconds?: number
   readonly tokenEncryption?: string
+  /** PEM or JWK text of a public key for private_key_jwt authentication. */
+  readonly publicKey?: string
   readonly actor?: string
 }
 
 export interface CreatedClient {
   readonly client: Client
   readonly keyPair: IssuedKeyPair
+}
+
+function requirePublicKey(text: string): Record<string, string> {
+  try {
+    return parseClientPublicKey(text)
+  } catch (err) {
+    if (err instanceof PublicKeyError) throw new InvalidInput('KEYMINT_INVALID_INPUT', `public key: ${err.message}`, { cause: err })
+    throw err
+  }
 }
 
 /** Creates a client and its first key pair in one transaction. */
@@ -33,6 +45,7 @@ export async function createClient(
   const scopes = input.scopes === undefined ? null : requireScopes(input.scopes)
   const lifetimeSeconds = input.lifetimeSeconds === undefined ? null : requireLifetime(input.lifetimeSeconds)
   const tokenEncryption = input.tokenEncryption === undefined ? null : requireTokenEncryption(input.tokenEncryption)
+  const publicJwk = input.publicKey === undefined ? null : requirePublicKey(input.publicKey)
   if (level === 'user' && input.userId === undefined) {
     throw new InvalidInput('KEYMINT_INVALID_INPUT', 'a user-level client needs the user it acts as')
   }
@@ -60,6 +73,7 @@ export async function createClient(
       scopes,
       lifetimeSeconds,
       tokenEncryption,
+      publicJwk,
       createdAt: now,
     })
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)

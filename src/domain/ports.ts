@@ -83,6 +83,11 @@ export interface RevokedTokenStore {
   purgeExpired(now: Date): Promise<number>
 }
 
+export interface ClientAssertionStore {
+  /** Remembers an assertion id until it expires; false when it was seen before (a replay). */
+  remember(id: string, expiresAt: Date, now: Date): Promise<boolean>
+}
+
 export interface Store {
   readonly accounts: AccountStore
   readonly users: UserStore
@@ -91,6 +96,7 @@ export interface Store {
   readonly serverKeys: ServerKeyStore
   readonly revokedTokens: RevokedTokenStore
   readonly audit: AuditStore
+  readonly clientAssertions: ClientAssertionStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

@@ -50,6 +50,8 @@ export interface Client {
   readonly lifetimeSeconds: number | null
   /** JWE algorithm every token of this client is encrypted with; null for signed-only tokens. */
   readonly tokenEncryption: TokenEncryptionAlg | null
+  /** Public JWK for private_key_jwt client authentication; null when the client uses secrets only. */
+  readonly publicJwk: Readonly<Record<string, string>> | null
   readonly createdAt: Date
 }
 

@@ -62,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return issuer
   }
 
+  app.decorate('issuer', issuerOf)
   await app.register(headerTokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(oauth2TokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(introspectRevokeRoutes, deps.introspection(issuerOf))

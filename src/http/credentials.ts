@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify'
+import type { PresentedCredentials } from '../oauth/client-auth/authenticate-client.js'
 import type { PresentedSecret } from '../oauth/client-auth/client-secret.js'
+import { JWT_BEARER_ASSERTION } from '../oauth/client-auth/private-key-jwt.js'
 import { InvalidClient, InvalidRequest } from '../oauth/errors.js'
 import { decodeFormComponent, type FormParams } from './form-body.js'
 
@@ -23,11 +25,23 @@ export function readHeaderCredentials(request: FastifyRequest): PresentedSecret 
 }
 
 /**
- * RFC 6749 §2.3.1: HTTP Basic (client_secret_basic) or form fields (client_secret_post),
- * never both. Records the method on the request so a 401 can carry the right challenge.
+ * RFC 6749 §2.3.1: HTTP Basic (client_secret_basic) or form fields (client_secret_post), or
+ * RFC 7523 client assertions (private_key_jwt); exactly one method per request. Records the
+ * method on the request so a 401 can carry the right challenge.
  */
-export function readOAuth2Credentials(request: FastifyRequest, form: FormParams): PresentedSecret {
+export function readOAuth2Credentials(request: FastifyRequest, form: FormParams): PresentedCredentials {
   const authorization = singleHeader(request, 'authorization')
+  if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
+    request.clientAuthMethod = 'private_key_jwt'
+    if (authorization !== undefined || form.client_secret !== undefined) {
+      throw new InvalidRequest('use one client authentication method: a client assertion, Basic or client_secret')
+    }
+    if (form.client_assertion_type !== JWT_BEARER_ASSERTION) {
+      throw new InvalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`)
+    }
+    if (!form.client_assertion) throw new InvalidRequest('client_assertion is required with client_assertion_type')
+    return { method: 'private_key_jwt', clientId: form.client_id, assertion: form.client_assertion }
+  }
   if (authorization !== undefined) {
     request.clientAuthMethod = 'client_secret_basic'
     const [scheme, encoded, ...rest] = authorization.trim().split(/\s+/)

@@ -2,7 +2,11 @@
 declare module 'fastify' {
   interface FastifyRequest {
     /** How the client tried to authenticate, so a 401 can carry the matching challenge. */
-    clientAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none' | null
+    clientAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | null
+  }
+  interface FastifyInstance {
+    /** The issuer URL: configured, or http://HOST:PORT of the listening socket. */
+    issuer(): string
   }
   interface FastifyContextConfig {
     /** `oauth`: errors as RFC 6749 §5.2 JSON; otherwise RFC 9457 problem+json. */

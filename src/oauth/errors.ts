@@ -44,15 +44,17 @@ export class InvalidClient extends OAuthError {
   readonly status = 401
 }
 
-export type AuthFailureReason = 'malformed_client_id' | 'malformed_secret' | 'unknown_client' | 'secret_mismatch' | 'key_pair_revoked'
+export type AuthFailureReason =
+  | 'malformed_client_id' | 'malformed_secret' | 'unknown_client' | 'secret_mismatch' | 'key_pair_revoked'
+  | 'malformed_assertion' | 'assertion_invalid' | 'assertion_lifetime_too_long' | 'assertion_replayed' | 'no_public_key'
 
 /** Client authentication failed for a known reason; the reason goes to logs and audit, never to the client. */
 export class ClientAuthenticationFailed extends InvalidClient {
   readonly reason: AuthFailureReason
   /** The account of the presented client_id, when it exists. */
   readonly accountId: string | null
-  constructor(reason: AuthFailureReason, accountId: string | null = null) {
-    super('client authentication failed', { detail: reason })
+  constructor(reason: AuthFailureReason, accountId: string | null = null, opts: { cause?: unknown } = {}) {
+    super('client authentication failed', { detail: reason, cause: opts.cause })
     this.reason = reason
     this.accountId = accountId
   }

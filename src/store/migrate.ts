@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-create-core-tables.js'
 import * as m0002 from './migrations/0002-create-revoked-tokens.js'
 import * as m0003 from './migrations/0003-add-key-activation.js'
 import * as m0004 from './migrations/0004-create-audit-events.js'
+import * as m0005 from './migrations/0005-add-client-public-keys.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 const MIGRATIONS = {
@@ -11,6 +12,7 @@ const MIGRATIONS = {
   '0002-create-revoked-tokens': m0002,
   '0003-add-key-activation': m0003,
   '0004-create-audit-events': m0004,
+  '0005-add-client-public-keys': m0005,
 } as const
 
 export interface MigrationReport {

@@ -30,6 +30,7 @@ export interface ClientsTable {
   scopes: string | null
   lifetime_seconds: number | null
   token_encryption: string | null
+  public_jwk: string | null
   created_at: number
 }
 
@@ -75,6 +76,11 @@ export interface AuditEventsTable {
   created_at: number
 }
 
+export interface UsedClientAssertionsTable {
+  id: string
+  expires_at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   users: UsersTable
@@ -83,4 +89,5 @@ export interface Database {
   server_keys: ServerKeysTable
   revoked_tokens: RevokedTokensTable
   audit_events: AuditEventsTable
+  used_client_assertions: UsedClientAssertionsTable
 }

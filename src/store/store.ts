@@ -3,6 +3,7 @@ import type { SqlEngine } from './database-url.js'
 import type { Store } from '../domain/ports.js'
 import { createAccountRepository } from './repositories/accounts.js'
 import { createAuditRepository } from './repositories/audit-events.js'
+import { createClientAssertionRepository } from './repositories/client-assertions.js'
 import { createClientRepository } from './repositories/clients.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
 import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
@@ -20,6 +21,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     serverKeys: createServerKeyRepository(db),
     revokedTokens: createRevokedTokenRepository(db),
     audit: createAuditRepository(db),
+    clientAssertions: createClientAssertionRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

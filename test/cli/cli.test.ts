@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { generateKeyPairSync } from 'node:crypto'
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { keymint, keymintJson, serve } from '../helpers/cli.js'
@@ -246,4 +247,21 @@ test('audit list shows what the CLI changed, filtered by account and time', asyn
   const bad = await keymint(['audit', 'list', '--since', 'yesterday', '--db', db], { env, cwd: dir })
   assert.notEqual(bad.code, 0)
   assert.match(bad.stderr, /invalid --since/)
+})
+
+test('client create --public-key registers a key for private_key_jwt and refuses private keys', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/p.db`
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  writeFileSync(`${dir}/pub.pem`, publicKey.export({ format: 'pem', type: 'spki' }))
+  writeFileSync(`${dir}/priv.pem`, privateKey.export({ format: 'pem', type: 'pkcs8' }))
+  const account = await keymintJson<{ id: string }>(['account', 'create', '--name', 'p', '--db', db], { env, cwd: dir })
+  const client = await keymintJson<{ public_jwk: { kty: string; crv: string } }>(['client', 'create', '--account', account.id, '--name', 'signed', '--level', 'subscription', '--public-key', `${dir}/pub.pem`, '--db', db], { env, cwd: dir })
+  assert.equal(client.public_jwk.crv, 'Ed25519')
+  for (const [file, message] of [[`${dir}/priv.pem`, /private key/], [`${dir}/missing.pem`, /cannot read --public-key/]] as const) {
+    const res = await keymint(['client', 'create', '--account', account.id, '--name', 'x', '--level', 'subscription', '--public-key', file, '--db', db], { env, cwd: dir })
+    assert.notEqual(res.code, 0)
+    assert.match(res.stderr, message)
+  }
 })

@@ -14,7 +14,7 @@ describeEachDialect('discovery, JWKS and health', (dialect) => {
       assert.equal(meta.token_endpoint, `${url}/oauth2/token`)
       assert.equal(meta.jwks_uri, `${url}/.well-known/jwks.json`)
       assert.deepEqual(meta.grant_types_supported, ['client_credentials'])
-      assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post'])
+      assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
     }
   })
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { createClient } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
@@ -15,6 +16,14 @@ export function durationOption(value: string, flag: string): number {
   }
 }
 
+function readKeyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', `cannot read --public-key file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+  }
+}
+
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage API clients')
   withCommonOptions(client.command('create').description('create a client and its first key pair'))
@@ -24,8 +33,9 @@ export function registerClientCommands(program: Command): void {
     .option('--user <user-id>', 'the user a user-level client acts as')
     .option('--scopes <list>', 'comma-separated scopes it may be granted (default: unrestricted)')
     .option('--lifetime <duration>', 'token lifetime, e.g. 30m or 4h (default: per endpoint)')
+    .option('--public-key <file>', 'PEM or JWK file of a public key: enables private_key_jwt authentication')
     .option('--encrypt <alg>', 'always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512')
-    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string }) => {
+    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -34,6 +44,7 @@ export function registerClientCommands(program: Command): void {
         ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
         ...(opts.lifetime === undefined ? {} : { lifetimeSeconds: durationOption(opts.lifetime, '--lifetime') }),
         ...(opts.encrypt === undefined ? {} : { tokenEncryption: opts.encrypt }),
+        ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey) }),
         actor: CLI_ACTOR,
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))

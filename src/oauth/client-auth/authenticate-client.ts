@@ -3,9 +3,13 @@ import { isUuid } from '../../domain/validation.js'
 import type { AuthThrottle } from '../auth-throttle.js'
 import { ClientAuthenticationFailed, InvalidClient, TooManyAttempts } from '../errors.js'
 import { authenticateWithSecret, type PresentedSecret, type SecretAuthDeps } from './client-secret.js'
+import { authenticateWithAssertion, claimedClientId, type AssertionAuthDeps, type PresentedAssertion } from './private-key-jwt.js'
+
+export type PresentedCredentials = PresentedSecret | PresentedAssertion
 
 export interface ClientAuthDeps {
   readonly secrets: SecretAuthDeps
+  readonly assertions: AssertionAuthDeps
   readonly throttle: AuthThrottle
   readonly sleep: (ms: number) => Promise<void>
   /** Notes a refusal for the audit log (batched; never a write on this path). */
@@ -16,9 +20,10 @@ export interface ClientAuthDeps {
  * Client authentication behind the failure throttle: refused attempts never reach the store,
  * failures are counted and answered slowly once an address or client_id keeps failing.
  */
-export async function authenticateClient(deps: ClientAuthDeps, presented: PresentedSecret, address: string): Promise<ClientCredential> {
+export async function authenticateClient(deps: ClientAuthDeps, presented: PresentedCredentials, address: string): Promise<ClientCredential> {
+  const claimed = presented.method === 'private_key_jwt' ? claimedClientId(presented) : presented.clientId
   // Malformed ids share one counter: they cannot succeed, and must not fill memory one by one.
-  const clientKey = isUuid(presented.clientId) ? presented.clientId : '(malformed)'
+  const clientKey = isUuid(claimed) ? claimed : '(malformed)'
   const verdict = deps.throttle.check(clientKey, address)
   if (verdict.action === 'refuse') {
     deps.refused({ clientId: clientKey, address, reason: 'throttled', accountId: null })
@@ -27,7 +32,9 @@ export async function authenticateClient(deps: ClientAuthDeps, presented: Presen
     })
   }
   try {
-    const credential = await authenticateWithSecret(deps.secrets, presented)
+    const credential = presented.method === 'private_key_jwt'
+      ? await authenticateWithAssertion(deps.assertions, presented)
+      : await authenticateWithSecret(deps.secrets, presented)
     deps.throttle.recordSuccess(clientKey, address)
     return credential
   } catch (err) {

@@ -13,6 +13,7 @@ export const toClient = (row: Selectable<ClientsTable>): Client => ({
   scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
   lifetimeSeconds: row.lifetime_seconds,
   tokenEncryption: row.token_encryption as TokenEncryptionAlg | null,
+  publicJwk: row.public_jwk === null ? null : (JSON.parse(row.public_jwk) as Record<string, string>),
   createdAt: toDate(row.created_at),
 })
 
@@ -28,6 +29,7 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         scopes: client.scopes === null ? null : JSON.stringify(client.scopes),
         lifetime_seconds: client.lifetimeSeconds,
         token_encryption: client.tokenEncryption,
+        public_jwk: client.publicJwk === null ? null : JSON.stringify(client.publicJwk),
         created_at: client.createdAt.getTime(),
       }).execute()
       return client
