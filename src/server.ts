@@ -93,7 +93,9 @@ export async function startServer(config: Config, opts: { services?: Services } 
   const app = await buildApp({
     token: {
       auth,
-      grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg) },
+      grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg),
+        isRegisteredApi: async (accountId, identifier) => (await services.store.apis.findByIdentifier(accountId, identifier)) !== undefined,
+      },
       tokens: config.tokens,
     },
     introspection: (issuer) => ({

@@ -5,6 +5,7 @@ import { DomainError } from '../domain/errors.js'
 import { DatabaseUnavailable } from '../store/database.js'
 import { DatabaseUrlError } from '../store/database-url.js'
 import { registerAccountCommands } from './commands/account.js'
+import { registerApiCommands } from './commands/api.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerClientCommands } from './commands/client.js'
 import { registerKeyCommands } from './commands/keys.js'
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAccountCommands(program)
   registerUserCommands(program)
   registerClientCommands(program)
+  registerApiCommands(program)
   registerKeyCommands(program)
   registerSigningKeyCommands(program)
   registerAuditCommands(program)

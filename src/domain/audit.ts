@@ -6,6 +6,7 @@ export type AuditAction =
   | 'user.created'
   | 'user.updated'
   | 'client.created'
+  | 'api.created'
   | 'key_pair.created'
   | 'key_pair.rotated'
   | 'key_pair.revoked'

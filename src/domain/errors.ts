@@ -11,6 +11,7 @@ export type DomainErrorCode =
   | 'KEYMINT_CONFLICT'
   | 'KEYMINT_SERVER_KEY_NOT_FOUND'
   | 'KEYMINT_SERVER_KEY_IN_USE'
+  | 'KEYMINT_API_EXISTS'
 
 export abstract class DomainError extends Error {
   abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input'

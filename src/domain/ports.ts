@@ -1,5 +1,6 @@
 import type { AuditStore } from './audit.js'
 import type {
+  Api,
   Account, AccountId, Client, ClientCredential, ClientId, KeyPair, KeyPairId, User, UserId,
 } from './types.js'
 
@@ -88,6 +89,12 @@ export interface ClientAssertionStore {
   remember(id: string, expiresAt: Date, now: Date): Promise<boolean>
 }
 
+export interface ApiStore {
+  insert(api: Api): Promise<Api>
+  listByAccount(accountId: AccountId): Promise<Api[]>
+  findByIdentifier(accountId: AccountId, identifier: string): Promise<Api | undefined>
+}
+
 export interface Store {
   readonly accounts: AccountStore
   readonly users: UserStore
@@ -97,6 +104,7 @@ export interface Store {
   readonly revokedTokens: RevokedTokenStore
   readonly audit: AuditStore
   readonly clientAssertions: ClientAssertionStore
+  readonly apis: ApiStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

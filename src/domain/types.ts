@@ -4,6 +4,7 @@ export type UserId = string & { readonly __brand: 'UserId' }
 export type ClientId = string & { readonly __brand: 'ClientId' }
 /** A key pair's id is the `client_id` an integration presents on the wire. */
 export type KeyPairId = string & { readonly __brand: 'KeyPairId' }
+export type ApiId = string & { readonly __brand: 'ApiId' }
 
 export type Plan = 'enterprise' | 'standard'
 export type Role = 'admin' | 'member'
@@ -52,6 +53,15 @@ export interface Client {
   readonly tokenEncryption: TokenEncryptionAlg | null
   /** Public JWK for private_key_jwt client authentication; null when the client uses secrets only. */
   readonly publicJwk: Readonly<Record<string, string>> | null
+  readonly createdAt: Date
+}
+
+/** An API (resource server) of an account; `identifier` is the URI tokens carry in `aud`. */
+export interface Api {
+  readonly id: ApiId
+  readonly accountId: AccountId
+  readonly identifier: string
+  readonly name: string
   readonly createdAt: Date
 }
 

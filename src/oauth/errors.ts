@@ -78,6 +78,12 @@ export class InvalidScope extends OAuthError {
   readonly status = 400
 }
 
+/** RFC 8707 §2: the requested resource is malformed or not one this account registered. */
+export class InvalidTarget extends OAuthError {
+  readonly error = 'invalid_target'
+  readonly status = 400
+}
+
 /** An unexpected failure; the description never says more than that. */
 export class ServerError extends OAuthError {
   readonly error = 'server_error'

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-create-revoked-tokens.js'
 import * as m0003 from './migrations/0003-add-key-activation.js'
 import * as m0004 from './migrations/0004-create-audit-events.js'
 import * as m0005 from './migrations/0005-add-client-public-keys.js'
+import * as m0006 from './migrations/0006-create-apis.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 const MIGRATIONS = {
@@ -13,6 +14,7 @@ const MIGRATIONS = {
   '0003-add-key-activation': m0003,
   '0004-create-audit-events': m0004,
   '0005-add-client-public-keys': m0005,
+  '0006-create-apis': m0006,
 } as const
 
 export interface MigrationReport {

@@ -81,6 +81,14 @@ export interface UsedClientAssertionsTable {
   expires_at: number
 }
 
+export interface ApisTable {
+  id: string
+  account_id: string
+  identifier: string
+  name: string
+  created_at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   users: UsersTable
@@ -90,4 +98,5 @@ export interface Database {
   revoked_tokens: RevokedTokensTable
   audit_events: AuditEventsTable
   used_client_assertions: UsedClientAssertionsTable
+  apis: ApisTable
 }

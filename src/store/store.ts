@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { SqlEngine } from './database-url.js'
 import type { Store } from '../domain/ports.js'
 import { createAccountRepository } from './repositories/accounts.js'
+import { createApiRepository } from './repositories/apis.js'
 import { createAuditRepository } from './repositories/audit-events.js'
 import { createClientAssertionRepository } from './repositories/client-assertions.js'
 import { createClientRepository } from './repositories/clients.js'
@@ -22,6 +23,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     revokedTokens: createRevokedTokenRepository(db),
     audit: createAuditRepository(db),
     clientAssertions: createClientAssertionRepository(db),
+    apis: createApiRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

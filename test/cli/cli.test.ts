@@ -265,3 +265,17 @@ test('client create --public-key registers a key for private_key_jwt and refuses
     assert.match(res.stderr, message)
   }
 })
+
+test('api create and list register token audiences per account', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/api.db`
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const account = await keymintJson<{ id: string }>(['account', 'create', '--name', 'a', '--db', db], { env, cwd: dir })
+  const api = await keymintJson<{ identifier: string }>(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--db', db], { env, cwd: dir })
+  assert.equal(api.identifier, 'https://api.example.com')
+  const listed = await keymintJson<{ apis: { identifier: string }[] }>(['api', 'list', '--account', account.id, '--db', db], { env, cwd: dir })
+  assert.deepEqual(listed.apis.map((a) => a.identifier), ['https://api.example.com'])
+  const dup = await keymint(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--db', db], { env, cwd: dir })
+  assert.notEqual(dup.code, 0)
+  assert.match(dup.stderr, /already exists/)
+})

@@ -5,7 +5,7 @@ import { grantClientCredentials } from '../../oauth/grants/client-credentials.js
 import { parseEncryptedParam } from '../../oauth/token-encryption.js'
 import type { FormParams } from '../form-body.js'
 import { readHeaderCredentials } from '../credentials.js'
-import { acceptFormOnly, audienceOf, yieldToPendingRequests, type TokenEndpointDeps } from './token-deps.js'
+import { acceptFormOnly, audienceOf, requestedResource, yieldToPendingRequests, type TokenEndpointDeps } from './token-deps.js'
 
 const ENDPOINTS: readonly { url: string; level: ClientLevel; hint: string }[] = [
   { url: '/auth/oauth', level: 'subscription', hint: 'request its token from POST /auth/oidc' },
@@ -19,8 +19,9 @@ const ENDPOINTS: readonly { url: string; level: ClientLevel; hint: string }[] = 
 export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
   for (const endpoint of ENDPOINTS) {
     app.post(endpoint.url, { config: { errorFormat: 'oauth' }, onRequest: acceptFormOnly }, async (request, reply) => {
+      const form = (request.body ?? {}) as FormParams
       const presented = readHeaderCredentials(request)
-      const encryption = parseEncryptedParam((request.body as FormParams | undefined)?.encrypted)
+      const encryption = parseEncryptedParam(form.encrypted)
       const credential = await authenticateClient(deps.auth, presented, request.ip)
       await yieldToPendingRequests()
       const token = await grantClientCredentials(deps.grant, {
@@ -28,6 +29,7 @@ export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpoin
         encryption,
         requiredLevel: { level: endpoint.level, hint: endpoint.hint },
         issuer: deps.issuer(),
+        ...requestedResource(form),
         audience: audienceOf(deps),
         defaultLifetimeSeconds: deps.tokens.headerLifetimeSeconds,
       })

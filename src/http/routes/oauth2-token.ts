@@ -4,7 +4,7 @@ import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { readOAuth2Credentials } from '../credentials.js'
 import type { FormParams } from '../form-body.js'
-import { acceptFormOnly, audienceOf, yieldToPendingRequests, type TokenEndpointDeps } from './token-deps.js'
+import { acceptFormOnly, audienceOf, requestedResource, yieldToPendingRequests, type TokenEndpointDeps } from './token-deps.js'
 
 const tokenResponse = {
   200: {
@@ -39,6 +39,7 @@ export async function oauth2TokenRoutes(app: FastifyInstance, deps: TokenEndpoin
         credential,
         ...(form.scope === undefined ? {} : { scope: form.scope }),
         issuer: deps.issuer(),
+        ...requestedResource(form),
         audience: audienceOf(deps),
         defaultLifetimeSeconds: deps.tokens.oauth2LifetimeSeconds,
       })

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
 import type { ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
 import { InvalidRequest } from '../../oauth/errors.js'
+import type { FormParams } from '../form-body.js'
 import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
 
 /** What both token dialects need: the same authentication and the same grant. */
@@ -18,6 +19,16 @@ export interface TokenEndpointDeps {
  * seconds under load); with it, signing happens in arrival order.
  */
 export const yieldToPendingRequests = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** RFC 8707 `resource`, or its common alias `audience`; both at once must agree. */
+export function requestedResource(form: FormParams): { resource?: string } {
+  const { resource, audience } = form
+  if (resource !== undefined && audience !== undefined && resource !== audience) {
+    throw new InvalidRequest('resource and audience name different APIs; send one')
+  }
+  const value = resource ?? audience
+  return value === undefined ? {} : { resource: value }
+}
 
 export const audienceOf = (deps: TokenEndpointDeps): string => deps.tokens.audience ?? deps.issuer()
 

@@ -1,8 +1,9 @@
 import type { CompactSigner } from '../../crypto/jws.js'
 import type { Clock } from '../../domain/ports.js'
-import type { ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
+import { isResourceIdentifier } from '../../domain/apis.js'
+import type { AccountId, ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
 import { assertClientMayAct } from '../client-authorization.js'
-import { UnauthorizedClient } from '../errors.js'
+import { InvalidTarget, UnauthorizedClient } from '../errors.js'
 import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
 import { grantScope } from '../scopes.js'
 
@@ -12,6 +13,8 @@ export interface ClientCredentialsDeps {
   readonly usage: { touch(id: KeyPairId): void }
   /** Turns a signed token into a nested JWE for the given key management algorithm. */
   readonly encrypt: (jws: string, alg: TokenEncryptionAlg) => Promise<string>
+  /** Whether the account registered an API with this identifier. */
+  readonly isRegisteredApi: (accountId: AccountId, identifier: string) => Promise<boolean>
 }
 
 export interface ClientCredentialsRequest {
@@ -23,8 +26,19 @@ export interface ClientCredentialsRequest {
   /** Asked for by this request; a client set to always encrypt is encrypted regardless. */
   readonly encryption?: TokenEncryptionAlg | null
   readonly issuer: string
+  /** RFC 8707 `resource` (or `audience`): one of the account's APIs, which becomes `aud`. */
+  readonly resource?: string
+  /** `aud` when no resource is asked for. */
   readonly audience: string
   readonly defaultLifetimeSeconds: number
+}
+
+async function registeredResource(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string): Promise<string> {
+  if (!isResourceIdentifier(resource)) throw new InvalidTarget('resource must be an absolute URI without a fragment')
+  if (!await deps.isRegisteredApi(credential.client.accountId, resource)) {
+    throw new InvalidTarget('resource is not an API registered for this account')
+  }
+  return resource
 }
 
 /**
@@ -39,11 +53,12 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
   }
   assertClientMayAct(credential)
   const scope = grantScope(credential, req.scope)
+  const audience = req.resource === undefined ? req.audience : await registeredResource(deps, credential, req.resource)
   const token = mintAccessToken(deps, {
     credential,
     scope,
     issuer: req.issuer,
-    audience: req.audience,
+    audience,
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
   })
   deps.usage.touch(credential.keyPair.id)

@@ -1,0 +1,34 @@
+import type { Kysely, Selectable } from 'kysely'
+import { Conflict } from '../../domain/errors.js'
+import type { ApiStore } from '../../domain/ports.js'
+import type { AccountId, Api, ApiId } from '../../domain/types.js'
+import { toDate, translateUniqueViolation } from '../errors.js'
+import type { ApisTable, Database } from '../schema.js'
+
+const toApi = (r: Selectable<ApisTable>): Api => ({
+  id: r.id as ApiId, accountId: r.account_id as AccountId, identifier: r.identifier, name: r.name, createdAt: toDate(r.created_at),
+})
+
+export function createApiRepository(db: Kysely<Database>): ApiStore {
+  return {
+    async insert(api) {
+      try {
+        await db.insertInto('apis').values({
+          id: api.id, account_id: api.accountId, identifier: api.identifier, name: api.name, created_at: api.createdAt.getTime(),
+        }).execute()
+      } catch (err) {
+        const translated = translateUniqueViolation(err, `an API with identifier ${api.identifier} already exists in this account`)
+        throw translated instanceof Conflict ? new Conflict('KEYMINT_API_EXISTS', translated.message, { cause: err }) : translated
+      }
+      return api
+    },
+    async listByAccount(accountId) {
+      const rows = await db.selectFrom('apis').selectAll().where('account_id', '=', accountId).orderBy('identifier').execute()
+      return rows.map(toApi)
+    },
+    async findByIdentifier(accountId, identifier) {
+      const row = await db.selectFrom('apis').selectAll().where('account_id', '=', accountId).where('identifier', '=', identifier).executeTakeFirst()
+      return row && toApi(row)
+    },
+  }
+}
