@@ -19,7 +19,12 @@ export interface Config {
     readonly clientLimit: number
   }
   readonly database: { readonly url: string }
-  readonly masterKey: { readonly value: string | undefined; readonly file: string | undefined }
+  readonly masterKey: {
+    readonly value: string | undefined
+    readonly file: string | undefined
+    /** Keys being rotated out: still accepted to open what they sealed or hashed. */
+    readonly previous: readonly string[]
+  }
   readonly tokens: {
     readonly headerLifetimeSeconds: number
     readonly oauth2LifetimeSeconds: number
@@ -49,6 +54,7 @@ export const SETTINGS = [
   { key: 'workers', flag: '--workers <n>', env: 'KEYMINT_WORKERS', default: '1', doc: 'Worker processes sharing the port' },
   { key: 'masterKey', flag: undefined, env: 'KEYMINT_MASTER_KEY', default: '(file)', doc: 'Master key: 32 random bytes, base64url. Required with PostgreSQL unless a key file is given' },
   { key: 'masterKeyFile', flag: undefined, env: 'KEYMINT_MASTER_KEY_FILE', default: '<db>.master.key', doc: 'Master key file; with SQLite it is created beside the database (mode 0600) if missing' },
+  { key: 'previousMasterKeys', flag: undefined, env: 'KEYMINT_PREVIOUS_MASTER_KEYS', default: '', doc: 'Comma-separated master keys being rotated out (see "Rotating the master key")' },
   { key: 'headerLifetime', flag: undefined, env: 'KEYMINT_HEADER_TOKEN_LIFETIME', default: '4h', doc: 'Token lifetime of POST /auth/oauth and /auth/oidc' },
   { key: 'oauth2Lifetime', flag: undefined, env: 'KEYMINT_OAUTH2_TOKEN_LIFETIME', default: '10h', doc: 'Token lifetime of POST /oauth2/token' },
   { key: 'audience', flag: undefined, env: 'KEYMINT_AUDIENCE', default: '(issuer)', doc: 'Default `aud` of access tokens' },
@@ -189,6 +195,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     masterKey: Object.freeze({
       value: raw.masterKey === undefined ? undefined : String(raw.masterKey),
       file: keyFile,
+      previous: raw.previousMasterKeys === undefined ? [] : String(raw.previousMasterKeys).split(',').map((k) => k.trim()).filter(Boolean),
     }),
     tokens: Object.freeze({
       headerLifetimeSeconds,

@@ -54,6 +54,9 @@ export async function startServer(config: Config, opts: { services?: Services } 
     sealer: services.sealer,
     onError: (err) => app.log.error({ err }, 'reloading server keys failed'),
   }, await ensureServerKeys(services, config.tokens.signingAlg))
+  // Open the keys now: a wrong master key must stop the start, not fail the first request.
+  ring.accessTokenSigner()
+  ring.encryptionKey()
   const signer = { sign: (payload: Readonly<Record<string, unknown>>) => ring.accessTokenSigner().sign(payload) }
   const usage = new KeyPairUsageRecorder({
     keyPairs: services.store.keyPairs,
@@ -75,7 +78,16 @@ export async function startServer(config: Config, opts: { services?: Services } 
   const now = () => services.clock.now()
   const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
   const auth = {
-    secrets: { findCredential, secretMatches: services.secrets.matches, now },
+    secrets: {
+      findCredential,
+      secretMatch: services.secrets.match,
+      // During a master key rotation: store the hash again under the current key, off the response path.
+      rehash: (id: KeyPairId, secret: string) => {
+        services.store.keyPairs.replaceSecretHash(id, services.secrets.hash(secret), services.secrets.keyId)
+          .catch((err: unknown) => app.log.error({ err, clientId: id }, 're-hashing a client secret failed'))
+      },
+      now,
+    },
     assertions: {
       findCredential,
       rememberAssertion: (id: string, expiresAt: Date) => services.store.clientAssertions.remember(id, expiresAt, now()),

@@ -17,6 +17,8 @@ export interface Services {
   readonly clock: Clock
   readonly secrets: ReturnType<typeof createClientSecretService>
   readonly sealer: ReturnType<typeof createSealer>
+  /** Opens only what the current master key sealed: tells what a rotation still has to re-seal. */
+  readonly currentOnlySealer: ReturnType<typeof createSealer>
   /** Set when this call created the master key file. */
   readonly createdMasterKeyFile: string | undefined
   close(): Promise<void>
@@ -50,6 +52,7 @@ async function holdsKeyMaterial(database: OpenDatabase): Promise<boolean> {
 /** Opens the database, brings its schema up to date and derives the server's secrets. */
 export async function openServices(config: Config, opts: { poolSize?: number } = {}): Promise<Services> {
   const source = masterKeySource(config)
+  const previous = config.masterKey.previous.map((k, i) => parseMasterKey(k, `KEYMINT_PREVIOUS_MASTER_KEYS entry ${i + 1}`))
   const database = await openDatabase(config.database.url, opts)
   let key: MasterKey
   let createdFile: string | undefined
@@ -74,8 +77,9 @@ export async function openServices(config: Config, opts: { poolSize?: number } =
     database,
     store: createStore(database.db, database.engine),
     clock: systemClock,
-    secrets: createClientSecretService(key),
-    sealer: createSealer(key),
+    secrets: createClientSecretService(key, previous),
+    sealer: createSealer(key, previous),
+    currentOnlySealer: createSealer(key),
     createdMasterKeyFile: createdFile,
     close: () => database.close(),
   }

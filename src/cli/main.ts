@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config.js'
 import { MasterKeyError } from '../crypto/master-key.js'
+import { UnsealError } from '../crypto/sealing.js'
 import { DomainError } from '../domain/errors.js'
 import { DatabaseUnavailable } from '../store/database.js'
 import { DatabaseUrlError } from '../store/database-url.js'
@@ -9,12 +10,13 @@ import { registerApiCommands } from './commands/api.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerClientCommands } from './commands/client.js'
 import { registerKeyCommands } from './commands/keys.js'
+import { registerMasterKeyCommands } from './commands/master-key.js'
 import { registerMigrateCommand } from './commands/migrate.js'
 import { registerServeCommand } from './commands/serve.js'
 import { registerSigningKeyCommands } from './commands/signing-keys.js'
 import { registerUserCommands } from './commands/user.js'
 
-const EXPECTED = [ConfigError, MasterKeyError, DomainError, DatabaseUnavailable, DatabaseUrlError]
+const EXPECTED = [ConfigError, MasterKeyError, UnsealError, DomainError, DatabaseUnavailable, DatabaseUrlError]
 
 /** One clear line on stderr: the message for expected failures, the error name for the rest. */
 function describeFailure(err: unknown): string {
@@ -38,6 +40,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program)
   registerSigningKeyCommands(program)
   registerAuditCommands(program)
+  registerMasterKeyCommands(program)
   return program
 }
 

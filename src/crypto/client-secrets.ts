@@ -18,17 +18,29 @@ export function isWellFormedClientSecret(value: string): boolean {
  * Secrets are random 256-bit values, so a keyed hash (HMAC-SHA256) is enough: a slow KDF
  * protects guessable passwords, not these, and would cost milliseconds per token.
  */
-export function createClientSecretService(master: MasterKey): SecretService & {
+export type SecretMatch = 'current' | 'previous' | null
+
+export function createClientSecretService(master: MasterKey, previous: readonly MasterKey[] = []): SecretService & {
+  /** Which master key the stored hash was made under, if the secret matches at all. */
+  match(secret: string, expectedHash: Buffer): SecretMatch
+  /** Whether the secret matches under the current master key. */
   matches(secret: string, expectedHash: Buffer): boolean
 } {
+  const hmacWith = (key: Buffer) => (secret: string): Buffer => createHmac('sha256', key).update(secret).digest()
   const hashKey = deriveKey(master, 'client-secret-hash')
-  const hash = (secret: string): Buffer => createHmac('sha256', hashKey).update(secret).digest()
+  const hash = hmacWith(hashKey)
+  const previousHashes = previous.map((m) => hmacWith(deriveKey(m, 'client-secret-hash')))
+  const equal = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b)
   return {
     generate: () => `${CLIENT_SECRET_PREFIX}${randomToken(32)}`,
     hash,
-    matches(secret, expectedHash) {
-      const actual = hash(secret)
-      return actual.length === expectedHash.length && timingSafeEqual(actual, expectedHash)
+    keyId: createHmac('sha256', hashKey).update('keymint key id').digest('base64url').slice(0, 16),
+    match(secret, expectedHash) {
+      // Every key is tried every time, so timing does not tell which one (if any) matched.
+      const current = equal(hash(secret), expectedHash)
+      const old = previousHashes.map((h) => equal(h(secret), expectedHash)).some(Boolean)
+      return current ? 'current' : old ? 'previous' : null
     },
+    matches: (secret, expectedHash) => equal(hash(secret), expectedHash),
   }
 }

@@ -9,11 +9,16 @@ export class UnsealError extends Error {
   override readonly name = 'UnsealError'
 }
 
-export function createSealer(master: MasterKey): {
+/**
+ * Seals under the current master key; opens values sealed under it or under a previous one
+ * (during a master key rotation). GCM's tag tells which key fits.
+ */
+export function createSealer(master: MasterKey, previous: readonly MasterKey[] = []): {
   seal(plaintext: string, associatedData: string): string
   unseal(sealed: string, associatedData: string): string
 } {
   const key = deriveKey(master, 'private-key-sealing')
+  const keys = [key, ...previous.map((m) => deriveKey(m, 'private-key-sealing'))]
   return {
     seal(plaintext, associatedData) {
       const iv = randomBytes(12)
@@ -25,14 +30,17 @@ export function createSealer(master: MasterKey): {
     unseal(sealed, associatedData) {
       const [version, iv, ct, tag] = sealed.split('.')
       if (version !== VERSION || !iv || !ct || !tag) throw new UnsealError('unrecognized sealed key format')
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
-        decipher.setAAD(Buffer.from(associatedData))
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'))
-        return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8')
-      } catch (err) {
-        throw new UnsealError('cannot decrypt a stored private key: wrong master key?', { cause: err })
+      for (const candidate of keys) {
+        try {
+          const decipher = createDecipheriv('aes-256-gcm', candidate, Buffer.from(iv, 'base64url'))
+          decipher.setAAD(Buffer.from(associatedData))
+          decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+          return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8')
+        } catch {
+          // Not this key; try the next.
+        }
       }
+      throw new UnsealError('cannot decrypt a stored private key: wrong master key? (set KEYMINT_PREVIOUS_MASTER_KEYS while rotating)')
     },
   }
 }

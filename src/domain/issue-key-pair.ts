@@ -17,7 +17,7 @@ export async function issueKeyPair(
   const secret = deps.secrets.generate()
   const id = randomUUID() as KeyPairId
   await deps.keyPairs.insert({
-    id, clientId, secretHash: deps.secrets.hash(secret), createdAt: now, expiresAt: null, revokedAt: null,
+    id, clientId, secretHash: deps.secrets.hash(secret), hashKeyId: deps.secrets.keyId, createdAt: now, expiresAt: null, revokedAt: null,
   })
   return { id, secret, createdAt: now }
 }

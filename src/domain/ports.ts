@@ -32,6 +32,8 @@ export interface ClientStore {
 
 export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {
   readonly secretHash: Buffer
+  /** Id of the hashing key (derived from the master key) the hash was made with. */
+  readonly hashKeyId: string
 }
 
 export interface KeyPairStore {
@@ -42,6 +44,10 @@ export interface KeyPairStore {
   /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
   /** Last use and the number of tokens issued since the previous call, per key pair. */
+  /** Replaces a secret's hash, made again under the current master key. */
+  replaceSecretHash(id: KeyPairId, hash: Buffer, hashKeyId: string): Promise<void>
+  /** Live key pairs whose hash was not made under `hashKeyId`. */
+  countLiveHashedOtherwise(hashKeyId: string, now: Date): Promise<number>
   recordUsage(uses: ReadonlyMap<KeyPairId, { readonly lastUsedAt: Date; readonly tokens: number }>): Promise<void>
 }
 
@@ -64,6 +70,8 @@ export interface ServerKeyStore {
   insert(key: ServerKeyRecord): Promise<void>
   /** Every key, newest first. */
   listAll(): Promise<ServerKeyRecord[]>
+  /** Replaces a key's sealed private part (after a master key rotation). */
+  reseal(kid: string, privateKeySealed: string): Promise<void>
   /** Marks a key retired; false when it does not exist or was retired already. */
   retire(kid: string, at: Date): Promise<boolean>
 }
@@ -117,4 +125,6 @@ export interface Store {
 export interface SecretService {
   generate(): string
   hash(secret: string): Buffer
+  /** Identifies the hashing key in use (never the key itself). */
+  readonly keyId: string
 }

@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-add-key-activation.js'
 import * as m0004 from './migrations/0004-create-audit-events.js'
 import * as m0005 from './migrations/0005-add-client-public-keys.js'
 import * as m0006 from './migrations/0006-create-apis.js'
+import * as m0007 from './migrations/0007-add-hash-key-id.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 const MIGRATIONS = {
@@ -15,6 +16,7 @@ const MIGRATIONS = {
   '0004-create-audit-events': m0004,
   '0005-add-client-public-keys': m0005,
   '0006-create-apis': m0006,
+  '0007-add-hash-key-id': m0007,
 } as const
 
 export interface MigrationReport {

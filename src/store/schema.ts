@@ -44,6 +44,7 @@ export interface KeyPairsTable {
   revoked_at: number | null
   last_used_at: number | null
   tokens_issued: Generated<number>
+  hash_key_id: string | null
 }
 
 export interface ServerKeysTable {

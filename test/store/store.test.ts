@@ -105,7 +105,7 @@ describeEachDialect('store', (dialect) => {
     const s = await open(t, dialect)
     const account = await createAccount(s, { name: 'a' })
     const { client } = await createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, { accountId: account.id, name: 'c', level: 'subscription' })
-    const failing = { generate: () => { throw new Error('entropy exhausted') }, hash: s.secrets.hash }
+    const failing = { generate: () => { throw new Error('entropy exhausted') }, hash: s.secrets.hash, keyId: s.secrets.keyId }
     await assert.rejects(rotateKeyPair({ store: s.store, clock: s.clock, secrets: failing }, { clientId: client.id }))
     const pairs = await s.store.keyPairs.listByClient(client.id)
     assert.equal(pairs.length, 1)

@@ -14,7 +14,10 @@ export interface PresentedSecret {
 
 export interface SecretAuthDeps {
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
-  secretMatches(secret: string, expectedHash: Buffer): boolean
+  /** 'previous': the hash was made under a previous master key (a rotation is under way). */
+  secretMatch(secret: string, expectedHash: Buffer): 'current' | 'previous' | null
+  /** Re-hashes a secret that matched under a previous master key; runs after the response path. */
+  rehash(id: KeyPairId, secret: string): void
   now(): Date
 }
 
@@ -27,11 +30,12 @@ export async function authenticateWithSecret(deps: SecretAuthDeps, presented: Pr
   if (!isUuid(presented.clientId)) throw new ClientAuthenticationFailed('malformed_client_id')
   if (!isWellFormedClientSecret(presented.clientSecret)) throw new ClientAuthenticationFailed('malformed_secret')
   const credential = await deps.findCredential(presented.clientId as KeyPairId)
-  const matches = deps.secretMatches(presented.clientSecret, credential?.keyPair.secretHash ?? DUMMY_HASH)
+  const matched = deps.secretMatch(presented.clientSecret, credential?.keyPair.secretHash ?? DUMMY_HASH)
   if (!credential) throw new ClientAuthenticationFailed('unknown_client')
-  if (!matches) throw new ClientAuthenticationFailed('secret_mismatch', credential.client.accountId)
+  if (!matched) throw new ClientAuthenticationFailed('secret_mismatch', credential.client.accountId)
   if (keyPairState(credential.keyPair, deps.now()).state === 'revoked') {
     throw new ClientAuthenticationFailed('key_pair_revoked', credential.client.accountId)
   }
+  if (matched === 'previous') deps.rehash(credential.keyPair.id, presented.clientSecret)
   return credential
 }

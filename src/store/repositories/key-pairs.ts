@@ -30,6 +30,7 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
         id: pair.id,
         client_id: pair.clientId,
         secret_hash: pair.secretHash,
+        hash_key_id: pair.hashKeyId,
         created_at: pair.createdAt.getTime(),
         expires_at: pair.expiresAt?.getTime() ?? null,
         revoked_at: pair.revokedAt?.getTime() ?? null,
@@ -98,6 +99,20 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
               disabled: row.user_disabled === 1,
             },
       }
+    },
+
+    async replaceSecretHash(id, hash, hashKeyId) {
+      await db.updateTable('key_pairs').set({ secret_hash: hash, hash_key_id: hashKeyId }).where('id', '=', id).execute()
+    },
+
+    async countLiveHashedOtherwise(hashKeyId, now) {
+      const ms = now.getTime()
+      const row = await db.selectFrom('key_pairs').select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', ms)]))
+        .where((eb) => eb.or([eb('hash_key_id', 'is', null), eb('hash_key_id', '!=', hashKeyId)]))
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
     },
 
     async recordUsage(uses) {

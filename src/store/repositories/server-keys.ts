@@ -30,6 +30,9 @@ export function createServerKeyRepository(db: Kysely<Database>): ServerKeyStore 
         retiredAt: toDateOrNull(r.retired_at),
       }))
     },
+    async reseal(kid, privateKeySealed) {
+      await db.updateTable('server_keys').set({ private_key_sealed: privateKeySealed }).where('kid', '=', kid).execute()
+    },
     async retire(kid, at) {
       const result = await db.updateTable('server_keys').set({ retired_at: at.getTime() })
         .where('kid', '=', kid).where('retired_at', 'is', null).executeTakeFirst()

@@ -1,0 +1,29 @@
+import type { Command } from 'commander'
+import { generateMasterKey } from '../../crypto/master-key.js'
+import { masterKeyStatus, resealServerKeys } from '../../domain/master-key-rotation.js'
+import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+
+export function registerMasterKeyCommands(program: Command): void {
+  const master = program.command('master-key').description('rotate the master key that protects keys at rest')
+  master.command('generate').description('print a new random master key (32 bytes, base64url)')
+    .option('--json', 'print exactly one JSON object on stdout')
+    .action((opts: { json?: boolean }) => {
+      const key = generateMasterKey()
+      emit(opts, { master_key: key }, () => key)
+    })
+
+  withCommonOptions(master.command('status').description('what still depends on previous master keys'))
+    .action(async (opts: CommonOptions) => {
+      const status = await withServices(opts, (s) => masterKeyStatus({ ...s, currentOnly: s.currentOnlySealer }))
+      emit(opts, { server_keys_to_reseal: status.serverKeysToReseal, key_pairs_to_rehash: status.keyPairsToRehash }, () => [
+        `server keys sealed under a previous master key: ${status.serverKeysToReseal}${status.serverKeysToReseal ? ' (run keymint master-key rotate)' : ''}`,
+        `live key pairs hashed under a previous master key: ${status.keyPairsToRehash}${status.keyPairsToRehash ? ' (each re-hashes at its next use)' : ''}`,
+      ].join('\n'))
+    })
+
+  withCommonOptions(master.command('rotate').description('re-seal every server key under KEYMINT_MASTER_KEY (previous keys in KEYMINT_PREVIOUS_MASTER_KEYS)'))
+    .action(async (opts: CommonOptions) => {
+      const resealed = await withServices(opts, (s) => resealServerKeys(s))
+      emit(opts, { resealed }, () => `re-sealed ${resealed} server key(s) under the current master key`)
+    })
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { test, type TestContext } from 'node:test'
+import { loadConfig } from '../../src/config.js'
+import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { masterKeyStatus, resealServerKeys } from '../../src/domain/master-key-rotation.js'
+import { startServer } from '../../src/server.js'
+import { openServices } from '../../src/services.js'
+import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
+import { seedClient, tempDir } from '../helpers/server.js'
+
+async function open(t: TestContext, url: string, current: string, previous: string[] = []) {
+  const config = loadConfig({ db: url, port: 0, logLevel: 'silent' }, { KEYMINT_MASTER_KEY: current, KEYMINT_PREVIOUS_MASTER_KEYS: previous.join(',') })
+  const services = await openServices(config)
+  return { config, services }
+}
+
+describeEachDialect('master key rotation', (dialect) => {
+  test('rotate to a new master key without breaking key pairs or signing keys', async (t) => {
+    const db = await createTestDatabase(t, dialect, tempDir(t))
+    const oldKey = generateMasterKey()
+    const newKey = generateMasterKey()
+
+    const first = await open(t, db.url, oldKey)
+    const firstServer = await startServer(first.config, { services: first.services })
+    const c = await seedClient(first.services)
+    await firstServer.close()
+
+    const wrong = await open(t, db.url, newKey)
+    await assert.rejects(startServer(wrong.config, { services: wrong.services }), /wrong master key/, 'a wrong key stops the start')
+    await wrong.services.close()
+
+    const during = await open(t, db.url, newKey, [oldKey])
+    const status = () => masterKeyStatus({ ...during.services, currentOnly: during.services.currentOnlySealer })
+    assert.deepEqual(await status(), { serverKeysToReseal: 2, keyPairsToRehash: 1 })
+    const server = await startServer(during.config, { services: during.services })
+    t.after(() => server.close())
+    const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
+    assert.equal(res.status, 200, 'an old secret works while the previous key is given')
+    let rehashed = await status()
+    for (let i = 0; i < 50 && rehashed.keyPairsToRehash > 0; i++) {
+      await new Promise((resolve) => setImmediate(resolve))
+      rehashed = await status()
+    }
+    assert.equal(rehashed.keyPairsToRehash, 0, 'the secret was re-hashed at its use')
+    assert.equal(await resealServerKeys(during.services), 2)
+    assert.deepEqual(await status(), { serverKeysToReseal: 0, keyPairsToRehash: 0 })
+    await server.close()
+
+    const after = await open(t, db.url, newKey)
+    const finalServer = await startServer(after.config, { services: after.services })
+    t.after(() => finalServer.close())
+    const again = await fetch(`${finalServer.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
+    assert.equal(again.status, 200, 'the old key can be dropped')
+  })
+})
