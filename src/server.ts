@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
+import type { SigningAlg } from './crypto/jws.js'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { KeyPairUsageRecorder } from './domain/key-pair-usage.js'
@@ -55,9 +56,14 @@ export async function startServer(config: Config, opts: { services?: Services } 
     onError: (err) => app.log.error({ err }, 'reloading server keys failed'),
   }, await ensureServerKeys(services, config.tokens.signingAlg))
   // Open the keys now: a wrong master key must stop the start, not fail the first request.
-  ring.accessTokenSigner()
+  ring.accessTokenSigner(config.tokens.signingAlg)
   ring.encryptionKey()
-  const signer = { sign: (payload: Readonly<Record<string, unknown>>) => ring.accessTokenSigner().sign(payload) }
+  const defaultAlg = config.tokens.signingAlg
+  // The hot path stays synchronous when the key is there; only a missing algorithm awaits.
+  const signerFor = (alg: SigningAlg | null) => {
+    const wanted = alg ?? defaultAlg
+    return ring.canSign(wanted) ? Promise.resolve(ring.accessTokenSigner(wanted)) : ring.signerFor(wanted)
+  }
   const usage = new KeyPairUsageRecorder({
     keyPairs: services.store.keyPairs,
     clock: services.clock,
@@ -105,7 +111,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
   const app = await buildApp({
     token: {
       auth,
-      grant: { signer, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg),
+      grant: { signerFor, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg),
         isRegisteredApi: async (accountId, identifier) => (await services.store.apis.findByIdentifier(accountId, identifier)) !== undefined,
       },
       tokens: config.tokens,

@@ -29,6 +29,7 @@ export const presentClient = (c: Client) => ({
   lifetime_seconds: c.lifetimeSeconds,
   token_encryption: c.tokenEncryption,
   public_jwk: c.publicJwk,
+  signing_alg: c.signingAlg,
   created_at: iso(c.createdAt),
 })
 

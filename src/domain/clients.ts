@@ -6,7 +6,7 @@ import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import type { Clock, SecretService, Store } from './ports.js'
 import type { Client, ClientId, UserId } from './types.js'
-import { requireLevel, requireLifetime, requireName, requireScopes, requireTokenEncryption, requireUuid } from './validation.js'
+import { requireSigningAlg, requireLevel, requireLifetime, requireName, requireScopes, requireTokenEncryption, requireUuid } from './validation.js'
 
 export interface NewClientInput {
   readonly accountId: string
@@ -18,6 +18,8 @@ export interface NewClientInput {
   readonly tokenEncryption?: string
   /** PEM or JWK text of a public key for private_key_jwt authentication. */
   readonly publicKey?: string
+  /** Algorithm its tokens are signed with (default: the server's). */
+  readonly signingAlg?: string
   readonly actor?: string
 }
 
@@ -46,6 +48,7 @@ export async function createClient(
   const lifetimeSeconds = input.lifetimeSeconds === undefined ? null : requireLifetime(input.lifetimeSeconds)
   const tokenEncryption = input.tokenEncryption === undefined ? null : requireTokenEncryption(input.tokenEncryption)
   const publicJwk = input.publicKey === undefined ? null : requirePublicKey(input.publicKey)
+  const signingAlg = input.signingAlg === undefined ? null : requireSigningAlg(input.signingAlg)
   if (level === 'user' && input.userId === undefined) {
     throw new InvalidInput('KEYMINT_INVALID_INPUT', 'a user-level client needs the user it acts as')
   }
@@ -74,6 +77,7 @@ export async function createClient(
       lifetimeSeconds,
       tokenEncryption,
       publicJwk,
+      signingAlg,
       createdAt: now,
     })
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)

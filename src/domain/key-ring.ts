@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { createCompactSigner, type CompactSigner, type SigningAlg } from '../crypto/jws.js'
 import type { Clock, ServerKeyRecord, Store } from './ports.js'
-import { openPrivateKey, publicJwk, publicKeyOf, serverKeyStates, type Sealer, type ServerKeyState } from './server-keys.js'
+import { ensureSigningKeyFor, openPrivateKey, publicJwk, publicKeyOf, serverKeyStates, type Sealer, type ServerKeyState } from './server-keys.js'
 
 export interface KeyRingDeps {
   readonly store: Store
@@ -23,6 +23,7 @@ export class KeyRing {
   readonly #publicKeys = new Map<string, KeyObject>()
   readonly #deps: KeyRingDeps
   #timer: NodeJS.Timeout | undefined
+  readonly #ensuring = new Map<SigningAlg, Promise<void>>()
 
   constructor(deps: KeyRingDeps, records: readonly ServerKeyRecord[]) {
     this.#deps = deps
@@ -61,11 +62,36 @@ export class KeyRing {
     return serverKeyStates(this.#records, this.#deps.clock.now())
   }
 
-  #current(use: 'sig' | 'enc'): ServerKeyRecord {
+  #current(use: 'sig' | 'enc', alg?: SigningAlg): ServerKeyRecord | undefined {
     const states = this.#states()
-    const key = this.#records.find((k) => k.use === use && states.get(k.kid) === 'active')
-    if (!key) throw new Error(`no active ${use === 'sig' ? 'signing' : 'encryption'} key`)
-    return key
+    return this.#records.find((k) => k.use === use && (alg === undefined || k.alg === alg) && states.get(k.kid) === 'active')
+  }
+
+  /**
+   * The signer for `alg`, creating the algorithm's first key when no instance has one yet
+   * (a client asked for an algorithm nobody used before). Concurrent callers share the work.
+   */
+  async signerFor(alg: SigningAlg): Promise<CompactSigner> {
+    if (!this.canSign(alg)) {
+      let ensuring = this.#ensuring.get(alg)
+      if (!ensuring) {
+        ensuring = (async () => {
+          await this.refresh()
+          if (!this.canSign(alg)) {
+            await ensureSigningKeyFor(this.#deps, alg)
+            await this.refresh()
+          }
+        })().finally(() => this.#ensuring.delete(alg))
+        this.#ensuring.set(alg, ensuring)
+      }
+      await ensuring
+    }
+    return this.accessTokenSigner(alg)
+  }
+
+  /** Whether a key of `alg` can sign right now. */
+  canSign(alg: SigningAlg): boolean {
+    return this.#current('sig', alg) !== undefined
   }
 
   #privateKey(record: ServerKeyRecord): KeyObject {
@@ -77,9 +103,10 @@ export class KeyRing {
     return key
   }
 
-  /** The signer of the key active now (RFC 9068 §2.1: `typ: at+jwt`). */
-  accessTokenSigner(): CompactSigner {
-    const record = this.#current('sig')
+  /** The signer of the key of `alg` active now (RFC 9068 §2.1: `typ: at+jwt`). */
+  accessTokenSigner(alg: SigningAlg): CompactSigner {
+    const record = this.#current('sig', alg)
+    if (!record) throw new Error(`no active ${alg} signing key`)
     let signer = this.#signers.get(record.kid)
     if (!signer) {
       signer = createCompactSigner({ kid: record.kid, alg: record.alg as SigningAlg, privateKey: this.#privateKey(record) }, 'at+jwt')
@@ -91,6 +118,7 @@ export class KeyRing {
   /** The key new encrypted tokens are encrypted to. */
   encryptionKey(): { kid: string; publicKey: KeyObject } {
     const record = this.#current('enc')
+    if (!record) throw new Error('no active encryption key')
     let publicKey = this.#publicKeys.get(record.kid)
     if (!publicKey) {
       publicKey = publicKeyOf(this.#privateKey(record))

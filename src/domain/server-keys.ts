@@ -18,14 +18,17 @@ export type ServerKeyState = 'active' | 'next' | 'previous' | 'retired' | 'unpub
  * `active` signs, `previous` no longer signs but verifies, `retired` stays published until
  * every token it can have signed has expired, then it is `unpublished`.
  */
+/** Keys that replace one another: the encryption keys, and the signing keys of one algorithm. */
+export const keyGroup = (k: Pick<ServerKeyRecord, 'use' | 'alg'>): string => (k.use === 'sig' ? `sig:${k.alg}` : 'enc')
+
 export function serverKeyStates(keys: readonly ServerKeyRecord[], now: Date): Map<string, ServerKeyState> {
   const states = new Map<string, ServerKeyState>()
   const t = now.getTime()
-  for (const use of ['sig', 'enc'] as const) {
+  for (const group of new Set(keys.map(keyGroup))) {
     let activeSeen = false
-    // Newest activation first: the first live, activated key of each use is the one in use.
-    const ofUse = keys.filter((k) => k.use === use).sort((a, b) => b.activatesAt.getTime() - a.activatesAt.getTime())
-    for (const key of ofUse) {
+    // Newest activation first: the first live, activated key of each group is the one in use.
+    const ofGroup = keys.filter((k) => keyGroup(k) === group).sort((a, b) => b.activatesAt.getTime() - a.activatesAt.getTime())
+    for (const key of ofGroup) {
       if (key.retiredAt && key.retiredAt.getTime() <= t) {
         states.set(key.kid, key.retiredAt.getTime() + MAX_LIFETIME_SECONDS * 1000 > t ? 'retired' : 'unpublished')
       } else if (key.activatesAt.getTime() > t) {
@@ -59,7 +62,7 @@ export async function ensureServerKeys(
     const existing = await tx.serverKeys.listAll()
     const now = deps.clock.now()
     const states = serverKeyStates(existing, now)
-    const live = (use: 'sig' | 'enc') => existing.some((k) => k.use === use && states.get(k.kid) === 'active')
+    const live = (use: 'sig' | 'enc') => existing.some((k) => keyGroup(k) === keyGroup({ use, alg: signingAlg }) && states.get(k.kid) === 'active')
     const created: ServerKeyRecord[] = []
     if (!live('sig')) created.push(sigRecord(await generateSigningKey(signingAlg), deps.sealer, now, now))
     if (!live('enc')) {
@@ -72,6 +75,14 @@ export async function ensureServerKeys(
     for (const record of created) await tx.serverKeys.insert(record)
     return [...created, ...existing]
   }, { lock: 'keymint:server-keys' })
+}
+
+/** Makes sure some key of `alg` can sign: the first key of an algorithm signs at once. */
+export async function ensureSigningKeyFor(deps: { store: Store; clock: Clock; sealer: Sealer }, alg: SigningAlg): Promise<void> {
+  const keys = await deps.store.serverKeys.listAll()
+  const states = serverKeyStates(keys, deps.clock.now())
+  if (keys.some((k) => keyGroup(k) === keyGroup({ use: 'sig', alg }) && states.get(k.kid) === 'active')) return
+  await rotateSigningKey(deps, { alg, publishAheadSeconds: 0 })
 }
 
 /**
@@ -88,7 +99,7 @@ export async function rotateSigningKey(
     const existing = await tx.serverKeys.listAll()
     const states = serverKeyStates(existing, now)
     // With no key signing yet there is no verifier to warn ahead: the key signs at once.
-    const signing = existing.some((k) => k.use === 'sig' && states.get(k.kid) === 'active')
+    const signing = existing.some((k) => keyGroup(k) === keyGroup({ use: 'sig', alg: input.alg }) && states.get(k.kid) === 'active')
     const record = sigRecord(key, deps.sealer, now, signing ? new Date(now.getTime() + input.publishAheadSeconds * 1000) : now)
     await tx.serverKeys.insert(record)
     await tx.audit.insert([auditEvent({
@@ -109,7 +120,8 @@ export async function retireServerKey(deps: { store: Store; clock: Clock }, inpu
     const states = serverKeyStates(keys, now)
     const state = states.get(key.kid)
     if (state === 'retired' || state === 'unpublished') return key
-    if (state === 'active' && ![...states].some(([kid, s]) => s === 'previous' && keys.find((k) => k.kid === kid)?.use === key.use)) {
+    const sameGroup = (kid: string) => keys.some((k) => k.kid === kid && keyGroup(k) === keyGroup(key))
+    if (state === 'active' && ![...states].some(([kid, s]) => s === 'previous' && sameGroup(kid))) {
       throw new InvalidState('KEYMINT_SERVER_KEY_IN_USE', `key ${key.kid} is the only one in use; rotate first and retire it once the new key is active`)
     }
     await tx.serverKeys.retire(key.kid, now)

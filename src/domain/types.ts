@@ -1,3 +1,5 @@
+import type { SigningAlg } from '../crypto/jws.js'
+
 // Domain records. Ids are branded so an account id can never be passed where a client id is due.
 export type AccountId = string & { readonly __brand: 'AccountId' }
 export type UserId = string & { readonly __brand: 'UserId' }
@@ -53,6 +55,8 @@ export interface Client {
   readonly tokenEncryption: TokenEncryptionAlg | null
   /** Public JWK for private_key_jwt client authentication; null when the client uses secrets only. */
   readonly publicJwk: Readonly<Record<string, string>> | null
+  /** Signing algorithm of this client's tokens; null uses the server's default. */
+  readonly signingAlg: SigningAlg | null
   readonly createdAt: Date
 }
 

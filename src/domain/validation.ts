@@ -1,3 +1,4 @@
+import { SIGNING_ALGS, type SigningAlg } from '../crypto/jws.js'
 import { InvalidInput } from './errors.js'
 import { CLIENT_LEVELS, PERMISSIONS, PLANS, ROLES, TOKEN_ENCRYPTION_ALGS } from './types.js'
 import type { ClientLevel, Permission, Plan, Role, TokenEncryptionAlg } from './types.js'
@@ -60,6 +61,7 @@ function requireOneOf<T extends string>(value: string, allowed: readonly T[], wh
 export const requirePlan = (v: string): Plan => requireOneOf(v, PLANS, 'plan')
 export const requireRole = (v: string): Role => requireOneOf(v, ROLES, 'role')
 export const requireLevel = (v: string): ClientLevel => requireOneOf(v, CLIENT_LEVELS, 'level')
+export const requireSigningAlg = (v: string): SigningAlg => requireOneOf(v, SIGNING_ALGS, 'signing algorithm')
 export const requireTokenEncryption = (v: string): TokenEncryptionAlg => requireOneOf(v, TOKEN_ENCRYPTION_ALGS, 'token encryption')
 
 export function requirePermissions(values: readonly string[]): Permission[] {

@@ -31,6 +31,7 @@ export interface ClientsTable {
   lifetime_seconds: number | null
   token_encryption: string | null
   public_jwk: string | null
+  signing_alg: string | null
   created_at: number
 }
 

@@ -211,7 +211,7 @@ test('signing-keys list, rotate and retire speak JSON and refuse what would brea
   await json(['migrate'])
   const first = await json<{ kid: string; state: string }>(['signing-keys', 'rotate', '--alg', 'EdDSA'])
   assert.equal(first.state, 'active', 'the first key signs at once')
-  const second = await json<{ kid: string; state: string; activates_at: string }>(['signing-keys', 'rotate', '--alg', 'RS256', '--publish-ahead', '15m'])
+  const second = await json<{ kid: string; state: string; activates_at: string }>(['signing-keys', 'rotate', '--alg', 'EdDSA', '--publish-ahead', '15m'])
   assert.equal(second.state, 'next')
   const listed = await json<{ keys: { kid: string; state: string }[] }>(['signing-keys', 'list'])
   assert.deepEqual(listed.keys.filter((k) => [first.kid, second.kid].includes(k.kid)).map((k) => k.state).sort(), ['active', 'next'])

@@ -34,8 +34,9 @@ export function registerClientCommands(program: Command): void {
     .option('--scopes <list>', 'comma-separated scopes it may be granted (default: unrestricted)')
     .option('--lifetime <duration>', 'token lifetime, e.g. 30m or 4h (default: per endpoint)')
     .option('--public-key <file>', 'PEM or JWK file of a public key: enables private_key_jwt authentication')
+    .option('--alg <alg>', "sign its tokens with RS256, PS256, ES256 or EdDSA (default: the server's)")
     .option('--encrypt <alg>', 'always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512')
-    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string }) => {
+    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -44,6 +45,7 @@ export function registerClientCommands(program: Command): void {
         ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
         ...(opts.lifetime === undefined ? {} : { lifetimeSeconds: durationOption(opts.lifetime, '--lifetime') }),
         ...(opts.encrypt === undefined ? {} : { tokenEncryption: opts.encrypt }),
+        ...(opts.alg === undefined ? {} : { signingAlg: opts.alg }),
         ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey) }),
         actor: CLI_ACTOR,
       }

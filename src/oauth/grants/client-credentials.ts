@@ -1,4 +1,4 @@
-import type { CompactSigner } from '../../crypto/jws.js'
+import type { CompactSigner, SigningAlg } from '../../crypto/jws.js'
 import type { Clock } from '../../domain/ports.js'
 import { isResourceIdentifier } from '../../domain/apis.js'
 import type { AccountId, ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
@@ -8,7 +8,8 @@ import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js
 import { grantScope } from '../scopes.js'
 
 export interface ClientCredentialsDeps {
-  readonly signer: Pick<CompactSigner, 'sign'>
+  /** The signer for an algorithm; null asks for the server's default. */
+  readonly signerFor: (alg: SigningAlg | null) => Promise<Pick<CompactSigner, 'sign'>>
   readonly clock: Clock
   readonly usage: { touch(id: KeyPairId): void }
   /** Turns a signed token into a nested JWE for the given key management algorithm. */
@@ -54,7 +55,8 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
   assertClientMayAct(credential)
   const scope = grantScope(credential, req.scope)
   const audience = req.resource === undefined ? req.audience : await registeredResource(deps, credential, req.resource)
-  const token = mintAccessToken(deps, {
+  const signer = await deps.signerFor(client.signingAlg)
+  const token = mintAccessToken({ signer, clock: deps.clock }, {
     credential,
     scope,
     issuer: req.issuer,

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely'
+import type { SigningAlg } from '../../crypto/jws.js'
 import type { ClientStore } from '../../domain/ports.js'
 import type { AccountId, Client, ClientId, ClientLevel, TokenEncryptionAlg, UserId } from '../../domain/types.js'
 import { toDate } from '../errors.js'
@@ -14,6 +15,7 @@ export const toClient = (row: Selectable<ClientsTable>): Client => ({
   lifetimeSeconds: row.lifetime_seconds,
   tokenEncryption: row.token_encryption as TokenEncryptionAlg | null,
   publicJwk: row.public_jwk === null ? null : (JSON.parse(row.public_jwk) as Record<string, string>),
+  signingAlg: row.signing_alg as SigningAlg | null,
   createdAt: toDate(row.created_at),
 })
 
@@ -30,6 +32,7 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         lifetime_seconds: client.lifetimeSeconds,
         token_encryption: client.tokenEncryption,
         public_jwk: client.publicJwk === null ? null : JSON.stringify(client.publicJwk),
+        signing_alg: client.signingAlg,
         created_at: client.createdAt.getTime(),
       }).execute()
       return client
