@@ -1,3 +1,4 @@
+import { BatchedWriter } from './background.js'
 import type { Clock, KeyPairStore } from './ports.js'
 import type { KeyPairId } from './types.js'
 
@@ -7,48 +8,26 @@ import type { KeyPairId } from './types.js'
  * stopped being used.
  */
 export class KeyPairUsageRecorder {
-  readonly #pending = new Map<KeyPairId, { lastUsedAt: Date; tokens: number }>()
-  readonly #deps: { keyPairs: KeyPairStore; clock: Clock; onError: (err: unknown) => void }
-  #timer: NodeJS.Timeout | undefined
-  #flushing: Promise<void> = Promise.resolve()
+  readonly #batch: BatchedWriter<KeyPairId, { lastUsedAt: Date; tokens: number }>
+  readonly #clock: Clock
 
   constructor(deps: { keyPairs: KeyPairStore; clock: Clock; onError: (err: unknown) => void }) {
-    this.#deps = deps
+    this.#clock = deps.clock
+    this.#batch = new BatchedWriter((batch) => deps.keyPairs.recordUsage(batch), deps.onError)
   }
 
   /** Notes a use; O(1), no I/O. */
   touch(id: KeyPairId): void {
-    const use = this.#pending.get(id)
+    const use = this.#batch.get(id)
     if (use) {
-      use.lastUsedAt = this.#deps.clock.now()
+      use.lastUsedAt = this.#clock.now()
       use.tokens++
     } else {
-      this.#pending.set(id, { lastUsedAt: this.#deps.clock.now(), tokens: 1 })
+      this.#batch.set(id, { lastUsedAt: this.#clock.now(), tokens: 1 })
     }
   }
 
-  start(intervalMs: number): void {
-    this.#timer = setInterval(() => void this.flush(), intervalMs)
-    this.#timer.unref()
-  }
-
-  /** Writes what is pending; concurrent calls queue behind one another. */
-  flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(async () => {
-      if (this.#pending.size === 0) return
-      const batch = new Map(this.#pending)
-      this.#pending.clear()
-      try {
-        await this.#deps.keyPairs.recordUsage(batch)
-      } catch (err) {
-        this.#deps.onError(err)
-      }
-    })
-    return this.#flushing
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer)
-    await this.flush()
-  }
+  start(intervalMs: number): void { this.#batch.start(intervalMs) }
+  flush(): Promise<void> { return this.#batch.flush() }
+  stop(): Promise<void> { return this.#batch.stop() }
 }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { createCompactSigner, type CompactSigner, type SigningAlg } from '../crypto/jws.js'
+import { every } from './background.js'
 import type { Clock, ServerKeyRecord, Store } from './ports.js'
 import { ensureSigningKeyFor, openPrivateKey, publicJwk, publicKeyOf, serverKeyStates, type Sealer, type ServerKeyState } from './server-keys.js'
 
@@ -22,7 +23,7 @@ export class KeyRing {
   readonly #privateKeys = new Map<string, KeyObject>()
   readonly #publicKeys = new Map<string, KeyObject>()
   readonly #deps: KeyRingDeps
-  #timer: NodeJS.Timeout | undefined
+  #stopTimer: (() => void) | undefined
   readonly #ensuring = new Map<SigningAlg, Promise<void>>()
 
   constructor(deps: KeyRingDeps, records: readonly ServerKeyRecord[]) {
@@ -43,14 +44,11 @@ export class KeyRing {
   }
 
   start(intervalMs: number): void {
-    this.#timer = setInterval(() => {
-      this.refresh().catch(this.#deps.onError)
-    }, intervalMs)
-    this.#timer.unref()
+    this.#stopTimer = every(intervalMs, () => this.refresh(), this.#deps.onError)
   }
 
   stop(): void {
-    clearInterval(this.#timer)
+    this.#stopTimer?.()
   }
 
   /** Changes whenever the set of keys does; lets users of the ring cache derived values. */

@@ -1,4 +1,5 @@
 import { auditEvent, type AuditStore } from './audit.js'
+import { BatchedWriter } from './background.js'
 import type { Clock } from './ports.js'
 import type { AccountId } from './types.js'
 
@@ -18,56 +19,35 @@ const MAX_KEYS = 10_000
  * log in batches: a brute-force flood becomes a few counted rows, not a write per request.
  */
 export class RefusalLog {
-  readonly #pending = new Map<string, { refusal: Refusal; count: number; first: Date }>()
-  readonly #deps: { audit: AuditStore; clock: Clock; onError: (err: unknown) => void }
-  #timer: NodeJS.Timeout | undefined
-  #flushing: Promise<void> = Promise.resolve()
+  readonly #batch: BatchedWriter<string, { refusal: Refusal; count: number; first: Date }>
+  readonly #clock: Clock
 
   constructor(deps: { audit: AuditStore; clock: Clock; onError: (err: unknown) => void }) {
-    this.#deps = deps
+    this.#clock = deps.clock
+    this.#batch = new BatchedWriter((batch) => deps.audit.insert([...batch.values()].map(({ refusal, count, first }) => auditEvent({
+      accountId: refusal.accountId as AccountId | null,
+      actor: `client:${refusal.clientId}`,
+      action: 'authentication.refused',
+      target: refusal.clientId,
+      reason: refusal.reason,
+      count,
+      details: { address: refusal.address },
+      createdAt: first,
+    }))), deps.onError)
   }
 
   record(refusal: Refusal): void {
     let key = `${refusal.clientId}\n${refusal.address}\n${refusal.reason}`
-    if (!this.#pending.has(key) && this.#pending.size >= MAX_KEYS) {
+    if (!this.#batch.has(key) && this.#batch.size >= MAX_KEYS) {
       key = `*\n*\n${refusal.reason}`
       refusal = { clientId: '*', address: '*', reason: refusal.reason, accountId: null }
     }
-    const entry = this.#pending.get(key)
+    const entry = this.#batch.get(key)
     if (entry) entry.count++
-    else this.#pending.set(key, { refusal, count: 1, first: this.#deps.clock.now() })
+    else this.#batch.set(key, { refusal, count: 1, first: this.#clock.now() })
   }
 
-  start(intervalMs: number): void {
-    this.#timer = setInterval(() => void this.flush(), intervalMs)
-    this.#timer.unref()
-  }
-
-  flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(async () => {
-      if (this.#pending.size === 0) return
-      const batch = [...this.#pending.values()]
-      this.#pending.clear()
-      try {
-        await this.#deps.audit.insert(batch.map(({ refusal, count, first }) => auditEvent({
-          accountId: refusal.accountId as AccountId | null,
-          actor: `client:${refusal.clientId}`,
-          action: 'authentication.refused',
-          target: refusal.clientId,
-          reason: refusal.reason,
-          count,
-          details: { address: refusal.address },
-          createdAt: first,
-        })))
-      } catch (err) {
-        this.#deps.onError(err)
-      }
-    })
-    return this.#flushing
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer)
-    await this.flush()
-  }
+  start(intervalMs: number): void { this.#batch.start(intervalMs) }
+  flush(): Promise<void> { return this.#batch.flush() }
+  stop(): Promise<void> { return this.#batch.stop() }
 }

@@ -1,3 +1,4 @@
+import { every } from './background.js'
 import type { Clock, RevokedToken, RevokedTokenStore } from './ports.js'
 
 // Re-read this far behind the newest revocation seen: instances' clocks and commit order differ.
@@ -13,7 +14,7 @@ export class RevocationCache {
   readonly #revoked = new Map<string, number>()
   #cursor = 0
   #refreshes = 0
-  #timer: NodeJS.Timeout | undefined
+  #stopTimer: (() => void) | undefined
   readonly #deps: { revokedTokens: RevokedTokenStore; clock: Clock; onError: (err: unknown) => void }
 
   constructor(deps: { revokedTokens: RevokedTokenStore; clock: Clock; onError: (err: unknown) => void }) {
@@ -47,13 +48,10 @@ export class RevocationCache {
   }
 
   start(intervalMs: number): void {
-    this.#timer = setInterval(() => {
-      this.refresh().catch(this.#deps.onError)
-    }, intervalMs)
-    this.#timer.unref()
+    this.#stopTimer = every(intervalMs, () => this.refresh(), this.#deps.onError)
   }
 
   stop(): void {
-    clearInterval(this.#timer)
+    this.#stopTimer?.()
   }
 }

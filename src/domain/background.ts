@@ -1,0 +1,54 @@
+/** Runs `task` every `intervalMs` without keeping the process alive; failures go to `onError`. */
+export function every(intervalMs: number, task: () => Promise<unknown>, onError: (err: unknown) => void): () => void {
+  const timer = setInterval(() => {
+    task().catch(onError)
+  }, intervalMs)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+/**
+ * Collects entries in memory and writes them in one batch per interval (and on stop), so hot
+ * paths never wait on a database write. Flushes run one after another; a failed write is
+ * reported and its batch dropped rather than retried forever.
+ */
+export class BatchedWriter<K, V> {
+  readonly #pending = new Map<K, V>()
+  readonly #write: (batch: ReadonlyMap<K, V>) => Promise<void>
+  readonly #onError: (err: unknown) => void
+  #flushing: Promise<void> = Promise.resolve()
+  #stopTimer: (() => void) | undefined
+
+  constructor(write: (batch: ReadonlyMap<K, V>) => Promise<void>, onError: (err: unknown) => void) {
+    this.#write = write
+    this.#onError = onError
+  }
+
+  get(key: K): V | undefined { return this.#pending.get(key) }
+  has(key: K): boolean { return this.#pending.has(key) }
+  set(key: K, value: V): void { this.#pending.set(key, value) }
+  get size(): number { return this.#pending.size }
+
+  start(intervalMs: number): void {
+    this.#stopTimer = every(intervalMs, () => this.flush(), this.#onError)
+  }
+
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      if (this.#pending.size === 0) return
+      const batch = new Map(this.#pending)
+      this.#pending.clear()
+      try {
+        await this.#write(batch)
+      } catch (err) {
+        this.#onError(err)
+      }
+    })
+    return this.#flushing
+  }
+
+  async stop(): Promise<void> {
+    this.#stopTimer?.()
+    await this.flush()
+  }
+}
