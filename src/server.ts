@@ -9,6 +9,7 @@ import { encryptNestedJwt } from './crypto/jwe.js'
 import { KeyRing } from './domain/key-ring.js'
 import { ensureServerKeys } from './domain/server-keys.js'
 import { RevocationCache } from './domain/revocation-cache.js'
+import { revocationFeed } from './domain/revocation-feed.js'
 import { RefusalLog, type Refusal } from './domain/refusal-log.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp } from './http/app.js'
@@ -118,6 +119,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     },
     introspection: (issuer) => ({
       auth,
+      feed: (accountId, since) => revocationFeed(services, { accountId, since, now: now() }),
       tokens: {
         verify: createAccessTokenVerifier(ring, issuer, now),
         findCredential,

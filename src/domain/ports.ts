@@ -23,6 +23,8 @@ export interface UserStore {
   insert(user: User): Promise<User>
   findById(id: UserId): Promise<User | undefined>
   update(id: UserId, patch: UserPatch): Promise<User | undefined>
+  /** Users of the account changed (or created) after `since`. */
+  listChangedForAccount(accountId: AccountId, since: Date): Promise<User[]>
 }
 
 export interface ClientStore {
@@ -44,6 +46,10 @@ export interface KeyPairStore {
   /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
   /** Last use and the number of tokens issued since the previous call, per key pair. */
+  /** The account's key pairs that stopped working (revoked, grace ended) after `since`, by `now`. */
+  listEndedForAccount(accountId: AccountId, since: Date, now: Date): Promise<{ id: KeyPairId; endedAt: Date }[]>
+  /** Key pairs still live at `now` of user-level clients acting as these users. */
+  listLiveForUsers(userIds: readonly UserId[], now: Date): Promise<{ id: KeyPairId; userId: UserId }[]>
   /** Replaces a secret's hash, made again under the current master key. */
   replaceSecretHash(id: KeyPairId, hash: Buffer, hashKeyId: string): Promise<void>
   /** Live key pairs whose hash was not made under `hashKeyId`. */
@@ -88,6 +94,8 @@ export interface RevokedTokenStore {
   insert(token: RevokedToken): Promise<void>
   /** Revocations recorded after `since`, oldest first, for caches to catch up. */
   listRevokedSince(since: Date, limit: number): Promise<RevokedToken[]>
+  /** The account's revocations made after `since` whose tokens have not expired at `now`. */
+  listForAccount(accountId: AccountId, since: Date, now: Date): Promise<RevokedToken[]>
   /** Drops rows whose tokens have expired anyway. */
   purgeExpired(now: Date): Promise<number>
 }

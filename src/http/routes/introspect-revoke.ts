@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { ClientCredential } from '../../domain/types.js'
+import type { RevocationFeed } from '../../domain/revocation-feed.js'
+import type { AccountId, ClientCredential } from '../../domain/types.js'
 import { authenticateClient, type ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
 import { assertClientMayAct } from '../../oauth/client-authorization.js'
 import { InvalidRequest } from '../../oauth/errors.js'
@@ -12,6 +13,31 @@ import { acceptFormOnly } from './token-deps.js'
 export interface IntrospectRevokeDeps {
   readonly auth: ClientAuthDeps
   readonly tokens: TokenStateDeps & RevocationDeps
+  readonly feed: (accountId: AccountId, since: Date | undefined) => Promise<RevocationFeed>
+}
+
+const feedResponse = {
+  200: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['cursor', 'tokens', 'clients'],
+    properties: {
+      cursor: { type: 'string' },
+      tokens: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { jti: { type: 'string' }, exp: { type: 'integer' } } } },
+      clients: {
+        type: 'array',
+        items: { type: 'object', additionalProperties: false, properties: { client_id: { type: 'string' }, issued_before: { type: 'integer' }, exp: { type: 'integer' } } },
+      },
+    },
+  },
+} as const
+
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
+const encodeCursor = (d: Date) => Buffer.from(String(d.getTime())).toString('base64url')
+function decodeCursor(cursor: string): Date {
+  const ms = Number(Buffer.from(cursor, 'base64url').toString())
+  if (!/^[\w-]{1,24}$/.test(cursor) || !Number.isSafeInteger(ms) || ms < 0) throw new InvalidRequest('cursor is not one this server issued')
+  return new Date(ms)
 }
 
 const introspectionResponse = {
@@ -51,6 +77,21 @@ export async function introspectRevokeRoutes(app: FastifyInstance, deps: Introsp
     const { caller, token } = await authenticatedCaller(deps, request, (request.body ?? {}) as FormParams)
     reply.header('cache-control', 'no-store')
     return introspectToken(deps.tokens, caller, token)
+  })
+
+  // A feed of the caller's account's revocations, for verifiers that check tokens offline.
+  app.get('/oauth2/revocations', { config: { errorFormat: 'oauth' }, schema: { response: feedResponse } }, async (request, reply) => {
+    const caller = await authenticateClient(deps.auth, readOAuth2Credentials(request, {}), request.ip)
+    assertClientMayAct(caller)
+    const query = request.query as Record<string, unknown>
+    const cursor = typeof query.cursor === 'string' && query.cursor !== '' ? decodeCursor(query.cursor) : undefined
+    const feed = await deps.feed(caller.client.accountId, cursor)
+    reply.header('cache-control', 'no-store')
+    return {
+      cursor: encodeCursor(feed.cursor),
+      tokens: feed.tokens.map((t) => ({ jti: t.jti, exp: seconds(t.exp) })),
+      clients: feed.clients.map((c) => ({ client_id: c.clientId, issued_before: seconds(c.issuedBefore), exp: seconds(c.exp) })),
+    }
   })
 
   app.post('/oauth2/revoke', { config: { errorFormat: 'oauth' }, onRequest: acceptFormOnly }, async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { KeyPairStore } from '../../domain/ports.js'
-import type { ClientId, KeyPairId, Permission, Plan } from '../../domain/types.js'
+import type { ClientId, KeyPairId, Permission, Plan, UserId } from '../../domain/types.js'
 import { toDate, toDateOrNull } from '../errors.js'
 import type { Database } from '../schema.js'
 import { toClient } from './clients.js'
@@ -99,6 +99,33 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
               disabled: row.user_disabled === 1,
             },
       }
+    },
+
+    async listEndedForAccount(accountId, since, now) {
+      const [from, to] = [since.getTime(), now.getTime()]
+      const rows = await db.selectFrom('key_pairs as k')
+        .innerJoin('clients as c', 'c.id', 'k.client_id')
+        .select(['k.id', 'k.revoked_at', 'k.expires_at'])
+        .where('c.account_id', '=', accountId)
+        .where((eb) => eb.or([
+          eb.and([eb('k.revoked_at', '>', from), eb('k.revoked_at', '<=', to)]),
+          eb.and([eb('k.revoked_at', 'is', null), eb('k.expires_at', '>', from), eb('k.expires_at', '<=', to)]),
+        ]))
+        .execute()
+      return rows.map((r) => ({ id: r.id as KeyPairId, endedAt: toDate(Math.min(r.revoked_at ?? Infinity, r.expires_at ?? Infinity)) }))
+    },
+
+    async listLiveForUsers(userIds, now) {
+      if (userIds.length === 0) return []
+      const ms = now.getTime()
+      const rows = await db.selectFrom('key_pairs as k')
+        .innerJoin('clients as c', 'c.id', 'k.client_id')
+        .select(['k.id', 'c.user_id'])
+        .where('c.user_id', 'in', [...userIds])
+        .where('k.revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', ms)]))
+        .execute()
+      return rows.map((r) => ({ id: r.id as KeyPairId, userId: r.user_id as UserId }))
     },
 
     async replaceSecretHash(id, hash, hashKeyId) {

@@ -22,6 +22,16 @@ export function createRevokedTokenRepository(db: Kysely<Database>): RevokedToken
         jti: r.jti, accountId: r.account_id as AccountId, expiresAt: toDate(r.expires_at), revokedAt: toDate(r.revoked_at),
       }))
     },
+    async listForAccount(accountId, since, now) {
+      const rows = await db.selectFrom('revoked_tokens').selectAll()
+        .where('account_id', '=', accountId)
+        .where('revoked_at', '>', since.getTime())
+        .where('expires_at', '>', now.getTime())
+        .orderBy('revoked_at').execute()
+      return rows.map((r) => ({
+        jti: r.jti, accountId: r.account_id as AccountId, expiresAt: toDate(r.expires_at), revokedAt: toDate(r.revoked_at),
+      }))
+    },
     async purgeExpired(now) {
       const result = await db.deleteFrom('revoked_tokens').where('expires_at', '<=', now.getTime()).executeTakeFirst()
       return Number(result.numDeletedRows)

@@ -40,6 +40,11 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toUser(row)
     },
+    async listChangedForAccount(accountId, since) {
+      const rows = await db.selectFrom('users').selectAll()
+        .where('account_id', '=', accountId).where('updated_at', '>', since.getTime()).execute()
+      return rows.map(toUser)
+    },
     async update(id, patch) {
       const values: Updateable<UsersTable> = { updated_at: patch.updatedAt.getTime() }
       if (patch.permissions) values.permissions = JSON.stringify(patch.permissions)

@@ -1,0 +1,42 @@
+import type { Store } from './ports.js'
+import type { AccountId } from './types.js'
+import { userMayObtainTokens } from './users.js'
+import { MAX_LIFETIME_SECONDS } from './validation.js'
+
+/** Entries are re-sent this far behind a cursor: instances' clocks and commit order differ. */
+const OVERLAP_MS = 10_000
+const MAX_LIFETIME_MS = MAX_LIFETIME_SECONDS * 1000
+
+export interface RevocationFeed {
+  /** Pass back as `since` for changes only. */
+  readonly cursor: Date
+  /** Revoked access tokens (by jti) and when they would have expired anyway. */
+  readonly tokens: readonly { jti: string; exp: Date }[]
+  /**
+   * Key pairs whose tokens issued at or before `issuedBefore` must be refused until `exp`:
+   * revoked pairs, ended grace periods, and pairs of users who were disabled or lost `ui`/`api`.
+   */
+  readonly clients: readonly { clientId: string; issuedBefore: Date; exp: Date }[]
+}
+
+/**
+ * What resource servers need to refuse revoked tokens without asking per request: the
+ * account's revocations since `since` (everything still relevant without it).
+ */
+export async function revocationFeed(deps: { store: Store }, input: { accountId: AccountId; since: Date | undefined; now: Date }): Promise<RevocationFeed> {
+  const now = input.now.getTime()
+  const from = input.since ? new Date(input.since.getTime() - OVERLAP_MS) : new Date(now - MAX_LIFETIME_MS)
+  const tokens = await deps.store.revokedTokens.listForAccount(input.accountId, from, input.now)
+  const ended = await deps.store.keyPairs.listEndedForAccount(input.accountId, from, input.now)
+  const users = (await deps.store.users.listChangedForAccount(input.accountId, from)).filter((u) => !userMayObtainTokens(u))
+  const ofUsers = await deps.store.keyPairs.listLiveForUsers(users.map((u) => u.id), input.now)
+  const changedAt = new Map(users.map((u) => [u.id, u.updatedAt]))
+  const clients = [
+    ...ended.map((k) => ({ clientId: k.id, issuedBefore: k.endedAt, exp: new Date(k.endedAt.getTime() + MAX_LIFETIME_MS) })),
+    ...ofUsers.map((k) => {
+      const at = changedAt.get(k.userId) ?? input.now
+      return { clientId: k.id, issuedBefore: at, exp: new Date(at.getTime() + MAX_LIFETIME_MS) }
+    }),
+  ].filter((c) => c.exp.getTime() > now)
+  return { cursor: input.now, tokens: tokens.map((t) => ({ jti: t.jti, exp: t.expiresAt })), clients }
+}
