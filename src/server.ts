@@ -13,6 +13,7 @@ import { revocationFeed } from './domain/revocation-feed.js'
 import { RefusalLog, type Refusal } from './domain/refusal-log.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp } from './http/app.js'
+import { KEYMINT_VERSION } from './version.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
 import { pingDatabase } from './store/database.js'
@@ -109,6 +110,12 @@ export async function startServer(config: Config, opts: { services?: Services } 
     sleep: (ms: number) => sleep(ms),
     refused: (refusal: Refusal) => refusals.record(refusal),
   }
+  const tokenState = (issuer: () => string) => ({
+    verify: createAccessTokenVerifier(ring, issuer, now),
+    findCredential,
+    isRevoked: (jti: string) => revocations.has(jti),
+    now,
+  })
   const app = await buildApp({
     token: {
       auth,
@@ -121,15 +128,19 @@ export async function startServer(config: Config, opts: { services?: Services } 
       auth,
       feed: (accountId, since) => revocationFeed(services, { accountId, since, now: now() }),
       tokens: {
-        verify: createAccessTokenVerifier(ring, issuer, now),
-        findCredential,
-        isRevoked: (jti) => revocations.has(jti),
-        now,
+        ...tokenState(issuer),
         record: async (token) => {
           await services.store.revokedTokens.insert(token)
           revocations.add(token)
         },
       },
+    }),
+    management: (issuer) => ({
+      store: services.store,
+      clock: services.clock,
+      secrets: services.secrets,
+      version: KEYMINT_VERSION,
+      auth: { tokens: tokenState(issuer), users: services.store.users, issuer },
     }),
     wellKnown: { publishedKeys: () => ring.published() },
     health: { ping: () => pingDatabase(services.database.db) },

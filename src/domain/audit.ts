@@ -32,6 +32,8 @@ export interface AuditEvent {
 export interface AuditQuery {
   readonly accountId?: AccountId
   readonly since?: Date
+  /** Only events after this one in list order (newest first, then by id): paging. */
+  readonly after?: { readonly time: Date; readonly id: string }
   readonly limit: number
 }
 

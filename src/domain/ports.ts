@@ -23,6 +23,7 @@ export interface UserStore {
   insert(user: User): Promise<User>
   findById(id: UserId): Promise<User | undefined>
   update(id: UserId, patch: UserPatch): Promise<User | undefined>
+  listByAccount(accountId: AccountId): Promise<User[]>
   /** Users of the account changed (or created) after `since`. */
   listChangedForAccount(accountId: AccountId, since: Date): Promise<User[]>
 }
@@ -30,6 +31,7 @@ export interface UserStore {
 export interface ClientStore {
   insert(client: Client): Promise<Client>
   findById(id: ClientId): Promise<Client | undefined>
+  listByAccount(accountId: AccountId): Promise<Client[]>
 }
 
 export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {

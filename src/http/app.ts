@@ -5,6 +5,7 @@ import { parseFormBody } from './form-body.js'
 import { headerTokenRoutes } from './routes/header-token.js'
 import { healthRoutes, type HealthDeps } from './routes/health.js'
 import { introspectRevokeRoutes, type IntrospectRevokeDeps } from './routes/introspect-revoke.js'
+import { managementApiRoutes, type ManagementApiDeps } from './routes/management-api.js'
 import { oauth2TokenRoutes } from './routes/oauth2-token.js'
 import type { TokenEndpointDeps } from './routes/token-deps.js'
 import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
@@ -14,6 +15,8 @@ export interface AppDeps {
   readonly wellKnown: Omit<WellKnownDeps, 'issuer'>
   /** Built once the issuer is known (it checks `iss`). */
   readonly introspection: (issuer: () => string) => IntrospectRevokeDeps
+  /** The management API; built once the issuer is known (tokens for it carry it as `aud`). */
+  readonly management: (issuer: () => string) => ManagementApiDeps
   readonly health: HealthDeps
   /** Explicit issuer; when undefined it is http://HOST:PORT of the listening socket. */
   readonly issuer: string | undefined
@@ -36,6 +39,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: { level: deps.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
     // The token endpoint is the hot path: one log line per refusal, none per success.
     logController: new LogController({ disableRequestLogging: true }),
+    // Unknown body fields are refused, not silently dropped: a typo must not look like success.
+    ajv: { customOptions: { removeAdditional: false } },
     trustProxy: typeof deps.trustProxy === 'number'
       ? (_address: string, hop: number) => hop < (deps.trustProxy as number)
       : deps.trustProxy,
@@ -66,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(headerTokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(oauth2TokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(introspectRevokeRoutes, deps.introspection(issuerOf))
+  await app.register(managementApiRoutes, deps.management(issuerOf))
   await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
   await app.register(healthRoutes, deps.health)
   return app

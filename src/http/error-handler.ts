@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../domain/errors.js'
-import { InvalidRequest, OAuthError, RequestTooLarge, ServerError, TooManyAttempts } from '../oauth/errors.js'
+import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, ServerError, TooManyAttempts } from '../oauth/errors.js'
 
 const DOMAIN_STATUS = { not_found: 404, conflict: 409, forbidden: 403, invalid_state: 409, invalid_input: 400 } as const
 
@@ -39,6 +39,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const level = err.status >= 500 ? 'error' : 'info'
       request.log[level]({ err: { type: err.name, error: err.error, detail: err.detail }, clientAuthMethod: request.clientAuthMethod }, 'request refused')
       if (oauthRoute) return sendOAuthError(request, reply, err)
+      if (err instanceof InvalidToken || err instanceof InsufficientScope) {
+        // RFC 6750 §3: bearer-protected resources name the error in the challenge.
+        reply.header('www-authenticate', `Bearer realm="keymint", error="${err.error}", error_description="${err.message.replace(/["\\]/g, '')}"`)
+      }
       return sendProblem(reply, err.status, err.error, err.message)
     }
     if (err instanceof DomainError) {

@@ -7,6 +7,8 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_token'
+  | 'insufficient_scope'
   | 'server_error'
   | 'temporarily_unavailable'
 
@@ -82,6 +84,18 @@ export class InvalidScope extends OAuthError {
 export class InvalidTarget extends OAuthError {
   readonly error = 'invalid_target'
   readonly status = 400
+}
+
+/** RFC 6750 §3.1: the bearer token is missing, malformed, expired or revoked. */
+export class InvalidToken extends OAuthError {
+  readonly error = 'invalid_token'
+  readonly status = 401
+}
+
+/** RFC 6750 §3.1: the token is valid but lacks the scope (or role) this call needs. */
+export class InsufficientScope extends OAuthError {
+  readonly error = 'insufficient_scope'
+  readonly status = 403
 }
 
 /** An unexpected failure; the description never says more than that. */

@@ -16,15 +16,21 @@ export interface TokenStateDeps {
  * active user with `ui` and `api`. Tokens of another account are reported inactive.
  */
 export async function activeTokenClaims(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<AccessTokenClaims | undefined> {
+  const active = await activeToken(deps, token)
+  return active && active.claims.account_id === caller.client.accountId ? active.claims : undefined
+}
+
+/** A token's claims and the credential it was issued to, while the token is active. */
+export async function activeToken(deps: TokenStateDeps, token: string): Promise<{ claims: AccessTokenClaims; issuedTo: ClientCredential } | undefined> {
   const claims = await deps.verify(token)
-  if (!claims || claims.account_id !== caller.client.accountId) return undefined
+  if (!claims) return undefined
   if (deps.isRevoked(claims.jti)) return undefined
   const issuedTo = await deps.findCredential(claims.client_id as KeyPairId)
   if (!issuedTo || issuedTo.client.accountId !== claims.account_id) return undefined
   if (keyPairState(issuedTo.keyPair, deps.now()).state === 'revoked') return undefined
   if (issuedTo.accountPlan !== 'enterprise') return undefined
   if (issuedTo.client.level === 'user' && !credentialUserMayAct(issuedTo)) return undefined
-  return claims
+  return { claims, issuedTo }
 }
 
 /** RFC 7662 §2.2 response. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../domain/key-pairs.js'
-import { presentIssuedKeyPair, presentKeyPair } from '../present.js'
+import { presentIssuedKeyPair, presentKeyPair } from '../../http/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption } from './client.js'
 

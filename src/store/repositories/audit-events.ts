@@ -24,6 +24,10 @@ export function createAuditRepository(db: Kysely<Database>): AuditStore {
       let q = db.selectFrom('audit_events').selectAll()
       if (query.accountId) q = q.where('account_id', '=', query.accountId)
       if (query.since) q = q.where('created_at', '>=', query.since.getTime())
+      if (query.after) {
+        const { time, id } = query.after
+        q = q.where((eb) => eb.or([eb('created_at', '<', time.getTime()), eb.and([eb('created_at', '=', time.getTime()), eb('id', '>', id)])]))
+      }
       const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(query.limit).execute()
       return rows.map((r) => ({
         id: r.id,

@@ -37,6 +37,9 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
       }).execute()
       return client
     },
+    async listByAccount(accountId) {
+      return (await db.selectFrom('clients').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute()).map(toClient)
+    },
     async findById(id) {
       const row = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toClient(row)

@@ -40,6 +40,9 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toUser(row)
     },
+    async listByAccount(accountId) {
+      return (await db.selectFrom('users').selectAll().where('account_id', '=', accountId).orderBy('email').execute()).map(toUser)
+    },
     async listChangedForAccount(accountId, since) {
       const rows = await db.selectFrom('users').selectAll()
         .where('account_id', '=', accountId).where('updated_at', '>', since.getTime()).execute()

@@ -1,8 +1,8 @@
+// Wire shapes of domain records (snake_case, ISO-8601 times, never a hash), shared by the REST API and the CLI's --json.
 import type { ListedKeyPair } from '../domain/key-pairs.js'
 import type { IssuedKeyPair } from '../domain/issue-key-pair.js'
 import type { Account, Client, User } from '../domain/types.js'
 
-// Domain records as the CLI's JSON shows them: snake_case, ISO-8601 times, never a hash.
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
 
 export const presentAccount = (a: Account) => ({ id: a.id, name: a.name, plan: a.plan, created_at: iso(a.createdAt) })

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify'
+import { createApi } from '../../../domain/apis.js'
+import { InvalidInput } from '../../../domain/errors.js'
+import type { Api } from '../../../domain/types.js'
+import { callerOf } from '../../api-auth.js'
+import type { ManagementDeps } from './users-clients.js'
+import * as s from './schemas.js'
+
+const api = {
+  type: 'object', additionalProperties: false,
+  properties: { id: { type: 'string' }, identifier: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' } },
+} as const
+const presentApi = (a: Api) => ({ id: a.id, identifier: a.identifier, name: a.name, created_at: a.createdAt.toISOString() })
+
+const auditEvent = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    id: { type: 'string' }, time: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' },
+    target: { type: ['string', 'null'] }, reason: { type: ['string', 'null'] }, count: { type: 'integer' }, details: { type: 'object', additionalProperties: true },
+  },
+} as const
+
+/** Cursor for the audit log: the time and id of the last event of the previous page. */
+const encodeCursor = (time: Date, id: string) => Buffer.from(JSON.stringify([time.getTime(), id])).toString('base64url')
+function decodeCursor(cursor: string): { time: Date; id: string } {
+  try {
+    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown]
+    if (typeof ms === 'number' && Number.isSafeInteger(ms) && typeof id === 'string') return { time: new Date(ms), id }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInput('KEYMINT_INVALID_INPUT', 'cursor is not one this server issued')
+}
+
+export async function apiAndAuditRoutes(app: FastifyInstance, deps: ManagementDeps): Promise<void> {
+  app.get('/apis', { config: { requiredScope: 'keymint:apis:read' }, schema: { tags: ['apis'], response: { 200: s.list(api), ...s.errorResponses } } },
+    async (request) => ({ items: (await deps.store.apis.listByAccount(callerOf(request).accountId)).map(presentApi) }))
+
+  app.post('/apis', {
+    config: { requiredScope: 'keymint:apis:write' },
+    schema: {
+      tags: ['apis'],
+      body: { type: 'object', additionalProperties: false, required: ['identifier'], properties: { identifier: { type: 'string', maxLength: 2048 }, name: { type: 'string', maxLength: 200 } } },
+      response: { 201: api, ...s.errorResponses },
+    },
+  }, async (request, reply) => {
+    const caller = callerOf(request)
+    const body = request.body as { identifier: string; name?: string }
+    return reply.status(201).send(presentApi(await createApi(deps, { accountId: caller.accountId, ...body, actor: caller.actor })))
+  })
+
+  app.get('/audit-events', {
+    config: { requiredScope: 'keymint:audit:read' },
+    schema: {
+      tags: ['audit'],
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { since: { type: 'string', format: 'date-time' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string', maxLength: 200 } },
+      },
+      response: { 200: { type: 'object', additionalProperties: false, properties: { items: { type: 'array', items: auditEvent }, next_cursor: { type: ['string', 'null'] } } }, ...s.errorResponses },
+    },
+  }, async (request) => {
+    const caller = callerOf(request)
+    const q = request.query as { since?: string; limit: number; cursor?: string }
+    // Newest first; the cursor names the last event shown, the next page starts right after it.
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
+    const events = await deps.store.audit.list({
+      accountId: caller.accountId, limit: q.limit + 1,
+      ...(q.since === undefined ? {} : { since: new Date(q.since) }),
+      ...(after === undefined ? {} : { after }),
+    })
+    const page = events.slice(0, q.limit)
+    const last = page.at(-1)
+    return {
+      items: page.map((e) => ({ id: e.id, time: e.createdAt.toISOString(), actor: e.actor, action: e.action, target: e.target, reason: e.reason, count: e.count, details: e.details })),
+      next_cursor: events.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    }
+  })
+}

@@ -1,0 +1,27 @@
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import { createApiAuthenticator, type ApiAuthDeps } from '../api-auth.js'
+import { buildOpenApi, renderReference } from '../openapi.js'
+import { apiAndAuditRoutes } from './api/apis-audit.js'
+import { accountUserClientRoutes, type ManagementDeps } from './api/users-clients.js'
+
+export interface ManagementApiDeps extends ManagementDeps {
+  readonly auth: ApiAuthDeps
+  readonly version: string
+}
+
+/** The REST API under /api/v1, protected by keymint's own access tokens, with its OpenAPI document. */
+export async function managementApiRoutes(app: FastifyInstance, deps: ManagementApiDeps): Promise<void> {
+  const routes: RouteOptions[] = []
+  app.decorateRequest('apiCaller', null)
+  await app.register(async (api) => {
+    api.addHook('onRoute', (route) => { routes.push(route) })
+    api.addHook('onRequest', createApiAuthenticator(deps.auth))
+    await api.register(accountUserClientRoutes, deps)
+    await api.register(apiAndAuditRoutes, deps)
+  }, { prefix: '/api/v1' })
+
+  let doc: ReturnType<typeof buildOpenApi> | undefined
+  const document = () => (doc ??= buildOpenApi(routes, { title: 'keymint management API', version: deps.version, server: `${deps.auth.issuer()}` }))
+  app.get('/api/v1/openapi.json', async () => document())
+  app.get('/api/v1/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderReference(document() as Parameters<typeof renderReference>[0])))
+}

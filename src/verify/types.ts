@@ -1,0 +1,126 @@
+import type { CryptoKey, JWK, JWTHeaderParameters, JWTPayload, KeyObject } from 'jose'
+
+/**
+ * The claims of a keymint access token (RFC 9068 §2.2 plus keymint's `account_id` and `client_level`).
+ *
+ * @example
+ * ```ts
+ * const { claims } = await verifier.verify(token)
+ * console.log(claims.client_id, claims.account_id, claims.scope)
+ * ```
+ */
+export interface AccessTokenClaims extends JWTPayload {
+  readonly iss: string
+  readonly sub: string
+  readonly aud: string | string[]
+  readonly exp: number
+  readonly iat: number
+  readonly jti: string
+  readonly client_id: string
+  readonly scope: string
+  readonly account_id: string
+  readonly client_level: string
+}
+
+/**
+ * A token that passed every check: its claims, its granted scopes and the signed header.
+ *
+ * @example
+ * ```ts
+ * const token: VerifiedToken = await verifier.verify(bearer)
+ * if (token.scopes.includes('reports:read')) serveReports(token.claims.account_id)
+ * ```
+ */
+export interface VerifiedToken {
+  readonly claims: AccessTokenClaims
+  /** `scope` split on spaces; `['all']` for an unrestricted client (see {@link requireScopes}). */
+  readonly scopes: readonly string[]
+  /** The protected header of the signed token (of the inner token when it was encrypted). */
+  readonly header: JWTHeaderParameters
+  /** True when the token arrived as a nested JWE. */
+  readonly encrypted: boolean
+}
+
+/**
+ * A `fetch` implementation, for proxies, custom agents or tests.
+ *
+ * @example
+ * ```ts
+ * const fetchImpl: FetchLike = (url, init) => fetch(url, init)
+ * ```
+ */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
+
+/**
+ * A private key to open encrypted (nested JWE) tokens: a node:crypto `KeyObject`, a WebCrypto
+ * `CryptoKey` or a private JWK.
+ *
+ * @example
+ * ```ts
+ * const key: DecryptionKey = createPrivateKey(readFileSync('enc.pem'))
+ * ```
+ */
+export type DecryptionKey = KeyObject | CryptoKey | JWK
+
+/**
+ * Credentials for reading the server's revocation feed, and how often to read it.
+ *
+ * @example
+ * ```ts
+ * const revocation: RevocationOptions = { clientId: process.env.RS_ID!, clientSecret: process.env.RS_SECRET!, intervalSeconds: 15 }
+ * ```
+ */
+export interface RevocationOptions {
+  /** A key pair of the account whose tokens this API accepts; the feed covers that account only. */
+  readonly clientId: string
+  readonly clientSecret: string
+  /** Seconds between polls; default 30. */
+  readonly intervalSeconds?: number | undefined
+  /** Called with each failed background poll (the last good state stays in force). */
+  readonly onError?: ((err: unknown) => void) | undefined
+}
+
+/**
+ * How {@link createVerifier} checks tokens.
+ *
+ * @example
+ * ```ts
+ * const options: VerifierOptions = { issuer: 'https://auth.example.com', audience: 'https://api.example.com' }
+ * ```
+ */
+export interface VerifierOptions {
+  /** The issuer exactly as in the tokens' `iss` and in the server's metadata. */
+  readonly issuer: string
+  /** The `aud` this API accepts (one of them, when several). */
+  readonly audience: string | readonly string[]
+  /** Signature algorithms accepted; default RS256, PS256, ES256, EdDSA. `none` and HMAC are refused. */
+  readonly algorithms?: readonly string[] | undefined
+  /** Private key of the server's encryption key pair, to accept encrypted tokens. */
+  readonly decryptionKey?: DecryptionKey | undefined
+  /** Leeway for `exp` and `nbf`; default 30 seconds. */
+  readonly clockToleranceSeconds?: number | undefined
+  /** Poll the server's revocation feed and refuse revoked tokens and key pairs. */
+  readonly revocation?: RevocationOptions | undefined
+  /** `fetch` used for metadata, JWKS and the revocation feed; default the global one. */
+  readonly fetch?: FetchLike | undefined
+  /** The current time; default `() => new Date()`. */
+  readonly now?: (() => Date) | undefined
+}
+
+/**
+ * A token verifier bound to one issuer and audience.
+ *
+ * @example
+ * ```ts
+ * const verifier: Verifier = createVerifier({ issuer, audience })
+ * const token = await verifier.verify(bearer)
+ * ```
+ */
+export interface Verifier {
+  /** Resolves to the verified token, or rejects with a {@link VerifyError} (or VerifierUnavailableError). */
+  verify(token: string): Promise<VerifiedToken>
+  /** Reads the revocation feed now (changes since the last read); resolves when applied. */
+  refreshRevocations(): Promise<void>
+  /** Stops polling; later calls to `verify` reject. */
+  close(): void
+}

@@ -1,0 +1,94 @@
+import { jwtVerify } from 'jose'
+import { pinAlgorithms } from './algorithms.js'
+import { REQUIRED_CLAIMS, scopesOf, toAccessTokenClaims } from './claims.js'
+import { VerifierUnavailableError, VerifyError } from './errors.js'
+import { createKeySource } from './key-source.js'
+import { openNestedJwt } from './nested-jwe.js'
+import { toRefusal } from './refusal.js'
+import { createRevocationList } from './revocations.js'
+import type { VerifiedToken, Verifier, VerifierOptions } from './types.js'
+
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30
+/** Far above any keymint token (a nested JWE is about 2 KiB): refuse before parsing. */
+const MAX_TOKEN_LENGTH = 16_384
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
+const COMPACT_JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/
+
+const malformed = () => new VerifyError('invalid_token', 'token is malformed')
+
+/**
+ * Creates a verifier for keymint access tokens: signature against the issuer's JWKS (found through
+ * its RFC 8414 metadata), `iss`, `aud`, `exp`/`nbf`, `typ: at+jwt`, pinned algorithms, nested JWE,
+ * and optionally the server's revocation feed.
+ *
+ * @param options - issuer, audience and the optional checks
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ issuer: 'https://auth.example.com', audience: 'https://api.example.com' })
+ * const token = await verifier.verify(bearer)
+ * requireScopes(token, 'reports:read')
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (typeof options.issuer !== 'string' || !URL.canParse(options.issuer)) throw new TypeError('keymint/verify: issuer must be a URL')
+  const audience = typeof options.audience === 'string' ? [options.audience] : [...options.audience]
+  if (audience.length === 0 || audience.some((a) => typeof a !== 'string' || a === '')) throw new TypeError('keymint/verify: audience must be given')
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new TypeError('keymint/verify: clockToleranceSeconds must be a non-negative number')
+  const algorithms = pinAlgorithms(options.algorithms)
+  const fetchImpl = options.fetch ?? ((url, init) => fetch(url, init))
+  const now = options.now ?? (() => new Date())
+  const keys = createKeySource(options.issuer, fetchImpl)
+  const revocations = options.revocation === undefined ? undefined : createRevocationList({
+    issuer: options.issuer, options: options.revocation, fetch: fetchImpl, now, toleranceSeconds: tolerance,
+  })
+  let closed = false
+
+  async function verifySignedToken(token: string): Promise<VerifiedToken> {
+    let jws = token
+    const encrypted = COMPACT_JWE.test(token)
+    if (encrypted) jws = await openNestedJwt(token, options.decryptionKey)
+    if (!COMPACT_JWS.test(jws)) throw malformed()
+    const { payload, protectedHeader } = await jwtVerify(jws, keys, {
+      issuer: options.issuer,
+      audience,
+      algorithms,
+      // RFC 9068 §4: resource servers MUST check typ, which keeps ID tokens and other JWTs out.
+      typ: 'at+jwt',
+      clockTolerance: tolerance,
+      currentDate: now(),
+      requiredClaims: REQUIRED_CLAIMS,
+    })
+    const claims = toAccessTokenClaims(payload)
+    return { claims, scopes: scopesOf(claims), header: protectedHeader, encrypted }
+  }
+
+  return {
+    async verify(token) {
+      if (closed) throw new VerifierUnavailableError('keymint/verify: the verifier is closed')
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
+      let verified: VerifiedToken
+      try {
+        verified = await verifySignedToken(token)
+      } catch (err) {
+        throw toRefusal(err)
+      }
+      if (revocations) {
+        await revocations.ready()
+        if (revocations.isRevoked(verified.claims)) {
+          throw new VerifyError('invalid_token', 'token has been revoked', { detail: `jti ${verified.claims.jti} of client ${verified.claims.client_id} is revoked` })
+        }
+      }
+      return verified
+    },
+    async refreshRevocations() {
+      if (closed) throw new VerifierUnavailableError('keymint/verify: the verifier is closed')
+      if (!revocations) throw new TypeError('keymint/verify: no revocation option was given')
+      await revocations.refresh()
+    },
+    close() {
+      closed = true
+      revocations?.close()
+    },
+  }
+}

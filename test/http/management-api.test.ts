@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createApi } from '../../src/domain/apis.js'
+import { describeEachDialect } from '../helpers/dialects.js'
+import { seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
+import { basic, form } from '../helpers/tokens.js'
+
+async function tokenOf(s: TestServer, c: { clientId: string; clientSecret: string }, fields: Record<string, string> = {}): Promise<string> {
+  const res = await fetch(`${s.url}/oauth2/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c.clientId, c.clientSecret) },
+    body: form({ grant_type: 'client_credentials', ...fields }),
+  })
+  assert.equal(res.status, 200, await res.clone().text())
+  return (await res.json() as { access_token: string }).access_token
+}
+
+function api(s: TestServer, token: string | undefined) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${s.url}/api/v1${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const text = await res.text()
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON under test }
+  }
+}
+
+async function adminOf(s: TestServer): Promise<{ seed: SeededClient; call: ReturnType<typeof api> }> {
+  const seed = await seedClient(s.services, { clientScopes: ['keymint:admin'] })
+  return { seed, call: api(s, await tokenOf(s, seed)) }
+}
+
+describeEachDialect('management REST API /api/v1', (dialect) => {
+  test('an admin token manages users, clients and key pairs of its account', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { seed, call } = await adminOf(s)
+    assert.equal((await call('GET', '/account')).body.id, seed.accountId)
+
+    const user = await call('POST', '/users', { email: 'ops@example.com', role: 'admin', permissions: ['ui', 'api'], scopes: ['assets:read'] })
+    assert.equal(user.status, 201)
+    const patched = await call('PATCH', `/users/${user.body.id}`, { scopes: ['assets:read', 'assets:write'] })
+    assert.deepEqual(patched.body.scopes, ['assets:read', 'assets:write'])
+    assert.ok((await call('GET', '/users')).body.items.some((u: { id: string }) => u.id === user.body.id))
+
+    const created = await call('POST', '/clients', { name: 'ci', level: 'user', user_id: user.body.id, lifetime_seconds: 900 })
+    assert.equal(created.status, 201)
+    assert.equal(created.headers.get('cache-control'), 'no-store')
+    const { client_id, client_secret } = created.body.key_pair as { client_id: string; client_secret: string }
+    const minted = await tokenOf(s, { clientId: client_id, clientSecret: client_secret })
+    assert.ok(minted)
+
+    const clientId = created.body.client.id as string
+    const listed = await call('GET', `/clients/${clientId}/key-pairs`)
+    assert.equal(listed.body.items[0].client_id, client_id)
+    assert.ok(!JSON.stringify(listed.body).includes(client_secret.slice(5)), 'listing never shows a secret')
+    const rotated = await call('POST', `/clients/${clientId}/key-pairs`, { grace_seconds: 600 })
+    assert.equal(rotated.status, 201)
+    assert.equal(rotated.body.ended[0].client_id, client_id)
+    const revoked = await call('DELETE', `/clients/${clientId}/key-pairs`)
+    assert.equal(revoked.body.revoked.length, 2)
+
+    const audit = await call('GET', '/audit-events?limit=2')
+    assert.equal(audit.body.items.length, 2)
+    assert.ok(audit.body.next_cursor)
+    const next = await call('GET', `/audit-events?limit=2&cursor=${audit.body.next_cursor}`)
+    const ids = [...audit.body.items, ...next.body.items].map((e: { id: string }) => e.id)
+    assert.equal(new Set(ids).size, 4, 'pages do not overlap')
+    const all = (await call('GET', '/audit-events?limit=100')).body.items as { actor: string; action: string }[]
+    for (const action of ['user.created', 'user.updated', 'client.created', 'key_pair.rotated', 'key_pair.revoked']) {
+      assert.ok(all.some((e) => e.action === action && e.actor === `client:${seed.clientId}`), action)
+    }
+  })
+
+  test("nothing of another account is visible or changeable", async (t) => {
+    const s = await startTestServer(t, dialect)
+    const a = await adminOf(s)
+    const b = await adminOf(s)
+    const user = await a.call('POST', '/users', { email: 'x@example.com' })
+    const client = await a.call('POST', '/clients', { name: 'c', level: 'subscription' })
+    const id = client.body.client.id as string
+    const attempts: [string, string, unknown?][] = [
+      ['GET', `/clients/${id}`], ['GET', `/clients/${id}/key-pairs`], ['POST', `/clients/${id}/key-pairs`, {}],
+      ['DELETE', `/clients/${id}/key-pairs`], ['PATCH', `/users/${user.body.id}`, { disabled: true }],
+    ]
+    for (const [method, path, body] of attempts) {
+      const res = await b.call(method, path, body)
+      assert.equal(res.status, 404, `${method} ${path}`)
+    }
+    assert.ok(!(await b.call('GET', '/clients')).body.items.some((c: { id: string }) => c.id === id))
+    assert.ok(!(await b.call('GET', '/users')).body.items.some((u: { id: string }) => u.id === user.body.id))
+    assert.equal((await a.call('GET', `/clients/${id}/key-pairs`)).body.items[0].state, 'active', 'untouched')
+  })
+
+  test('authentication and authorization: 401 without a valid token for keymint, 403 without the scope or admin role', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { seed } = await adminOf(s)
+    const narrow = await seedClient(s.services, { clientScopes: ['keymint:audit:read'] })
+    const unrestricted = await seedClient(s.services)
+    const member = await seedClient(s.services, { level: 'user', userScopes: ['keymint:admin'], clientScopes: ['keymint:admin'] })
+    await s.services.store.users.update(member.userId as never, { updatedAt: new Date() })
+    await s.services.database.db.updateTable('users').set({ role: 'member' }).where('id', '=', member.userId!).execute()
+    await createApi(s.services, { accountId: seed.accountId, identifier: 'https://assets.example.com' })
+    const otherAud = await tokenOf(s, seed, { resource: 'https://assets.example.com' })
+
+    const cases: [string, string | undefined, string, string, number, string][] = [
+      ['no token', undefined, 'GET', '/account', 401, 'invalid_token'],
+      ['garbage', 'abc.def.ghi', 'GET', '/account', 401, 'invalid_token'],
+      ['token for another API', otherAud, 'GET', '/account', 401, 'invalid_token'],
+      ['narrow scope, allowed', await tokenOf(s, narrow), 'GET', '/audit-events', 200, ''],
+      ['narrow scope, refused', await tokenOf(s, narrow), 'GET', '/clients', 403, 'insufficient_scope'],
+      ['"all" is not keymint:admin', await tokenOf(s, unrestricted), 'GET', '/users', 403, 'insufficient_scope'],
+      ['member user', await tokenOf(s, member), 'GET', '/users', 403, 'insufficient_scope'],
+    ]
+    for (const [name, token, method, path, status, error] of cases) {
+      const res = await api(s, token)(method, path)
+      assert.equal(res.status, status, name)
+      if (error) {
+        assert.equal(res.body.title, error, name)
+        assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/)
+        assert.match(res.headers.get('www-authenticate') ?? '', new RegExp(`^Bearer .*error="${error}"`), name)
+      }
+    }
+  })
+
+  test('bad input gets a 400 problem document and writes nothing', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { call } = await adminOf(s)
+    const before = (await call('GET', '/users')).body.items.length
+    const bad: [string, string, unknown, number][] = [
+      ['POST', '/users', { email: 'a@example.com', admin: true }, 400],
+      ['POST', '/users', { email: 'not-an-email' }, 400],
+      ['POST', '/users', { email: 'a@example.com', permissions: ['root'] }, 400],
+      ['POST', '/clients', { name: 'x', level: 'user' }, 400],
+      ['POST', '/clients', { name: 'x', level: 'subscription', public_key: '-----BEGIN PRIVATE KEY-----' }, 400],
+      ['PATCH', '/users/not-a-uuid', { disabled: true }, 400],
+      ['PATCH', '/users/7d444840-9dc0-41f5-8d0a-000000000000', { disabled: true }, 404],
+      ['POST', '/apis', { identifier: 'no-scheme' }, 400],
+    ]
+    for (const [method, path, body, status] of bad) {
+      const res = await call(method, path, body)
+      assert.equal(res.status, status, `${method} ${path} ${JSON.stringify(body)}`)
+      assert.equal(res.body.status, status)
+      assert.equal(typeof res.body.detail, 'string')
+    }
+    const raw = await fetch(`${s.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${await tokenOf(s, (await adminOf(s)).seed)}`, 'content-type': 'application/json' }, body: '{"email":' })
+    assert.equal(raw.status, 400)
+    assert.equal((await call('GET', '/users')).body.items.length, before)
+  })
+
+  test('the OpenAPI 3.1 document and reference page describe the routes', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const doc = await (await fetch(`${s.url}/api/v1/openapi.json`)).json() as { openapi: string; paths: Record<string, Record<string, unknown>> }
+    assert.equal(doc.openapi, '3.1.0')
+    for (const path of ['/api/v1/users', '/api/v1/users/{id}', '/api/v1/clients', '/api/v1/clients/{id}/key-pairs', '/api/v1/audit-events', '/api/v1/apis']) {
+      assert.ok(doc.paths[path], path)
+    }
+    assert.ok(doc.paths['/api/v1/clients/{id}/key-pairs']!.post)
+    const page = await fetch(`${s.url}/api/v1/docs`)
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/)
+    assert.match(await page.text(), /\/api\/v1\/clients\/\{id\}\/key-pairs/)
+  })
+})
