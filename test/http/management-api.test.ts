@@ -22,7 +22,8 @@ function api(s: TestServer, token: string | undefined) {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     const text = await res.text()
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON under test }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON under test
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> }
   }
 }
 
