@@ -2,7 +2,11 @@ import type { JWTPayload } from 'jose'
 import { VerifyError } from './errors.js'
 import type { AccessTokenClaims } from './types.js'
 
-/** Present in every keymint access token (RFC 9068 §2.2 and keymint's own); `iss`/`aud` are checked by value. */
+/**
+ * Claims present in every keymint access token (RFC 9068 §2.2 and keymint's own); `iss`/`aud` are checked by value.
+ *
+ * @internal
+ */
 export const REQUIRED_CLAIMS = ['sub', 'exp', 'iat', 'jti', 'client_id', 'account_id', 'client_level']
 
 const STRING_CLAIMS = ['sub', 'jti', 'client_id', 'account_id', 'client_level'] as const
