@@ -61,6 +61,10 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     const revoked = await call('DELETE', `/clients/${clientId}/key-pairs`)
     assert.equal(revoked.body.revoked.length, 2)
 
+    const keys = await call('GET', '/signing-keys')
+    assert.deepEqual(keys.body.items.map((k: { use: string; state: string }) => `${k.use}:${k.state}`).sort(), ['enc:active', 'sig:active'])
+    assert.ok(!JSON.stringify(keys.body).includes('private'), 'public material only')
+
     const audit = await call('GET', '/audit-events?limit=2')
     assert.equal(audit.body.items.length, 2)
     assert.ok(audit.body.next_cursor)

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { createApi } from '../../../domain/apis.js'
 import { InvalidInput } from '../../../domain/errors.js'
+import { serverKeyStates } from '../../../domain/server-keys.js'
 import type { Api } from '../../../domain/types.js'
 import { callerOf } from '../../api-auth.js'
 import type { ManagementDeps } from './users-clients.js'
@@ -32,7 +33,28 @@ function decodeCursor(cursor: string): { time: Date; id: string } {
   throw new InvalidInput('KEYMINT_INVALID_INPUT', 'cursor is not one this server issued')
 }
 
+const serverKey = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    kid: { type: 'string' }, use: { type: 'string' }, alg: { type: 'string' }, state: { type: 'string' },
+    created_at: { type: 'string' }, activates_at: { type: 'string' }, retired_at: { type: ['string', 'null'] },
+  },
+} as const
+
 export async function apiAndAuditRoutes(app: FastifyInstance, deps: ManagementDeps): Promise<void> {
+  // Server-wide keys: readable by any account's admin (public material only); rotating them is
+  // an operator's job on the command line, since it affects every account.
+  app.get('/signing-keys', { config: { requiredScope: 'keymint:admin' }, schema: { tags: ['signing keys'], response: { 200: s.list(serverKey), ...s.errorResponses } } }, async () => {
+    const keys = await deps.store.serverKeys.listAll()
+    const states = serverKeyStates(keys, deps.clock.now())
+    return {
+      items: keys.map((k) => ({
+        kid: k.kid, use: k.use, alg: k.alg, state: states.get(k.kid) ?? 'unpublished',
+        created_at: k.createdAt.toISOString(), activates_at: k.activatesAt.toISOString(), retired_at: k.retiredAt?.toISOString() ?? null,
+      })),
+    }
+  })
+
   app.get('/apis', { config: { requiredScope: 'keymint:apis:read' }, schema: { tags: ['apis'], response: { 200: s.list(api), ...s.errorResponses } } },
     async (request) => ({ items: (await deps.store.apis.listByAccount(callerOf(request).accountId)).map(presentApi) }))
 
