@@ -6,6 +6,7 @@ export type AuditAction =
   | 'user.created'
   | 'user.updated'
   | 'client.created'
+  | 'client.updated'
   | 'api.created'
   | 'key_pair.created'
   | 'key_pair.rotated'

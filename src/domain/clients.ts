@@ -4,7 +4,7 @@ import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { parseClientPublicKey, PublicKeyError } from '../crypto/public-keys.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
-import type { Clock, SecretService, Store } from './ports.js'
+import type { ClientPatch, Clock, SecretService, Store } from './ports.js'
 import type { Client, ClientId, UserId } from './types.js'
 import { requireSigningAlg, requireLevel, requireLifetime, requireName, requireScopes, requireTokenEncryption, requireUuid } from './validation.js'
 
@@ -94,4 +94,38 @@ export async function getClient(deps: { store: Pick<Store, 'clients'> }, id: str
   const client = await deps.store.clients.findById(requireUuid<ClientId>(id, 'client id'))
   if (!client) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${id} not found`)
   return client
+}
+
+export interface ClientUpdateInput {
+  readonly clientId: string
+  readonly name?: string
+  /** null: unrestricted. */
+  readonly scopes?: readonly string[] | null
+  readonly lifetimeSeconds?: number | null
+  readonly tokenEncryption?: string | null
+  /** PEM or JWK text; null removes the key (no more private_key_jwt). */
+  readonly publicKey?: string | null
+  readonly signingAlg?: string | null
+  readonly actor?: string
+}
+
+/** Changes a client's settings; the audit event names the fields that changed. */
+export async function updateClient(deps: { store: Store; clock: Clock }, input: ClientUpdateInput): Promise<Client> {
+  const patch: { -readonly [K in keyof ClientPatch]: ClientPatch[K] } = {}
+  if (input.name !== undefined) patch.name = requireName(input.name, 'client name')
+  if (input.scopes !== undefined) patch.scopes = input.scopes === null ? null : requireScopes(input.scopes)
+  if (input.lifetimeSeconds !== undefined) patch.lifetimeSeconds = input.lifetimeSeconds === null ? null : requireLifetime(input.lifetimeSeconds)
+  if (input.tokenEncryption !== undefined) patch.tokenEncryption = input.tokenEncryption === null ? null : requireTokenEncryption(input.tokenEncryption)
+  if (input.publicKey !== undefined) patch.publicJwk = input.publicKey === null ? null : requirePublicKey(input.publicKey)
+  if (input.signingAlg !== undefined) patch.signingAlg = input.signingAlg === null ? null : requireSigningAlg(input.signingAlg)
+  return deps.store.transaction(async (tx) => {
+    const client = await getClient({ store: tx }, input.clientId)
+    const updated = await tx.clients.update(client.id, patch)
+    if (!updated) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${input.clientId} not found`)
+    await tx.audit.insert([auditEvent({
+      accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'client.updated', target: client.id,
+      details: { fields: Object.keys(patch) }, createdAt: deps.clock.now(),
+    })])
+    return updated
+  })
 }

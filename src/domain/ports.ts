@@ -32,7 +32,10 @@ export interface ClientStore {
   insert(client: Client): Promise<Client>
   findById(id: ClientId): Promise<Client | undefined>
   listByAccount(accountId: AccountId): Promise<Client[]>
+  update(id: ClientId, patch: ClientPatch): Promise<Client | undefined>
 }
+
+export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg'>>
 
 export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {
   readonly secretHash: Buffer

@@ -52,6 +52,12 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     assert.ok(minted)
 
     const clientId = created.body.client.id as string
+    const changed = await call('PATCH', `/clients/${clientId}`, { scopes: ['assets:read'], lifetime_seconds: 600, token_encryption: 'RSA-OAEP-256' })
+    assert.equal(changed.status, 200)
+    assert.deepEqual([changed.body.scopes, changed.body.lifetime_seconds, changed.body.token_encryption], [['assets:read'], 600, 'RSA-OAEP-256'])
+    const sealed = await tokenOf(s, { clientId: client_id, clientSecret: client_secret })
+    assert.equal(sealed.split('.').length, 5, 'the change applies to the next token at once')
+    assert.equal((await call('PATCH', `/clients/${clientId}`, { lifetime_seconds: 5 })).status, 400)
     const listed = await call('GET', `/clients/${clientId}/key-pairs`)
     assert.equal(listed.body.items[0].client_id, client_id)
     assert.ok(!JSON.stringify(listed.body).includes(client_secret.slice(5)), 'listing never shows a secret')
@@ -86,7 +92,7 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     const id = client.body.client.id as string
     const attempts: [string, string, unknown?][] = [
       ['GET', `/clients/${id}`], ['GET', `/clients/${id}/key-pairs`], ['POST', `/clients/${id}/key-pairs`, {}],
-      ['DELETE', `/clients/${id}/key-pairs`], ['PATCH', `/users/${user.body.id}`, { disabled: true }],
+      ['DELETE', `/clients/${id}/key-pairs`], ['PATCH', `/users/${user.body.id}`, { disabled: true }], ['PATCH', `/clients/${id}`, { name: 'mine' }],
     ]
     for (const [method, path, body] of attempts) {
       const res = await b.call(method, path, body)

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { SigningAlg } from '../../crypto/jws.js'
 import type { ClientStore } from '../../domain/ports.js'
 import type { AccountId, Client, ClientId, ClientLevel, TokenEncryptionAlg, UserId } from '../../domain/types.js'
@@ -36,6 +36,18 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         created_at: client.createdAt.getTime(),
       }).execute()
       return client
+    },
+    async update(id, patch) {
+      const values: Updateable<ClientsTable> = {}
+      if (patch.name !== undefined) values.name = patch.name
+      if (patch.scopes !== undefined) values.scopes = patch.scopes === null ? null : JSON.stringify(patch.scopes)
+      if (patch.lifetimeSeconds !== undefined) values.lifetime_seconds = patch.lifetimeSeconds
+      if (patch.tokenEncryption !== undefined) values.token_encryption = patch.tokenEncryption
+      if (patch.publicJwk !== undefined) values.public_jwk = patch.publicJwk === null ? null : JSON.stringify(patch.publicJwk)
+      if (patch.signingAlg !== undefined) values.signing_alg = patch.signingAlg
+      if (Object.keys(values).length === 0) return this.findById(id)
+      const row = await db.updateTable('clients').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+      return row && toClient(row)
     },
     async listByAccount(accountId) {
       return (await db.selectFrom('clients').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute()).map(toClient)

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { getAccount } from '../../../domain/accounts.js'
-import { createClient, getClient } from '../../../domain/clients.js'
+import { createClient, getClient, updateClient } from '../../../domain/clients.js'
 import { NotFound } from '../../../domain/errors.js'
 import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../../domain/key-pairs.js'
 import type { Clock, SecretService, Store } from '../../../domain/ports.js'
@@ -108,6 +108,36 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
 
   app.get('/clients/:id', { config: { requiredScope: 'keymint:clients:read' }, schema: { tags: ['clients'], params: s.uuidParam, response: { 200: s.client, ...s.errorResponses } } },
     async (request) => presentClient(ownedBy(callerOf(request), await getClient(deps, (request.params as { id: string }).id), 'client')))
+
+  app.patch('/clients/:id', {
+    config: { requiredScope: 'keymint:clients:write' },
+    schema: {
+      tags: ['clients'],
+      params: s.uuidParam,
+      body: {
+        type: 'object', additionalProperties: false, minProperties: 1,
+        properties: {
+          name: { type: 'string', maxLength: 200 }, scopes: { type: ['array', 'null'], maxItems: 200, items: { type: 'string', maxLength: 128 } },
+          lifetime_seconds: { type: ['integer', 'null'] }, token_encryption: { type: ['string', 'null'] },
+          public_key: { type: ['string', 'null'], maxLength: 20000 }, signing_alg: { type: ['string', 'null'] },
+        },
+      },
+      response: { 200: s.client, ...s.errorResponses },
+    },
+  }, async (request) => {
+    const caller = callerOf(request)
+    const client = ownedBy(caller, await getClient(deps, (request.params as { id: string }).id), 'client')
+    const b = request.body as { name?: string; scopes?: string[] | null; lifetime_seconds?: number | null; token_encryption?: string | null; public_key?: string | null; signing_alg?: string | null }
+    return presentClient(await updateClient(deps, {
+      clientId: client.id, actor: caller.actor,
+      ...(b.name === undefined ? {} : { name: b.name }),
+      ...(b.scopes === undefined ? {} : { scopes: b.scopes }),
+      ...(b.lifetime_seconds === undefined ? {} : { lifetimeSeconds: b.lifetime_seconds }),
+      ...(b.token_encryption === undefined ? {} : { tokenEncryption: b.token_encryption }),
+      ...(b.public_key === undefined ? {} : { publicKey: b.public_key }),
+      ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
+    }))
+  })
 
   app.get('/clients/:id/key-pairs', {
     config: { requiredScope: 'keymint:clients:read' },
