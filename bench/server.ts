@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline'
 import { runChecked, track } from './proc.js'
 
 /** Runs `node <repo>/bin/keymint <args> --json` and parses its one JSON object. */
-export async function keymintJson(bin: string, args: readonly string[]): Promise<Record<string, unknown>> {
-  const stdout = await runChecked(process.execPath, [bin, ...args, '--json'])
+export async function keymintJson(bin: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const stdout = await runChecked(process.execPath, [bin, ...args, '--json'], env === undefined ? {} : { env: { ...process.env, ...env } })
   const parsed: unknown = JSON.parse(stdout)
   if (typeof parsed !== 'object' || parsed === null) throw new Error(`keymint ${args.join(' ')}: expected a JSON object, got ${stdout}`)
   return parsed as Record<string, unknown>
@@ -42,14 +42,48 @@ export interface RunningServer {
 }
 
 const KEEP_LINES = 200
-const LISTENING = /^keymint listening on (http:\/\/\S+)/
+
+/** CPU time (user + system) a process has used so far, in seconds; /proc counts in 1/100 s ticks. */
+export function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15 overall.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+export interface PinnedServer {
+  /** Shown in messages; the server must print `<name> listening on <url>` once it listens. */
+  readonly name: string
+  /** Arguments to node: a script and its arguments. */
+  readonly args: readonly string[]
+  readonly env?: NodeJS.ProcessEnv
+  /** Options for node itself, e.g. `--cpu-prof`. */
+  readonly nodeOptions?: readonly string[]
+  readonly core: number
+  readonly startTimeoutMs: number
+}
 
 /** Starts `keymint serve` pinned to one core and resolves once it prints its URL. */
-export async function startServer(options: { bin: string; db: string; core: number; startTimeoutMs: number }): Promise<RunningServer> {
+export function startServer(options: { bin: string; db: string; core: number; startTimeoutMs: number; env?: NodeJS.ProcessEnv; nodeOptions?: readonly string[] }): Promise<RunningServer> {
+  return startPinned({
+    name: 'keymint',
+    args: [options.bin, 'serve', '--db', options.db, '--port', '0'],
+    env: { KEYMINT_LOG_LEVEL: 'warn', ...options.env },
+    core: options.core,
+    startTimeoutMs: options.startTimeoutMs,
+    ...(options.nodeOptions === undefined ? {} : { nodeOptions: options.nodeOptions }),
+  })
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Starts a node server pinned to one core and resolves once it prints its URL. */
+export async function startPinned(options: PinnedServer): Promise<RunningServer> {
+  const listening = new RegExp(`^${escapeRegExp(options.name)} listening on (http:\\/\\/\\S+)`)
   // taskset execs node, so the child's pid is the server's own.
   const child: ChildProcess = track(spawn('taskset', [
-    '-c', String(options.core), process.execPath, options.bin, 'serve', '--db', options.db, '--port', '0',
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEYMINT_LOG_LEVEL: 'warn' } }))
+    '-c', String(options.core), process.execPath, ...(options.nodeOptions ?? []), ...options.args,
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }))
   const lines: string[] = []
   let count = 0
   const remember = (line: string): void => {
@@ -58,15 +92,15 @@ export async function startServer(options: { bin: string; db: string; core: numb
     if (lines.length > KEEP_LINES) lines.shift()
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  if (!child.stdout || !child.stderr) throw new Error('server stdio is not piped')
+  if (!child.stdout || !child.stderr) throw new Error(`${options.name} stdio is not piped`)
   createInterface({ input: child.stderr }).on('line', (line) => remember(`[stderr] ${line}`))
   const stdout = createInterface({ input: child.stdout })
 
   const url = await new Promise<string>((resolve, reject) => {
     let found: string | undefined
-    const timer = setTimeout(() => reject(new Error(`server printed no URL within ${options.startTimeoutMs} ms:\n${lines.join('\n')}`)), options.startTimeoutMs)
+    const timer = setTimeout(() => reject(new Error(`${options.name} printed no URL within ${options.startTimeoutMs} ms:\n${lines.join('\n')}`)), options.startTimeoutMs)
     stdout.on('line', (line) => {
-      const match = found === undefined ? LISTENING.exec(line) : null
+      const match = found === undefined ? listening.exec(line) : null
       if (match?.[1]) {
         found = match[1]
         clearTimeout(timer)
@@ -78,13 +112,13 @@ export async function startServer(options: { bin: string; db: string; core: numb
     child.once('error', (err) => { clearTimeout(timer); reject(err) })
     void exited.then((code) => {
       clearTimeout(timer)
-      if (found === undefined) reject(new Error(`server exited with ${code} before listening:\n${lines.join('\n')}`))
+      if (found === undefined) reject(new Error(`${options.name} exited with ${code} before listening:\n${lines.join('\n')}`))
     })
   })
   lines.length = 0
   count = 0
   const pid = child.pid
-  if (pid === undefined) throw new Error('server has no pid')
+  if (pid === undefined) throw new Error(`${options.name} has no pid`)
   // Check that the pid really is the pinned node process, not a taskset wrapper.
   const exe = basename(readlinkSync(`/proc/${pid}/exe`))
   const cpus = procStatus(pid, 'Cpus_allowed_list')
@@ -103,7 +137,7 @@ export async function startServer(options: { bin: string; db: string; core: numb
       const outcome = await Promise.race([exited, timeout])
       if (outcome === 'timeout') {
         child.kill('SIGKILL')
-        throw new Error('server did not exit within 10 s of SIGTERM')
+        throw new Error(`${options.name} did not exit within 10 s of SIGTERM`)
       }
       return outcome
     },
