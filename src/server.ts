@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import type { SigningAlg } from './crypto/jws.js'
+import type { CompactSigner, SigningAlg } from './crypto/jws.js'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { KeyPairUsageRecorder } from './domain/key-pair-usage.js'
@@ -13,6 +13,7 @@ import { revocationFeed } from './domain/revocation-feed.js'
 import { RefusalLog, type Refusal } from './domain/refusal-log.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp } from './http/app.js'
+import { TurnQueue } from './http/turn-queue.js'
 import { KEYMINT_VERSION } from './version.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
@@ -61,10 +62,14 @@ export async function startServer(config: Config, opts: { services?: Services } 
   ring.accessTokenSigner(config.tokens.signingAlg)
   ring.encryptionKey()
   const defaultAlg = config.tokens.signingAlg
-  // The hot path stays synchronous when the key is there; only a missing algorithm awaits.
-  const signerFor = (alg: SigningAlg | null) => {
+  // One signature per event-loop turn, so a saturated server still accepts connections and
+  // serves them in arrival order (see TurnQueue). Only a missing algorithm waits on the store.
+  const signingTurns = new TurnQueue()
+  const signerFor = async (alg: SigningAlg | null): Promise<CompactSigner> => {
     const wanted = alg ?? defaultAlg
-    return ring.canSign(wanted) ? Promise.resolve(ring.accessTokenSigner(wanted)) : ring.signerFor(wanted)
+    const signer = ring.canSign(wanted) ? ring.accessTokenSigner(wanted) : await ring.signerFor(wanted)
+    await signingTurns.turn()
+    return signer
   }
   const usage = new KeyPairUsageRecorder({
     keyPairs: services.store.keyPairs,

@@ -5,7 +5,7 @@ import { grantClientCredentials } from '../../oauth/grants/client-credentials.js
 import { parseEncryptedParam } from '../../oauth/token-encryption.js'
 import type { FormParams } from '../form-body.js'
 import { readHeaderCredentials } from '../credentials.js'
-import { acceptFormOnly, audienceOf, requestedResource, yieldToPendingRequests, type TokenEndpointDeps } from './token-deps.js'
+import { acceptFormOnly, audienceOf, requestedResource, type TokenEndpointDeps } from './token-deps.js'
 
 const ENDPOINTS: readonly { url: string; level: ClientLevel; hint: string }[] = [
   { url: '/auth/oauth', level: 'subscription', hint: 'request its token from POST /auth/oidc' },
@@ -23,7 +23,6 @@ export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpoin
       const presented = readHeaderCredentials(request)
       const encryption = parseEncryptedParam(form.encrypted)
       const credential = await authenticateClient(deps.auth, presented, request.ip)
-      await yieldToPendingRequests()
       const token = await grantClientCredentials(deps.grant, {
         credential,
         encryption,

@@ -4,7 +4,7 @@ import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { readOAuth2Credentials } from '../credentials.js'
 import type { FormParams } from '../form-body.js'
-import { acceptFormOnly, audienceOf, requestedResource, yieldToPendingRequests, type TokenEndpointDeps } from './token-deps.js'
+import { acceptFormOnly, audienceOf, requestedResource, type TokenEndpointDeps } from './token-deps.js'
 
 const tokenResponse = {
   200: {
@@ -34,7 +34,6 @@ export async function oauth2TokenRoutes(app: FastifyInstance, deps: TokenEndpoin
         throw new UnsupportedGrantType('only grant_type=client_credentials is supported')
       }
       const credential = await authenticateClient(deps.auth, readOAuth2Credentials(request, form), request.ip)
-      await yieldToPendingRequests()
       const token = await grantClientCredentials(deps.grant, {
         credential,
         ...(form.scope === undefined ? {} : { scope: form.scope }),

@@ -13,13 +13,6 @@ export interface TokenEndpointDeps {
   readonly issuer: () => string
 }
 
-/**
- * Lets every request that is already readable be parsed before this one signs. Without it a
- * saturated event loop serves some connections again and again and starves others (p99 in
- * seconds under load); with it, signing happens in arrival order.
- */
-export const yieldToPendingRequests = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
 /** RFC 8707 `resource`, or its common alias `audience`; both at once must agree. */
 export function requestedResource(form: FormParams): { resource?: string } {
   const { resource, audience } = form
