@@ -36,6 +36,8 @@ export interface Config {
   }
   readonly bootstrap: { readonly accountName: string; readonly adminEmail: string }
   readonly log: { readonly level: string }
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined
   readonly lastUsedFlushMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
@@ -70,6 +72,7 @@ export const SETTINGS = [
   { key: 'keyRefresh', flag: undefined, env: 'KEYMINT_KEY_REFRESH', default: '30s', doc: 'How often each instance reloads its keys (picks up rotations and retirements)' },
   { key: 'revocationPoll', flag: undefined, env: 'KEYMINT_REVOCATION_POLL', default: '2s', doc: 'How often each instance picks up token revocations made elsewhere' },
   { key: 'lastUsedFlush', flag: undefined, env: 'KEYMINT_LAST_USED_FLUSH', default: '10s', doc: 'How often key pairs\' last-used times are written' },
+  { key: 'metricsToken', flag: undefined, env: 'KEYMINT_METRICS_TOKEN', default: '(none)', doc: 'Bearer token that GET /metrics requires; unset, /metrics is open (keep it off the public network)' },
 ] as const
 
 export type SettingKey = (typeof SETTINGS)[number]['key']
@@ -97,8 +100,11 @@ const schema = {
     throttleAddressLimit: { type: 'integer', minimum: 1, maximum: 1000000 },
     throttleClientLimit: { type: 'integer', minimum: 1, maximum: 1000000 },
     trustProxy: { type: 'string', pattern: '^(true|false|\\d{1,2}|[0-9a-fA-F.:/, ]+)$' },
+    metricsToken: { type: 'string', pattern: '^[\\x21-\\x7e]{16,512}$' },
   },
 } as const
+
+const SECRET_SETTINGS: ReadonlySet<string> = new Set(['metricsToken'])
 
 const validate = new Ajv({ allErrors: true, coerceTypes: true }).compile(schema)
 
@@ -141,12 +147,15 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   }
   if (raw.issuer !== undefined) data.issuer = String(raw.issuer).replace(/\/+$/, '')
   if (raw.audience !== undefined) data.audience = raw.audience
+  if (raw.metricsToken !== undefined) data.metricsToken = String(raw.metricsToken)
   if (!validate(data)) {
     for (const e of validate.errors ?? []) {
       const key = e.instancePath.slice(1)
       const setting = SETTINGS.find((s) => s.key === key)
       const name = setting ? (setting.flag?.split(' ')[0] ?? setting.env) : key
-      problems.push(`${name}: ${e.message ?? 'invalid'} (got ${JSON.stringify(raw[key] ?? data[key])})`)
+      // A secret is never echoed, not even when it is malformed.
+      if (SECRET_SETTINGS.has(key)) problems.push(`${name}: must be 16 to 512 printable characters without spaces`)
+      else problems.push(`${name}: ${e.message ?? 'invalid'} (got ${JSON.stringify(raw[key] ?? data[key])})`)
     }
   }
   const duration = (key: SettingKey, fallback: string, what: string): number => {
@@ -206,6 +215,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     }),
     bootstrap: Object.freeze({ accountName: data.accountName as string, adminEmail: data.adminEmail as string }),
     log: Object.freeze({ level: data.logLevel as string }),
+    metricsToken: data.metricsToken as string | undefined,
     lastUsedFlushMs: lastUsedFlush * 1000 || 10_000,
     revocationPollMs: revocationPoll * 1000 || 2000,
     keyRefreshMs: keyRefresh * 1000 || 30_000,

@@ -14,6 +14,7 @@ import { RefusalLog, type Refusal } from './domain/refusal-log.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp } from './http/app.js'
 import { TurnQueue } from './http/turn-queue.js'
+import { createMetrics } from './http/metrics.js'
 import { KEYMINT_VERSION } from './version.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
@@ -88,6 +89,12 @@ export async function startServer(config: Config, opts: { services?: Services } 
     clock: services.clock,
     onError: (err) => app.log.error({ err }, 'writing refused authentications to the audit log failed'),
   })
+  const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock)
+  const metrics = createMetrics({ revocationsCached: () => revocations.size, throttleEntries: () => throttle.size })
+  const issuedBy = { header: metrics.tokensIssued.labels('header'), oauth2: metrics.tokensIssued.labels('oauth2') }
+  // Series exist from the start, so rates and absent-series alerts work before the first token.
+  issuedBy.header.inc(0)
+  issuedBy.oauth2.inc(0)
   const now = () => services.clock.now()
   const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
   const auth = {
@@ -111,9 +118,12 @@ export async function startServer(config: Config, opts: { services?: Services } 
       },
       now,
     },
-    throttle: new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock),
+    throttle,
     sleep: (ms: number) => sleep(ms),
-    refused: (refusal: Refusal) => refusals.record(refusal),
+    refused: (refusal: Refusal) => {
+      refusals.record(refusal)
+      metrics.authenticationsRefused.inc({ reason: refusal.reason })
+    },
   }
   const tokenState = (issuer: () => string) => ({
     verify: createAccessTokenVerifier(ring, issuer, now),
@@ -128,6 +138,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
         isRegisteredApi: async (accountId, identifier) => (await services.store.apis.findByIdentifier(accountId, identifier)) !== undefined,
       },
       tokens: config.tokens,
+      issued: (dialect) => issuedBy[dialect].inc(),
     },
     introspection: (issuer) => ({
       auth,
@@ -149,6 +160,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     }),
     wellKnown: { publishedKeys: () => ring.published() },
     health: { ping: () => pingDatabase(services.database.db) },
+    metrics: { metrics, bearerToken: config.metricsToken },
     issuer: config.server.issuer,
     host: config.server.host,
     logLevel: config.log.level,

@@ -26,6 +26,11 @@ export class RevocationCache {
     return expiresAt !== undefined && expiresAt > this.#deps.clock.now().getTime()
   }
 
+  /** Revoked tokens held in memory, for metrics. */
+  get size(): number {
+    return this.#revoked.size
+  }
+
   add(token: RevokedToken): void {
     this.#revoked.set(token.jti, token.expiresAt.getTime())
     this.#cursor = Math.max(this.#cursor, token.revokedAt.getTime())

@@ -6,6 +6,7 @@ import { headerTokenRoutes } from './routes/header-token.js'
 import { healthRoutes, type HealthDeps } from './routes/health.js'
 import { introspectRevokeRoutes, type IntrospectRevokeDeps } from './routes/introspect-revoke.js'
 import { managementApiRoutes, type ManagementApiDeps } from './routes/management-api.js'
+import { metricsRoutes, timeRequests, type MetricsRouteDeps } from './routes/metrics.js'
 import { oauth2TokenRoutes } from './routes/oauth2-token.js'
 import type { TokenEndpointDeps } from './routes/token-deps.js'
 import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
@@ -18,6 +19,7 @@ export interface AppDeps {
   /** The management API; built once the issuer is known (tokens for it carry it as `aud`). */
   readonly management: (issuer: () => string) => ManagementApiDeps
   readonly health: HealthDeps
+  readonly metrics: MetricsRouteDeps
   /** Explicit issuer; when undefined it is http://HOST:PORT of the listening socket. */
   readonly issuer: string | undefined
   /** The configured listen host, used in the default issuer. */
@@ -68,11 +70,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   app.decorate('issuer', issuerOf)
+  // At the root, so it times every route registered below.
+  app.addHook('onResponse', timeRequests(deps.metrics.metrics))
   await app.register(headerTokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(oauth2TokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(introspectRevokeRoutes, deps.introspection(issuerOf))
   await app.register(managementApiRoutes, deps.management(issuerOf))
   await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
   await app.register(healthRoutes, deps.health)
+  await app.register(metricsRoutes, deps.metrics)
   return app
 }

@@ -2,6 +2,7 @@ import cluster from 'node:cluster'
 import { relative, sep } from 'node:path'
 import type { Command } from 'commander'
 import type { Config } from '../../config.js'
+import { serveClusterMetrics } from '../../http/metrics.js'
 import { redactDatabaseUrl } from '../../store/database-url.js'
 import { prepareInstance, startServer, type Bootstrapped } from '../../server.js'
 import { configFrom, type CommonOptions } from '../context.js'
@@ -59,6 +60,7 @@ async function runSingle(config: Config): Promise<void> {
 async function runPrimary(config: Config): Promise<void> {
   let listening = 0
   let stopping = false
+  serveClusterMetrics()
   for (let i = 0; i < config.server.workers; i++) cluster.fork()
   cluster.on('message', (_worker, message: { type?: string; url?: string }) => {
     if (message.type === 'listening' && ++listening === config.server.workers) {

@@ -32,6 +32,7 @@ export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpoin
         audience: audienceOf(deps),
         defaultLifetimeSeconds: deps.tokens.headerLifetimeSeconds,
       })
+      deps.issued('header')
       return reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(token.accessToken)
     })
   }

@@ -42,6 +42,7 @@ export async function oauth2TokenRoutes(app: FastifyInstance, deps: TokenEndpoin
         audience: audienceOf(deps),
         defaultLifetimeSeconds: deps.tokens.oauth2LifetimeSeconds,
       })
+      deps.issued('oauth2')
       // RFC 6749 §5.1: responses carrying tokens must not be cached.
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       return { access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, scope: token.scope }

@@ -11,6 +11,8 @@ export interface TokenEndpointDeps {
   readonly grant: ClientCredentialsDeps
   readonly tokens: Config['tokens']
   readonly issuer: () => string
+  /** Counts a token issued by a dialect. */
+  readonly issued: (dialect: 'header' | 'oauth2') => void
 }
 
 /** RFC 8707 `resource`, or its common alias `audience`; both at once must agree. */

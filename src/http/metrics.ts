@@ -1,0 +1,114 @@
+import cluster from 'node:cluster'
+import { randomUUID } from 'node:crypto'
+import client from 'prom-client'
+
+/** What the server counts; exposed in the Prometheus text format at `/metrics`. */
+export interface Metrics {
+  readonly tokensIssued: client.Counter<'dialect'>
+  readonly authenticationsRefused: client.Counter<'reason'>
+  readonly requestDuration: client.Histogram<'method' | 'route' | 'status'>
+  /** The exposition of this process, or of every worker under `serve --workers`. */
+  readonly exposition: () => Promise<string>
+  readonly contentType: string
+}
+
+export interface MetricsGauges {
+  readonly revocationsCached: () => number
+  readonly throttleEntries: () => number
+}
+
+// Process metrics (CPU, memory, event-loop delay, GC) are per process, not per server: collected
+// once, so servers started side by side (tests) do not each start their own monitors.
+let processRegistry: client.Registry | undefined
+function processMetrics(): client.Registry {
+  if (!processRegistry) {
+    processRegistry = new client.Registry()
+    client.collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
+export function createMetrics(gauges: MetricsGauges): Metrics {
+  const registry = new client.Registry()
+  const tokensIssued = new client.Counter({
+    name: 'keymint_tokens_issued_total',
+    help: 'Access tokens issued, by dialect (header: /auth/oauth and /auth/oidc; oauth2: /oauth2/token)',
+    labelNames: ['dialect'] as const,
+    registers: [registry],
+  })
+  const authenticationsRefused = new client.Counter({
+    name: 'keymint_client_authentications_refused_total',
+    help: 'Client authentications refused, by reason (the reason codes of the audit log)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
+  const requestDuration = new client.Histogram({
+    name: 'keymint_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status, and how long they took',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  new client.Gauge({
+    name: 'keymint_revocations_cached',
+    help: 'Revoked, unexpired tokens held in memory',
+    registers: [registry],
+    collect() { this.set(gauges.revocationsCached()) },
+  })
+  new client.Gauge({
+    name: 'keymint_auth_throttle_entries',
+    help: 'Addresses and client ids the failed-authentication throttle holds (bounded)',
+    registers: [registry],
+    collect() { this.set(gauges.throttleEntries()) },
+  })
+  const registries = [processMetrics(), registry]
+  const exposition = cluster.isWorker ? workerExposition(registries) : async (): Promise<string> => {
+    const texts = await Promise.all(registries.map((r) => r.metrics()))
+    return texts.join('\n')
+  }
+  return { tokensIssued, authenticationsRefused, requestDuration, exposition, contentType: client.Registry.PROMETHEUS_CONTENT_TYPE }
+}
+
+const REQUEST = 'keymint:metrics-request'
+const RESPONSE = 'keymint:metrics-response'
+const CLUSTER_TIMEOUT_MS = 5_000
+
+interface MetricsMessage { type?: string; id?: string; text?: string; error?: string }
+
+/**
+ * Under `serve --workers`, any worker may get the scrape: it asks the primary, which gathers and
+ * sums every worker's metrics (prom-client's AggregatorRegistry) and answers over IPC.
+ */
+function workerExposition(registries: client.Registry[]): () => Promise<string> {
+  client.AggregatorRegistry.setRegistries(registries)
+  // Constructing one is what makes prom-client answer the primary's requests in this worker.
+  new client.AggregatorRegistry()
+  return () => new Promise((resolve, reject) => {
+    const id = randomUUID()
+    const onMessage = (message: MetricsMessage): void => {
+      if (message.type !== RESPONSE || message.id !== id) return
+      clearTimeout(timer)
+      process.off('message', onMessage)
+      if (message.text !== undefined) resolve(message.text)
+      else reject(new Error(`the primary could not gather metrics: ${message.error ?? 'no answer'}`))
+    }
+    const timer = setTimeout(() => {
+      process.off('message', onMessage)
+      reject(new Error('the primary did not answer a metrics request in time'))
+    }, CLUSTER_TIMEOUT_MS)
+    process.on('message', onMessage)
+    process.send?.({ type: REQUEST, id })
+  })
+}
+
+/** Run in the primary of `serve --workers`: answers the workers' metrics requests. */
+export function serveClusterMetrics(): void {
+  const aggregator = new client.AggregatorRegistry()
+  cluster.on('message', (worker, message: MetricsMessage) => {
+    if (message.type !== REQUEST) return
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: RESPONSE, id: message.id, text }),
+      (err: unknown) => worker.send({ type: RESPONSE, id: message.id, error: err instanceof Error ? err.message : String(err) }),
+    )
+  })
+}
