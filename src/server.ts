@@ -19,6 +19,8 @@ import { KEYMINT_VERSION } from './version.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
 import { pingDatabase } from './store/database.js'
+import { listenForChanges } from './store/changes.js'
+import { coalesced } from './domain/background.js'
 
 export interface Bootstrapped {
   readonly account: Account
@@ -170,6 +172,14 @@ export async function startServer(config: Config, opts: { services?: Services } 
   refusals.start(config.lastUsedFlushMs)
   revocations.start(config.revocationPollMs)
   ring.start(config.keyRefreshMs)
+  // With PostgreSQL, other instances announce revocations and key changes: reload at once
+  // instead of at the next poll (which stays as the fallback).
+  const changes = services.database.engine === 'postgres'
+    ? listenForChanges(config.database.url, {
+      revocations: coalesced(() => revocations.refresh(), (err) => app.log.error({ err }, 'refreshing revocations failed')),
+      server_keys: coalesced(() => ring.refresh(), (err) => app.log.error({ err }, 'reloading server keys failed')),
+    }, (err) => app.log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
+    : undefined
   await app.listen({ host: config.server.host, port: config.server.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
@@ -184,6 +194,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     close() {
       closing ??= (async () => {
         await app.close()
+        await changes?.close()
         revocations.stop()
         ring.stop()
         await usage.stop()

@@ -52,3 +52,24 @@ export class BatchedWriter<K, V> {
     await this.flush()
   }
 }
+
+/**
+ * Wraps a reload so bursts of calls cost at most one run in progress and one queued after it:
+ * a call during a run still sees everything changed before it.
+ */
+export function coalesced(task: () => Promise<void>, onError: (err: unknown) => void): () => void {
+  let running = false
+  let again = false
+  const run = (): void => {
+    running = true
+    again = false
+    task().catch(onError).finally(() => {
+      running = false
+      if (again) run()
+    })
+  }
+  return () => {
+    if (running) again = true
+    else run()
+  }
+}

@@ -50,6 +50,22 @@ export async function startTestServer(t: TestContext, dialect: Dialect, override
   return { url: server.url, server, services, config, clock }
 }
 
+/** Another instance over the same database and master key as `first`, as behind a load balancer. */
+export async function startAnotherInstance(t: TestContext, first: TestServer, overrides: ConfigInput = {}): Promise<TestServer> {
+  const masterKey = first.config.masterKey.value
+  if (masterKey === undefined) throw new Error('the first instance has no master key value to share')
+  const config = loadConfig(
+    // One issuer for all instances, as behind a load balancer.
+    { db: first.config.database.url, port: 0, logLevel: 'silent', issuer: first.config.server.issuer ?? first.url, ...overrides },
+    { KEYMINT_MASTER_KEY: masterKey },
+  )
+  const clock = new TestClock()
+  const services: Services = { ...await openServices(config), clock }
+  const server = await startServer(config, { services })
+  t.after(() => server.close())
+  return { url: server.url, server, services, config, clock }
+}
+
 export interface SeededClient {
   readonly accountId: string
   readonly clientRecordId: string

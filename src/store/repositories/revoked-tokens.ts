@@ -2,9 +2,11 @@ import type { Kysely } from 'kysely'
 import type { RevokedTokenStore } from '../../domain/ports.js'
 import type { AccountId } from '../../domain/types.js'
 import { toDate } from '../errors.js'
+import { announceChange } from '../changes.js'
+import type { SqlEngine } from '../database-url.js'
 import type { Database } from '../schema.js'
 
-export function createRevokedTokenRepository(db: Kysely<Database>): RevokedTokenStore {
+export function createRevokedTokenRepository(db: Kysely<Database>, engine: SqlEngine): RevokedTokenStore {
   return {
     async insert(token) {
       await db.insertInto('revoked_tokens').values({
@@ -13,6 +15,7 @@ export function createRevokedTokenRepository(db: Kysely<Database>): RevokedToken
         expires_at: token.expiresAt.getTime(),
         revoked_at: token.revokedAt.getTime(),
       }).onConflict((oc) => oc.column('jti').doNothing()).execute()
+      await announceChange(db, engine, 'revocations')
     },
     async listRevokedSince(since, limit) {
       const rows = await db.selectFrom('revoked_tokens').selectAll()

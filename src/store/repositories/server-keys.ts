@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely'
 import type { ServerKeyStore } from '../../domain/ports.js'
 import { toDate, toDateOrNull } from '../errors.js'
+import { announceChange } from '../changes.js'
+import type { SqlEngine } from '../database-url.js'
 import type { Database } from '../schema.js'
 
-export function createServerKeyRepository(db: Kysely<Database>): ServerKeyStore {
+export function createServerKeyRepository(db: Kysely<Database>, engine: SqlEngine): ServerKeyStore {
   return {
     async insert(key) {
       await db.insertInto('server_keys').values({
@@ -16,6 +18,7 @@ export function createServerKeyRepository(db: Kysely<Database>): ServerKeyStore 
         activates_at: key.activatesAt.getTime(),
         retired_at: key.retiredAt?.getTime() ?? null,
       }).execute()
+      await announceChange(db, engine, 'server_keys')
     },
     async listAll() {
       const rows = await db.selectFrom('server_keys').selectAll().orderBy('created_at', 'desc').execute()
@@ -36,7 +39,9 @@ export function createServerKeyRepository(db: Kysely<Database>): ServerKeyStore 
     async retire(kid, at) {
       const result = await db.updateTable('server_keys').set({ retired_at: at.getTime() })
         .where('kid', '=', kid).where('retired_at', 'is', null).executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
+      const retired = Number(result.numUpdatedRows) > 0
+      if (retired) await announceChange(db, engine, 'server_keys')
+      return retired
     },
   }
 }
