@@ -33,13 +33,13 @@ export async function rotateKeyPair(
     assertPlanAllowsKeyPairs(await getAccount(tx, client.accountId))
     const now = deps.clock.now()
     const endsAt = new Date(now.getTime() + grace * 1000)
-    const endedIds = await tx.keyPairs.endLive(client.id, now, grace > 0 ? endsAt : null)
+    const ended = await tx.keyPairs.endLive(client.id, now, grace > 0 ? endsAt : null)
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
     await tx.audit.insert([auditEvent({
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.rotated', target: client.id,
-      details: { client_id: keyPair.id, ended: endedIds, grace_seconds: grace }, createdAt: now,
+      details: { client_id: keyPair.id, ended: ended.map((e) => e.id), grace_seconds: grace }, createdAt: now,
     })])
-    return { clientId: client.id, keyPair, ended: endedIds.map((id) => ({ id, endsAt })) }
+    return { clientId: client.id, keyPair, ended }
   }, { lock: `keymint:client:${input.clientId}` })
 }
 
@@ -51,7 +51,7 @@ export async function revokeKeyPairs(
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
     const now = deps.clock.now()
-    const revoked = await tx.keyPairs.endLive(client.id, now, null)
+    const revoked = (await tx.keyPairs.endLive(client.id, now, null)).map((e) => e.id)
     await tx.audit.insert([auditEvent({
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.revoked', target: client.id,
       details: { revoked }, createdAt: now,

@@ -46,8 +46,11 @@ export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'>
 export interface KeyPairStore {
   insert(pair: NewKeyPair): Promise<void>
   listByClient(clientId: ClientId): Promise<KeyPair[]>
-  /** Ends every pair of the client still usable at `at`: revoked now, or expiring at `expiresAt`. */
-  endLive(clientId: ClientId, at: Date, expiresAt: Date | null): Promise<KeyPairId[]>
+  /**
+   * Ends every pair of the client still usable at `at`: revoked now, or expiring at `expiresAt`
+   * (a pair already ending sooner keeps its end). Returns each pair and when it really ends.
+   */
+  endLive(clientId: ClientId, at: Date, expiresAt: Date | null): Promise<{ id: KeyPairId; endsAt: Date }[]>
   /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
   /** Last use and the number of tokens issued since the previous call, per key pair. */

@@ -35,6 +35,23 @@ describeEachDialect('key pair lifecycle over HTTP', (dialect) => {
     assert.equal((await token(s, rotated.keyPair.id, rotated.keyPair.secret)).status, 200)
   })
 
+  test('a second rotation reports when each older pair really ends: a shorter grace is kept', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const c = await seedClient(s.services)
+    const first = await rotateKeyPair(s.services, { clientId: c.clientRecordId, graceSeconds: 120 })
+    const firstEnd = first.ended[0]?.endsAt.getTime()
+    assert.equal(firstEnd, s.clock.now().getTime() + 120_000)
+    s.clock.advance(10)
+    const second = await rotateKeyPair(s.services, { clientId: c.clientRecordId, graceSeconds: 3600 })
+    const ends = new Map(second.ended.map((e) => [e.id as string, e.endsAt.getTime()]))
+    assert.equal(ends.get(c.clientId), firstEnd, 'the original pair keeps its 2-minute end')
+    assert.equal(ends.get(first.keyPair.id), s.clock.now().getTime() + 3_600_000)
+    const listed = await listKeyPairs(s.services, { clientId: c.clientRecordId })
+    for (const pair of listed.keyPairs) {
+      if (ends.has(pair.id)) assert.equal(pair.expiresAt?.getTime(), ends.get(pair.id), 'what rotate reported is what is stored')
+    }
+  })
+
   test('revoke ends every live pair, including one in grace', async (t) => {
     const s = await startTestServer(t, dialect)
     const c = await seedClient(s.services)

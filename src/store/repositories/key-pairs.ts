@@ -57,24 +57,27 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
 
     async endLive(clientId, at, expiresAt) {
       const now = at.getTime()
-      const live = await db.selectFrom('key_pairs').select('id')
+      const live = await db.selectFrom('key_pairs').select(['id', 'expires_at'])
         .where('client_id', '=', clientId)
         .where('revoked_at', 'is', null)
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
         .execute()
+      if (live.length === 0) return []
       const ids = live.map((r) => r.id)
-      if (ids.length === 0) return []
       if (expiresAt === null) {
         await db.updateTable('key_pairs').set({ revoked_at: now }).where('id', 'in', ids).execute()
-      } else {
-        // A pair already in a shorter grace keeps its earlier end.
-        const end = expiresAt.getTime()
-        await db.updateTable('key_pairs').set({ expires_at: end })
-          .where('id', 'in', ids)
-          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', end)]))
-          .execute()
+        return ids.map((id) => ({ id: id as KeyPairId, endsAt: at }))
       }
-      return ids as KeyPairId[]
+      // A pair already in a shorter grace keeps its earlier end.
+      const end = expiresAt.getTime()
+      await db.updateTable('key_pairs').set({ expires_at: end })
+        .where('id', 'in', ids)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', end)]))
+        .execute()
+      return live.map((r) => ({
+        id: r.id as KeyPairId,
+        endsAt: new Date(r.expires_at === null ? end : Math.min(Number(r.expires_at), end)),
+      }))
     },
 
     async findCredential(id) {
