@@ -22,6 +22,13 @@ const EXPECTED = [ConfigError, MasterKeyError, UnsealError, DomainError, Databas
 function describeFailure(err: unknown): string {
   if (err instanceof ConfigError) return err.problems.join('; ')
   if (EXPECTED.some((type) => err instanceof type)) return (err as Error).message
+  const listen = err as NodeJS.ErrnoException & { address?: string; port?: number }
+  if (listen?.syscall === 'listen' && listen.code === 'EADDRINUSE') {
+    return `${listen.address ?? 'the address'}:${listen.port ?? '?'} is already in use; choose another with --port or KEYMINT_PORT`
+  }
+  if (listen?.syscall === 'listen' && (listen.code === 'EACCES' || listen.code === 'EADDRNOTAVAIL')) {
+    return `cannot listen on ${listen.address ?? 'the address'}:${listen.port ?? '?'} (${listen.code}); check --host and --port`
+  }
   return `unexpected error: ${(err as Error)?.message ?? String(err)}`
 }
 

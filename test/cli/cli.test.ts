@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { keymint, keymintJson, serve } from '../helpers/cli.js'
@@ -278,4 +279,14 @@ test('api create and list register token audiences per account', async (t) => {
   const dup = await keymint(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--db', db], { env, cwd: dir })
   assert.notEqual(dup.code, 0)
   assert.match(dup.stderr, /already exists/)
+})
+
+test('serve on a port already in use: one clear line, exit non-zero', async (t) => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.after(() => blocker.close())
+  const port = (blocker.address() as AddressInfo).port
+  const res = await keymint(['serve', '--db', 'sqlite::memory:', '--port', String(port)], { env: { KEYMINT_LOG_LEVEL: 'silent' } })
+  assert.notEqual(res.code, 0)
+  assert.equal(res.stderr, `keymint: error: 127.0.0.1:${port} is already in use; choose another with --port or KEYMINT_PORT\n`)
 })
