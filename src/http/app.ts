@@ -57,6 +57,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         done(err as Error, undefined)
       }
     })
+  // An empty body under Content-Type: application/json (curl -X DELETE -H … often sends one)
+  // reads as no body; anything else goes to Fastify's own (prototype-poisoning-safe) parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') done(null, undefined)
+    else parseJson(request, body as string, done)
+  })
   registerErrorHandler(app)
 
   let issuer = deps.issuer

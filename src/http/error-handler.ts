@@ -4,11 +4,23 @@ import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestToo
 
 const DOMAIN_STATUS = { not_found: 404, conflict: 409, forbidden: 403, invalid_state: 409, invalid_input: 400 } as const
 
+const SAFE_MESSAGES: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported content type; send application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_BAD_URL: 'the URL is malformed',
+}
+
 /** Fastify's own request errors (body, content type, schema) as an OAuth error. */
 function fromFastifyError(err: FastifyError): OAuthError | undefined {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RequestTooLarge('request body is too large', { cause: err })
-  if (err.validation || (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)) {
-    return new InvalidRequest('the request is malformed', { detail: err.message, cause: err })
+  // Schema messages name the field and the rule, never the value sent.
+  if (err.validation) return new InvalidRequest(`invalid request: ${err.message}`, { detail: err.message, cause: err })
+  const known = err.name === 'SyntaxError' ? 'the body is not valid JSON' : SAFE_MESSAGES[err.code]
+  if (known) return new InvalidRequest(known, { detail: err.code, cause: err })
+  // Other messages may quote the body (a JSON syntax error does): say nothing of it.
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return new InvalidRequest('the request is malformed', { detail: err.code, cause: err })
   }
   return undefined
 }

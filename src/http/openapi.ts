@@ -33,7 +33,8 @@ export function buildOpenApi(routes: readonly RouteOptions[], info: { title: str
         tags: schema.tags ?? [],
         ...(requiredScope ? { description: `Needs the \`${requiredScope}\` scope (or \`keymint:admin\`).` } : {}),
         parameters: [...parameters('path', schema.params), ...parameters('query', schema.querystring)],
-        ...(schema.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema.body } } } } : {}),
+        // A body whose every field is optional may be left out (it reads as `{}`).
+        ...(schema.body ? { requestBody: { required: ((schema.body as { required?: unknown[] }).required?.length ?? 0) > 0, content: { 'application/json': { schema: schema.body } } } } : {}),
         responses,
         security: [{ bearer: requiredScope ? [requiredScope] : [] }],
       }

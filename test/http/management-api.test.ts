@@ -154,9 +154,48 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
       assert.equal(res.body.status, status)
       assert.equal(typeof res.body.detail, 'string')
     }
-    const raw = await fetch(`${s.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${await tokenOf(s, (await adminOf(s)).seed)}`, 'content-type': 'application/json' }, body: '{"email":' })
+    const raw = await fetch(`${s.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${await tokenOf(s, (await adminOf(s)).seed)}`, 'content-type': 'application/json' }, body: '{"email": kmsk_notquoted' })
     assert.equal(raw.status, 400)
+    const problem = await raw.json() as { detail: string }
+    assert.equal(problem.detail, 'the body is not valid JSON')
     assert.equal((await call('GET', '/users')).body.items.length, before)
+  })
+
+  test('schema errors name the field and rule, never the value', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { call } = await adminOf(s)
+    const c = await call('POST', '/clients', { name: 'x', level: 'subscription' })
+    const id = c.body.client.id as string
+    const cases: [string, string, unknown, RegExp][] = [
+      ['POST', `/clients/${id}/key-pairs`, { grace_seconds: -1 }, /grace_seconds must be >= 0/],
+      ['POST', `/clients/${id}/key-pairs`, { grace_seconds: '10m-secret' }, /grace_seconds must be integer/],
+      ['POST', '/users', { email: 'a@example.com', extra_secret_field: 'hunter2' }, /must NOT have additional properties/],
+      ['POST', '/users', {}, /must have required property 'email'/],
+    ]
+    for (const [method, path, body, detail] of cases) {
+      const res = await call(method, path, body)
+      assert.equal(res.status, 400, `${method} ${path}`)
+      assert.match(res.body.detail, detail)
+      assert.ok(!JSON.stringify(res.body).includes('secret') && !JSON.stringify(res.body).includes('hunter2'), 'the value is not echoed')
+    }
+  })
+
+  test('a rotation needs no body, and an empty JSON body reads as none', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { seed, call } = await adminOf(s)
+    const token = await tokenOf(s, seed)
+    const c = await call('POST', '/clients', { name: 'x', level: 'subscription' })
+    const path = `${s.url}/api/v1/clients/${c.body.client.id as string}/key-pairs`
+    const rotated = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    assert.equal(rotated.status, 201, await rotated.clone().text())
+    const again = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '' })
+    assert.equal(again.status, 201)
+    const revoked = await fetch(path, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } })
+    assert.equal(revoked.status, 200)
+    assert.equal((await revoked.json() as { revoked: string[] }).revoked.length, 1)
+    const doc = await (await fetch(`${s.url}/api/v1/openapi.json`)).json() as { paths: Record<string, Record<string, { requestBody?: { required: boolean } }>> }
+    assert.equal(doc.paths['/api/v1/clients/{id}/key-pairs']?.post?.requestBody?.required, false)
+    assert.equal(doc.paths['/api/v1/users']?.post?.requestBody?.required, true)
   })
 
   test('the OpenAPI 3.1 document and reference page describe the routes', async (t) => {

@@ -16,6 +16,11 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
   await app.register(async (api) => {
     api.addHook('onRoute', (route) => { routes.push(route) })
     api.addHook('onRequest', createApiAuthenticator(deps.auth))
+    // A request without a body is an empty object: `POST …/key-pairs` needs none, and a route
+    // that does need fields says which are missing.
+    api.addHook('preValidation', async (request) => {
+      if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
+    })
     await api.register(accountUserClientRoutes, deps)
     await api.register(apiAndAuditRoutes, deps)
   }, { prefix: '/api/v1' })
