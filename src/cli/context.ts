@@ -39,6 +39,10 @@ export async function withServices<T>(
     throw new DatabaseUnavailable(`database ${location.filename} does not exist; create it with keymint migrate or keymint serve`)
   }
   const services = await openServices(config, { poolSize: 2 })
+  if (services.createdMasterKeyFile) {
+    // On stderr, so --json output stays one object.
+    process.stderr.write(`keymint: created master key ${services.createdMasterKeyFile} (mode 0600); back it up: stored keys cannot be read without it\n`)
+  }
   try {
     return await fn(services, config)
   } finally {

@@ -12,7 +12,8 @@ export type AuditAction =
   | 'key_pair.rotated'
   | 'key_pair.revoked'
   | 'signing_key.rotated'
-  | 'server_key.retired'
+  | 'signing_key.retired'
+  | 'encryption_key.retired'
   | 'authentication.refused'
 
 /** One audit record. Never a secret or a token: ids, states and reason codes only. */

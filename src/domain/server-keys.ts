@@ -126,7 +126,7 @@ export async function retireServerKey(deps: { store: Store; clock: Clock }, inpu
     }
     await tx.serverKeys.retire(key.kid, now)
     await tx.audit.insert([auditEvent({
-      accountId: null, actor: input.actor ?? DEFAULT_ACTOR, action: 'server_key.retired', target: key.kid, details: { use: key.use, alg: key.alg }, createdAt: now,
+      accountId: null, actor: input.actor ?? DEFAULT_ACTOR, action: key.use === 'enc' ? 'encryption_key.retired' : 'signing_key.retired', target: key.kid, details: { use: key.use, alg: key.alg }, createdAt: now,
     })])
     return { ...key, retiredAt: now }
   }, { lock: 'keymint:server-keys' })

@@ -1,4 +1,6 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify'
 import './fastify-types.js'
 import { registerErrorHandler } from './error-handler.js'
 import { parseFormBody } from './form-body.js'
@@ -36,6 +38,26 @@ export const LOG_REDACT_PATHS = [
   '*.client_secret', '*.clientSecret', '*.client_assertion', '*.access_token', '*.password', '*.privateJwk',
 ]
 
+const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+}
+
+/** Answers a request Node could not parse (bad framing, oversized headers) and closes the connection. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description: status === 431 ? 'the request headers are too large' : status === 408 ? 'the request took too long' : 'the HTTP request is malformed',
+  })
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n`
+    + `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
@@ -43,6 +65,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown body fields are refused, not silently dropped: a typo must not look like success.
     ajv: { customOptions: { removeAdditional: false } },
+    // Requests Node's HTTP parser refuses still get an error body in keymint's format.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) => {
+      (reply as FastifyReply).status(400).type('application/problem+json; charset=utf-8')
+        .send({ type: 'about:blank', title: 'invalid_request', status: 400, detail: error.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'the request is malformed' })
+    },
     trustProxy: typeof deps.trustProxy === 'number'
       ? (_address: string, hop: number) => hop < (deps.trustProxy as number)
       : deps.trustProxy,

@@ -40,6 +40,8 @@ function sendProblem(reply: FastifyReply, status: number, title: string, detail:
     .send({ type: 'about:blank', title, status, detail, ...(code ? { code } : {}) })
 }
 
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+
 /** The one place errors become responses; routes only throw. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | OAuthError | DomainError | Error, request, reply) => {
@@ -69,6 +71,17 @@ export function registerErrorHandler(app: FastifyInstance): void {
   })
 
   app.setNotFoundHandler((request, reply) => {
-    sendProblem(reply, 404, 'not found', `no route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`)
+    const path = request.url.split('?')[0] ?? ''
+    // A known path asked with another method: 405 naming the methods it takes.
+    const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }))
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '))
+      if (path.startsWith('/oauth2/') || path.startsWith('/auth/')) {
+        return reply.status(405).header('cache-control', 'no-store').type('application/json; charset=utf-8')
+          .send({ error: 'invalid_request', error_description: `${path} accepts ${allowed.join(', ')} only` })
+      }
+      return sendProblem(reply, 405, 'method not allowed', `${path.slice(0, 200)} accepts ${allowed.join(', ')} only`)
+    }
+    return sendProblem(reply, 404, 'not found', `no route for ${request.method} ${path.slice(0, 200)}`)
   })
 }

@@ -290,3 +290,16 @@ test('serve on a port already in use: one clear line, exit non-zero', async (t) 
   assert.notEqual(res.code, 0)
   assert.equal(res.stderr, `keymint: error: 127.0.0.1:${port} is already in use; choose another with --port or KEYMINT_PORT\n`)
 })
+
+test('a command that creates the master key says so on stderr; an unknown --account in audit list is an error', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/fresh.db`
+  const created = await keymint(['account', 'create', '--db', db, '--name', 'Fresh', '--json'], { env: { KEYMINT_MASTER_KEY: '' } })
+  assert.equal(created.code, 0)
+  assert.equal(created.stdout.trim().split('\n').length, 1, '--json output is still one object')
+  assert.equal(created.stderr, `keymint: created master key ${dir}/fresh.master.key (mode 0600); back it up: stored keys cannot be read without it\n`)
+  const unknown = await keymint(['audit', 'list', '--db', db, '--account', '7d444840-9dc0-41f5-8d0a-000000000001', '--json'])
+  assert.equal(unknown.code, 1)
+  assert.equal(unknown.stdout, '')
+  assert.equal(unknown.stderr, 'keymint: error: account 7d444840-9dc0-41f5-8d0a-000000000001 not found\n')
+})

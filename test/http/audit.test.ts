@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { rotateKeyPair, revokeKeyPairs, listKeyPairs } from '../../src/domain/key-pairs.js'
 import { updateUser } from '../../src/domain/users.js'
+import { retireServerKey, rotateSigningKey } from '../../src/domain/server-keys.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { seedClient, startTestServer } from '../helpers/server.js'
 
@@ -44,5 +45,18 @@ describeEachDialect('audit log', (dialect) => {
     }
     const [pair] = (await listKeyPairs(s.services, { clientId: c.clientRecordId })).keyPairs.filter((k) => k.id === c.clientId)
     assert.equal(pair?.tokensIssued, 3, 'issuance is counted per key pair, not logged per token')
+  })
+
+  test('signing key rotation and retirement are audited under one naming scheme', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const deps = { store: s.services.store, clock: s.services.clock, sealer: s.services.sealer }
+    const [old] = (await s.services.store.serverKeys.listAll()).filter((k) => k.use === 'sig')
+    const rotated = await rotateSigningKey(deps, { alg: 'RS256', publishAheadSeconds: 0, actor: 'cli' })
+    s.clock.advance(1)
+    await retireServerKey(deps, { kid: old!.kid, actor: 'cli' })
+    const events = await s.services.store.audit.list({ limit: 100 })
+    assert.deepEqual(events.filter((e) => e.action.startsWith('signing_key.')).map((e) => [e.action, e.target]).sort(), [
+      ['signing_key.retired', old!.kid], ['signing_key.rotated', rotated.kid],
+    ])
   })
 })

@@ -61,7 +61,8 @@ describeEachDialect('revocation feed GET /oauth2/revocations', (dialect) => {
     const rs = await resourceServer(s, c)
     assert.equal((await fetch(`${s.url}/oauth2/revocations`)).status, 401)
     assert.equal((await fetch(`${s.url}/oauth2/revocations`, { headers: { authorization: basic(rs.id, 'wrong') } })).status, 401)
-    for (const cursor of ['%%%', 'bm90LWEtbnVtYmVy', 'x'.repeat(100)]) {
+    const good = (await (await fetch(`${s.url}/oauth2/revocations`, { headers: { authorization: basic(rs.id, rs.secret) } })).json() as { cursor: string }).cursor
+    for (const cursor of ['%%%', 'bm90LWEtbnVtYmVy', 'x'.repeat(100), `${good}&cursor=${good}`]) {
       const res = await fetch(`${s.url}/oauth2/revocations?cursor=${cursor}`, { headers: { authorization: basic(rs.id, rs.secret) } })
       assert.equal(res.status, 400, cursor)
       assert.equal((await res.json() as { error: string }).error, 'invalid_request')

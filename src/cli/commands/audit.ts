@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { getAccount } from '../../domain/accounts.js'
 import type { AuditEvent } from '../../domain/audit.js'
 import { InvalidInput } from '../../domain/errors.js'
 import type { AccountId } from '../../domain/types.js'
@@ -38,11 +39,15 @@ export function registerAuditCommands(program: Command): void {
       const limit = Number(opts.limit)
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidInput('KEYMINT_INVALID_INPUT', '--limit must be between 1 and 10000')
       const accountId = opts.account === undefined ? undefined : requireUuid<AccountId>(opts.account, 'account id')
-      const events = await withServices(opts, (s) => s.store.audit.list({
-        limit,
-        ...(accountId ? { accountId } : {}),
-        ...(opts.since === undefined ? {} : { since: sinceOption(opts.since, s.clock.now()) }),
-      }))
+      const events = await withServices(opts, async (s) => {
+        // An unknown account is a mistake to report, not an empty log.
+        if (accountId) await getAccount(s.store, accountId)
+        return s.store.audit.list({
+          limit,
+          ...(accountId ? { accountId } : {}),
+          ...(opts.since === undefined ? {} : { since: sinceOption(opts.since, s.clock.now()) }),
+        })
+      })
       const shown = events.map(present)
       emit(opts, { events: shown }, () => shown.length === 0 ? 'no audit events' : shown.map((e) =>
         `${e.time}  ${e.action.padEnd(22)} ${e.actor.padEnd(20)} ${e.target ?? ''}${e.reason ? `  reason=${e.reason}` : ''}${e.count > 1 ? ` ×${e.count}` : ''}`).join('\n'))

@@ -84,6 +84,8 @@ export async function introspectRevokeRoutes(app: FastifyInstance, deps: Introsp
     const caller = await authenticateClient(deps.auth, readOAuth2Credentials(request, {}), request.ip)
     assertClientMayAct(caller)
     const query = request.query as Record<string, unknown>
+    // As on the token endpoints, a repeated parameter is ambiguous, not "the first one wins".
+    if (Array.isArray(query.cursor)) throw new InvalidRequest('cursor must be given at most once')
     const cursor = typeof query.cursor === 'string' && query.cursor !== '' ? decodeCursor(query.cursor) : undefined
     const feed = await deps.feed(caller.client.accountId, cursor)
     reply.header('cache-control', 'no-store')
