@@ -180,6 +180,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
       server_keys: coalesced(() => ring.refresh(), (err) => app.log.error({ err }, 'reloading server keys failed')),
     }, (err) => app.log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
     : undefined
+  app.server.on('connection', () => signingTurns.noteConnection())
   await app.listen({ host: config.server.host, port: config.server.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port

@@ -19,7 +19,7 @@ test('turns are given in arrival order', async () => {
 })
 
 test('the event loop runs timers and I/O between turns, not only after the whole batch', async () => {
-  const queue = new TurnQueue()
+  const queue = new TurnQueue(1)
   const done: string[] = []
   const jobs = Array.from({ length: 40 }, async (_, i) => {
     await queue.turn()
@@ -32,6 +32,33 @@ test('the event loop runs timers and I/O between turns, not only after the whole
   const at = done.indexOf('timer')
   assert.ok(at >= 0 && at <= 3, `the timer ran after ${at} jobs`)
   assert.equal(done.length, 41)
+})
+
+/** Which turn (counted by a chain of immediates) each of `n` callers got. */
+async function turnsOf(queue: TurnQueue, n: number, beforeStart?: () => void): Promise<number[]> {
+  let turn = 0
+  let counting = true
+  const count = (): void => { if (counting) { turn++; setImmediate(count) } }
+  const got = Array.from({ length: n }, async () => {
+    await queue.turn()
+    return turn
+  })
+  beforeStart?.()
+  setImmediate(count)
+  const turns = await Promise.all(got)
+  counting = false
+  return turns
+}
+
+test('a turn admits up to `batch` callers', async () => {
+  const turns = await turnsOf(new TurnQueue(4), 10)
+  assert.deepEqual(turns.map((t) => t - turns[0]!), [0, 0, 0, 0, 1, 1, 1, 1, 2, 2])
+})
+
+test('after a new connection the next turn admits one caller only', async () => {
+  const queue = new TurnQueue(4)
+  const turns = await turnsOf(queue, 6, () => queue.noteConnection())
+  assert.deepEqual(turns.map((t) => t - turns[0]!), [0, 1, 1, 1, 1, 2])
 })
 
 test('a queue that ran dry starts again on the next caller', async () => {
