@@ -1,6 +1,9 @@
 // Wire shapes of domain records (snake_case, ISO-8601 times, never a hash), shared by the REST API and the CLI's --json.
 import type { ListedKeyPair } from '../domain/key-pairs.js'
 import type { IssuedKeyPair } from '../domain/issue-key-pair.js'
+import type { AuditEvent } from '../domain/audit.js'
+import type { ServerKeyRecord } from '../domain/ports.js'
+import type { ServerKeyState } from '../domain/server-keys.js'
 import type { Account, Client, User } from '../domain/types.js'
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
@@ -48,4 +51,26 @@ export const presentKeyPair = (k: ListedKeyPair) => ({
   revoked_at: iso(k.status.state === 'revoked' ? k.status.since : null),
   last_used_at: iso(k.lastUsedAt),
   tokens_issued: k.tokensIssued,
+})
+
+export const presentServerKey = (k: ServerKeyRecord, state: ServerKeyState | undefined) => ({
+  kid: k.kid,
+  use: k.use,
+  alg: k.alg,
+  state: state ?? 'unpublished',
+  created_at: k.createdAt.toISOString(),
+  activates_at: k.activatesAt.toISOString(),
+  retired_at: iso(k.retiredAt),
+})
+
+export const presentAuditEvent = (e: AuditEvent) => ({
+  id: e.id,
+  time: e.createdAt.toISOString(),
+  account_id: e.accountId,
+  actor: e.actor,
+  action: e.action,
+  target: e.target,
+  reason: e.reason,
+  count: e.count,
+  details: e.details,
 })

@@ -1,23 +1,11 @@
 import type { Command } from 'commander'
 import { getAccount } from '../../domain/accounts.js'
-import type { AuditEvent } from '../../domain/audit.js'
 import { InvalidInput } from '../../domain/errors.js'
 import type { AccountId } from '../../domain/types.js'
 import { requireUuid } from '../../domain/validation.js'
+import { presentAuditEvent as present } from '../../http/dto.js'
 import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption } from './client.js'
-
-const present = (e: AuditEvent) => ({
-  id: e.id,
-  time: e.createdAt.toISOString(),
-  account_id: e.accountId,
-  actor: e.actor,
-  action: e.action,
-  target: e.target,
-  reason: e.reason,
-  count: e.count,
-  details: e.details,
-})
 
 /** `--since` is a time (ISO 8601) or a duration back from now (`1h`, `7d`). */
 function sinceOption(value: string, now: Date): Date {

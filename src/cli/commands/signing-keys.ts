@@ -1,20 +1,10 @@
 import type { Command } from 'commander'
 import { SIGNING_ALGS, type SigningAlg } from '../../crypto/jws.js'
 import { InvalidInput } from '../../domain/errors.js'
-import type { ServerKeyRecord } from '../../domain/ports.js'
-import { retireServerKey, rotateSigningKey, serverKeyStates, type ServerKeyState } from '../../domain/server-keys.js'
+import { retireServerKey, rotateSigningKey, serverKeyStates } from '../../domain/server-keys.js'
+import { presentServerKey as present } from '../../http/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption } from './client.js'
-
-const present = (k: ServerKeyRecord, state: ServerKeyState | undefined) => ({
-  kid: k.kid,
-  use: k.use,
-  alg: k.alg,
-  state: state ?? 'unpublished',
-  created_at: k.createdAt.toISOString(),
-  activates_at: k.activatesAt.toISOString(),
-  retired_at: k.retiredAt?.toISOString() ?? null,
-})
 
 const line = (k: ReturnType<typeof present>) =>
   `  ${k.kid}  ${k.use} ${k.alg.padEnd(12)} ${k.state.padEnd(11)} activates ${k.activates_at}${k.retired_at ? `  retired ${k.retired_at}` : ''}`

@@ -4,6 +4,7 @@ import { InvalidInput } from '../../../domain/errors.js'
 import { serverKeyStates } from '../../../domain/server-keys.js'
 import type { Api } from '../../../domain/types.js'
 import { callerOf } from '../../api-auth.js'
+import { presentAuditEvent, presentServerKey } from '../../dto.js'
 import type { ManagementDeps } from './users-clients.js'
 import * as s from './schemas.js'
 
@@ -16,7 +17,7 @@ const presentApi = (a: Api) => ({ id: a.id, identifier: a.identifier, name: a.na
 const auditEvent = {
   type: 'object', additionalProperties: false,
   properties: {
-    id: { type: 'string' }, time: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' },
+    id: { type: 'string' }, time: { type: 'string' }, account_id: { type: ['string', 'null'] }, actor: { type: 'string' }, action: { type: 'string' },
     target: { type: ['string', 'null'] }, reason: { type: ['string', 'null'] }, count: { type: 'integer' }, details: { type: 'object', additionalProperties: true },
   },
 } as const
@@ -48,10 +49,7 @@ export async function apiAndAuditRoutes(app: FastifyInstance, deps: ManagementDe
     const keys = await deps.store.serverKeys.listAll()
     const states = serverKeyStates(keys, deps.clock.now())
     return {
-      items: keys.map((k) => ({
-        kid: k.kid, use: k.use, alg: k.alg, state: states.get(k.kid) ?? 'unpublished',
-        created_at: k.createdAt.toISOString(), activates_at: k.activatesAt.toISOString(), retired_at: k.retiredAt?.toISOString() ?? null,
-      })),
+      items: keys.map((k) => presentServerKey(k, states.get(k.kid))),
     }
   })
 
@@ -94,7 +92,7 @@ export async function apiAndAuditRoutes(app: FastifyInstance, deps: ManagementDe
     const page = events.slice(0, q.limit)
     const last = page.at(-1)
     return {
-      items: page.map((e) => ({ id: e.id, time: e.createdAt.toISOString(), actor: e.actor, action: e.action, target: e.target, reason: e.reason, count: e.count, details: e.details })),
+      items: page.map(presentAuditEvent),
       next_cursor: events.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
     }
   })
