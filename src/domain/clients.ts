@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
+import { assertAdmin, assertMayGrant, assertMayTouch, managementPowerOf, type Authority } from './authority.js'
 import { parseClientPublicKey, PublicKeyError } from '../crypto/public-keys.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
@@ -21,6 +22,8 @@ export interface NewClientInput {
   /** Algorithm its tokens are signed with (default: the server's). */
   readonly signingAlg?: string
   readonly actor?: string
+  /** The management caller's; see authority.ts. */
+  readonly authority?: Authority
 }
 
 export interface CreatedClient {
@@ -60,12 +63,11 @@ export async function createClient(
   return deps.store.transaction(async (tx) => {
     const account = await getAccount(tx, input.accountId)
     assertPlanAllowsKeyPairs(account)
-    if (userId) {
-      const user = await tx.users.findById(userId)
-      if (!user || user.accountId !== account.id) {
-        throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${userId} not found in account ${account.id}`)
-      }
+    const user = userId && await tx.users.findById(userId)
+    if (userId && (!user || user.accountId !== account.id)) {
+      throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${userId} not found in account ${account.id}`)
     }
+    assertMayGrant(input.authority, managementPowerOf({ level, scopes }, user || null), 'a client holding keymint: scopes')
     const now = deps.clock.now()
     const client = await tx.clients.insert({
       id: randomUUID() as ClientId,
@@ -90,6 +92,13 @@ export async function createClient(
   })
 }
 
+/** Refuses a caller that would gain, through this client's key pairs, more than it holds. */
+export async function assertMayManageKeyPairs(tx: Pick<Store, 'users'>, client: Client, authority: Authority | undefined): Promise<void> {
+  if (!authority) return
+  const user = client.userId === null ? null : await tx.users.findById(client.userId) ?? null
+  assertMayTouch(authority, managementPowerOf(client, user), 'rotating or revoking the key pairs of a client that holds more than the caller')
+}
+
 export async function getClient(deps: { store: Pick<Store, 'clients'> }, id: string): Promise<Client> {
   const client = await deps.store.clients.findById(requireUuid<ClientId>(id, 'client id'))
   if (!client) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${id} not found`)
@@ -107,6 +116,7 @@ export interface ClientUpdateInput {
   readonly publicKey?: string | null
   readonly signingAlg?: string | null
   readonly actor?: string
+  readonly authority?: Authority
 }
 
 /** Changes a client's settings; the audit event names the fields that changed. */
@@ -120,6 +130,10 @@ export async function updateClient(deps: { store: Store; clock: Clock }, input: 
   if (input.signingAlg !== undefined) patch.signingAlg = input.signingAlg === null ? null : requireSigningAlg(input.signingAlg)
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
+    const user = client.userId === null ? null : await tx.users.findById(client.userId) ?? null
+    assertMayTouch(input.authority, managementPowerOf(client, user), 'changing a client that holds more than the caller')
+    if (patch.scopes !== undefined) assertMayGrant(input.authority, managementPowerOf({ ...client, scopes: patch.scopes }, user), 'granting keymint: scopes')
+    if (patch.publicJwk !== undefined) assertAdmin(input.authority, "changing a client's public key")
     const updated = await tx.clients.update(client.id, patch)
     if (!updated) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${input.clientId} not found`)
     await tx.audit.insert([auditEvent({

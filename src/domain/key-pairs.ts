@@ -1,6 +1,7 @@
 import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
-import { getClient } from './clients.js'
+import type { Authority } from './authority.js'
+import { assertMayManageKeyPairs, getClient } from './clients.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import { InvalidInput } from './errors.js'
 import type { Clock, SecretService, Store } from './ports.js'
@@ -22,7 +23,7 @@ export interface RotatedKeyPair {
  */
 export async function rotateKeyPair(
   deps: { store: Store; clock: Clock; secrets: SecretService },
-  input: { clientId: string; graceSeconds?: number; actor?: string },
+  input: { clientId: string; graceSeconds?: number; actor?: string; authority?: Authority },
 ): Promise<RotatedKeyPair> {
   const grace = input.graceSeconds ?? 0
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
@@ -30,6 +31,7 @@ export async function rotateKeyPair(
   }
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
+    await assertMayManageKeyPairs(tx, client, input.authority)
     assertPlanAllowsKeyPairs(await getAccount(tx, client.accountId))
     const now = deps.clock.now()
     const endsAt = new Date(now.getTime() + grace * 1000)
@@ -46,10 +48,11 @@ export async function rotateKeyPair(
 /** Revokes every pair of the client that still works, including those in a grace period. */
 export async function revokeKeyPairs(
   deps: { store: Store; clock: Clock },
-  input: { clientId: string; actor?: string },
+  input: { clientId: string; actor?: string; authority?: Authority },
 ): Promise<{ clientId: ClientId; revoked: KeyPairId[] }> {
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
+    await assertMayManageKeyPairs(tx, client, input.authority)
     const now = deps.clock.now()
     const revoked = (await tx.keyPairs.endLive(client.id, now, null)).map((e) => e.id)
     await tx.audit.insert([auditEvent({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { getAccount } from './accounts.js'
+import { assertMayGrant, assertMayTouch, ADMIN_SCOPE, isManagementScope, managementPowerOfUser, type Authority } from './authority.js'
 import { NotFound } from './errors.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import type { Clock, Store, UserPatch, UserStore } from './ports.js'
@@ -13,6 +14,8 @@ export interface NewUserInput {
   readonly permissions?: readonly string[]
   readonly scopes?: readonly string[]
   readonly actor?: string
+  /** The management caller's; see authority.ts. */
+  readonly authority?: Authority
 }
 
 export async function createUser(deps: { store: Store; clock: Clock }, input: NewUserInput): Promise<User> {
@@ -20,6 +23,7 @@ export async function createUser(deps: { store: Store; clock: Clock }, input: Ne
   const role = requireRole(input.role ?? 'member')
   const permissions = requirePermissions(input.permissions ?? ['ui', 'api'])
   const scopes = requireScopes(input.scopes ?? [])
+  assertMayGrant(input.authority, role === 'admin' ? [ADMIN_SCOPE] : scopes.filter(isManagementScope), 'creating an admin or granting keymint: scopes')
   return deps.store.transaction(async (tx) => {
     const account = await getAccount(tx, input.accountId)
     const now = deps.clock.now()
@@ -54,6 +58,7 @@ export interface UserUpdateInput {
   readonly scopes?: readonly string[]
   readonly disabled?: boolean
   readonly actor?: string
+  readonly authority?: Authority
 }
 
 /** Changes a user's permissions, scopes or state; the audit event keeps what changed, before and after. */
@@ -65,8 +70,11 @@ export async function updateUser(deps: { store: Store; clock: Clock }, input: Us
   if (input.disabled !== undefined) patch.disabled = input.disabled
   return deps.store.transaction(async (tx) => {
     const before = await tx.users.findById(id)
-    const user = before && await tx.users.update(id, patch)
-    if (!before || !user) throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${input.userId} not found`)
+    if (!before) throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${input.userId} not found`)
+    assertMayTouch(input.authority, managementPowerOfUser(before), 'changing a user who holds more than the caller')
+    if (patch.scopes) assertMayGrant(input.authority, patch.scopes.filter(isManagementScope), 'granting keymint: scopes')
+    const user = await tx.users.update(id, patch)
+    if (!user) throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${input.userId} not found`)
     const changed: Record<string, { before: unknown; after: unknown }> = {}
     for (const field of ['permissions', 'scopes', 'disabled'] as const) {
       if (JSON.stringify(before[field]) !== JSON.stringify(user[field])) changed[field] = { before: before[field], after: user[field] }

@@ -2,35 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createApi } from '../../src/domain/apis.js'
 import { describeEachDialect } from '../helpers/dialects.js'
-import { seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
-import { basic, form } from '../helpers/tokens.js'
-
-async function tokenOf(s: TestServer, c: { clientId: string; clientSecret: string }, fields: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${s.url}/oauth2/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c.clientId, c.clientSecret) },
-    body: form({ grant_type: 'client_credentials', ...fields }),
-  })
-  assert.equal(res.status, 200, await res.clone().text())
-  return (await res.json() as { access_token: string }).access_token
-}
-
-function api(s: TestServer, token: string | undefined) {
-  return async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${s.url}/api/v1${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON under test
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> }
-  }
-}
-
-async function adminOf(s: TestServer): Promise<{ seed: SeededClient; call: ReturnType<typeof api> }> {
-  const seed = await seedClient(s.services, { clientScopes: ['keymint:admin'] })
-  return { seed, call: api(s, await tokenOf(s, seed)) }
-}
+import { adminOf, api, tokenOf } from '../helpers/management.js'
+import { seedClient, startTestServer } from '../helpers/server.js'
 
 describeEachDialect('management REST API /api/v1', (dialect) => {
   test('an admin token manages users, clients and key pairs of its account', async (t) => {

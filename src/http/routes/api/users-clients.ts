@@ -47,7 +47,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
   }, async (request, reply) => {
     const caller = callerOf(request)
     const body = request.body as { email: string; role?: string; permissions?: string[]; scopes?: string[] }
-    const user = await createUser(deps, { accountId: caller.accountId, ...body, actor: caller.actor })
+    const user = await createUser(deps, { accountId: caller.accountId, ...body, actor: caller.actor, authority: caller })
     return reply.status(201).send(presentUser(user))
   })
 
@@ -70,7 +70,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
     const { id } = request.params as { id: string }
     ownedBy(caller, await getUser(deps.store, id), 'user')
     const body = request.body as { permissions?: string[]; scopes?: string[]; disabled?: boolean }
-    return presentUser(await updateUser(deps, { userId: id, ...body, actor: caller.actor }))
+    return presentUser(await updateUser(deps, { userId: id, ...body, actor: caller.actor, authority: caller }))
   })
 
   app.get('/clients', { config: { requiredScope: 'keymint:clients:read' }, schema: { tags: ['clients'], response: { 200: s.list(s.client), ...s.errorResponses } } },
@@ -94,7 +94,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
     const caller = callerOf(request)
     const b = request.body as { name: string; level: string; user_id?: string; scopes?: string[]; lifetime_seconds?: number; token_encryption?: string; public_key?: string; signing_alg?: string }
     const created = await createClient(deps, {
-      accountId: caller.accountId, name: b.name, level: b.level, actor: caller.actor,
+      accountId: caller.accountId, name: b.name, level: b.level, actor: caller.actor, authority: caller,
       ...(b.user_id === undefined ? {} : { userId: b.user_id }),
       ...(b.scopes === undefined ? {} : { scopes: b.scopes }),
       ...(b.lifetime_seconds === undefined ? {} : { lifetimeSeconds: b.lifetime_seconds }),
@@ -129,7 +129,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
     const client = ownedBy(caller, await getClient(deps, (request.params as { id: string }).id), 'client')
     const b = request.body as { name?: string; scopes?: string[] | null; lifetime_seconds?: number | null; token_encryption?: string | null; public_key?: string | null; signing_alg?: string | null }
     return presentClient(await updateClient(deps, {
-      clientId: client.id, actor: caller.actor,
+      clientId: client.id, actor: caller.actor, authority: caller,
       ...(b.name === undefined ? {} : { name: b.name }),
       ...(b.scopes === undefined ? {} : { scopes: b.scopes }),
       ...(b.lifetime_seconds === undefined ? {} : { lifetimeSeconds: b.lifetime_seconds }),
@@ -159,7 +159,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
     const caller = callerOf(request)
     const client = ownedBy(caller, await getClient(deps, (request.params as { id: string }).id), 'client')
     const grace = (request.body as { grace_seconds?: number } | undefined)?.grace_seconds
-    const rotated = await rotateKeyPair(deps, { clientId: client.id, actor: caller.actor, ...(grace === undefined ? {} : { graceSeconds: grace }) })
+    const rotated = await rotateKeyPair(deps, { clientId: client.id, actor: caller.actor, authority: caller, ...(grace === undefined ? {} : { graceSeconds: grace }) })
     reply.header('cache-control', 'no-store')
     return reply.status(201).send({ key_pair: presentIssuedKeyPair(rotated.keyPair), ended: rotated.ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() })) })
   })
@@ -170,6 +170,6 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
   }, async (request) => {
     const caller = callerOf(request)
     const client = ownedBy(caller, await getClient(deps, (request.params as { id: string }).id), 'client')
-    return { revoked: (await revokeKeyPairs(deps, { clientId: client.id, actor: caller.actor })).revoked }
+    return { revoked: (await revokeKeyPairs(deps, { clientId: client.id, actor: caller.actor, authority: caller })).revoked }
   })
 }
