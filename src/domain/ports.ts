@@ -16,6 +16,7 @@ export interface UserPatch {
   readonly permissions?: User['permissions']
   readonly scopes?: User['scopes']
   readonly disabled?: boolean
+  readonly tokensCutOffAt?: Date
   readonly updatedAt: Date
 }
 
@@ -24,8 +25,8 @@ export interface UserStore {
   findById(id: UserId): Promise<User | undefined>
   update(id: UserId, patch: UserPatch): Promise<User | undefined>
   listByAccount(accountId: AccountId): Promise<User[]>
-  /** Users of the account changed (or created) after `since`. */
-  listChangedForAccount(accountId: AccountId, since: Date): Promise<User[]>
+  /** Users of the account cut off after `since`, and when. */
+  listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: UserId; tokensCutOffAt: Date }[]>
 }
 
 export interface ClientStore {

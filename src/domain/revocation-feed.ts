@@ -1,6 +1,5 @@
 import type { Store } from './ports.js'
 import type { AccountId } from './types.js'
-import { userMayObtainTokens } from './users.js'
 import { MAX_LIFETIME_SECONDS } from './validation.js'
 
 /** Entries are re-sent this far behind a cursor: instances' clocks and commit order differ. */
@@ -28,9 +27,10 @@ export async function revocationFeed(deps: { store: Store }, input: { accountId:
   const from = input.since ? new Date(input.since.getTime() - OVERLAP_MS) : new Date(now - MAX_LIFETIME_MS)
   const tokens = await deps.store.revokedTokens.listForAccount(input.accountId, from, input.now)
   const ended = await deps.store.keyPairs.listEndedForAccount(input.accountId, from, input.now)
-  const users = (await deps.store.users.listChangedForAccount(input.accountId, from)).filter((u) => !userMayObtainTokens(u))
+  // Cut-offs stay listed after the user is enabled again: the tokens they ended stay ended.
+  const users = await deps.store.users.listCutOffForAccount(input.accountId, from)
   const ofUsers = await deps.store.keyPairs.listLiveForUsers(users.map((u) => u.id), input.now)
-  const changedAt = new Map(users.map((u) => [u.id, u.updatedAt]))
+  const changedAt = new Map(users.map((u) => [u.id, u.tokensCutOffAt]))
   const clients = [
     ...ended.map((k) => ({ clientId: k.id, issuedBefore: k.endedAt, exp: new Date(k.endedAt.getTime() + MAX_LIFETIME_MS) })),
     ...ofUsers.map((k) => {

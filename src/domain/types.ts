@@ -38,6 +38,8 @@ export interface User {
   readonly disabled: boolean
   readonly createdAt: Date
   readonly updatedAt: Date
+  /** When the user last lost the right to act: tokens issued until then stay refused for good. */
+  readonly tokensCutOffAt: Date | null
 }
 
 export interface Client {
@@ -99,5 +101,5 @@ export interface ClientCredential {
   readonly keyPair: Pick<KeyPair, 'id' | 'expiresAt' | 'revokedAt'> & { readonly secretHash: Buffer }
   readonly client: Client
   readonly accountPlan: Plan
-  readonly user: Pick<User, 'id' | 'permissions' | 'scopes' | 'disabled'> | null
+  readonly user: Pick<User, 'id' | 'role' | 'permissions' | 'scopes' | 'disabled' | 'tokensCutOffAt'> | null
 }

@@ -37,6 +37,7 @@ export async function createUser(deps: { store: Store; clock: Clock }, input: Ne
       disabled: false,
       createdAt: now,
       updatedAt: now,
+      tokensCutOffAt: null,
     })
     await tx.audit.insert([auditEvent({
       accountId: account.id, actor: input.actor ?? DEFAULT_ACTOR, action: 'user.created', target: user.id,
@@ -64,7 +65,8 @@ export interface UserUpdateInput {
 /** Changes a user's permissions, scopes or state; the audit event keeps what changed, before and after. */
 export async function updateUser(deps: { store: Store; clock: Clock }, input: UserUpdateInput): Promise<User> {
   const id = requireUuid<UserId>(input.userId, 'user id')
-  const patch: { -readonly [K in keyof UserPatch]: UserPatch[K] } = { updatedAt: deps.clock.now() }
+  const now = deps.clock.now()
+  const patch: { -readonly [K in keyof UserPatch]: UserPatch[K] } = { updatedAt: now }
   if (input.permissions !== undefined) patch.permissions = requirePermissions(input.permissions)
   if (input.scopes !== undefined) patch.scopes = requireScopes(input.scopes)
   if (input.disabled !== undefined) patch.disabled = input.disabled
@@ -73,6 +75,9 @@ export async function updateUser(deps: { store: Store; clock: Clock }, input: Us
     if (!before) throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${input.userId} not found`)
     assertMayTouch(input.authority, managementPowerOfUser(before), 'changing a user who holds more than the caller')
     if (patch.scopes) assertMayGrant(input.authority, patch.scopes.filter(isManagementScope), 'granting keymint: scopes')
+    const after = { disabled: patch.disabled ?? before.disabled, permissions: patch.permissions ?? before.permissions }
+    // DESIGN §1: losing the right to act ends every token issued so far, for good.
+    if (userMayObtainTokens(before) && !userMayObtainTokens(after)) patch.tokensCutOffAt = now
     const user = await tx.users.update(id, patch)
     if (!user) throw new NotFound('KEYMINT_USER_NOT_FOUND', `user ${input.userId} not found`)
     const changed: Record<string, { before: unknown; after: unknown }> = {}
@@ -92,4 +97,10 @@ export async function updateUser(deps: { store: Store; clock: Clock }, input: Us
 /** DESIGN §1: a user-level client acts only while its user is active with both `ui` and `api`. */
 export function userMayObtainTokens(user: { disabled: boolean; permissions: readonly Permission[] }): boolean {
   return !user.disabled && user.permissions.includes('ui') && user.permissions.includes('api')
+}
+
+/** Whether a token issued at `iat` (seconds) predates the user's last cut-off, and so stays refused. */
+export function issuedBeforeCutOff(user: { tokensCutOffAt: Date | null }, iat: number): boolean {
+  // Seconds against milliseconds: a token of the cut-off's own second counts as before it.
+  return user.tokensCutOffAt !== null && iat * 1000 <= user.tokensCutOffAt.getTime()
 }

@@ -1,6 +1,7 @@
 import type { ClientCredential, KeyPairId } from '../domain/types.js'
 import { keyPairState } from '../domain/types.js'
 import type { AccessTokenClaims, VerifyAccessToken } from './access-token-verifier.js'
+import { issuedBeforeCutOff } from '../domain/users.js'
 import { credentialUserMayAct } from './client-authorization.js'
 
 export interface TokenStateDeps {
@@ -30,6 +31,7 @@ export async function activeToken(deps: TokenStateDeps, token: string): Promise<
   if (keyPairState(issuedTo.keyPair, deps.now()).state === 'revoked') return undefined
   if (issuedTo.accountPlan !== 'enterprise') return undefined
   if (issuedTo.client.level === 'user' && !credentialUserMayAct(issuedTo)) return undefined
+  if (issuedTo.user && issuedBeforeCutOff(issuedTo.user, typeof claims.iat === 'number' ? claims.iat : 0)) return undefined
   return { claims, issuedTo }
 }
 

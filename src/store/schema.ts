@@ -19,6 +19,7 @@ export interface UsersTable {
   disabled: number
   created_at: number
   updated_at: number
+  tokens_cut_off_at: number | null
 }
 
 export interface ClientsTable {

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { loadConfig } from '../../src/config.js'
 import { createClient } from '../../src/domain/clients.js'
 import { revokeKeyPairs, rotateKeyPair } from '../../src/domain/key-pairs.js'
+import { updateUser } from '../../src/domain/users.js'
 import { startServer } from '../../src/server.js'
 import { openServices } from '../../src/services.js'
 import { describeEachDialect } from '../helpers/dialects.js'
@@ -109,12 +110,19 @@ describeEachDialect('RFC 7662 introspection and RFC 7009 revocation', (dialect) 
     s.clock.advance(601)
     assert.deepEqual(await introspect(s.url, gracedRs, gracedToken), { active: false }, 'after the grace period')
 
-    for (const patch of [{ disabled: true }, { permissions: ['ui'] as const }, { permissions: ['api'] as const }]) {
-      await s.services.store.users.update(user.userId as never, { ...patch, updatedAt: new Date() })
-      assert.deepEqual(await introspect(s.url, rs, userToken), { active: false }, JSON.stringify(patch))
-      await s.services.store.users.update(user.userId as never, { disabled: false, permissions: ['api', 'ui'], updatedAt: new Date() })
+    let token = userToken
+    for (const patch of [{ disabled: true }, { permissions: ['ui'] }, { permissions: ['api'] }]) {
+      await updateUser(s.services, { userId: user.userId!, ...patch })
+      assert.deepEqual(await introspect(s.url, rs, token), { active: false }, JSON.stringify(patch))
+      s.clock.advance(1)
+      await updateUser(s.services, { userId: user.userId!, disabled: false, permissions: ['api', 'ui'] })
+      // A cut-off is permanent for the tokens it cut off; only tokens issued afterwards work.
+      assert.deepEqual(await introspect(s.url, rs, token), { active: false }, `${JSON.stringify(patch)} undone`)
+      assert.deepEqual(await introspect(s.url, rs, userToken), { active: false }, 'the first token stays dead')
+      s.clock.advance(1)
+      token = await tokenFor(s, user, '/auth/oidc')
+      assert.equal((await introspect(s.url, rs, token)).active, true, 'a token issued after re-enabling works')
     }
-    assert.equal((await introspect(s.url, rs, userToken)).active, true, 'active again once restored')
   })
 
   test('callers must authenticate; a missing token or a JSON body is invalid_request', async (t) => {

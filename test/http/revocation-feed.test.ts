@@ -53,6 +53,12 @@ describeEachDialect('revocation feed GET /oauth2/revocations', (dialect) => {
     assert.ok(disabled.clients[0]!.issued_before > 0)
     const other = await feed(s, rs, quiet.cursor)
     assert.deepEqual(other.clients, [], 'another account sees nothing of it')
+
+    s.clock.advance(60)
+    await updateUser(s.services, { userId: user.userId!, disabled: false })
+    const reenabled = await feed(s, userRs)
+    assert.deepEqual(reenabled.clients.map((x) => x.client_id), [user.clientId], 're-enabling does not take the cut-off out of the feed')
+    assert.equal(reenabled.clients[0]!.issued_before, disabled.clients[0]!.issued_before, 'tokens issued before the cut-off stay refused')
   })
 
   test('the feed needs an authenticated client of an active account; bad cursors are invalid_request', async (t) => {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { KeyPairStore } from '../../domain/ports.js'
-import type { ClientId, KeyPairId, Permission, Plan, UserId } from '../../domain/types.js'
+import type { ClientId, KeyPairId, Permission, Plan, Role, UserId } from '../../domain/types.js'
 import { toDate, toDateOrNull } from '../errors.js'
 import type { Database } from '../schema.js'
 import { toClient } from './clients.js'
@@ -15,7 +15,8 @@ function credentialQuery(db: Kysely<Database>) {
       'k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at',
       'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.public_jwk', 'c.signing_alg', 'c.created_at',
       'a.plan',
-      'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
+      'u.role as user_role', 'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
+      'u.tokens_cut_off_at as user_tokens_cut_off_at',
     ])
     .where('k.id', '=', '')
 }
@@ -100,6 +101,8 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
               permissions: JSON.parse(row.user_permissions) as Permission[],
               scopes: JSON.parse(row.user_scopes ?? '[]') as string[],
               disabled: row.user_disabled === 1,
+              role: row.user_role as Role,
+              tokensCutOffAt: toDateOrNull(row.user_tokens_cut_off_at),
             },
       }
     },

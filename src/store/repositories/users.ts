@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { UserStore } from '../../domain/ports.js'
 import type { AccountId, Permission, Role, User, UserId } from '../../domain/types.js'
-import { toDate, translateUniqueViolation } from '../errors.js'
+import { toDate, toDateOrNull, translateUniqueViolation } from '../errors.js'
 import type { Database, UsersTable } from '../schema.js'
 
 export const toUser = (row: Selectable<UsersTable>): User => ({
@@ -14,6 +14,7 @@ export const toUser = (row: Selectable<UsersTable>): User => ({
   disabled: row.disabled === 1,
   createdAt: toDate(row.created_at),
   updatedAt: toDate(row.updated_at),
+  tokensCutOffAt: toDateOrNull(row.tokens_cut_off_at),
 })
 
 export function createUserRepository(db: Kysely<Database>): UserStore {
@@ -30,6 +31,7 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
           disabled: user.disabled ? 1 : 0,
           created_at: user.createdAt.getTime(),
           updated_at: user.updatedAt.getTime(),
+          tokens_cut_off_at: user.tokensCutOffAt?.getTime() ?? null,
         }).execute()
       } catch (err) {
         throw translateUniqueViolation(err, `a user with email ${user.email} already exists in this account`)
@@ -43,16 +45,17 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
     async listByAccount(accountId) {
       return (await db.selectFrom('users').selectAll().where('account_id', '=', accountId).orderBy('email').execute()).map(toUser)
     },
-    async listChangedForAccount(accountId, since) {
-      const rows = await db.selectFrom('users').selectAll()
-        .where('account_id', '=', accountId).where('updated_at', '>', since.getTime()).execute()
-      return rows.map(toUser)
+    async listCutOffForAccount(accountId, since) {
+      const rows = await db.selectFrom('users').select(['id', 'tokens_cut_off_at'])
+        .where('account_id', '=', accountId).where('tokens_cut_off_at', '>', since.getTime()).execute()
+      return rows.map((r) => ({ id: r.id as UserId, tokensCutOffAt: toDate(Number(r.tokens_cut_off_at)) }))
     },
     async update(id, patch) {
       const values: Updateable<UsersTable> = { updated_at: patch.updatedAt.getTime() }
       if (patch.permissions) values.permissions = JSON.stringify(patch.permissions)
       if (patch.scopes) values.scopes = JSON.stringify(patch.scopes)
       if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
+      if (patch.tokensCutOffAt) values.tokens_cut_off_at = patch.tokensCutOffAt.getTime()
       const row = await db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst()
       return row && toUser(row)
     },
