@@ -4,31 +4,49 @@ import type { ClientCredential } from '../domain/types.js'
 import { InvalidScope } from './errors.js'
 import { grantScope } from './scopes.js'
 
-const credential = (clientScopes: string[] | null, userScopes?: string[]): ClientCredential => ({
+const KEYMINT = { isKeymint: true }
+const OTHER_API = { isKeymint: false }
+
+const credential = (clientScopes: string[] | null, userScopes?: string[], role: 'admin' | 'member' = 'admin'): ClientCredential => ({
   keyPair: { id: 'k' as never, secretHash: Buffer.alloc(32), expiresAt: null, revokedAt: null },
   client: {
     id: 'c' as never, accountId: 'a' as never, name: 'n', level: userScopes ? 'user' : 'subscription', userId: null,
     scopes: clientScopes, lifetimeSeconds: null, tokenEncryption: null, publicJwk: null, signingAlg: null, createdAt: new Date(),
   },
   accountPlan: 'enterprise',
-  user: userScopes ? { id: 'u' as never, permissions: ['ui', 'api'], scopes: userScopes, disabled: false } : null,
+  user: userScopes ? { id: 'u' as never, role, permissions: ['ui', 'api'], scopes: userScopes, disabled: false, tokensCutOffAt: null } : null,
 })
 
 test('an unrestricted client reports "all" and may narrow to any API scope', () => {
-  assert.equal(grantScope(credential(null), undefined), 'all')
-  assert.equal(grantScope(credential(null), 'all'), 'all')
-  assert.equal(grantScope(credential(null), 'assets:read'), 'assets:read')
+  assert.equal(grantScope(credential(null), undefined, KEYMINT), 'all')
+  assert.equal(grantScope(credential(null), 'all', KEYMINT), 'all')
+  assert.equal(grantScope(credential(null), 'assets:read', KEYMINT), 'assets:read')
 })
 
 test("unrestricted access never implies keymint's own scopes", () => {
-  assert.throws(() => grantScope(credential(null), 'keymint:admin'), InvalidScope)
-  assert.throws(() => grantScope(credential(null), 'all keymint:keys:write'), InvalidScope)
-  assert.equal(grantScope(credential(['keymint:admin']), 'keymint:admin'), 'keymint:admin')
+  assert.throws(() => grantScope(credential(null), 'keymint:admin', KEYMINT), InvalidScope)
+  assert.throws(() => grantScope(credential(null), 'all keymint:keys:write', KEYMINT), InvalidScope)
+  assert.equal(grantScope(credential(['keymint:admin']), 'keymint:admin', KEYMINT), 'keymint:admin')
 })
 
 test('a user-level client gets at most the intersection of its and its user\'s scopes', () => {
-  assert.equal(grantScope(credential(['a', 'b'], ['b', 'c']), undefined), 'b')
-  assert.equal(grantScope(credential(null, ['b', 'c']), undefined), 'b c')
-  assert.throws(() => grantScope(credential(['a', 'b'], ['b', 'c']), 'a'), InvalidScope)
-  assert.throws(() => grantScope(credential(null, ['b']), 'all'), InvalidScope)
+  assert.equal(grantScope(credential(['a', 'b'], ['b', 'c']), undefined, KEYMINT), 'b')
+  assert.equal(grantScope(credential(null, ['b', 'c']), undefined, KEYMINT), 'b c')
+  assert.throws(() => grantScope(credential(['a', 'b'], ['b', 'c']), 'a', KEYMINT), InvalidScope)
+  assert.throws(() => grantScope(credential(null, ['b']), 'all', KEYMINT), InvalidScope)
+})
+
+test("keymint: scopes appear only in tokens for keymint itself, and never for a member's client", () => {
+  assert.equal(grantScope(credential(['keymint:admin', 'assets:read']), undefined, OTHER_API), 'assets:read')
+  assert.throws(() => grantScope(credential(['keymint:admin', 'assets:read']), 'keymint:admin', OTHER_API), InvalidScope)
+  assert.equal(grantScope(credential(null, ['keymint:admin', 'assets:read'], 'member'), undefined, KEYMINT), 'assets:read')
+  assert.throws(() => grantScope(credential(null, ['keymint:admin'], 'member'), 'keymint:admin', KEYMINT), InvalidScope)
+  assert.equal(grantScope(credential(null, ['keymint:admin', 'assets:read'], 'admin'), undefined, KEYMINT), 'assets:read keymint:admin')
+})
+
+test('a token that would carry no scope is invalid_scope', () => {
+  assert.throws(() => grantScope(credential([]), undefined, KEYMINT), InvalidScope)
+  assert.throws(() => grantScope(credential(null, []), undefined, KEYMINT), InvalidScope)
+  assert.throws(() => grantScope(credential(['keymint:audit:read']), undefined, OTHER_API), InvalidScope)
+  assert.throws(() => grantScope(credential(null, ['keymint:admin'], 'member'), undefined, KEYMINT), InvalidScope)
 })

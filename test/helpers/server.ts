@@ -94,7 +94,8 @@ export async function seedClient(services: Services, opts: SeedOptions = {}): Pr
       email: `dev-${account.id.slice(0, 8)}@example.com`,
       role: 'admin',
       permissions: opts.permissions ?? ['ui', 'api'],
-      scopes: opts.userScopes ?? [],
+      // The first seed's sample token carries these; a token with no scope at all is refused.
+      scopes: opts.userScopes ?? ['api.read', 'api.write'],
     })
     userId = user.id
   }

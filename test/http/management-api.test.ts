@@ -81,11 +81,19 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     const { seed } = await adminOf(s)
     const narrow = await seedClient(s.services, { clientScopes: ['keymint:audit:read'] })
     const unrestricted = await seedClient(s.services)
-    const member = await seedClient(s.services, { level: 'user', userScopes: ['keymint:admin'], clientScopes: ['keymint:admin'] })
-    await s.services.store.users.update(member.userId as never, { updatedAt: new Date() })
+    const member = await seedClient(s.services, { level: 'user', userScopes: ['keymint:admin', 'assets:read'] })
     await s.services.database.db.updateTable('users').set({ role: 'member' }).where('id', '=', member.userId!).execute()
+    const memberToken = await tokenOf(s, member)
+    assert.equal(JSON.parse(Buffer.from(memberToken.split('.')[1]!, 'base64url').toString()).scope, 'assets:read', "a member's token never carries keymint: scopes")
     await createApi(s.services, { accountId: seed.accountId, identifier: 'https://assets.example.com' })
-    const otherAud = await tokenOf(s, seed, { resource: 'https://assets.example.com' })
+    const both = await seedClient(s.services, { clientScopes: ['keymint:admin', 'assets:read'] })
+    await createApi(s.services, { accountId: both.accountId, identifier: 'https://assets.example.org' })
+    const otherAud = await tokenOf(s, both, { resource: 'https://assets.example.org' })
+    assert.equal(JSON.parse(Buffer.from(otherAud.split('.')[1]!, 'base64url').toString()).scope, 'assets:read', 'keymint: scopes stay out of tokens for other APIs')
+    assert.equal((await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${seed.clientId}:${seed.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://assets.example.com' }).toString(),
+    })).status, 400, 'a client holding only keymint: scopes gets no token for another API (invalid_scope)')
 
     const cases: [string, string | undefined, string, string, number, string][] = [
       ['no token', undefined, 'GET', '/account', 401, 'invalid_token'],
@@ -94,7 +102,7 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
       ['narrow scope, allowed', await tokenOf(s, narrow), 'GET', '/audit-events', 200, ''],
       ['narrow scope, refused', await tokenOf(s, narrow), 'GET', '/clients', 403, 'insufficient_scope'],
       ['"all" is not keymint:admin', await tokenOf(s, unrestricted), 'GET', '/users', 403, 'insufficient_scope'],
-      ['member user', await tokenOf(s, member), 'GET', '/users', 403, 'insufficient_scope'],
+      ['member user', memberToken, 'GET', '/users', 403, 'insufficient_scope'],
     ]
     for (const [name, token, method, path, status, error] of cases) {
       const res = await api(s, token)(method, path)

@@ -34,8 +34,10 @@ export interface ClientCredentialsRequest {
   readonly defaultLifetimeSeconds: number
 }
 
-async function registeredResource(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string): Promise<string> {
+async function registeredResource(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string, issuer: string): Promise<string> {
   if (!isResourceIdentifier(resource)) throw new InvalidTarget('resource must be an absolute URI without a fragment')
+  // keymint's own API, for when the default audience is set to another one.
+  if (resource === issuer) return resource
   if (!await deps.isRegisteredApi(credential.client.accountId, resource)) {
     throw new InvalidTarget('resource is not an API registered for this account')
   }
@@ -53,8 +55,8 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
   }
   assertClientMayAct(credential)
-  const scope = grantScope(credential, req.scope)
-  const audience = req.resource === undefined ? req.audience : await registeredResource(deps, credential, req.resource)
+  const audience = req.resource === undefined ? req.audience : await registeredResource(deps, credential, req.resource, req.issuer)
+  const scope = grantScope(credential, req.scope, { isKeymint: audience === req.issuer })
   const signer = await deps.signerFor(client.signingAlg)
   const token = mintAccessToken({ signer, clock: deps.clock }, {
     credential,
