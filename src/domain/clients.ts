@@ -21,6 +21,8 @@ export interface NewClientInput {
   readonly publicKey?: string
   /** Algorithm its tokens are signed with (default: the server's). */
   readonly signingAlg?: string
+  /** Whether the secret authenticates it too; default: only when it has no public key. */
+  readonly allowSecret?: boolean
   readonly actor?: string
   /** The management caller's; see authority.ts. */
   readonly authority?: Authority
@@ -30,6 +32,8 @@ export interface CreatedClient {
   readonly client: Client
   readonly keyPair: IssuedKeyPair
 }
+
+const NO_WAY_TO_AUTHENTICATE = 'a client without a public key authenticates with its secret: it cannot refuse secrets'
 
 function requirePublicKey(text: string): Record<string, string> {
   try {
@@ -59,6 +63,8 @@ export async function createClient(
     throw new InvalidInput('KEYMINT_INVALID_INPUT', 'a subscription-level client acts for the account, not a user')
   }
   const userId = input.userId === undefined ? null : requireUuid<UserId>(input.userId, 'user id')
+  const secretAuth = input.allowSecret ?? publicJwk === null
+  if (!secretAuth && publicJwk === null) throw new InvalidInput('KEYMINT_INVALID_INPUT', NO_WAY_TO_AUTHENTICATE)
 
   return deps.store.transaction(async (tx) => {
     const account = await getAccount(tx, input.accountId)
@@ -80,9 +86,10 @@ export async function createClient(
       tokenEncryption,
       publicJwk,
       signingAlg,
+      secretAuth,
       createdAt: now,
     })
-    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
+    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
     const actor = input.actor ?? DEFAULT_ACTOR
     await tx.audit.insert([
       auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes }, createdAt: now }),
@@ -115,6 +122,7 @@ export interface ClientUpdateInput {
   /** PEM or JWK text; null removes the key (no more private_key_jwt). */
   readonly publicKey?: string | null
   readonly signingAlg?: string | null
+  readonly allowSecret?: boolean
   readonly actor?: string
   readonly authority?: Authority
 }
@@ -128,12 +136,16 @@ export async function updateClient(deps: { store: Store; clock: Clock }, input: 
   if (input.tokenEncryption !== undefined) patch.tokenEncryption = input.tokenEncryption === null ? null : requireTokenEncryption(input.tokenEncryption)
   if (input.publicKey !== undefined) patch.publicJwk = input.publicKey === null ? null : requirePublicKey(input.publicKey)
   if (input.signingAlg !== undefined) patch.signingAlg = input.signingAlg === null ? null : requireSigningAlg(input.signingAlg)
+  if (input.allowSecret !== undefined) patch.secretAuth = input.allowSecret
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
     const user = client.userId === null ? null : await tx.users.findById(client.userId) ?? null
     assertMayTouch(input.authority, managementPowerOf(client, user), 'changing a client that holds more than the caller')
     if (patch.scopes !== undefined) assertMayGrant(input.authority, managementPowerOf({ ...client, scopes: patch.scopes }, user), 'granting keymint: scopes')
     if (patch.publicJwk !== undefined) assertAdmin(input.authority, "changing a client's public key")
+    if ((patch.publicJwk === undefined ? client.publicJwk : patch.publicJwk) === null && !(patch.secretAuth ?? client.secretAuth)) {
+      throw new InvalidInput('KEYMINT_INVALID_INPUT', `${NO_WAY_TO_AUTHENTICATE} (allow its secret, then rotate its key pair to get one)`)
+    }
     const updated = await tx.clients.update(client.id, patch)
     if (!updated) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${input.clientId} not found`)
     await tx.audit.insert([auditEvent({

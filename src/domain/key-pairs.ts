@@ -36,7 +36,7 @@ export async function rotateKeyPair(
     const now = deps.clock.now()
     const endsAt = new Date(now.getTime() + grace * 1000)
     const ended = await tx.keyPairs.endLive(client.id, now, grace > 0 ? endsAt : null)
-    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client.id, now)
+    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
     await tx.audit.insert([auditEvent({
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.rotated', target: client.id,
       details: { client_id: keyPair.id, ended: ended.map((e) => e.id), grace_seconds: grace }, createdAt: now,

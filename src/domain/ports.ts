@@ -36,7 +36,7 @@ export interface ClientStore {
   update(id: ClientId, patch: ClientPatch): Promise<Client | undefined>
 }
 
-export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg'>>
+export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth'>>
 
 export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {
   readonly secretHash: Buffer

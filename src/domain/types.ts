@@ -59,6 +59,8 @@ export interface Client {
   readonly publicJwk: Readonly<Record<string, string>> | null
   /** Signing algorithm of this client's tokens; null uses the server's default. */
   readonly signingAlg: SigningAlg | null
+  /** Whether its secret authenticates it; a client with a public key alone uses private_key_jwt only. */
+  readonly secretAuth: boolean
   readonly createdAt: Date
 }
 

@@ -33,13 +33,15 @@ export const presentClient = (c: Client) => ({
   token_encryption: c.tokenEncryption,
   public_jwk: c.publicJwk,
   signing_alg: c.signingAlg,
+  allow_secret: c.secretAuth,
   created_at: iso(c.createdAt),
 })
 
 /** The one shape that carries a secret: printed once, right after it was generated. */
 export const presentIssuedKeyPair = (k: IssuedKeyPair) => ({
   client_id: k.id,
-  client_secret: k.secret,
+  // Absent for a client that authenticates with its public key alone.
+  ...(k.secretShown ? { client_secret: k.secret } : {}),
   created_at: iso(k.createdAt),
 })
 

@@ -33,6 +33,7 @@ export interface ClientsTable {
   token_encryption: string | null
   public_jwk: string | null
   signing_alg: string | null
+  secret_auth: Generated<number>
   created_at: number
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
 import { test } from 'node:test'
 import { createApi } from '../../src/domain/apis.js'
 import { describeEachDialect } from '../helpers/dialects.js'
@@ -54,6 +55,27 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     for (const action of ['user.created', 'user.updated', 'client.created', 'key_pair.rotated', 'key_pair.revoked']) {
       assert.ok(all.some((e) => e.action === action && e.actor === `client:${seed.clientId}`), action)
     }
+  })
+
+  test('a client created with a public key shows no secret; removing the key needs the secret allowed', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { call } = await adminOf(s)
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string
+    const keyOnly = await call('POST', '/clients', { name: 'signed', level: 'subscription', public_key: pem })
+    assert.equal(keyOnly.status, 201)
+    assert.equal(keyOnly.body.client.allow_secret, false)
+    assert.equal(keyOnly.body.key_pair.client_secret, undefined, 'no secret to show')
+    const id = keyOnly.body.client.id as string
+    const rotated = await call('POST', `/clients/${id}/key-pairs`, {})
+    assert.equal(rotated.body.key_pair.client_secret, undefined, 'nor after a rotation')
+    assert.equal((await call('PATCH', `/clients/${id}`, { public_key: null })).status, 400, 'no way left to authenticate')
+    const changed = await call('PATCH', `/clients/${id}`, { public_key: null, allow_secret: true })
+    assert.equal(changed.status, 200)
+    const fresh = await call('POST', `/clients/${id}/key-pairs`, {})
+    assert.equal(typeof fresh.body.key_pair.client_secret, 'string', 'a rotation then shows a secret that works')
+    await tokenOf(s, { clientId: fresh.body.key_pair.client_id as string, clientSecret: fresh.body.key_pair.client_secret as string })
+    const both = await call('POST', '/clients', { name: 'both', level: 'subscription', public_key: pem, allow_secret: true })
+    assert.equal(typeof both.body.key_pair.client_secret, 'string')
   })
 
   test("nothing of another account is visible or changeable", async (t) => {

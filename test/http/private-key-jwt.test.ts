@@ -100,6 +100,32 @@ describeEachDialect('private_key_jwt client authentication (RFC 7523)', (dialect
     assert.equal(after.status, 401)
   })
 
+  test('a client registered with a public key authenticates with it alone, unless created to accept its secret too', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const keyOnly = await registered(s, 'ES256')
+    const deps = { store: s.services.store, clock: s.services.clock, secrets: s.services.secrets }
+    // The pair's secret exists in the domain result only; it was never shown, and it must not work.
+    const secretAttempts = [
+      { url: '/oauth2/token', headers: { authorization: basic(keyOnly.clientId, keyOnly.secret) }, body: form({ grant_type: 'client_credentials' }) },
+      { url: '/oauth2/token', headers: {}, body: form({ grant_type: 'client_credentials', client_id: keyOnly.clientId, client_secret: keyOnly.secret }) },
+      { url: '/auth/oauth', headers: { clientId: keyOnly.clientId, clientSecret: keyOnly.secret }, body: '' },
+    ]
+    for (const a of secretAttempts) {
+      const res = await fetch(`${s.url}${a.url}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...a.headers }, body: a.body })
+      assert.equal(res.status, 401, a.url)
+    }
+    const ok = await tokenRequest(s, { client_assertion: await assertion(keyOnly.privateKey, 'ES256', { iss: keyOnly.clientId, aud: s.url }) })
+    assert.equal(ok.status, 200, 'the key still works')
+
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
+    const both = await createClient(deps, { accountId: (await seedClient(s.services)).accountId, name: 'both', level: 'subscription', publicKey: await exportSPKI(publicKey), allowSecret: true })
+    const bySecret = await fetch(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(both.keyPair.id, both.keyPair.secret) }, body: form({ grant_type: 'client_credentials' }) })
+    assert.equal(bySecret.status, 200, 'created with both on purpose')
+    const byKey = await tokenRequest(s, { client_assertion: await assertion(privateKey, 'ES256', { iss: both.keyPair.id, aud: s.url }) })
+    assert.equal(byKey.status, 200)
+    await assert.rejects(createClient(deps, { accountId: both.client.accountId, name: 'none', level: 'subscription', allowSecret: false }), InvalidInput, 'no key and no secret: no way in')
+  })
+
   test('private keys, weak keys and garbage are refused at registration', async (t) => {
     const s = await startTestServer(t, dialect)
     const base = await seedClient(s.services)

@@ -24,6 +24,16 @@ function readKeyFile(path: string): string {
   }
 }
 
+/** The lines that show a new pair once: its secret, or why there is none. */
+export function issuedPairLines(pair: { client_id: string; client_secret?: string }): string[] {
+  return [
+    `client_id:     ${pair.client_id}`,
+    ...(pair.client_secret === undefined
+      ? ['client_secret: none: this client authenticates with its private key (private_key_jwt)']
+      : [`client_secret: ${pair.client_secret}`, 'The secret is shown only now; store it safely.']),
+  ]
+}
+
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage API clients')
   withCommonOptions(client.command('create').description('create a client and its first key pair'))
@@ -33,10 +43,11 @@ export function registerClientCommands(program: Command): void {
     .option('--user <user-id>', 'the user a user-level client acts as')
     .option('--scopes <list>', 'comma-separated scopes it may be granted (default: unrestricted)')
     .option('--lifetime <duration>', 'token lifetime, e.g. 30m or 4h (default: per endpoint)')
-    .option('--public-key <file>', 'PEM or JWK file of a public key: enables private_key_jwt authentication')
+    .option('--public-key <file>', 'PEM or JWK file of a public key: the client authenticates with private_key_jwt only')
+    .option('--allow-secret', 'with --public-key: accept its client secret as well')
     .option('--alg <alg>', "sign its tokens with RS256, PS256, ES256 or EdDSA (default: the server's)")
     .option('--encrypt <alg>', 'always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512')
-    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string }) => {
+    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -47,15 +58,14 @@ export function registerClientCommands(program: Command): void {
         ...(opts.encrypt === undefined ? {} : { tokenEncryption: opts.encrypt }),
         ...(opts.alg === undefined ? {} : { signingAlg: opts.alg }),
         ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey) }),
+        ...(opts.allowSecret === undefined ? {} : { allowSecret: opts.allowSecret }),
         actor: CLI_ACTOR,
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
       const pair = presentIssuedKeyPair(created.keyPair)
       emit(opts, { ...presentClient(created.client), ...pair }, () => [
         `created ${created.client.level}-level client ${JSON.stringify(created.client.name)} (id ${created.client.id})`,
-        `client_id:     ${pair.client_id}`,
-        `client_secret: ${pair.client_secret}`,
-        'The secret is shown only now; store it safely.',
+        ...issuedPairLines(pair),
       ].join('\n'))
     })
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../domain/key-pairs.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../../http/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
-import { durationOption } from './client.js'
+import { durationOption, issuedPairLines } from './client.js'
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description("manage a client's key pairs")
@@ -17,9 +17,7 @@ export function registerKeyCommands(program: Command): void {
       const ended = rotated.ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() }))
       emit(opts, { client: rotated.clientId, ...pair, ended }, () => [
         `new key pair for client ${rotated.clientId}`,
-        `client_id:     ${pair.client_id}`,
-        `client_secret: ${pair.client_secret}`,
-        'The secret is shown only now; store it safely.',
+        ...issuedPairLines(pair),
         ...ended.map((e) => `old pair ${e.client_id} stops working at ${e.ends_at}`),
       ].join('\n'))
     })

@@ -33,6 +33,8 @@ export async function authenticateWithSecret(deps: SecretAuthDeps, presented: Pr
   const matched = deps.secretMatch(presented.clientSecret, credential?.keyPair.secretHash ?? DUMMY_HASH)
   if (!credential) throw new ClientAuthenticationFailed('unknown_client')
   if (!matched) throw new ClientAuthenticationFailed('secret_mismatch', credential.client.accountId)
+  // A client registered with a public key alone never authenticates with a secret.
+  if (!credential.client.secretAuth) throw new ClientAuthenticationFailed('secret_not_allowed', credential.client.accountId)
   if (keyPairState(credential.keyPair, deps.now()).state === 'revoked') {
     throw new ClientAuthenticationFailed('key_pair_revoked', credential.client.accountId)
   }

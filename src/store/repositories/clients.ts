@@ -16,6 +16,7 @@ export const toClient = (row: Selectable<ClientsTable>): Client => ({
   tokenEncryption: row.token_encryption as TokenEncryptionAlg | null,
   publicJwk: row.public_jwk === null ? null : (JSON.parse(row.public_jwk) as Record<string, string>),
   signingAlg: row.signing_alg as SigningAlg | null,
+  secretAuth: Number(row.secret_auth) === 1,
   createdAt: toDate(row.created_at),
 })
 
@@ -33,6 +34,7 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         token_encryption: client.tokenEncryption,
         public_jwk: client.publicJwk === null ? null : JSON.stringify(client.publicJwk),
         signing_alg: client.signingAlg,
+        secret_auth: client.secretAuth ? 1 : 0,
         created_at: client.createdAt.getTime(),
       }).execute()
       return client
@@ -45,6 +47,7 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
       if (patch.tokenEncryption !== undefined) values.token_encryption = patch.tokenEncryption
       if (patch.publicJwk !== undefined) values.public_jwk = patch.publicJwk === null ? null : JSON.stringify(patch.publicJwk)
       if (patch.signingAlg !== undefined) values.signing_alg = patch.signingAlg
+      if (patch.secretAuth !== undefined) values.secret_auth = patch.secretAuth ? 1 : 0
       if (Object.keys(values).length === 0) return this.findById(id)
       const row = await db.updateTable('clients').set(values).where('id', '=', id).returningAll().executeTakeFirst()
       return row && toClient(row)

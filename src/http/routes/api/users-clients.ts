@@ -86,13 +86,14 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
           name: { type: 'string', maxLength: 200 }, level: { enum: ['user', 'subscription'] }, user_id: { type: 'string', format: 'uuid' },
           scopes: { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 128 } }, lifetime_seconds: { type: 'integer' },
           token_encryption: { type: 'string' }, public_key: { type: 'string', maxLength: 20000 }, signing_alg: { type: 'string' },
+          allow_secret: { type: 'boolean' },
         },
       },
       response: { 201: { type: 'object', additionalProperties: false, properties: { client: s.client, key_pair: s.issuedKeyPair } }, ...s.errorResponses },
     },
   }, async (request, reply) => {
     const caller = callerOf(request)
-    const b = request.body as { name: string; level: string; user_id?: string; scopes?: string[]; lifetime_seconds?: number; token_encryption?: string; public_key?: string; signing_alg?: string }
+    const b = request.body as { name: string; level: string; user_id?: string; scopes?: string[]; lifetime_seconds?: number; token_encryption?: string; public_key?: string; signing_alg?: string; allow_secret?: boolean }
     const created = await createClient(deps, {
       accountId: caller.accountId, name: b.name, level: b.level, actor: caller.actor, authority: caller,
       ...(b.user_id === undefined ? {} : { userId: b.user_id }),
@@ -101,6 +102,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
       ...(b.token_encryption === undefined ? {} : { tokenEncryption: b.token_encryption }),
       ...(b.public_key === undefined ? {} : { publicKey: b.public_key }),
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
+      ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
     })
     reply.header('cache-control', 'no-store')
     return reply.status(201).send({ client: presentClient(created.client), key_pair: presentIssuedKeyPair(created.keyPair) })
@@ -120,6 +122,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
           name: { type: 'string', maxLength: 200 }, scopes: { type: ['array', 'null'], maxItems: 200, items: { type: 'string', maxLength: 128 } },
           lifetime_seconds: { type: ['integer', 'null'] }, token_encryption: { type: ['string', 'null'] },
           public_key: { type: ['string', 'null'], maxLength: 20000 }, signing_alg: { type: ['string', 'null'] },
+          allow_secret: { type: 'boolean' },
         },
       },
       response: { 200: s.client, ...s.errorResponses },
@@ -127,7 +130,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
   }, async (request) => {
     const caller = callerOf(request)
     const client = ownedBy(caller, await getClient(deps, (request.params as { id: string }).id), 'client')
-    const b = request.body as { name?: string; scopes?: string[] | null; lifetime_seconds?: number | null; token_encryption?: string | null; public_key?: string | null; signing_alg?: string | null }
+    const b = request.body as { name?: string; scopes?: string[] | null; lifetime_seconds?: number | null; token_encryption?: string | null; public_key?: string | null; signing_alg?: string | null; allow_secret?: boolean }
     return presentClient(await updateClient(deps, {
       clientId: client.id, actor: caller.actor, authority: caller,
       ...(b.name === undefined ? {} : { name: b.name }),
@@ -136,6 +139,7 @@ export async function accountUserClientRoutes(app: FastifyInstance, deps: Manage
       ...(b.token_encryption === undefined ? {} : { tokenEncryption: b.token_encryption }),
       ...(b.public_key === undefined ? {} : { publicKey: b.public_key }),
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
+      ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
     }))
   })
 
