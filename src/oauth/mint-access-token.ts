@@ -13,7 +13,7 @@ export interface IssuedAccessToken {
 /** RFC 9068 access token: the one minting path for every endpoint. */
 export function mintAccessToken(
   deps: { signer: Pick<CompactSigner, 'sign'>; clock: Clock },
-  input: { credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number },
+  input: { credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number; scopesArray?: boolean },
 ): IssuedAccessToken {
   const { client, keyPair, user } = input.credential
   const iat = Math.floor(deps.clock.now().getTime() / 1000)
@@ -28,6 +28,8 @@ export function mintAccessToken(
     jti,
     client_id: keyPair.id,
     scope: input.scope,
+    // The first seed's tokens list them as an array; APIs written against that format read it.
+    ...(input.scopesArray ? { scopes: input.scope.split(' ') } : {}),
     account_id: client.accountId,
     client_level: client.level,
   })

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { test } from 'node:test'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { curl } from '../helpers/curl.js'
 import { seedClient, startTestServer } from '../helpers/server.js'
 import { verifyAccessToken } from '../helpers/tokens.js'
+
+const run = promisify(execFile)
 
 describeEachDialect('header dialect POST /auth/oauth and /auth/oidc', (dialect) => {
   test('the first seed\'s curl commands work verbatim against keymint', async (t) => {
@@ -45,6 +49,52 @@ describeEachDialect('header dialect POST /auth/oauth and /auth/oidc', (dialect) 
     const res = await fetch(`${url}/auth/oauth`, { method: 'POST', headers: { CLIENTID: c.clientId, clientsecret: c.clientSecret } })
     assert.equal(res.status, 200)
     await verifyAccessToken(url, await res.text())
+  })
+
+  test('an empty body is fine whatever its Content-Type: fetch, Python requests and curl as users write them', async (t) => {
+    const { url, services } = await startTestServer(t, dialect)
+    const c = await seedClient(services, { clientScopes: ['api.read', 'api.write'] })
+    const headers = { clientId: c.clientId, clientSecret: c.clientSecret }
+    const tokens: [string, string][] = []
+    for (const [name, init] of [
+      ["fetch body ''", { method: 'POST', headers, body: '' }],
+      ['fetch without a body', { method: 'POST', headers }],
+      ['fetch empty JSON body', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '' }],
+      ['fetch empty octet-stream', { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: '' }],
+    ] as const) {
+      const res = await fetch(`${url}/auth/oauth`, init)
+      tokens.push([name, await res.text()])
+      assert.equal(res.status, 200, `${name}: ${tokens.at(-1)![1]}`)
+    }
+    for (const args of [['--data-raw', ''], []]) {
+      const res = await curl(['-X', 'POST', `${url}/auth/oauth`, '--header', `clientSecret: ${c.clientSecret}`, '--header', `clientId: ${c.clientId}`, ...args])
+      assert.equal(res.status, 200, `curl ${args.join(' ')}: ${res.body}`)
+      tokens.push([`curl ${args.join(' ')}`, res.body])
+    }
+    for (const data of ["data=''", '']) {
+      const { stdout } = await run('/usr/bin/python3', ['-c', `import requests, sys
+r = requests.post(sys.argv[1], headers={"clientId": sys.argv[2], "clientSecret": sys.argv[3]}${data ? `, ${data}` : ''})
+print(r.status_code)
+print(r.text)`, `${url}/auth/oauth`, c.clientId, c.clientSecret])
+      const [status, body] = stdout.trim().split('\n')
+      assert.equal(status, '200', `python requests ${data}: ${body}`)
+      tokens.push([`python ${data}`, body!])
+    }
+    for (const [name, token] of tokens) {
+      const { payload } = await verifyAccessToken(url, token)
+      assert.deepEqual(payload.scopes, ['api.read', 'api.write'], `${name}: scopes as an array, as the first seed's token carries them`)
+      assert.equal(payload.scope, 'api.read api.write', `${name}: and RFC 9068's scope string`)
+    }
+    const text = await fetch(`${url}/auth/oauth`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: 'encrypted=true' })
+    assert.equal(text.status, 400, 'a non-empty body must be a form')
+    assert.equal((await text.json() as { error: string }).error, 'invalid_request')
+    const query = await fetch(`${url}/auth/oauth?encrypted=RSA512`, { method: 'POST', headers, body: '' })
+    assert.equal(query.status, 200)
+    const jwe = await query.text()
+    assert.equal(jwe.split('.').length, 5, 'encrypted may come as a query parameter')
+    assert.equal(JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()).alg, 'RSA-OAEP-512')
+    const both = await fetch(`${url}/auth/oauth?encrypted=true`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: 'encrypted=true' })
+    assert.equal(both.status, 400, 'in the query and the body at once is invalid_request')
   })
 
   test('a client on the wrong-level endpoint is told which endpoint is right', async (t) => {

@@ -40,3 +40,18 @@ export async function acceptFormOnly(request: FastifyRequest): Promise<void> {
     throw new InvalidRequest('the request body must be application/x-www-form-urlencoded')
   }
 }
+
+/**
+ * The header dialect carries its credentials in headers, so an empty body is fine whatever its
+ * `Content-Type` (JavaScript's `fetch(url, {method: 'POST', body: ''})` sends `text/plain`);
+ * only a non-empty body must be a form.
+ */
+export async function acceptEmptyBodyOrForm(request: FastifyRequest): Promise<void> {
+  const length = request.headers['content-length']
+  if (request.headers['transfer-encoding'] === undefined && (length === undefined || length.trim() === '0')) {
+    // Nothing to parse: without a type, Fastify skips its parsers (which refuse text/plain).
+    delete request.headers['content-type']
+    return
+  }
+  await acceptFormOnly(request)
+}

@@ -32,6 +32,8 @@ export interface ClientCredentialsRequest {
   /** `aud` when no resource is asked for. */
   readonly audience: string
   readonly defaultLifetimeSeconds: number
+  /** Also carry the scopes as an array claim `scopes`, as the first seed's tokens do. */
+  readonly scopesArray?: boolean
 }
 
 async function registeredResource(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string, issuer: string): Promise<string> {
@@ -64,6 +66,7 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     issuer: req.issuer,
     audience,
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
+    scopesArray: req.scopesArray === true,
   })
   deps.usage.touch(credential.keyPair.id)
   const encryption = req.encryption ?? client.tokenEncryption
