@@ -64,8 +64,9 @@ test('after a new connection the next turn admits one caller only', async () => 
 test('a queue that ran dry starts again on the next caller', async () => {
   const queue = new TurnQueue()
   await queue.turn()
-  await queue.turn()
-  let ran = false
-  await queue.turn().then(() => { ran = true })
-  assert.ok(ran)
+  assert.equal(queue.length, 0, 'ran dry')
+  // A queue that forgot it ran dry would never schedule this turn: it would stall.
+  const next = queue.turn().then(() => 'turned')
+  const stalled = new Promise((resolve) => setTimeout(() => resolve('stalled'), 1000).unref())
+  assert.equal(await Promise.race([next, stalled]), 'turned')
 })
