@@ -26,7 +26,7 @@ export async function authenticateClient(deps: ClientAuthDeps, presented: Presen
   const clientKey = isUuid(claimed) ? claimed : '(malformed)'
   const verdict = deps.throttle.check(clientKey, address)
   if (verdict.action === 'refuse') {
-    deps.refused({ clientId: clientKey, address, reason: 'throttled', accountId: null })
+    deps.refused({ clientId: claimed, address, reason: 'throttled', accountId: null })
     throw new TooManyAttempts('too many failed authentication attempts; retry later', verdict.retryAfterSeconds, {
       detail: `throttled client ${clientKey} from ${address}`,
     })
@@ -41,7 +41,7 @@ export async function authenticateClient(deps: ClientAuthDeps, presented: Presen
     if (err instanceof InvalidClient) {
       deps.throttle.recordFailure(clientKey, address)
       const reason = err instanceof ClientAuthenticationFailed ? err.reason : 'invalid_client'
-      deps.refused({ clientId: clientKey, address, reason, accountId: err instanceof ClientAuthenticationFailed ? err.accountId : null })
+      deps.refused({ clientId: claimed, address, reason, accountId: err instanceof ClientAuthenticationFailed ? err.accountId : null })
       if (verdict.delayMs > 0) await deps.sleep(verdict.delayMs)
     }
     throw err
