@@ -89,8 +89,10 @@ describeEachDialect('audit log', (dialect) => {
     const s = await startTestServer(t, dialect)
     const admin = await seedClient(s.services, { clientScopes: ['keymint:audit:read'] })
     const stranger = await seedClient(s.services, { clientScopes: ['keymint:audit:read'] })
-    const res = await fetch(`${s.url}/auth/oauth`, { method: 'POST', headers: { clientId: admin.clientId, clientSecret: WRONG } })
-    assert.equal(res.status, 401)
+    for (const clientSecret of [WRONG, 'kmsk_truncated']) {
+      const res = await fetch(`${s.url}/auth/oauth`, { method: 'POST', headers: { clientId: admin.clientId, clientSecret } })
+      assert.equal(res.status, 401)
+    }
     await s.server.flushUsage()
 
     const read = async (c: typeof admin) => {
@@ -99,14 +101,16 @@ describeEachDialect('audit log', (dialect) => {
       return (await listed.json() as { items: WireEvent[] }).items.filter((e) => e.action === 'authentication.refused')
     }
     const seen = await read(admin)
-    assert.deepEqual(seen.map((e) => [e.account_id, e.target, e.reason, e.count]), [[admin.accountId, admin.clientId, 'secret_mismatch', 1]])
+    assert.deepEqual(seen.map((e) => [e.account_id, e.target, e.reason, e.count]).sort(), [
+      [admin.accountId, admin.clientId, 'malformed_secret', 1], [admin.accountId, admin.clientId, 'secret_mismatch', 1],
+    ])
     assert.deepEqual(await read(stranger), [], 'another account sees none of it')
 
     const { events } = await keymintJson<{ events: WireEvent[] }>(['audit', 'list', '--account', admin.accountId, '--db', s.config.database.url], {
       env: { KEYMINT_MASTER_KEY: s.config.masterKey.value }, cwd: tempDir(t),
     })
-    assert.deepEqual(events.filter((e) => e.action === 'authentication.refused').map((e) => [e.account_id, e.target, e.reason]),
-      [[admin.accountId, admin.clientId, 'secret_mismatch']])
+    assert.deepEqual(events.filter((e) => e.action === 'authentication.refused').map((e) => [e.account_id, e.target, e.reason]).sort(),
+      [[admin.accountId, admin.clientId, 'malformed_secret'], [admin.accountId, admin.clientId, 'secret_mismatch']])
   })
 
   test('signing key rotation and retirement are audited under one naming scheme', async (t) => {
