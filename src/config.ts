@@ -67,7 +67,7 @@ export const SETTINGS = [
   { key: 'trustProxy', flag: undefined, env: 'KEYMINT_TRUST_PROXY', default: 'false', doc: 'Trust X-Forwarded-For from: true, a hop count, or addresses/CIDRs (needed behind a load balancer for per-address throttling)' },
   { key: 'throttleWindow', flag: undefined, env: 'KEYMINT_THROTTLE_WINDOW', default: '1m', doc: 'Window in which failed authentications are counted, and the longest refusal' },
   { key: 'throttleAddressLimit', flag: undefined, env: 'KEYMINT_THROTTLE_ADDRESS_LIMIT', default: '30', doc: 'Failed authentications per address and window before 429' },
-  { key: 'throttleClientLimit', flag: undefined, env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', default: '10', doc: 'Failed authentications per client_id and window before 429 (not from its known addresses)' },
+  { key: 'throttleClientLimit', flag: undefined, env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', default: '10', doc: 'Failed authentications per client_id and window before its further failures get 429 (correct credentials always pass)' },
   { key: 'keyPublishAhead', flag: undefined, env: 'KEYMINT_KEY_PUBLISH_AHEAD', default: '10m', doc: 'How long a rotated-in signing key is in the JWKS before it signs (longer than verifiers cache the JWKS)' },
   { key: 'keyRefresh', flag: undefined, env: 'KEYMINT_KEY_REFRESH', default: '30s', doc: 'How often each instance reloads its keys (picks up rotations and retirements)' },
   { key: 'revocationPoll', flag: undefined, env: 'KEYMINT_REVOCATION_POLL', default: '2s', doc: 'How often each instance picks up token revocations made elsewhere' },

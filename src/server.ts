@@ -52,8 +52,14 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
+export interface StartOptions {
+  readonly services?: Services
+  /** Waits before a slowed failure answer; tests pass one that records instead of waiting. */
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
 /** Builds the app over an opened instance and listens. */
-export async function startServer(config: Config, opts: { services?: Services } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const services = opts.services ?? await openServices(config)
   const ring = new KeyRing({
     store: services.store,
@@ -121,7 +127,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
       now,
     },
     throttle,
-    sleep: (ms: number) => sleep(ms),
+    sleep: opts.sleep ?? ((ms: number) => sleep(ms)),
     refused: (refusal: Refusal) => {
       refusals.record(refusal)
       metrics.authenticationsRefused.inc({ reason: refusal.reason })

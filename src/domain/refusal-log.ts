@@ -1,53 +1,109 @@
-import { auditEvent, type AuditStore } from './audit.js'
+import { auditEvent, type AuditEvent, type AuditStore } from './audit.js'
 import { BatchedWriter } from './background.js'
 import type { Clock } from './ports.js'
 import type { AccountId } from './types.js'
 
 export interface Refusal {
+  /** The client_id as presented; written only when such a client exists. */
   readonly clientId: string
   readonly address: string
   readonly reason: string
+  /** The account of the presented client_id, or null when no such client exists (or it was not looked up). */
   readonly accountId: string | null
 }
 
-// Distinct (client, address, reason) rows held between flushes; beyond it, refusals are folded
-// into one row per reason, so a flood of random client ids costs bounded memory and rows.
+interface Row {
+  readonly accountId: string | null
+  /** Null when the row folds several client ids. */
+  readonly clientId: string | null
+  readonly address: string
+  readonly reason: string
+  readonly first: Date
+  count: number
+  /** Fingerprints of the folded client ids, to count them without keeping them. */
+  readonly tried: Set<number> | undefined
+}
+
+// Distinct rows of each kind held between flushes; beyond it, rows fold further (see #rowFor),
+// so a flood costs bounded memory and rows whatever ids and addresses it uses.
 const MAX_KEYS = 10_000
+// Enough to tell a spray of random ids from one stale id retried, in a few kilobytes per row.
+const MAX_IDS_COUNTED = 100
+
+/** FNV-1a: a 32-bit fingerprint, so a folded row counts ids without holding them. */
+function fingerprint(value: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < value.length; i++) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193)
+  return hash >>> 0
+}
+
+function toEvent(row: Row): AuditEvent {
+  const folded = row.clientId === null
+  return auditEvent({
+    accountId: row.accountId as AccountId | null,
+    actor: `client:${row.clientId ?? '*'}`,
+    action: 'authentication.refused',
+    target: row.clientId,
+    reason: row.reason,
+    count: row.count,
+    details: folded ? { address: row.address, client_ids: row.tried?.size ?? 0 } : { address: row.address },
+    createdAt: row.first,
+  })
+}
 
 /**
- * Refused authentications, folded per client, address and reason and written to the audit
- * log in batches: a brute-force flood becomes a few counted rows, not a write per request.
+ * Refused authentications, written to the audit log in batches with a count. A refusal against
+ * an existing client keeps its client_id and account, so the account's admins see it; any
+ * other (unknown or malformed id, an address refused before its credentials were read) folds
+ * into one row per address and reason, since its client_id is whatever the caller made up.
  */
 export class RefusalLog {
-  readonly #batch: BatchedWriter<string, { refusal: Refusal; count: number; first: Date }>
+  readonly #known: BatchedWriter<string, Row>
+  readonly #unknown: BatchedWriter<string, Row>
   readonly #clock: Clock
 
   constructor(deps: { audit: AuditStore; clock: Clock; onError: (err: unknown) => void }) {
     this.#clock = deps.clock
-    this.#batch = new BatchedWriter((batch) => deps.audit.insert([...batch.values()].map(({ refusal, count, first }) => auditEvent({
-      accountId: refusal.accountId as AccountId | null,
-      actor: `client:${refusal.clientId}`,
-      action: 'authentication.refused',
-      target: refusal.clientId,
-      reason: refusal.reason,
-      count,
-      details: { address: refusal.address },
-      createdAt: first,
-    }))), deps.onError)
+    const write = (batch: ReadonlyMap<string, Row>) => deps.audit.insert([...batch.values()].map(toEvent))
+    this.#known = new BatchedWriter(write, deps.onError)
+    this.#unknown = new BatchedWriter(write, deps.onError)
   }
 
   record(refusal: Refusal): void {
-    let key = `${refusal.clientId}\n${refusal.address}\n${refusal.reason}`
-    if (!this.#batch.has(key) && this.#batch.size >= MAX_KEYS) {
-      key = `*\n*\n${refusal.reason}`
-      refusal = { clientId: '*', address: '*', reason: refusal.reason, accountId: null }
-    }
-    const entry = this.#batch.get(key)
-    if (entry) entry.count++
-    else this.#batch.set(key, { refusal, count: 1, first: this.#clock.now() })
+    const row = this.#rowFor(refusal)
+    row.count++
+    if (row.tried && row.tried.size < MAX_IDS_COUNTED) row.tried.add(fingerprint(refusal.clientId))
   }
 
-  start(intervalMs: number): void { this.#batch.start(intervalMs) }
-  flush(): Promise<void> { return this.#batch.flush() }
-  stop(): Promise<void> { return this.#batch.stop() }
+  #rowFor({ clientId, address, reason, accountId }: Refusal): Row {
+    const batch = accountId === null ? this.#unknown : this.#known
+    let key = accountId === null ? `${address}\n${reason}` : `${clientId}\n${address}\n${reason}`
+    let row: Omit<Row, 'count' | 'first'> = accountId === null
+      ? { accountId, clientId: null, address, reason, tried: new Set() }
+      : { accountId, clientId, address, reason, tried: undefined }
+    if (!batch.has(key) && batch.size >= MAX_KEYS) {
+      // Full: unknown ids fold into one row per reason; a known client's into one per account
+      // and reason, so its admins still see it (accounts are a bounded set).
+      key = accountId === null ? `*\n${reason}` : `*\n${accountId}\n${reason}`
+      row = { accountId, clientId: null, address: '*', reason, tried: new Set() }
+    }
+    const existing = batch.get(key)
+    if (existing) return existing
+    const created: Row = { ...row, count: 0, first: this.#clock.now() }
+    batch.set(key, created)
+    return created
+  }
+
+  start(intervalMs: number): void {
+    this.#known.start(intervalMs)
+    this.#unknown.start(intervalMs)
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.#known.flush(), this.#unknown.flush()])
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.#known.stop(), this.#unknown.stop()])
+  }
 }

@@ -5,19 +5,25 @@ export interface ThrottlePolicy {
   readonly windowSeconds: number
   /** Failures from one address within a window before that address is refused. */
   readonly addressLimit: number
-  /** Failures for one client_id within a window before it is refused (except from its known addresses). */
+  /** Failures for one client_id within a window before further failures for it are refused. */
   readonly clientLimit: number
   /** Most counters kept; the oldest are dropped first, so memory stays bounded under a flood. */
   readonly maxEntries: number
 }
 
-export type ThrottleVerdict =
-  | { readonly action: 'allow'; readonly delayMs: number }
+/** Before authentication: whether this address may try at all. */
+export type AddressVerdict =
+  | { readonly action: 'allow' }
   | { readonly action: 'refuse'; readonly retryAfterSeconds: number }
+
+/** After a failure has been counted: how slowly to answer, and whether with 429 instead of 401. */
+export type FailureVerdict =
+  | { readonly action: 'fail'; readonly delayMs: number }
+  | { readonly action: 'refuse'; readonly delayMs: number; readonly retryAfterSeconds: number }
 
 interface Counter { windowStart: number; failures: number }
 
-// Failed answers are slowed once half the limit is used: 100 ms per further failure, at most 2 s.
+// Failed answers are slowed once half a limit is used: 100 ms per failure past it, at most 2 s.
 const DELAY_STEP_MS = 100
 const MAX_DELAY_MS = 2000
 
@@ -36,20 +42,20 @@ class BoundedMap<V> {
 }
 
 /**
- * Failed client authentication, counted per remote address and per client_id in fixed
- * windows. An address over its limit is refused until its window ends. A client_id over its
- * limit is refused too, except from addresses it recently authenticated from, so an attacker
- * guessing at one client_id cannot lock the real integration out.
+ * Failed client authentication, counted per remote address and per client_id in fixed windows.
+ * An address over its limit is refused before authentication, to bound the load it causes.
+ * A client_id over its limit never refuses correct credentials (secrets and keys are not
+ * guessable, and a stranger must not be able to lock a client out): only its further failures
+ * are answered 429. Every decision about a failure is taken after counting it, so failures
+ * that run in parallel see one another.
  */
 export class AuthThrottle {
   readonly #addresses: BoundedMap<Counter>
   readonly #clients: BoundedMap<Counter>
-  readonly #knownGood: BoundedMap<number>
 
   constructor(readonly policy: ThrottlePolicy, readonly clock: Clock) {
     this.#addresses = new BoundedMap(policy.maxEntries)
     this.#clients = new BoundedMap(policy.maxEntries)
-    this.#knownGood = new BoundedMap(policy.maxEntries)
   }
 
   #live(map: BoundedMap<Counter>, key: string, now: number): Counter | undefined {
@@ -61,49 +67,48 @@ export class AuthThrottle {
     return counter
   }
 
+  #count(map: BoundedMap<Counter>, key: string, now: number): Counter {
+    const counter = this.#live(map, key, now) ?? { windowStart: now, failures: 0 }
+    counter.failures++
+    map.set(key, counter)
+    return counter
+  }
+
   #retryAfter(counter: Counter, now: number): number {
     return Math.max(1, Math.ceil((counter.windowStart + this.policy.windowSeconds * 1000 - now) / 1000))
   }
 
-  /** Decides, before authentication, whether this attempt may proceed. */
-  check(clientId: string, address: string): ThrottleVerdict {
+  /** Decides, before authentication, whether this address may try. */
+  checkAddress(address: string): AddressVerdict {
     const now = this.clock.now().getTime()
     const byAddress = this.#live(this.#addresses, address, now)
     if (byAddress && byAddress.failures >= this.policy.addressLimit) {
       return { action: 'refuse', retryAfterSeconds: this.#retryAfter(byAddress, now) }
     }
-    const byClient = this.#live(this.#clients, clientId, now)
-    if (byClient && byClient.failures >= this.policy.clientLimit && !this.#isKnownGood(clientId, address, now)) {
-      return { action: 'refuse', retryAfterSeconds: this.#retryAfter(byClient, now) }
-    }
-    return { action: 'allow', delayMs: this.#delayFor(byAddress, this.policy.addressLimit, byClient, this.policy.clientLimit) }
+    return { action: 'allow' }
   }
 
-  #delayFor(a: Counter | undefined, aLimit: number, c: Counter | undefined, cLimit: number): number {
-    const over = Math.max((a?.failures ?? 0) - aLimit / 2, (c?.failures ?? 0) - cLimit / 2)
-    return over <= 0 ? 0 : Math.min(MAX_DELAY_MS, Math.ceil(over) * DELAY_STEP_MS)
-  }
-
-  #isKnownGood(clientId: string, address: string, now: number): boolean {
-    const at = this.#knownGood.get(`${clientId} ${address}`)
-    return at !== undefined && now - at < 24 * 3600 * 1000
-  }
-
-  recordFailure(clientId: string, address: string): void {
+  /** Counts a failed attempt, then decides how it is answered from the counts including it. */
+  recordFailure(clientId: string, address: string): FailureVerdict {
     const now = this.clock.now().getTime()
-    for (const [map, key] of [[this.#addresses, address], [this.#clients, clientId]] as const) {
-      const counter = this.#live(map, key, now) ?? { windowStart: now, failures: 0 }
-      counter.failures++
-      map.set(key, counter)
-    }
-  }
-
-  recordSuccess(clientId: string, address: string): void {
-    this.#knownGood.set(`${clientId} ${address}`, this.clock.now().getTime())
+    const byAddress = this.#count(this.#addresses, address, now)
+    const byClient = this.#count(this.#clients, clientId, now)
+    const delayMs = Math.max(delayFor(byAddress.failures, this.policy.addressLimit), delayFor(byClient.failures, this.policy.clientLimit))
+    const over = [
+      ...byAddress.failures > this.policy.addressLimit ? [byAddress] : [],
+      ...byClient.failures > this.policy.clientLimit ? [byClient] : [],
+    ]
+    if (over.length === 0) return { action: 'fail', delayMs }
+    return { action: 'refuse', delayMs, retryAfterSeconds: Math.max(...over.map((c) => this.#retryAfter(c, now))) }
   }
 
   /** Entries held, for tests and metrics. */
   get size(): number {
-    return this.#addresses.size + this.#clients.size + this.#knownGood.size
+    return this.#addresses.size + this.#clients.size
   }
+}
+
+function delayFor(failures: number, limit: number): number {
+  const past = failures - limit / 2
+  return past <= 0 ? 0 : Math.min(MAX_DELAY_MS, Math.ceil(past) * DELAY_STEP_MS)
 }

@@ -22,8 +22,15 @@ export function tempDir(t: TestContext): string {
 /** A clock tests can move; everything else in the server is real. */
 export class TestClock implements Clock {
   #now = Date.now()
+  /** Delays the server decided on (slowed failure answers), in the order it asked for them. */
+  readonly waits: number[] = []
   now(): Date { return new Date(this.#now) }
   advance(seconds: number): void { this.#now += seconds * 1000 }
+  /** Records the delay and returns at once: time moves only when the test says. */
+  sleep(ms: number): Promise<void> {
+    this.waits.push(ms)
+    return Promise.resolve()
+  }
 }
 
 export interface TestServer {
@@ -45,7 +52,7 @@ export async function startTestServer(t: TestContext, dialect: Dialect, override
   const clock = new TestClock()
   const opened = await openServices(config)
   const services: Services = { ...opened, clock }
-  const server = await startServer(config, { services })
+  const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
   t.after(() => server.close())
   return { url: server.url, server, services, config, clock }
 }
@@ -61,7 +68,7 @@ export async function startAnotherInstance(t: TestContext, first: TestServer, ov
   )
   const clock = new TestClock()
   const services: Services = { ...await openServices(config), clock }
-  const server = await startServer(config, { services })
+  const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
   t.after(() => server.close())
   return { url: server.url, server, services, config, clock }
 }

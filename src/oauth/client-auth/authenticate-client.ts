@@ -17,32 +17,37 @@ export interface ClientAuthDeps {
 }
 
 /**
- * Client authentication behind the failure throttle: refused attempts never reach the store,
- * failures are counted and answered slowly once an address or client_id keeps failing.
+ * Client authentication behind the failure throttle. An address over its limit is refused
+ * before any work. Otherwise the credentials are checked; correct ones always pass, and a
+ * failure is counted first, then answered slowly, and with 429 once its address or client_id
+ * is over its limit.
  */
 export async function authenticateClient(deps: ClientAuthDeps, presented: PresentedCredentials, address: string): Promise<ClientCredential> {
   const claimed = presented.method === 'private_key_jwt' ? claimedClientId(presented) : presented.clientId
-  // Malformed ids share one counter: they cannot succeed, and must not fill memory one by one.
-  const clientKey = isUuid(claimed) ? claimed : '(malformed)'
-  const verdict = deps.throttle.check(clientKey, address)
-  if (verdict.action === 'refuse') {
-    deps.refused({ clientId: clientKey, address, reason: 'throttled', accountId: null })
-    throw new TooManyAttempts('too many failed authentication attempts; retry later', verdict.retryAfterSeconds, {
-      detail: `throttled client ${clientKey} from ${address}`,
+  const gate = deps.throttle.checkAddress(address)
+  if (gate.action === 'refuse') {
+    deps.refused({ clientId: claimed, address, reason: 'throttled', accountId: null })
+    throw new TooManyAttempts('too many failed authentication attempts; retry later', gate.retryAfterSeconds, {
+      detail: `throttled address ${address}`,
     })
   }
   try {
-    const credential = presented.method === 'private_key_jwt'
+    return presented.method === 'private_key_jwt'
       ? await authenticateWithAssertion(deps.assertions, presented)
       : await authenticateWithSecret(deps.secrets, presented)
-    deps.throttle.recordSuccess(clientKey, address)
-    return credential
   } catch (err) {
-    if (err instanceof InvalidClient) {
-      deps.throttle.recordFailure(clientKey, address)
-      const reason = err instanceof ClientAuthenticationFailed ? err.reason : 'invalid_client'
-      deps.refused({ clientId: clientKey, address, reason, accountId: err instanceof ClientAuthenticationFailed ? err.accountId : null })
-      if (verdict.delayMs > 0) await deps.sleep(verdict.delayMs)
+    if (!(err instanceof InvalidClient)) throw err
+    // Malformed ids share one counter: they cannot succeed, and must not fill memory one by one.
+    // Unknown well-formed ids are counted like real ones, so a 429 says nothing about existence.
+    const verdict = deps.throttle.recordFailure(isUuid(claimed) ? claimed : '(malformed)', address)
+    const reason = err instanceof ClientAuthenticationFailed ? err.reason : 'invalid_client'
+    const accountId = err instanceof ClientAuthenticationFailed ? err.accountId : null
+    deps.refused({ clientId: claimed, address, reason: verdict.action === 'refuse' ? 'throttled' : reason, accountId })
+    if (verdict.delayMs > 0) await deps.sleep(verdict.delayMs)
+    if (verdict.action === 'refuse') {
+      throw new TooManyAttempts('too many failed authentication attempts; retry later', verdict.retryAfterSeconds, {
+        detail: `${reason}; over the failure limit`, cause: err,
+      })
     }
     throw err
   }

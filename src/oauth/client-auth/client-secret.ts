@@ -28,10 +28,12 @@ const DUMMY_HASH = Buffer.alloc(32)
 export async function authenticateWithSecret(deps: SecretAuthDeps, presented: PresentedSecret): Promise<ClientCredential> {
   // One response for every failure: a client cannot tell an unknown client_id from a wrong secret.
   if (!isUuid(presented.clientId)) throw new ClientAuthenticationFailed('malformed_client_id')
-  if (!isWellFormedClientSecret(presented.clientSecret)) throw new ClientAuthenticationFailed('malformed_secret')
+  // Looked up even when the secret is malformed, so that refusal reaches the client's account.
   const credential = await deps.findCredential(presented.clientId as KeyPairId)
-  const matched = deps.secretMatch(presented.clientSecret, credential?.keyPair.secretHash ?? DUMMY_HASH)
+  const wellFormed = isWellFormedClientSecret(presented.clientSecret)
+  const matched = wellFormed ? deps.secretMatch(presented.clientSecret, credential?.keyPair.secretHash ?? DUMMY_HASH) : null
   if (!credential) throw new ClientAuthenticationFailed('unknown_client')
+  if (!wellFormed) throw new ClientAuthenticationFailed('malformed_secret', credential.client.accountId)
   if (!matched) throw new ClientAuthenticationFailed('secret_mismatch', credential.client.accountId)
   // A client registered with a public key alone never authenticates with a secret.
   if (!credential.client.secretAuth) throw new ClientAuthenticationFailed('secret_not_allowed', credential.client.accountId)
