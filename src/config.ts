@@ -1,7 +1,9 @@
-import { Ajv } from 'ajv'
+import { readFileSync } from 'node:fs'
+import { SETTING_KEYS, SETTINGS, settingName, type SettingKey, type SettingSpec } from './config-schema.js'
+import type { SigningAlg } from './crypto/jws.js'
+import { DurationError, formatDuration, parseDuration } from './duration.js'
 import { parseDatabaseUrl, DatabaseUrlError } from './store/database-url.js'
-import { SIGNING_ALGS, type SigningAlg } from './crypto/jws.js'
-import { DurationError, parseDuration } from './duration.js'
+
 
 export interface Config {
   readonly server: {
@@ -45,38 +47,10 @@ export interface Config {
   readonly keyRefreshMs: number
 }
 
-/** Every setting, its flag (when it has one) and its environment variable: the README table. */
-export const DEFAULT_DATABASE_URL = 'sqlite:./keymint.db'
+export const DEFAULT_DATABASE_URL = SETTINGS.db.default
 
-export const SETTINGS = [
-  { key: 'db', flag: '--db <url>', env: 'KEYMINT_DATABASE_URL', default: 'sqlite:./keymint.db', doc: 'Database: sqlite:<path>, sqlite::memory: or postgres://user@host:port/db' },
-  { key: 'host', flag: '--host <host>', env: 'KEYMINT_HOST', default: '127.0.0.1', doc: 'Address to listen on' },
-  { key: 'port', flag: '--port <port>', env: 'KEYMINT_PORT', default: '8080', doc: 'Port to listen on; 0 picks a free one' },
-  { key: 'issuer', flag: '--issuer <url>', env: 'KEYMINT_ISSUER', default: 'http://HOST:PORT', doc: 'Issuer URL in tokens and metadata; set it behind a proxy' },
-  { key: 'workers', flag: '--workers <n>', env: 'KEYMINT_WORKERS', default: '1', doc: 'Worker processes sharing the port' },
-  { key: 'masterKey', flag: undefined, env: 'KEYMINT_MASTER_KEY', default: '(file)', doc: 'Master key: 32 random bytes, base64url. Required with PostgreSQL unless a key file is given' },
-  { key: 'masterKeyFile', flag: undefined, env: 'KEYMINT_MASTER_KEY_FILE', default: '<db>.master.key', doc: 'Master key file; with SQLite it is created beside the database (mode 0600) if missing' },
-  { key: 'previousMasterKeys', flag: undefined, env: 'KEYMINT_PREVIOUS_MASTER_KEYS', default: '', doc: 'Comma-separated master keys being rotated out (see "Rotating the master key")' },
-  { key: 'headerLifetime', flag: undefined, env: 'KEYMINT_HEADER_TOKEN_LIFETIME', default: '4h', doc: 'Token lifetime of POST /auth/oauth and /auth/oidc' },
-  { key: 'oauth2Lifetime', flag: undefined, env: 'KEYMINT_OAUTH2_TOKEN_LIFETIME', default: '10h', doc: 'Token lifetime of POST /oauth2/token' },
-  { key: 'audience', flag: undefined, env: 'KEYMINT_AUDIENCE', default: '(issuer)', doc: 'Default `aud` of access tokens' },
-  { key: 'signingAlg', flag: undefined, env: 'KEYMINT_SIGNING_ALG', default: 'RS256', doc: 'Algorithm of the first signing key: RS256, PS256, ES256 or EdDSA' },
-  { key: 'adminEmail', flag: undefined, env: 'KEYMINT_BOOTSTRAP_ADMIN_EMAIL', default: 'admin@keymint.local', doc: 'Email of the admin created on an empty database' },
-  { key: 'accountName', flag: undefined, env: 'KEYMINT_BOOTSTRAP_ACCOUNT_NAME', default: 'Default', doc: 'Name of the account created on an empty database' },
-  { key: 'logLevel', flag: undefined, env: 'KEYMINT_LOG_LEVEL', default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
-  { key: 'trustProxy', flag: undefined, env: 'KEYMINT_TRUST_PROXY', default: 'false', doc: 'Trust X-Forwarded-For from: true, a hop count, or addresses/CIDRs (needed behind a load balancer for per-address throttling)' },
-  { key: 'throttleWindow', flag: undefined, env: 'KEYMINT_THROTTLE_WINDOW', default: '1m', doc: 'Window in which failed authentications are counted, and the longest refusal' },
-  { key: 'throttleAddressLimit', flag: undefined, env: 'KEYMINT_THROTTLE_ADDRESS_LIMIT', default: '30', doc: 'Failed authentications per address and window before 429' },
-  { key: 'throttleClientLimit', flag: undefined, env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', default: '10', doc: 'Failed authentications per client_id and window before its further failures get 429 (correct credentials always pass)' },
-  { key: 'keyPublishAhead', flag: undefined, env: 'KEYMINT_KEY_PUBLISH_AHEAD', default: '10m', doc: 'How long a rotated-in signing key is in the JWKS before it signs (longer than verifiers cache the JWKS)' },
-  { key: 'keyRefresh', flag: undefined, env: 'KEYMINT_KEY_REFRESH', default: '30s', doc: 'How often each instance reloads its keys (picks up rotations and retirements)' },
-  { key: 'revocationPoll', flag: undefined, env: 'KEYMINT_REVOCATION_POLL', default: '2s', doc: 'How often each instance picks up token revocations made elsewhere' },
-  { key: 'lastUsedFlush', flag: undefined, env: 'KEYMINT_LAST_USED_FLUSH', default: '10s', doc: 'How often key pairs\' last-used times are written' },
-  { key: 'metricsToken', flag: undefined, env: 'KEYMINT_METRICS_TOKEN', default: '(none)', doc: 'Bearer token that GET /metrics requires; unset, /metrics is open (keep it off the public network)' },
-] as const
-
-export type SettingKey = (typeof SETTINGS)[number]['key']
-export type ConfigInput = Partial<Record<SettingKey, string | number>>
+/** Values from flags (or tests), by setting key; `config` names a JSON file of settings. */
+export type ConfigInput = Partial<Record<SettingKey, string | number>> & { readonly config?: string }
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -85,28 +59,71 @@ export class ConfigError extends Error {
   }
 }
 
-const schema = {
-  type: 'object',
-  properties: {
-    host: { type: 'string', minLength: 1, maxLength: 253 },
-    port: { type: 'integer', minimum: 0, maximum: 65535 },
-    issuer: { type: 'string', pattern: '^https?://[^\\s?#]+$' },
-    workers: { type: 'integer', minimum: 1, maximum: 64 },
-    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
-    signingAlg: { enum: SIGNING_ALGS },
-    audience: { type: 'string', minLength: 1, maxLength: 2048 },
-    accountName: { type: 'string', minLength: 1, maxLength: 200 },
-    adminEmail: { type: 'string', minLength: 3, maxLength: 254 },
-    throttleAddressLimit: { type: 'integer', minimum: 1, maximum: 1000000 },
-    throttleClientLimit: { type: 'integer', minimum: 1, maximum: 1000000 },
-    trustProxy: { type: 'string', pattern: '^(true|false|\\d{1,2}|[0-9a-fA-F.:/, ]+)$' },
-    metricsToken: { type: 'string', pattern: '^[\\x21-\\x7e]{16,512}$' },
-  },
-} as const
+type Value = string | number | readonly string[]
 
-const SECRET_SETTINGS: ReadonlySet<string> = new Set(['metricsToken'])
+/** The JSON configuration file: an object of setting keys, as `SETTINGS` names them. */
+function readConfigFile(path: string, problems: string[]): Partial<Record<SettingKey, Value>> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    problems.push(`--config ${path}: ${code ? `cannot read it (${code})` : 'not valid JSON'}`)
+    return {}
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`--config ${path}: must be a JSON object of settings, e.g. {"port": 8080}`)
+    return {}
+  }
+  const values: Partial<Record<SettingKey, Value>> = {}
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in SETTINGS)) {
+      problems.push(`--config ${path}: unknown setting ${JSON.stringify(key.slice(0, 64))} (known: ${SETTING_KEYS.join(', ')})`)
+    } else if (typeof value === 'string' || typeof value === 'number' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
+      values[key as SettingKey] = value as Value
+    } else {
+      problems.push(`--config ${path}: ${key} must be a string or a number`)
+    }
+  }
+  return values
+}
 
-const validate = new Ajv({ allErrors: true, coerceTypes: true }).compile(schema)
+/** Reads one setting's value as its kind says; a problem names the setting, never a secret. */
+function readSetting(key: SettingKey, name: string, value: Value, problems: string[]): string | number | string[] | undefined {
+  const spec: SettingSpec = SETTINGS[key]
+  const shown = spec.secret ? '' : ` (got ${JSON.stringify(Array.isArray(value) ? value : String(value).slice(0, 100))})`
+  const fail = (why: string): undefined => { problems.push(`${name}: ${why}${shown}`); return undefined }
+  const inBounds = (n: number, unit: (n: number) => string): boolean =>
+    (spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max)
+      ? true
+      : (fail(`must be between ${unit(spec.min ?? 0)} and ${unit(spec.max ?? Number.MAX_SAFE_INTEGER)}`), false)
+  switch (spec.kind) {
+    case 'list':
+      return (Array.isArray(value) ? value : String(value).split(',')).map((v) => v.trim()).filter(Boolean)
+    case 'integer': {
+      const text = String(value).trim()
+      if (!/^\d{1,15}$/.test(text)) return fail('must be a whole number')
+      const n = Number(text)
+      return inBounds(n, String) ? n : undefined
+    }
+    case 'duration': {
+      let seconds: number
+      try {
+        seconds = parseDuration(String(value), name)
+      } catch (err) {
+        if (err instanceof DurationError) return fail('must be a number with s, m, h or d (e.g. 10m, 4h)')
+        throw err
+      }
+      return inBounds(seconds, formatDuration) ? seconds : undefined
+    }
+    case 'string': {
+      const text = String(value).trim()
+      if (spec.values && !spec.values.includes(text)) return fail(`must be one of ${spec.values.join(', ')}`)
+      if (spec.pattern && !new RegExp(spec.pattern, 'u').test(text)) return fail(spec.rule ?? 'is malformed')
+      return text
+    }
+  }
+}
 
 function defaultKeyFile(dbUrl: string): string | undefined {
   const location = parseDatabaseUrl(dbUrl)
@@ -122,63 +139,27 @@ function parseTrustProxy(value: string): boolean | number | string {
 }
 
 /**
- * Reads settings from flags (first), then `KEYMINT_*` variables, then defaults; checks them all
+ * Reads every setting from flags (first), then `KEYMINT_*` variables, then the configuration
+ * file (`--config` or `KEYMINT_CONFIG`), then the defaults declared in SETTINGS; checks them all
  * and reports every problem at once.
  */
 export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const raw: Record<string, string | number | undefined> = {}
-  for (const s of SETTINGS) {
-    const value = flags[s.key] ?? env[s.env]
-    raw[s.key] = value === '' ? undefined : value
-  }
   const problems: string[] = []
-  const pick = <T>(key: SettingKey, fallback: T): T | string | number => raw[key] ?? fallback
-  const data: Record<string, unknown> = {
-    host: pick('host', '127.0.0.1'),
-    port: pick('port', 8080),
-    workers: pick('workers', 1),
-    logLevel: pick('logLevel', 'info'),
-    signingAlg: pick('signingAlg', 'RS256'),
-    accountName: pick('accountName', 'Default'),
-    adminEmail: pick('adminEmail', 'admin@keymint.local'),
-    throttleAddressLimit: pick('throttleAddressLimit', 30),
-    throttleClientLimit: pick('throttleClientLimit', 10),
-    trustProxy: String(pick('trustProxy', 'false')),
+  const filePath = flags.config ?? (env.KEYMINT_CONFIG || undefined)
+  const file = filePath === undefined ? {} : readConfigFile(filePath, problems)
+  const values: Partial<Record<SettingKey, string | number | string[]>> = {}
+  for (const key of SETTING_KEYS) {
+    const spec: SettingSpec = SETTINGS[key]
+    // The first source that sets it, named as the person set it.
+    const source = ([[flags[key], settingName(key)], [env[spec.env], spec.env], [file[key], `${key} in ${filePath}`], [spec.default, `${key} (default)`]] as const)
+      .find(([v]) => v !== undefined && v !== '')
+    if (!source) continue
+    const [value, name] = source as [Value, string]
+    const read = readSetting(key, name, key === 'issuer' ? String(value).replace(/\/+$/, '') : value, problems)
+    if (read !== undefined) values[key] = read
   }
-  if (raw.issuer !== undefined) data.issuer = String(raw.issuer).replace(/\/+$/, '')
-  if (raw.audience !== undefined) data.audience = raw.audience
-  if (raw.metricsToken !== undefined) data.metricsToken = String(raw.metricsToken)
-  if (!validate(data)) {
-    for (const e of validate.errors ?? []) {
-      const key = e.instancePath.slice(1)
-      const setting = SETTINGS.find((s) => s.key === key)
-      const name = setting ? (setting.flag?.split(' ')[0] ?? setting.env) : key
-      // A secret is never echoed, not even when it is malformed.
-      if (SECRET_SETTINGS.has(key)) problems.push(`${name}: must be 16 to 512 printable characters without spaces`)
-      else problems.push(`${name}: ${e.message ?? 'invalid'} (got ${JSON.stringify(raw[key] ?? data[key])})`)
-    }
-  }
-  const duration = (key: SettingKey, fallback: string, what: string): number => {
-    try {
-      return parseDuration(String(pick(key, fallback)), what)
-    } catch (err) {
-      if (err instanceof DurationError) problems.push(err.message)
-      return 0
-    }
-  }
-  const headerLifetimeSeconds = duration('headerLifetime', '4h', 'KEYMINT_HEADER_TOKEN_LIFETIME')
-  const oauth2LifetimeSeconds = duration('oauth2Lifetime', '10h', 'KEYMINT_OAUTH2_TOKEN_LIFETIME')
-  const lastUsedFlush = duration('lastUsedFlush', '10s', 'KEYMINT_LAST_USED_FLUSH')
-  const keyPublishAhead = duration('keyPublishAhead', '10m', 'KEYMINT_KEY_PUBLISH_AHEAD')
-  const keyRefresh = duration('keyRefresh', '30s', 'KEYMINT_KEY_REFRESH')
-  const revocationPoll = duration('revocationPoll', '2s', 'KEYMINT_REVOCATION_POLL')
-  const throttleWindow = duration('throttleWindow', '1m', 'KEYMINT_THROTTLE_WINDOW')
-  if (throttleWindow === 0 && raw.throttleWindow !== undefined) problems.push('KEYMINT_THROTTLE_WINDOW: must be at least 1s')
-  for (const [name, s] of [['KEYMINT_HEADER_TOKEN_LIFETIME', headerLifetimeSeconds], ['KEYMINT_OAUTH2_TOKEN_LIFETIME', oauth2LifetimeSeconds]] as const) {
-    if (s !== 0 && (s < 60 || s > 7 * 86400)) problems.push(`${name}: must be between 1m and 7d`)
-  }
-  const dbUrl = String(pick('db', DEFAULT_DATABASE_URL))
-  let keyFile = raw.masterKeyFile === undefined ? undefined : String(raw.masterKeyFile)
+  const dbUrl = String(values.db ?? DEFAULT_DATABASE_URL)
+  let keyFile = values.masterKeyFile as string | undefined
   try {
     keyFile ??= defaultKeyFile(dbUrl)
   } catch (err) {
@@ -186,38 +167,40 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     else throw err
   }
   if (problems.length > 0) throw new ConfigError(problems)
+  // Every value below was read and bounded above; defaults fill what nobody set.
+  const v = values as Record<SettingKey, never>
 
   return Object.freeze({
     server: Object.freeze({
-      host: data.host as string,
-      port: data.port as number,
-      issuer: data.issuer as string | undefined,
-      workers: data.workers as number,
-      trustProxy: parseTrustProxy(data.trustProxy as string),
+      host: v.host as string,
+      port: v.port as number,
+      issuer: v.issuer as string | undefined,
+      workers: v.workers as number,
+      trustProxy: parseTrustProxy(v.trustProxy as string),
     }),
     throttle: Object.freeze({
-      windowSeconds: throttleWindow || 60,
-      addressLimit: data.throttleAddressLimit as number,
-      clientLimit: data.throttleClientLimit as number,
+      windowSeconds: v.throttleWindow as number,
+      addressLimit: v.throttleAddressLimit as number,
+      clientLimit: v.throttleClientLimit as number,
     }),
     database: Object.freeze({ url: dbUrl }),
     masterKey: Object.freeze({
-      value: raw.masterKey === undefined ? undefined : String(raw.masterKey),
+      value: v.masterKey as string | undefined,
       file: keyFile,
-      previous: raw.previousMasterKeys === undefined ? [] : String(raw.previousMasterKeys).split(',').map((k) => k.trim()).filter(Boolean),
+      previous: Object.freeze((v.previousMasterKeys as string[] | undefined) ?? []),
     }),
     tokens: Object.freeze({
-      headerLifetimeSeconds,
-      oauth2LifetimeSeconds,
-      audience: data.audience as string | undefined,
-      signingAlg: data.signingAlg as SigningAlg,
-      keyPublishAheadSeconds: keyPublishAhead,
+      headerLifetimeSeconds: v.headerLifetime as number,
+      oauth2LifetimeSeconds: v.oauth2Lifetime as number,
+      audience: v.audience as string | undefined,
+      signingAlg: v.signingAlg as SigningAlg,
+      keyPublishAheadSeconds: v.keyPublishAhead as number,
     }),
-    bootstrap: Object.freeze({ accountName: data.accountName as string, adminEmail: data.adminEmail as string }),
-    log: Object.freeze({ level: data.logLevel as string }),
-    metricsToken: data.metricsToken as string | undefined,
-    lastUsedFlushMs: lastUsedFlush * 1000 || 10_000,
-    revocationPollMs: revocationPoll * 1000 || 2000,
-    keyRefreshMs: keyRefresh * 1000 || 30_000,
+    bootstrap: Object.freeze({ accountName: v.accountName as string, adminEmail: v.adminEmail as string }),
+    log: Object.freeze({ level: v.logLevel as string }),
+    metricsToken: v.metricsToken as string | undefined,
+    lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
+    revocationPollMs: (v.revocationPoll as number) * 1000,
+    keyRefreshMs: (v.keyRefresh as number) * 1000,
   })
 }

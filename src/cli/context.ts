@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { DatabaseUnavailable } from '../store/database.js'
 import { parseDatabaseUrl } from '../store/database-url.js'
 import { loadConfig, type Config, type ConfigInput } from '../config.js'
+import { describeSetting, SETTINGS } from '../config-schema.js'
 import { openServices, type Services } from '../services.js'
 
 /** Who audit events name for changes made on the command line (an operator with database access). */
@@ -10,18 +11,20 @@ export const CLI_ACTOR = 'cli'
 
 export interface CommonOptions {
   readonly db?: string
+  readonly config?: string
   readonly json?: boolean
 }
 
 /** Adds the options every command takes (DESIGN §8). */
 export function withCommonOptions(command: Command): Command {
   return command
-    .option('--db <url>', 'database URL (default $KEYMINT_DATABASE_URL, else sqlite:./keymint.db)')
+    .option(SETTINGS.db.flag, describeSetting('db'))
+    .option('--config <file>', 'JSON file of settings (keys as in serve --help; $KEYMINT_CONFIG)')
     .option('--json', 'print exactly one JSON object on stdout')
 }
 
 export function configFrom(options: CommonOptions, extra: ConfigInput = {}): Config {
-  return loadConfig({ ...(options.db === undefined ? {} : { db: options.db }), ...extra })
+  return loadConfig({ ...(options.db === undefined ? {} : { db: options.db }), ...(options.config === undefined ? {} : { config: options.config }), ...extra })
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Config } from '../../config.js'
 import { serveClusterMetrics } from '../../http/metrics.js'
 import { redactDatabaseUrl } from '../../store/database-url.js'
 import { prepareInstance, startServer, type Bootstrapped } from '../../server.js'
+import { describeEnvironment, describeSetting, SETTINGS } from '../../config-schema.js'
 import { configFrom, type CommonOptions } from '../context.js'
 
 interface ServeOptions extends CommonOptions {
@@ -97,11 +98,13 @@ async function runWorker(config: Config): Promise<void> {
 
 export function registerServeCommand(program: Command): void {
   program.command('serve').description('run the authorization server')
-    .option('--db <url>', 'database URL (default $KEYMINT_DATABASE_URL, else sqlite:./keymint.db)')
-    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on; 0 picks a free port (default 8080)')
-    .option('--issuer <url>', 'issuer URL (default http://HOST:PORT)')
-    .option('--workers <n>', 'worker processes (default 1)')
+    .option(SETTINGS.db.flag, describeSetting('db'))
+    .option('--config <file>', 'JSON file of settings, keys as below ($KEYMINT_CONFIG)')
+    .option(SETTINGS.host.flag, describeSetting('host'))
+    .option(SETTINGS.port.flag, describeSetting('port'))
+    .option(SETTINGS.issuer.flag, describeSetting('issuer'))
+    .option(SETTINGS.workers.flag, describeSetting('workers'))
+    .addHelpText('after', `\n${describeEnvironment()}\n\nFlags win over variables, variables over the --config file, that over the defaults.`)
     .action(async (opts: ServeOptions) => {
       const config = configFrom(opts, {
         ...(opts.host === undefined ? {} : { host: opts.host }),
