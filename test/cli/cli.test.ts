@@ -102,6 +102,66 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
     assert.deepEqual(u.permissions, ['api', 'ui'], 'failed updates changed nothing')
     assert.equal(u.disabled, false)
   })
+
+  test('a master key that does not open the stored keys is refused by every command; a rotation still works', async (t) => {
+    const { db, env, dir, json } = await setup(t, dialect)
+    const account = await json<{ id: string }>(['account', 'create', '--name', 'Acme'])
+    const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
+    const wrongKey = generateMasterKey()
+    const withKey = (vars: Record<string, string>) => (args: string[]) => keymint([...args, '--db', db.url], { env: { KEYMINT_PREVIOUS_MASTER_KEYS: '', ...vars }, cwd: dir })
+    const wrong = withKey({ KEYMINT_MASTER_KEY: wrongKey })
+    const refused = async (args: string[], when: string) => {
+      const res = await wrong(args)
+      assert.equal(res.code, 1, `${when}: ${args.join(' ')} exits 1`)
+      assert.equal(res.stdout, '', `${when}: ${args.join(' ')} prints nothing on stdout`)
+      assert.equal(res.stderr.trim().split('\n').length, 1, `${when}: one line on stderr: ${res.stderr}`)
+      assert.match(res.stderr, /master key/)
+      assert.ok(![wrongKey, env.KEYMINT_MASTER_KEY].some((k) => res.stderr.includes(k)), 'no master key in the message')
+    }
+    const audited = async () => (await json<{ events: unknown[] }>(['audit', 'list'])).events.length
+    const before = await audited()
+
+    // Only key pairs hold anything made with the master key yet: their secret hashes.
+    for (const args of [['client', 'create', '--account', account.id, '--name', 'd', '--level', 'subscription'], ['keys', 'list', '--client', client.id]]) {
+      await refused(args, 'no server keys')
+    }
+
+    const server = await serve(t, ['--port', '0', '--db', db.url], { env, cwd: dir })
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 0)
+    const afterServe = await audited()
+    // Every command opens the database through one function; one of each kind of command here.
+    const commands = [
+      ['account', 'create', '--name', 'x'],
+      ['client', 'create', '--account', account.id, '--name', 'd', '--level', 'subscription'],
+      ['keys', 'rotate', '--client', client.id],
+      ['signing-keys', 'rotate'],
+      ['audit', 'list'],
+      ['master-key', 'rotate'],
+    ]
+    for (const args of commands) await refused(args, 'server keys')
+    const serveWrong = await wrong(['serve', '--port', '0'])
+    assert.equal(serveWrong.code, 1)
+    assert.match(serveWrong.stderr, /master key/)
+    assert.equal(await audited(), afterServe, 'refused commands wrote nothing')
+    assert.ok(afterServe >= before)
+    const pairs = await json<{ key_pairs: { state: string }[] }>(['keys', 'list', '--client', client.id])
+    assert.deepEqual(pairs.key_pairs.map((p) => p.state), ['active'])
+
+    // Rotation: the new key current, the old one previous.
+    const rotating = withKey({ KEYMINT_MASTER_KEY: wrongKey, KEYMINT_PREVIOUS_MASTER_KEYS: env.KEYMINT_MASTER_KEY })
+    const created = await rotating(['client', 'create', '--account', account.id, '--name', 'e', '--level', 'subscription', '--json'])
+    assert.equal(created.code, 0, created.stderr)
+    assert.equal((await rotating(['master-key', 'rotate', '--json'])).code, 0)
+    const status = await rotating(['master-key', 'status', '--json'])
+    assert.equal(status.code, 0, status.stderr)
+    assert.equal((JSON.parse(status.stdout) as { server_keys_to_reseal: number }).server_keys_to_reseal, 0)
+    const rotated = await serve(t, ['--port', '0', '--db', db.url], { env: { KEYMINT_MASTER_KEY: wrongKey, KEYMINT_PREVIOUS_MASTER_KEYS: env.KEYMINT_MASTER_KEY }, cwd: dir })
+    const res = await fetch(`${rotated.url}/auth/oauth`, { method: 'POST', headers: { clientId: client.client_id, clientSecret: client.client_secret } })
+    assert.equal(res.status, 200, 'a secret hashed under the previous key still works')
+    rotated.child.kill('SIGTERM')
+    assert.equal(await rotated.exited, 0)
+  })
 })
 
 test('malformed --db and unreachable PostgreSQL fail with one clear line', async (t) => {
