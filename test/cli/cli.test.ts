@@ -205,6 +205,19 @@ test('first serve on an empty SQLite database bootstraps, prints how to start, a
   assert.equal(await again.exited, 0)
 })
 
+test('the SQLite database and its -wal and -shm files are created 0600', async (t) => {
+  const dir = tempDir(t)
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const modes = () => Object.fromEntries(['m.db', 'm.db-wal', 'm.db-shm'].filter((f) => existsSync(`${dir}/${f}`)).map((f) => [f, statSync(`${dir}/${f}`).mode & 0o777]))
+  await keymintJson(['migrate', '--db', `sqlite:${dir}/m.db`], { env, cwd: dir })
+  assert.equal(modes()['m.db'], 0o600, 'after migrate')
+  for (const [file, mode] of Object.entries(modes())) assert.equal(mode, 0o600, file)
+  const server = await serve(t, ['--port', '0', '--db', `sqlite:${dir}/m.db`], { env, cwd: dir })
+  assert.deepEqual(modes(), { 'm.db': 0o600, 'm.db-wal': 0o600, 'm.db-shm': 0o600 }, 'while serve runs')
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
+})
+
 test('serve --workers 2 shares one port and serves tokens', async (t) => {
   const dir = tempDir(t)
   const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
