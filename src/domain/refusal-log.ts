@@ -8,9 +8,11 @@ export interface Refusal {
   readonly address: string
   readonly reason: string
   readonly accountId: string | null
+  /** Which check failed, as a code (never a presented value): written into the event's details. */
+  readonly detail?: string
 }
 
-// Distinct (client, address, reason) rows held between flushes; beyond it, refusals are folded
+// Distinct (client, address, reason, detail) rows held between flushes; beyond it, refusals are folded
 // into one row per reason, so a flood of random client ids costs bounded memory and rows.
 const MAX_KEYS = 10_000
 
@@ -31,13 +33,13 @@ export class RefusalLog {
       target: refusal.clientId,
       reason: refusal.reason,
       count,
-      details: { address: refusal.address },
+      details: refusal.detail === undefined ? { address: refusal.address } : { address: refusal.address, detail: refusal.detail },
       createdAt: first,
     }))), deps.onError)
   }
 
   record(refusal: Refusal): void {
-    let key = `${refusal.clientId}\n${refusal.address}\n${refusal.reason}`
+    let key = `${refusal.clientId}\n${refusal.address}\n${refusal.reason}\n${refusal.detail ?? ''}`
     if (!this.#batch.has(key) && this.#batch.size >= MAX_KEYS) {
       key = `*\n*\n${refusal.reason}`
       refusal = { clientId: '*', address: '*', reason: refusal.reason, accountId: null }

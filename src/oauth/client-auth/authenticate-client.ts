@@ -13,7 +13,7 @@ export interface ClientAuthDeps {
   readonly throttle: AuthThrottle
   readonly sleep: (ms: number) => Promise<void>
   /** Notes a refusal for the audit log (batched; never a write on this path). */
-  readonly refused: (refusal: { clientId: string; address: string; reason: string; accountId: string | null }) => void
+  readonly refused: (refusal: { clientId: string; address: string; reason: string; accountId: string | null; detail?: string }) => void
 }
 
 /**
@@ -40,8 +40,11 @@ export async function authenticateClient(deps: ClientAuthDeps, presented: Presen
   } catch (err) {
     if (err instanceof InvalidClient) {
       deps.throttle.recordFailure(clientKey, address)
-      const reason = err instanceof ClientAuthenticationFailed ? err.reason : 'invalid_client'
-      deps.refused({ clientId: clientKey, address, reason, accountId: err instanceof ClientAuthenticationFailed ? err.accountId : null })
+      const failed = err instanceof ClientAuthenticationFailed ? err : undefined
+      deps.refused({
+        clientId: clientKey, address, reason: failed?.reason ?? 'invalid_client', accountId: failed?.accountId ?? null,
+        ...(failed?.check === undefined ? {} : { detail: failed.check }),
+      })
       if (verdict.delayMs > 0) await deps.sleep(verdict.delayMs)
     }
     throw err
