@@ -218,6 +218,34 @@ test('the SQLite database and its -wal and -shm files are created 0600', async (
   assert.equal(await server.exited, 0)
 })
 
+test('keys rotate, revoke and list take a client id or the client_id of one of its key pairs', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/r.db`
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const json = <T>(args: string[]) => keymintJson<T>([...args, '--db', db], { env, cwd: dir })
+  const account = await json<{ id: string }>(['account', 'create', '--name', 'r'])
+  const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
+  type Listed = { client: string; key_pairs: { client_id: string; state: string }[] }
+  for (const ref of [client.id, client.client_id]) {
+    const listed = await json<Listed>(['keys', 'list', '--client', ref])
+    assert.equal(listed.client, client.id, `list --client ${ref}`)
+    assert.deepEqual(listed.key_pairs.map((p) => p.client_id), [client.client_id])
+  }
+  const byPair = await json<Created & { client: string }>(['keys', 'rotate', '--client', client.client_id, '--grace', '10m'])
+  assert.equal(byPair.client, client.id)
+  const byId = await json<Created & { client: string; ended: { client_id: string }[] }>(['keys', 'rotate', '--client', client.id, '--grace', '10m'])
+  assert.equal(byId.client, client.id)
+  assert.deepEqual(byId.ended.map((e) => e.client_id).sort(), [client.client_id, byPair.client_id].sort())
+  const revoked = await json<{ client: string; revoked: string[] }>(['keys', 'revoke', '--client', byPair.client_id])
+  assert.equal(revoked.client, client.id)
+  assert.equal(revoked.revoked.length, 3)
+  const again = await json<{ client: string; revoked: string[] }>(['keys', 'revoke', '--client', client.id])
+  assert.deepEqual([again.client, again.revoked], [client.id, []])
+  const unknown = await keymint(['keys', 'list', '--client', '7d444840-9dc0-41f5-8d0a-000000000000', '--db', db], { env, cwd: dir })
+  assert.equal(unknown.code, 1)
+  assert.match(unknown.stderr, /client .* not found/)
+})
+
 test('serve --workers 2 shares one port and serves tokens', async (t) => {
   const dir = tempDir(t)
   const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
