@@ -108,7 +108,8 @@ const SECRET_SETTINGS: ReadonlySet<string> = new Set(['metricsToken'])
 
 const validate = new Ajv({ allErrors: true, coerceTypes: true }).compile(schema)
 
-function defaultKeyFile(dbUrl: string): string | undefined {
+/** `<db>.master.key` beside a SQLite file; none for PostgreSQL or an in-memory database. */
+export function defaultKeyFile(dbUrl: string): string | undefined {
   const location = parseDatabaseUrl(dbUrl)
   if (location.engine !== 'sqlite' || location.filename === ':memory:') return undefined
   return location.filename.replace(/\.(db|sqlite3?)$/, '') + '.master.key'

@@ -246,6 +246,37 @@ test('keys rotate, revoke and list take a client id or the client_id of one of i
   assert.match(unknown.stderr, /client .* not found/)
 })
 
+test('the first-start hint works when serve got its master key and database from the environment', async (t) => {
+  const dir = tempDir(t)
+  const masterKey = generateMasterKey()
+  const env = { KEYMINT_MASTER_KEY: masterKey, KEYMINT_DATABASE_URL: `sqlite:${dir}/env.db` }
+  const server = await serve(t, ['--port', '0'], { cwd: dir, env })
+  const out = server.output()
+  assert.ok(!out.includes(masterKey), 'never the master key itself')
+  assert.match(out, /KEYMINT_MASTER_KEY/, 'says the command needs the same master key')
+  const command = /^\s+(\S*keymint client create .*)$/m.exec(out)?.[1]
+  assert.ok(command, out)
+  assert.match(command, /--db 'sqlite:[^']*env\.db'/, 'names the database that is not the default')
+  const args = command.split(/\s+/).slice(1).map((a) => a.replace(/^'(.*)'$/, '$1'))
+  const bare = await keymint(args, { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_DATABASE_URL: '' } })
+  assert.equal(bare.code, 1, 'without the master key the command cannot work, hence the hint')
+  const created = await keymintJson<Created>(args, { cwd: dir, env: { KEYMINT_MASTER_KEY: masterKey, KEYMINT_DATABASE_URL: '' } })
+  const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: created.client_id, clientSecret: created.client_secret } })
+  assert.equal(res.status, 200)
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
+
+  const fileEnv = { KEYMINT_MASTER_KEY: '', KEYMINT_MASTER_KEY_FILE: `${dir}/elsewhere.key`, KEYMINT_DATABASE_URL: '' }
+  const second = await serve(t, ['--port', '0', '--db', `sqlite:${dir}/file.db`], { cwd: dir, env: fileEnv })
+  const line = /^\s+KEYMINT_MASTER_KEY_FILE='([^']+)' (\S*keymint client create .*)$/m.exec(second.output())
+  assert.ok(line, second.output())
+  assert.equal(line[1], `${dir}/elsewhere.key`)
+  const fileArgs = line[2]!.split(/\s+/).slice(1).map((a) => a.replace(/^'(.*)'$/, '$1'))
+  await keymintJson(fileArgs, { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_MASTER_KEY_FILE: line[1]!, KEYMINT_DATABASE_URL: '' } })
+  second.child.kill('SIGTERM')
+  assert.equal(await second.exited, 0)
+})
+
 test('serve --workers 2 shares one port and serves tokens', async (t) => {
   const dir = tempDir(t)
   const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
