@@ -125,7 +125,8 @@ function readSetting(key: SettingKey, name: string, value: Value, problems: stri
   }
 }
 
-function defaultKeyFile(dbUrl: string): string | undefined {
+/** `<db>.master.key` beside a SQLite file; none for PostgreSQL or an in-memory database. */
+export function defaultKeyFile(dbUrl: string): string | undefined {
   const location = parseDatabaseUrl(dbUrl)
   if (location.engine !== 'sqlite' || location.filename === ':memory:') return undefined
   return location.filename.replace(/\.(db|sqlite3?)$/, '') + '.master.key'

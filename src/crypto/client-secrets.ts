@@ -25,16 +25,20 @@ export function createClientSecretService(master: MasterKey, previous: readonly 
   match(secret: string, expectedHash: Buffer): SecretMatch
   /** Whether the secret matches under the current master key. */
   matches(secret: string, expectedHash: Buffer): boolean
+  /** Ids of the hashing keys of the current and the previous master keys: the hashes this service can check. */
+  readonly keyIds: readonly string[]
 } {
   const hmacWith = (key: Buffer) => (secret: string): Buffer => createHmac('sha256', key).update(secret).digest()
   const hashKey = deriveKey(master, 'client-secret-hash')
   const hash = hmacWith(hashKey)
   const previousHashes = previous.map((m) => hmacWith(deriveKey(m, 'client-secret-hash')))
   const equal = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b)
+  const keyIdOf = (key: Buffer) => createHmac('sha256', key).update('keymint key id').digest('base64url').slice(0, 16)
   return {
     generate: () => `${CLIENT_SECRET_PREFIX}${randomToken(32)}`,
     hash,
-    keyId: createHmac('sha256', hashKey).update('keymint key id').digest('base64url').slice(0, 16),
+    keyId: keyIdOf(hashKey),
+    keyIds: [hashKey, ...previous.map((m) => deriveKey(m, 'client-secret-hash'))].map(keyIdOf),
     match(secret, expectedHash) {
       // Every key is tried every time, so timing does not tell which one (if any) matched.
       const current = equal(hash(secret), expectedHash)

@@ -6,7 +6,7 @@ import { parseClientPublicKey, PublicKeyError } from '../crypto/public-keys.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import type { ClientPatch, Clock, SecretService, Store } from './ports.js'
-import type { Client, ClientId, UserId } from './types.js'
+import type { Client, ClientId, KeyPairId, UserId } from './types.js'
 import { requireSigningAlg, requireLevel, requireLifetime, requireName, requireScopes, requireTokenEncryption, requireUuid } from './validation.js'
 
 export interface NewClientInput {
@@ -108,6 +108,17 @@ export async function assertMayManageKeyPairs(tx: Pick<Store, 'users'>, client: 
 
 export async function getClient(deps: { store: Pick<Store, 'clients'> }, id: string): Promise<Client> {
   const client = await deps.store.clients.findById(requireUuid<ClientId>(id, 'client id'))
+  if (!client) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${id} not found`)
+  return client
+}
+
+/**
+ * A client named by its id or by the client_id of one of its key pairs (printed beside it, and
+ * what an integration holds): an admin may paste either.
+ */
+export async function getClientByIdOrKeyPair(deps: { store: Pick<Store, 'clients' | 'keyPairs'> }, id: string): Promise<Client> {
+  const uuid = requireUuid<string>(id, 'client id')
+  const client = await deps.store.clients.findById(uuid as ClientId) ?? (await deps.store.keyPairs.findCredential(uuid as KeyPairId))?.client
   if (!client) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${id} not found`)
   return client
 }

@@ -10,6 +10,8 @@ export interface Refusal {
   readonly reason: string
   /** The account of the presented client_id, or null when no such client exists (or it was not looked up). */
   readonly accountId: string | null
+  /** Which check failed, as a code (never a presented value): written into the event's details. */
+  readonly detail?: string
 }
 
 interface Row {
@@ -18,6 +20,7 @@ interface Row {
   readonly clientId: string | null
   readonly address: string
   readonly reason: string
+  readonly detail: string | undefined
   readonly first: Date
   count: number
   /** Fingerprints of the folded client ids, to count them without keeping them. */
@@ -46,7 +49,11 @@ function toEvent(row: Row): AuditEvent {
     target: row.clientId,
     reason: row.reason,
     count: row.count,
-    details: folded ? { address: row.address, client_ids: row.tried?.size ?? 0 } : { address: row.address },
+    details: {
+      address: row.address,
+      ...(folded ? { client_ids: row.tried?.size ?? 0 } : {}),
+      ...(row.detail === undefined ? {} : { detail: row.detail }),
+    },
     createdAt: row.first,
   })
 }
@@ -75,17 +82,18 @@ export class RefusalLog {
     if (row.tried && row.tried.size < MAX_IDS_COUNTED) row.tried.add(fingerprint(refusal.clientId))
   }
 
-  #rowFor({ clientId, address, reason, accountId }: Refusal): Row {
+  #rowFor({ clientId, address, reason, accountId, detail }: Refusal): Row {
     const batch = accountId === null ? this.#unknown : this.#known
-    let key = accountId === null ? `${address}\n${reason}` : `${clientId}\n${address}\n${reason}`
+    // A detail is a code from a fixed set (which check failed), so keying by it stays bounded.
+    let key = accountId === null ? `${address}\n${reason}\n${detail ?? ''}` : `${clientId}\n${address}\n${reason}\n${detail ?? ''}`
     let row: Omit<Row, 'count' | 'first'> = accountId === null
-      ? { accountId, clientId: null, address, reason, tried: new Set() }
-      : { accountId, clientId, address, reason, tried: undefined }
+      ? { accountId, clientId: null, address, reason, detail, tried: new Set() }
+      : { accountId, clientId, address, reason, detail, tried: undefined }
     if (!batch.has(key) && batch.size >= MAX_KEYS) {
       // Full: unknown ids fold into one row per reason; a known client's into one per account
       // and reason, so its admins still see it (accounts are a bounded set).
       key = accountId === null ? `*\n${reason}` : `*\n${accountId}\n${reason}`
-      row = { accountId, clientId: null, address: '*', reason, tried: new Set() }
+      row = { accountId, clientId: null, address: '*', reason, detail: undefined, tried: new Set() }
     }
     const existing = batch.get(key)
     if (existing) return existing

@@ -7,7 +7,7 @@ import { parseFormBody } from './form-body.js'
 import { headerTokenRoutes } from './routes/header-token.js'
 import { healthRoutes, type HealthDeps } from './routes/health.js'
 import { introspectRevokeRoutes, type IntrospectRevokeDeps } from './routes/introspect-revoke.js'
-import { managementApiRoutes, type ManagementApiDeps } from './routes/management-api.js'
+import { managementApiRoutes, noStoreUnderApi, type ManagementApiDeps } from './routes/management-api.js'
 import { metricsRoutes, timeRequests, type MetricsRouteDeps } from './routes/metrics.js'
 import { oauth2TokenRoutes } from './routes/oauth2-token.js'
 import type { TokenEndpointDeps } from './routes/token-deps.js'
@@ -68,7 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Requests Node's HTTP parser refuses still get an error body in keymint's format.
     clientErrorHandler: answerClientError,
     frameworkErrors: (error, _request, reply) => {
-      (reply as FastifyReply).status(400).type('application/problem+json; charset=utf-8')
+      // Like the Node-level errors above, and before any route (or its caching) applies: no-store.
+      (reply as FastifyReply).status(400).header('cache-control', 'no-store').type('application/problem+json; charset=utf-8')
         .send({ type: 'about:blank', title: 'invalid_request', status: 400, detail: error.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'the request is malformed' })
     },
     trustProxy: typeof deps.trustProxy === 'number'
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('issuer', issuerOf)
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))
+  app.addHook('onSend', noStoreUnderApi)
   await app.register(headerTokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(oauth2TokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(introspectRevokeRoutes, deps.introspection(issuerOf))

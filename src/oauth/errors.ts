@@ -56,10 +56,13 @@ export class ClientAuthenticationFailed extends InvalidClient {
   readonly reason: AuthFailureReason
   /** The account of the presented client_id, when it exists. */
   readonly accountId: string | null
-  constructor(reason: AuthFailureReason, accountId: string | null = null, opts: { cause?: unknown } = {}) {
-    super('client authentication failed', { detail: reason, cause: opts.cause })
+  /** Which check within the reason failed (`exp_passed`, `aud_check_failed`, …); a code, never a presented value. */
+  readonly check: string | undefined
+  constructor(reason: AuthFailureReason, accountId: string | null = null, opts: { cause?: unknown; check?: string } = {}) {
+    super('client authentication failed', { detail: opts.check === undefined ? reason : `${reason}: ${opts.check}`, cause: opts.cause })
     this.reason = reason
     this.accountId = accountId
+    this.check = opts.check
   }
 }
 

@@ -1,3 +1,4 @@
+import { closeSync, fchmodSync, openSync } from 'node:fs'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase as SqliteDialectDatabase } from 'kysely'
 import pg from 'pg'
@@ -41,12 +42,32 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatab
   }
 }
 
+/**
+ * Creates a missing SQLite file with mode 0600, as the master key file: it holds secret hashes
+ * and sealed keys. SQLite gives the -wal and -shm files it makes the mode of the database file.
+ */
+function createPrivateFile(filename: string): void {
+  let fd: number
+  try {
+    fd = openSync(filename, 'wx', 0o600)
+  } catch {
+    // It exists already, or cannot be made here: then SQLite says why when it opens it.
+    return
+  }
+  try {
+    fchmodSync(fd, 0o600)
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Opens the database named by a `--db` URL and checks that it answers. */
 export async function openDatabase(url: string, opts: { poolSize?: number } = {}): Promise<OpenDatabase> {
   const location = parseDatabaseUrl(url)
   if (location.engine === 'sqlite') {
     let sqlite: SqliteDatabase.Database
     try {
+      if (location.filename !== ':memory:') createPrivateFile(location.filename)
       sqlite = new SqliteDatabase(location.filename)
     } catch (err) {
       throw new DatabaseUnavailable(`cannot open SQLite database ${location.filename}: ${(err as Error).message}`, { cause: err })

@@ -102,6 +102,66 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
     assert.deepEqual(u.permissions, ['api', 'ui'], 'failed updates changed nothing')
     assert.equal(u.disabled, false)
   })
+
+  test('a master key that does not open the stored keys is refused by every command; a rotation still works', async (t) => {
+    const { db, env, dir, json } = await setup(t, dialect)
+    const account = await json<{ id: string }>(['account', 'create', '--name', 'Acme'])
+    const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
+    const wrongKey = generateMasterKey()
+    const withKey = (vars: Record<string, string>) => (args: string[]) => keymint([...args, '--db', db.url], { env: { KEYMINT_PREVIOUS_MASTER_KEYS: '', ...vars }, cwd: dir })
+    const wrong = withKey({ KEYMINT_MASTER_KEY: wrongKey })
+    const refused = async (args: string[], when: string) => {
+      const res = await wrong(args)
+      assert.equal(res.code, 1, `${when}: ${args.join(' ')} exits 1`)
+      assert.equal(res.stdout, '', `${when}: ${args.join(' ')} prints nothing on stdout`)
+      assert.equal(res.stderr.trim().split('\n').length, 1, `${when}: one line on stderr: ${res.stderr}`)
+      assert.match(res.stderr, /master key/)
+      assert.ok(![wrongKey, env.KEYMINT_MASTER_KEY].some((k) => res.stderr.includes(k)), 'no master key in the message')
+    }
+    const audited = async () => (await json<{ events: unknown[] }>(['audit', 'list'])).events.length
+    const before = await audited()
+
+    // Only key pairs hold anything made with the master key yet: their secret hashes.
+    for (const args of [['client', 'create', '--account', account.id, '--name', 'd', '--level', 'subscription'], ['keys', 'list', '--client', client.id]]) {
+      await refused(args, 'no server keys')
+    }
+
+    const server = await serve(t, ['--port', '0', '--db', db.url], { env, cwd: dir })
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 0)
+    const afterServe = await audited()
+    // Every command opens the database through one function; one of each kind of command here.
+    const commands = [
+      ['account', 'create', '--name', 'x'],
+      ['client', 'create', '--account', account.id, '--name', 'd', '--level', 'subscription'],
+      ['keys', 'rotate', '--client', client.id],
+      ['signing-keys', 'rotate'],
+      ['audit', 'list'],
+      ['master-key', 'rotate'],
+    ]
+    for (const args of commands) await refused(args, 'server keys')
+    const serveWrong = await wrong(['serve', '--port', '0'])
+    assert.equal(serveWrong.code, 1)
+    assert.match(serveWrong.stderr, /master key/)
+    assert.equal(await audited(), afterServe, 'refused commands wrote nothing')
+    assert.ok(afterServe >= before)
+    const pairs = await json<{ key_pairs: { state: string }[] }>(['keys', 'list', '--client', client.id])
+    assert.deepEqual(pairs.key_pairs.map((p) => p.state), ['active'])
+
+    // Rotation: the new key current, the old one previous.
+    const rotating = withKey({ KEYMINT_MASTER_KEY: wrongKey, KEYMINT_PREVIOUS_MASTER_KEYS: env.KEYMINT_MASTER_KEY })
+    const created = await rotating(['client', 'create', '--account', account.id, '--name', 'e', '--level', 'subscription', '--json'])
+    assert.equal(created.code, 0, created.stderr)
+    assert.equal((await rotating(['master-key', 'rotate', '--json'])).code, 0)
+    const status = await rotating(['master-key', 'status', '--json'])
+    assert.equal(status.code, 0, status.stderr)
+    assert.equal((JSON.parse(status.stdout) as { server_keys_to_reseal: number }).server_keys_to_reseal, 0)
+    const rotated = await serve(t, ['--port', '0', '--db', db.url], { env: { KEYMINT_MASTER_KEY: wrongKey, KEYMINT_PREVIOUS_MASTER_KEYS: env.KEYMINT_MASTER_KEY }, cwd: dir })
+    const res = await fetch(`${rotated.url}/auth/oauth`, { method: 'POST', headers: { clientId: client.client_id, clientSecret: client.client_secret } })
+    assert.equal(res.status, 200, 'a secret hashed under the previous key still works')
+    rotated.child.kill('SIGTERM')
+    assert.equal(await rotated.exited, 0)
+  })
 })
 
 test('malformed --db and unreachable PostgreSQL fail with one clear line', async (t) => {
@@ -143,6 +203,78 @@ test('first serve on an empty SQLite database bootstraps, prints how to start, a
   assert.doesNotMatch(again.output(), /account id/, 'no second bootstrap')
   again.child.kill('SIGTERM')
   assert.equal(await again.exited, 0)
+})
+
+test('the SQLite database and its -wal and -shm files are created 0600', async (t) => {
+  const dir = tempDir(t)
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const modes = () => Object.fromEntries(['m.db', 'm.db-wal', 'm.db-shm'].filter((f) => existsSync(`${dir}/${f}`)).map((f) => [f, statSync(`${dir}/${f}`).mode & 0o777]))
+  await keymintJson(['migrate', '--db', `sqlite:${dir}/m.db`], { env, cwd: dir })
+  assert.equal(modes()['m.db'], 0o600, 'after migrate')
+  for (const [file, mode] of Object.entries(modes())) assert.equal(mode, 0o600, file)
+  const server = await serve(t, ['--port', '0', '--db', `sqlite:${dir}/m.db`], { env, cwd: dir })
+  assert.deepEqual(modes(), { 'm.db': 0o600, 'm.db-wal': 0o600, 'm.db-shm': 0o600 }, 'while serve runs')
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
+})
+
+test('keys rotate, revoke and list take a client id or the client_id of one of its key pairs', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/r.db`
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const json = <T>(args: string[]) => keymintJson<T>([...args, '--db', db], { env, cwd: dir })
+  const account = await json<{ id: string }>(['account', 'create', '--name', 'r'])
+  const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
+  type Listed = { client: string; key_pairs: { client_id: string; state: string }[] }
+  for (const ref of [client.id, client.client_id]) {
+    const listed = await json<Listed>(['keys', 'list', '--client', ref])
+    assert.equal(listed.client, client.id, `list --client ${ref}`)
+    assert.deepEqual(listed.key_pairs.map((p) => p.client_id), [client.client_id])
+  }
+  const byPair = await json<Created & { client: string }>(['keys', 'rotate', '--client', client.client_id, '--grace', '10m'])
+  assert.equal(byPair.client, client.id)
+  const byId = await json<Created & { client: string; ended: { client_id: string }[] }>(['keys', 'rotate', '--client', client.id, '--grace', '10m'])
+  assert.equal(byId.client, client.id)
+  assert.deepEqual(byId.ended.map((e) => e.client_id).sort(), [client.client_id, byPair.client_id].sort())
+  const revoked = await json<{ client: string; revoked: string[] }>(['keys', 'revoke', '--client', byPair.client_id])
+  assert.equal(revoked.client, client.id)
+  assert.equal(revoked.revoked.length, 3)
+  const again = await json<{ client: string; revoked: string[] }>(['keys', 'revoke', '--client', client.id])
+  assert.deepEqual([again.client, again.revoked], [client.id, []])
+  const unknown = await keymint(['keys', 'list', '--client', '7d444840-9dc0-41f5-8d0a-000000000000', '--db', db], { env, cwd: dir })
+  assert.equal(unknown.code, 1)
+  assert.match(unknown.stderr, /client .* not found/)
+})
+
+test('the first-start hint works when serve got its master key and database from the environment', async (t) => {
+  const dir = tempDir(t)
+  const masterKey = generateMasterKey()
+  const env = { KEYMINT_MASTER_KEY: masterKey, KEYMINT_DATABASE_URL: `sqlite:${dir}/env.db` }
+  const server = await serve(t, ['--port', '0'], { cwd: dir, env })
+  const out = server.output()
+  assert.ok(!out.includes(masterKey), 'never the master key itself')
+  assert.match(out, /KEYMINT_MASTER_KEY/, 'says the command needs the same master key')
+  const command = /^\s+(\S*keymint client create .*)$/m.exec(out)?.[1]
+  assert.ok(command, out)
+  assert.match(command, /--db 'sqlite:[^']*env\.db'/, 'names the database that is not the default')
+  const args = command.split(/\s+/).slice(1).map((a) => a.replace(/^'(.*)'$/, '$1'))
+  const bare = await keymint(args, { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_DATABASE_URL: '' } })
+  assert.equal(bare.code, 1, 'without the master key the command cannot work, hence the hint')
+  const created = await keymintJson<Created>(args, { cwd: dir, env: { KEYMINT_MASTER_KEY: masterKey, KEYMINT_DATABASE_URL: '' } })
+  const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: created.client_id, clientSecret: created.client_secret } })
+  assert.equal(res.status, 200)
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
+
+  const fileEnv = { KEYMINT_MASTER_KEY: '', KEYMINT_MASTER_KEY_FILE: `${dir}/elsewhere.key`, KEYMINT_DATABASE_URL: '' }
+  const second = await serve(t, ['--port', '0', '--db', `sqlite:${dir}/file.db`], { cwd: dir, env: fileEnv })
+  const line = /^\s+KEYMINT_MASTER_KEY_FILE='([^']+)' (\S*keymint client create .*)$/m.exec(second.output())
+  assert.ok(line, second.output())
+  assert.equal(line[1], `${dir}/elsewhere.key`)
+  const fileArgs = line[2]!.split(/\s+/).slice(1).map((a) => a.replace(/^'(.*)'$/, '$1'))
+  await keymintJson(fileArgs, { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_MASTER_KEY_FILE: line[1]!, KEYMINT_DATABASE_URL: '' } })
+  second.child.kill('SIGTERM')
+  assert.equal(await second.exited, 0)
 })
 
 test('serve --workers 2 shares one port and serves tokens', async (t) => {

@@ -213,4 +213,36 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     assert.match(page.headers.get('content-type') ?? '', /text\/html/)
     assert.match(await page.text(), /\/api\/v1\/clients\/\{id\}\/key-pairs/)
   })
+
+  test('every response under /api/v1, success or error, is Cache-Control: no-store', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { call } = await adminOf(s)
+    const narrow = api(s, await tokenOf(s, await seedClient(s.services, { clientScopes: ['keymint:audit:read'] })))
+    const anonymous = api(s, undefined)
+    const unknown = '7d444840-9dc0-41f5-8d0a-000000000000'
+    const cases: [string, () => ReturnType<ReturnType<typeof api>>, number][] = [
+      ['GET /account', () => call('GET', '/account'), 200],
+      ['GET /users', () => call('GET', '/users'), 200],
+      ['POST /users', () => call('POST', '/users', { email: 'cache@example.com' }), 201],
+      ['GET /audit-events', () => call('GET', '/audit-events'), 200],
+      ['bad body', () => call('POST', '/users', { email: 'x', extra: 1 }), 400],
+      ['no token', () => anonymous('GET', '/account'), 401],
+      ['no token, unknown path', () => anonymous('GET', '/nothing-here'), 404],
+      ['missing scope', () => narrow('GET', '/clients'), 403],
+      ['unknown client', () => call('GET', `/clients/${unknown}`), 404],
+      ['unknown path', () => call('GET', '/nothing-here'), 404],
+      ['wrong method', () => call('PUT', '/account'), 405],
+      ['OpenAPI document', () => anonymous('GET', '/openapi.json'), 200],
+    ]
+    for (const [name, request, status] of cases) {
+      const res = await request()
+      assert.equal(res.status, status, name)
+      assert.equal(res.headers.get('cache-control'), 'no-store', name)
+    }
+    const malformed = await fetch(`${s.url}/api/v1/clients/%zz`)
+    assert.equal(malformed.status, 400)
+    assert.equal(malformed.headers.get('cache-control'), 'no-store', 'malformed URL')
+    const health = await fetch(`${s.url}/healthz`)
+    assert.equal(health.headers.get('cache-control'), null, 'other surfaces keep their own caching')
+  })
 })

@@ -84,6 +84,45 @@ describeEachDialect('private_key_jwt client authentication (RFC 7523)', (dialect
     }
   })
 
+  test('the failed check reaches the audit log, never the caller', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const c = await registered(s, 'RS256')
+    const other = await registered(s, 'RS256')
+    const aud = `${s.url}/oauth2/token`
+    const now = Math.floor(Date.now() / 1000)
+    const used = await assertion(c.privateKey, 'RS256', { iss: c.clientId, aud })
+    assert.equal((await tokenRequest(s, { client_assertion: used })).status, 200)
+    const hmac = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'HS256' }).setIssuer(c.clientId).setSubject(c.clientId).setAudience(aud).setExpirationTime(now + 60)
+      .sign(new TextEncoder().encode('a-shared-secret-that-is-long-enough-for-hs256'))
+    const cases: { name: string; assertion: string; fields?: Record<string, string>; target?: string | null; reason: string; detail: string }[] = [
+      { name: 'expired', assertion: await assertion(c.privateKey, 'RS256', { iss: c.clientId, aud, exp: now - 120 }), reason: 'assertion_invalid', detail: 'exp_passed' },
+      { name: 'wrong aud', assertion: await assertion(c.privateKey, 'RS256', { iss: c.clientId, aud: 'https://elsewhere.example/token' }), reason: 'assertion_invalid', detail: 'aud_check_failed' },
+      { name: 'sub differs', assertion: await assertion(c.privateKey, 'RS256', { iss: c.clientId, sub: other.clientId, aud }), reason: 'assertion_invalid', detail: 'sub_check_failed' },
+      { name: 'no jti', assertion: await assertion(c.privateKey, 'RS256', { iss: c.clientId, aud, jti: null }), reason: 'assertion_invalid', detail: 'jti_missing' },
+      { name: 'bad signature', assertion: await assertion(other.privateKey, 'RS256', { iss: c.clientId, aud }), reason: 'assertion_invalid', detail: 'signature_invalid' },
+      { name: 'HMAC', assertion: hmac, reason: 'assertion_invalid', detail: 'alg_not_allowed' },
+      { name: 'replay', assertion: used, reason: 'assertion_replayed', detail: 'jti_seen_before' },
+      { name: 'lifetime too long', assertion: await assertion(c.privateKey, 'RS256', { iss: c.clientId, aud, exp: now + 3600 }), reason: 'assertion_lifetime_too_long', detail: 'exp_more_than_300s_ahead' },
+      { name: 'iss not a client_id', assertion: await assertion(c.privateKey, 'RS256', { iss: 'someone', aud }), target: null, reason: 'malformed_assertion', detail: 'iss_not_a_client_id' },
+    ]
+    for (const k of cases) {
+      const res = await tokenRequest(s, { client_assertion: k.assertion, ...k.fields })
+      assert.equal(res.status, 401, k.name)
+      const body = await res.text()
+      assert.deepEqual(JSON.parse(body), { error: 'invalid_client', error_description: 'client authentication failed' }, k.name)
+      assert.ok(!body.includes(k.detail), `${k.name}: the caller does not learn which check failed`)
+    }
+    await s.server.flushUsage()
+    const refused = (await s.services.store.audit.list({ limit: 100 })).filter((e) => e.action === 'authentication.refused')
+    for (const k of cases) {
+      const event = refused.find((e) => e.target === (k.target === undefined ? c.clientId : k.target) && e.reason === k.reason && e.details.detail === k.detail)
+      assert.ok(event, `${k.name}: audited as ${k.reason} / ${k.detail}: ${JSON.stringify(refused.map((e) => [e.reason, e.details]))}`)
+      assert.equal(event.count, 1, k.name)
+    }
+    const everything = JSON.stringify(refused)
+    assert.ok(cases.every((k) => !everything.includes(k.assertion) && !everything.includes(k.assertion.split('.')[2]!)), 'no assertion in the audit log')
+  })
+
   test('a revoked key pair cannot authenticate with its key either; introspection accepts assertions', async (t) => {
     const s = await startTestServer(t, dialect)
     const c = await registered(s, 'EdDSA')

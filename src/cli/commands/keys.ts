@@ -1,18 +1,26 @@
 import type { Command } from 'commander'
+import { getClientByIdOrKeyPair } from '../../domain/clients.js'
 import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../domain/key-pairs.js'
+import type { Services } from '../../services.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../../http/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption, issuedPairLines } from './client.js'
+
+const CLIENT_OPTION = ['--client <id>', "the client's id, or the client_id of one of its key pairs"] as const
+
+/** The client's own id, whichever of its ids the admin gave. */
+const clientIdOf = async (s: Services, ref: string): Promise<string> => (await getClientByIdOrKeyPair(s, ref)).id
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description("manage a client's key pairs")
 
   withCommonOptions(keys.command('rotate').description('issue a new key pair and end the old ones'))
-    .requiredOption('--client <id>', 'client id')
+    .requiredOption(...CLIENT_OPTION)
     .option('--grace <duration>', 'keep old pairs working this long, e.g. 10m (default: revoke at once)')
     .action(async (opts: CommonOptions & { client: string; grace?: string }) => {
-      const input = { clientId: opts.client, actor: CLI_ACTOR, ...(opts.grace === undefined ? {} : { graceSeconds: durationOption(opts.grace, '--grace') }) }
-      const rotated = await withServices(opts, (s) => rotateKeyPair({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
+      const input = { actor: CLI_ACTOR, ...(opts.grace === undefined ? {} : { graceSeconds: durationOption(opts.grace, '--grace') }) }
+      const rotated = await withServices(opts, async (s) =>
+        rotateKeyPair({ store: s.store, clock: s.clock, secrets: s.secrets }, { ...input, clientId: await clientIdOf(s, opts.client) }))
       const pair = presentIssuedKeyPair(rotated.keyPair)
       const ended = rotated.ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() }))
       emit(opts, { client: rotated.clientId, ...pair, ended }, () => [
@@ -23,9 +31,10 @@ export function registerKeyCommands(program: Command): void {
     })
 
   withCommonOptions(keys.command('revoke').description('revoke every live key pair of a client'))
-    .requiredOption('--client <id>', 'client id')
+    .requiredOption(...CLIENT_OPTION)
     .action(async (opts: CommonOptions & { client: string }) => {
-      const result = await withServices(opts, (s) => revokeKeyPairs({ store: s.store, clock: s.clock }, { clientId: opts.client, actor: CLI_ACTOR }))
+      const result = await withServices(opts, async (s) =>
+        revokeKeyPairs({ store: s.store, clock: s.clock }, { clientId: await clientIdOf(s, opts.client), actor: CLI_ACTOR }))
       emit(opts, { client: result.clientId, revoked: result.revoked }, () =>
         result.revoked.length === 0
           ? `client ${result.clientId} had no live key pairs`
@@ -33,9 +42,9 @@ export function registerKeyCommands(program: Command): void {
     })
 
   withCommonOptions(keys.command('list').description("list a client's key pairs (never their secrets)"))
-    .requiredOption('--client <id>', 'client id')
+    .requiredOption(...CLIENT_OPTION)
     .action(async (opts: CommonOptions & { client: string }) => {
-      const result = await withServices(opts, (s) => listKeyPairs({ store: s.store, clock: s.clock }, { clientId: opts.client }))
+      const result = await withServices(opts, async (s) => listKeyPairs({ store: s.store, clock: s.clock }, { clientId: await clientIdOf(s, opts.client) }))
       const pairs = result.keyPairs.map(presentKeyPair)
       emit(opts, { client: result.clientId, key_pairs: pairs }, () => [
         `key pairs of client ${result.clientId}:`,

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
 import { relative, sep } from 'node:path'
 import type { Command } from 'commander'
-import type { Config } from '../../config.js'
+import { DEFAULT_DATABASE_URL, defaultKeyFile, type Config } from '../../config.js'
 import { serveClusterMetrics } from '../../http/metrics.js'
 import { redactDatabaseUrl } from '../../store/database-url.js'
 import { prepareInstance, startServer, type Bootstrapped } from '../../server.js'
@@ -26,18 +26,38 @@ function invocation(): string {
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 
-function printWelcome(dbFlag: string | undefined, boot: Bootstrapped | undefined, keyFile: string | undefined): void {
+/**
+ * What the printed `client create` needs to find this server's database and master key from
+ * another shell: `--db` unless it is the default, a key file not at its default place, and the
+ * variables it cannot be given on the command line. Never a password or the master key.
+ */
+function firstClientCommand(dbFlag: string | undefined, config: Config, accountId: string): { command: string; needs: string[] } {
+  const url = config.database.url
+  const redacted = redactDatabaseUrl(url)
+  const needs: string[] = []
+  let db = ''
+  // A URL from the environment with a password stays there: a redacted one would override it.
+  if (dbFlag !== undefined || (url !== DEFAULT_DATABASE_URL && redacted === url)) db = ` --db ${shellQuote(redacted)}`
+  else if (url !== DEFAULT_DATABASE_URL) needs.push('KEYMINT_DATABASE_URL')
+  if (config.masterKey.value !== undefined) needs.push('KEYMINT_MASTER_KEY')
+  const keyFile = config.masterKey.value === undefined && config.masterKey.file !== defaultKeyFile(url) ? config.masterKey.file : undefined
+  const env = keyFile === undefined ? '' : `KEYMINT_MASTER_KEY_FILE=${shellQuote(keyFile)} `
+  return { command: `${env}${invocation()} client create${db} --account ${accountId} --name first-integration --level subscription`, needs }
+}
+
+function printWelcome(dbFlag: string | undefined, config: Config, boot: Bootstrapped | undefined, keyFile: string | undefined): void {
   const lines: string[] = []
   if (keyFile) lines.push(`keymint: created master key ${keyFile} (mode 0600); back it up: stored keys cannot be read without it`)
   if (boot) {
-    // The same --db the server got (a URL from the environment is found there again); never a password.
-    const db = dbFlag === undefined ? '' : ` --db ${shellQuote(redactDatabaseUrl(dbFlag))}`
+    const first = firstClientCommand(dbFlag, config, boot.account.id)
     lines.push(
       `keymint: new database: created enterprise account ${JSON.stringify(boot.account.name)} and admin ${boot.admin.email}`,
       `  account id:    ${boot.account.id}`,
       `  admin user id: ${boot.admin.id}`,
-      'Create a first key pair with:',
-      `  ${invocation()} client create${db} --account ${boot.account.id} --name first-integration --level subscription`,
+      first.needs.length === 0
+        ? 'Create a first key pair with:'
+        : `Create a first key pair with the same ${first.needs.join(' and ')} as this server set in that shell:`,
+      `  ${first.command}`,
     )
   }
   if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`)
@@ -114,7 +134,7 @@ export function registerServeCommand(program: Command): void {
       })
       if (cluster.isWorker) return runWorker(config)
       const prepared = await prepareInstance(config)
-      printWelcome(opts.db, prepared.bootstrapped, prepared.createdMasterKeyFile)
+      printWelcome(opts.db, config, prepared.bootstrapped, prepared.createdMasterKeyFile)
       return config.server.workers > 1 ? runPrimary(config) : runSingle(config)
     })
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, RouteOptions } from 'fastify'
+import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify'
 import { createApiAuthenticator, type ApiAuthDeps } from '../api-auth.js'
 import { buildOpenApi, renderReference } from '../openapi.js'
 import { apiAndAuditRoutes } from './api/apis-audit.js'
@@ -7,6 +7,18 @@ import { accountUserClientRoutes, type ManagementDeps } from './api/users-client
 export interface ManagementApiDeps extends ManagementDeps {
   readonly auth: ApiAuthDeps
   readonly version: string
+}
+
+const UNDER_API = /^\/api\/v1(?:[/?]|$)/
+
+/**
+ * RFC 9111 §5.2.2.5: nothing under /api/v1 (users, clients, new secrets, audit events, and the
+ * errors about them) may be kept by a browser or proxy cache. Registered at the root so it also
+ * covers what no API route answers: unknown paths, wrong methods, malformed URLs.
+ */
+export const noStoreUnderApi: onSendHookHandler = (request, reply, payload, done) => {
+  if (UNDER_API.test(request.url)) reply.header('cache-control', 'no-store')
+  done(null, payload)
 }
 
 /** The REST API under /api/v1, protected by keymint's own access tokens, with its OpenAPI document. */

@@ -13,7 +13,7 @@ export interface ClientAuthDeps {
   readonly throttle: AuthThrottle
   readonly sleep: (ms: number) => Promise<void>
   /** Notes a refusal for the audit log (batched; never a write on this path). */
-  readonly refused: (refusal: { clientId: string; address: string; reason: string; accountId: string | null }) => void
+  readonly refused: (refusal: { clientId: string; address: string; reason: string; accountId: string | null; detail?: string }) => void
 }
 
 /**
@@ -40,9 +40,12 @@ export async function authenticateClient(deps: ClientAuthDeps, presented: Presen
     // Malformed ids share one counter: they cannot succeed, and must not fill memory one by one.
     // Unknown well-formed ids are counted like real ones, so a 429 says nothing about existence.
     const verdict = deps.throttle.recordFailure(isUuid(claimed) ? claimed : '(malformed)', address)
-    const reason = err instanceof ClientAuthenticationFailed ? err.reason : 'invalid_client'
-    const accountId = err instanceof ClientAuthenticationFailed ? err.accountId : null
-    deps.refused({ clientId: claimed, address, reason: verdict.action === 'refuse' ? 'throttled' : reason, accountId })
+    const failed = err instanceof ClientAuthenticationFailed ? err : undefined
+    const reason = failed?.reason ?? 'invalid_client'
+    deps.refused({
+      clientId: claimed, address, reason: verdict.action === 'refuse' ? 'throttled' : reason, accountId: failed?.accountId ?? null,
+      ...(failed?.check === undefined ? {} : { detail: failed.check }),
+    })
     if (verdict.delayMs > 0) await deps.sleep(verdict.delayMs)
     if (verdict.action === 'refuse') {
       throw new TooManyAttempts('too many failed authentication attempts; retry later', verdict.retryAfterSeconds, {

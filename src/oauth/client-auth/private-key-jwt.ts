@@ -1,4 +1,4 @@
-import { decodeJwt, importJWK, jwtVerify } from 'jose'
+import { decodeJwt, errors, importJWK, jwtVerify } from 'jose'
 import type { ClientCredential, KeyPairId } from '../../domain/types.js'
 import { keyPairState } from '../../domain/types.js'
 import { isUuid } from '../../domain/validation.js'
@@ -40,13 +40,32 @@ export function claimedClientId(presented: PresentedAssertion): string {
 }
 
 /**
+ * Which check of the assertion failed, as a fixed code: for the audit and server logs, so an
+ * admin can tell a clock skew from a wrong `aud` or key. The caller learns none of it.
+ */
+function failedCheck(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'exp_passed'
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    const claim = /^[a-z]{2,8}$/.test(err.claim) ? err.claim : 'claim'
+    return `${claim}_${err.reason === 'missing' ? 'missing' : err.reason === 'invalid' ? 'invalid' : 'check_failed'}`
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature_invalid'
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'alg_not_allowed'
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'malformed_jwt'
+  // The header's alg does not fit the registered key, or the key cannot verify.
+  return 'key_unusable'
+}
+
+/**
  * RFC 7523 §2.2 / OIDC Core §9 private_key_jwt: the client signs a short-lived JWT with its
  * private key; iss and sub are its client_id, aud names this server, and each jti works once.
  */
 export async function authenticateWithAssertion(deps: AssertionAuthDeps, presented: PresentedAssertion): Promise<ClientCredential> {
-  if (presented.assertion.length > 8192) throw new ClientAuthenticationFailed('malformed_assertion')
+  if (presented.assertion.length > 8192) throw new ClientAuthenticationFailed('malformed_assertion', null, { check: 'longer_than_8192' })
   const clientId = claimedClientId(presented)
-  if (!isUuid(clientId)) throw new ClientAuthenticationFailed('malformed_assertion')
+  if (!isUuid(clientId)) {
+    throw new ClientAuthenticationFailed('malformed_assertion', null, { check: presented.clientId === undefined ? 'iss_not_a_client_id' : 'client_id_malformed' })
+  }
   const credential = await deps.findCredential(clientId as KeyPairId)
   if (!credential) throw new ClientAuthenticationFailed('unknown_client')
   const accountId = credential.client.accountId
@@ -67,14 +86,14 @@ export async function authenticateWithAssertion(deps: AssertionAuthDeps, present
     exp = payload.exp as number
     jti = String(payload.jti)
   } catch (err) {
-    throw new ClientAuthenticationFailed('assertion_invalid', accountId, { cause: err })
+    throw new ClientAuthenticationFailed('assertion_invalid', accountId, { cause: err, check: failedCheck(err) })
   }
   if (exp - deps.now().getTime() / 1000 > MAX_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
-    throw new ClientAuthenticationFailed('assertion_lifetime_too_long', accountId)
+    throw new ClientAuthenticationFailed('assertion_lifetime_too_long', accountId, { check: `exp_more_than_${MAX_LIFETIME_SECONDS}s_ahead` })
   }
   if (keyPairState(credential.keyPair, deps.now()).state === 'revoked') throw new ClientAuthenticationFailed('key_pair_revoked', accountId)
   if (!await deps.rememberAssertion(`${clientId}:${jti}`, new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000))) {
-    throw new ClientAuthenticationFailed('assertion_replayed', accountId)
+    throw new ClientAuthenticationFailed('assertion_replayed', accountId, { check: 'jti_seen_before' })
   }
   return credential
 }
