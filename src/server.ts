@@ -157,6 +157,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
       store: services.store,
       clock: services.clock,
       secrets: services.secrets,
+      defaultAudiences: () => [issuer(), ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
       version: KEYMINT_VERSION,
       auth: { tokens: tokenState(issuer), users: services.store.users, issuer },
     }),

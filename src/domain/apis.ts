@@ -8,7 +8,8 @@ import { requireName } from './validation.js'
 
 /** RFC 8707 §2: a resource is an absolute URI without a fragment. */
 export function isResourceIdentifier(value: string): boolean {
-  if (value.length === 0 || value.length > 2048 || value.includes('#')) return false
+  // No whitespace or control characters: URL parsing would drop some, `aud` would keep them.
+  if (value.length === 0 || value.length > 2048 || value.includes('#') || /[\s\p{Cc}]/u.test(value)) return false
   try {
     return new URL(value).protocol.length > 1
   } catch {
@@ -16,12 +17,29 @@ export function isResourceIdentifier(value: string): boolean {
   }
 }
 
+/** Two identifiers a resource server could take for the same audience (case of scheme and host, a trailing slash). */
+function sameAudience(a: string, b: string): boolean {
+  const canonical = (value: string) => (URL.canParse(value) ? new URL(value).href.replace(/\/+$/, '') : value)
+  return canonical(a) === canonical(b)
+}
+
+export interface ApiDeps {
+  readonly store: Store
+  readonly clock: Clock
+  /** keymint's own default `aud` (the issuer, and KEYMINT_AUDIENCE when set): every account's tokens carry it. */
+  readonly defaultAudiences: readonly string[]
+}
+
 export async function createApi(
-  deps: { store: Store; clock: Clock },
+  deps: ApiDeps,
   input: { accountId: string; identifier: string; name?: string; actor?: string },
 ): Promise<Api> {
   if (!isResourceIdentifier(input.identifier)) {
     throw new InvalidInput('KEYMINT_INVALID_INPUT', 'an API identifier must be an absolute URI without a fragment, e.g. https://api.example.com')
+  }
+  if (deps.defaultAudiences.some((aud) => sameAudience(aud, input.identifier))) {
+    throw new InvalidInput('KEYMINT_API_IDENTIFIER_RESERVED',
+      "this identifier is keymint's default audience, which every account's tokens carry; register the API under an identifier of its own")
   }
   const name = requireName(input.name ?? input.identifier, 'API name')
   return deps.store.transaction(async (tx) => {

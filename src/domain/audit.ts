@@ -8,6 +8,7 @@ export type AuditAction =
   | 'client.created'
   | 'client.updated'
   | 'api.created'
+  | 'api.removed'
   | 'key_pair.created'
   | 'key_pair.rotated'
   | 'key_pair.revoked'

@@ -17,7 +17,7 @@ async function setup(t: TestContext, dialect: Dialect) {
   const dir = tempDir(t)
   const db = await createTestDatabase(t, dialect, dir)
   const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
-  const run = (args: string[]) => keymint([...args, '--db', db.url], { env, cwd: dir })
+  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => keymint([...args, '--db', db.url], { env: { ...env, ...extraEnv }, cwd: dir })
   const json = <T = Record<string, unknown>>(args: string[]) => keymintJson<T>([...args, '--db', db.url], { env, cwd: dir })
   return { dir, db, env, run, json }
 }
@@ -267,18 +267,27 @@ test('client create --public-key registers a key for private_key_jwt and refuses
   }
 })
 
-test('api create and list register token audiences per account', async (t) => {
-  const dir = tempDir(t)
-  const db = `sqlite:${dir}/api.db`
-  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
-  const account = await keymintJson<{ id: string }>(['account', 'create', '--name', 'a', '--db', db], { env, cwd: dir })
-  const api = await keymintJson<{ identifier: string }>(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--db', db], { env, cwd: dir })
-  assert.equal(api.identifier, 'https://api.example.com')
-  const listed = await keymintJson<{ apis: { identifier: string }[] }>(['api', 'list', '--account', account.id, '--db', db], { env, cwd: dir })
-  assert.deepEqual(listed.apis.map((a) => a.identifier), ['https://api.example.com'])
-  const dup = await keymint(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--db', db], { env, cwd: dir })
-  assert.notEqual(dup.code, 0)
-  assert.match(dup.stderr, /already exists/)
+describeEachDialect('keymint api (CLI)', (dialect) => {
+  test('api create and list: an identifier belongs to one account; the default audience is refused', async (t) => {
+    const { json, run } = await setup(t, dialect)
+    const [a, b] = [await json<{ id: string }>(['account', 'create', '--name', 'a']), await json<{ id: string }>(['account', 'create', '--name', 'b'])]
+    const api = await json<{ identifier: string; account_id: string }>(['api', 'create', '--account', a.id, '--identifier', 'https://api.example.com'])
+    assert.deepEqual([api.identifier, api.account_id], ['https://api.example.com', a.id])
+    const listed = await json<{ apis: { identifier: string }[] }>(['api', 'list', '--account', a.id])
+    assert.deepEqual(listed.apis.map((x) => x.identifier), ['https://api.example.com'])
+    for (const account of [a, b]) {
+      const dup = await run(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--json'])
+      assert.equal(dup.code, 1)
+      assert.equal(dup.stdout, '')
+      assert.equal(dup.stderr, 'keymint: error: the API identifier https://api.example.com is already registered\n')
+    }
+    assert.deepEqual((await json<{ apis: unknown[] }>(['api', 'list', '--account', b.id])).apis, [])
+    for (const [identifier, env] of [['http://127.0.0.1:8080', {}], ['https://auth.example.com/', { KEYMINT_ISSUER: 'https://auth.example.com' }], ['https://tokens.example.com', { KEYMINT_AUDIENCE: 'https://tokens.example.com' }]] as const) {
+      const reserved = await run(['api', 'create', '--account', b.id, '--identifier', identifier], env)
+      assert.equal(reserved.code, 1, identifier)
+      assert.match(reserved.stderr, /^keymint: error: [^\n]*default audience[^\n]*\n$/, identifier)
+    }
+  })
 })
 
 test('serve on a port already in use: one clear line, exit non-zero', async (t) => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createApi } from '../../src/domain/apis.js'
 import { describeEachDialect } from '../helpers/dialects.js'
-import { seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
+import { registerApi, seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
 import { basic, form } from '../helpers/tokens.js'
 
 async function tokenOf(s: TestServer, c: { clientId: string; clientSecret: string }, fields: Record<string, string> = {}): Promise<string> {
@@ -111,7 +110,7 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     const member = await seedClient(s.services, { level: 'user', userScopes: ['keymint:admin'], clientScopes: ['keymint:admin'] })
     await s.services.store.users.update(member.userId as never, { updatedAt: new Date() })
     await s.services.database.db.updateTable('users').set({ role: 'member' }).where('id', '=', member.userId!).execute()
-    await createApi(s.services, { accountId: seed.accountId, identifier: 'https://assets.example.com' })
+    await registerApi(s, seed.accountId, 'https://assets.example.com')
     const otherAud = await tokenOf(s, seed, { resource: 'https://assets.example.com' })
 
     const cases: [string, string | undefined, string, string, number, string][] = [
@@ -159,6 +158,25 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     const problem = await raw.json() as { detail: string }
     assert.equal(problem.detail, 'the body is not valid JSON')
     assert.equal((await call('GET', '/users')).body.items.length, before)
+  })
+
+  test("POST /apis: an identifier another account registered is 409; keymint's own default audience is 400", async (t) => {
+    const s = await startTestServer(t, dialect)
+    const a = await adminOf(s)
+    const b = await adminOf(s)
+    assert.equal((await a.call('POST', '/apis', { identifier: 'https://api.example.com' })).status, 201)
+    const taken = await b.call('POST', '/apis', { identifier: 'https://api.example.com', name: 'mine' })
+    assert.equal(taken.status, 409)
+    assert.match(taken.headers.get('content-type') ?? '', /application\/problem\+json/)
+    assert.deepEqual([taken.body.status, taken.body.title, taken.body.code], [409, 'conflict', 'KEYMINT_API_EXISTS'])
+    assert.equal((await a.call('POST', '/apis', { identifier: 'https://api.example.com' })).status, 409, 'twice in one account too')
+    assert.deepEqual((await b.call('GET', '/apis')).body.items, [])
+    for (const identifier of [s.url, `${s.url}/`, s.url.replace('http://', 'HTTP://')]) {
+      const res = await b.call('POST', '/apis', { identifier })
+      assert.equal(res.status, 400, identifier)
+      assert.equal(res.body.code, 'KEYMINT_API_IDENTIFIER_RESERVED', identifier)
+    }
+    assert.deepEqual((await b.call('GET', '/apis')).body.items, [])
   })
 
   test('schema errors name the field and rule, never the value', async (t) => {

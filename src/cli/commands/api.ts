@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { createApi, listApis } from '../../domain/apis.js'
 import type { Api } from '../../domain/types.js'
-import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { CLI_ACTOR, defaultAudiences, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 const present = (a: Api) => ({ id: a.id, account_id: a.accountId, identifier: a.identifier, name: a.name, created_at: a.createdAt.toISOString() })
 
@@ -12,7 +12,7 @@ export function registerApiCommands(program: Command): void {
     .requiredOption('--identifier <uri>', 'absolute URI, e.g. https://api.example.com')
     .option('--name <name>', 'display name (default: the identifier)')
     .action(async (opts: CommonOptions & { account: string; identifier: string; name?: string }) => {
-      const created = await withServices(opts, (s) => createApi(s, {
+      const created = await withServices(opts, (s, config) => createApi({ ...s, defaultAudiences: defaultAudiences(config) }, {
         accountId: opts.account, identifier: opts.identifier, ...(opts.name === undefined ? {} : { name: opts.name }), actor: CLI_ACTOR,
       }))
       emit(opts, present(created), () => `registered API ${created.identifier} (id ${created.id})`)

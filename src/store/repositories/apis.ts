@@ -17,7 +17,8 @@ export function createApiRepository(db: Kysely<Database>): ApiStore {
           id: api.id, account_id: api.accountId, identifier: api.identifier, name: api.name, created_at: api.createdAt.getTime(),
         }).execute()
       } catch (err) {
-        const translated = translateUniqueViolation(err, `an API with identifier ${api.identifier} already exists in this account`)
+        // Unique across accounts: the identifier is what tokens carry in `aud`.
+        const translated = translateUniqueViolation(err, `the API identifier ${api.identifier.slice(0, 200)} is already registered`)
         throw translated instanceof Conflict ? new Conflict('KEYMINT_API_EXISTS', translated.message, { cause: err }) : translated
       }
       return api

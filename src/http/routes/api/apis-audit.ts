@@ -66,7 +66,8 @@ export async function apiAndAuditRoutes(app: FastifyInstance, deps: ManagementDe
   }, async (request, reply) => {
     const caller = callerOf(request)
     const body = request.body as { identifier: string; name?: string }
-    return reply.status(201).send(presentApi(await createApi(deps, { accountId: caller.accountId, ...body, actor: caller.actor })))
+    const created = await createApi({ store: deps.store, clock: deps.clock, defaultAudiences: deps.defaultAudiences() }, { accountId: caller.accountId, ...body, actor: caller.actor })
+    return reply.status(201).send(presentApi(created))
   })
 
   app.get('/audit-events', {
