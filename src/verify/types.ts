@@ -93,6 +93,11 @@ export interface VerifierOptions {
   readonly issuer: string
   /** The `aud` this API accepts (one of them, when several). */
   readonly audience: string | readonly string[]
+  /**
+   * Accept only tokens whose `account_id` is this account. Tokens for keymint's default audience
+   * (the issuer) are issued to every account: an API that serves one account pins it here.
+   */
+  readonly accountId?: string | undefined
   /** Signature algorithms accepted; default RS256, PS256, ES256, EdDSA. `none` and HMAC are refused. */
   readonly algorithms?: readonly string[] | undefined
   /** Private key of the server's encryption key pair, to accept encrypted tokens. */

@@ -126,6 +126,20 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     assert.ok(await verifierFor(t, s, { audience: ['https://api.other.example', s.url] }).verify(token))
   })
 
+  test("accountId: a verifier pinned to one account refuses another account's token for the shared default audience", async (t) => {
+    const s = await startTestServer(t, dialect)
+    const a = await seedClient(s.services)
+    const b = await seedClient(s.services)
+    const [tokenA, tokenB] = [await oauth2Token(s, a), await headerToken(s, b)]
+    const unpinned = verifierFor(t, s)
+    assert.equal((await unpinned.verify(tokenB)).claims.account_id, b.accountId, 'the default audience is shared by every account')
+    const pinned = verifierFor(t, s, { accountId: a.accountId })
+    assert.equal((await pinned.verify(tokenA)).claims.account_id, a.accountId)
+    await assert.rejects(pinned.verify(tokenB), { name: 'VerifyError', code: 'invalid_token', status: 401, message: 'token was issued to another account' })
+    const { key } = await serverPrivateKey(s, 'enc')
+    await assertRefused(verifierFor(t, s, { accountId: a.accountId, decryptionKey: key }).verify(await headerToken(s, b, 'encrypted=true')), 'invalid_token', 'encrypted')
+  })
+
   test('expired: accepted inside the clock tolerance, refused after it', async (t) => {
     const s = await startTestServer(t, dialect)
     const token = await headerToken(s, await seedClient(s.services))
@@ -168,5 +182,11 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     }
     assert.throws(() => createVerifier({ issuer: 'not a url', audience: 'x' }), TypeError)
     assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience: [] }), TypeError)
+    for (const audience of [undefined, null, '', 42]) {
+      assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience } as never), { name: 'TypeError', message: /^keymint\/verify: audience must be/ }, String(audience))
+    }
+    for (const accountId of ['', 42, null]) {
+      assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience: 'x', accountId } as never), { name: 'TypeError', message: /^keymint\/verify: accountId must be/ }, String(accountId))
+    }
   })
 })
