@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { parseEncryptionPublicKey, type EncryptionPublicKey } from '../crypto/encryption-public-keys.js'
+import { PublicKeyError } from '../crypto/public-keys.js'
 import { getAccount } from './accounts.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { InvalidInput } from './errors.js'
@@ -30,10 +32,27 @@ export interface ApiDeps {
   readonly defaultAudiences: readonly string[]
 }
 
-export async function createApi(
-  deps: ApiDeps,
-  input: { accountId: string; identifier: string; name?: string; actor?: string },
-): Promise<Api> {
+export interface NewApiInput {
+  readonly accountId: string
+  readonly identifier: string
+  readonly name?: string
+  /** PEM or JWK text of the API's public key; tokens for the API are then encrypted to it. */
+  readonly encryptionKey?: string
+  /** RSA-OAEP-256/384/512 or ECDH-ES; default by key type (or the JWK's own `alg`). */
+  readonly encryptionAlg?: string
+  readonly actor?: string
+}
+
+async function requireEncryptionKey(text: string, alg: string | undefined): Promise<EncryptionPublicKey> {
+  try {
+    return await parseEncryptionPublicKey(text, alg)
+  } catch (err) {
+    if (err instanceof PublicKeyError) throw new InvalidInput('KEYMINT_INVALID_INPUT', `encryption key: ${err.message}`, { cause: err })
+    throw err
+  }
+}
+
+export async function createApi(deps: ApiDeps, input: NewApiInput): Promise<Api> {
   if (!isResourceIdentifier(input.identifier)) {
     throw new InvalidInput('KEYMINT_INVALID_INPUT', 'an API identifier must be an absolute URI without a fragment, e.g. https://api.example.com')
   }
@@ -42,11 +61,16 @@ export async function createApi(
       "this identifier is keymint's default audience, which every account's tokens carry; register the API under an identifier of its own")
   }
   const name = requireName(input.name ?? input.identifier, 'API name')
+  if (input.encryptionAlg !== undefined && input.encryptionKey === undefined) {
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'an encryption algorithm needs an encryption key')
+  }
+  const encryption = input.encryptionKey === undefined ? null : await requireEncryptionKey(input.encryptionKey, input.encryptionAlg)
   return deps.store.transaction(async (tx) => {
     const account = await getAccount(tx, input.accountId)
-    const api = await tx.apis.insert({ id: randomUUID() as ApiId, accountId: account.id, identifier: input.identifier, name, createdAt: deps.clock.now() })
+    const api = await tx.apis.insert({ id: randomUUID() as ApiId, accountId: account.id, identifier: input.identifier, name, encryption, createdAt: deps.clock.now() })
     await tx.audit.insert([auditEvent({
-      accountId: account.id, actor: input.actor ?? DEFAULT_ACTOR, action: 'api.created', target: api.id, details: { identifier: api.identifier }, createdAt: api.createdAt,
+      accountId: account.id, actor: input.actor ?? DEFAULT_ACTOR, action: 'api.created', target: api.id, createdAt: api.createdAt,
+      details: { identifier: api.identifier, ...(encryption ? { encryption_kid: encryption.kid, encryption_alg: encryption.alg } : {}) },
     })])
     return api
   })

@@ -288,6 +288,35 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
       assert.match(reserved.stderr, /^keymint: error: [^\n]*default audience[^\n]*\n$/, identifier)
     }
   })
+
+  test('api create --encryption-key takes a PEM or JWK public key and refuses anything else in one line', async (t) => {
+    const { json, run, dir } = await setup(t, dialect)
+    const account = await json<{ id: string }>(['account', 'create', '--name', 'a'])
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    writeFileSync(`${dir}/ec.jwk`, JSON.stringify(ec.publicKey.export({ format: 'jwk' })))
+    writeFileSync(`${dir}/rsa.pem`, rsa.publicKey.export({ format: 'pem', type: 'spki' }))
+    writeFileSync(`${dir}/rsa-private.pem`, rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }))
+    const created = await json<{ encryption_kid: string; encryption_alg: string }>(['api', 'create', '--account', account.id, '--identifier', 'https://ec.example.com', '--encryption-key', `${dir}/ec.jwk`])
+    assert.equal(created.encryption_alg, 'ECDH-ES')
+    assert.match(created.encryption_kid, /^[\w-]{43}$/)
+    const oaep = await json<{ encryption_alg: string }>(['api', 'create', '--account', account.id, '--identifier', 'https://rsa.example.com', '--encryption-key', `${dir}/rsa.pem`, '--encryption-alg', 'RSA-OAEP-512'])
+    assert.equal(oaep.encryption_alg, 'RSA-OAEP-512')
+    const refused: [string[], RegExp][] = [
+      [['--encryption-key', `${dir}/rsa-private.pem`], /private key/],
+      [['--encryption-key', `${dir}/missing.pem`], /cannot read --encryption-key file/],
+      [['--encryption-key', `${dir}/rsa.pem`, '--encryption-alg', 'ECDH-ES'], /ECDH-ES needs an EC/],
+      [['--encryption-alg', 'RSA-OAEP-256'], /needs an encryption key/],
+    ]
+    for (const [args, message] of refused) {
+      const res = await run(['api', 'create', '--account', account.id, '--identifier', 'https://x.example.com', ...args, '--json'])
+      assert.equal(res.code, 1, args.join(' '))
+      assert.equal(res.stdout, '')
+      assert.match(res.stderr, /^keymint: error: [^\n]+\n$/)
+      assert.match(res.stderr, message)
+      assert.ok(!res.stderr.includes('PRIVATE'), 'nothing of the key is echoed')
+    }
+  })
 })
 
 test('serve on a port already in use: one clear line, exit non-zero', async (t) => {

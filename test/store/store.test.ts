@@ -11,6 +11,7 @@ import { ensureServerKeys } from '../../src/domain/server-keys.js'
 import { createUser, updateUser } from '../../src/domain/users.js'
 import type { KeyPairId } from '../../src/domain/types.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
+import { down as down0009 } from '../../src/store/migrations/0009-alter-apis.js'
 import { openServices, type Services } from '../../src/services.js'
 import { createTestDatabase, describeEachDialect, type Dialect } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
@@ -48,7 +49,7 @@ describeEachDialect('store', (dialect) => {
     const [a, b] = [await createAccount(s, { name: 'a' }), await createAccount(s, { name: 'b' })]
     const db = s.database.db
     // The state before 0009: identifiers unique per account only.
-    await db.schema.dropIndex('apis_identifier_unique').execute()
+    await down0009(db as never)
     await db.deleteFrom('keymint_migrations' as never).where('name' as never, '=', '0009-alter-apis' as never).execute()
     const row = (id: string, accountId: string, identifier: string, at: number) => ({ id, account_id: accountId, identifier, name: identifier, created_at: at })
     await db.insertInto('apis').values([

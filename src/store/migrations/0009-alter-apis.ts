@@ -12,6 +12,8 @@ interface MigrationDb {
 // A registered API belongs to exactly one account: tokens name it in `aud`, and a resource
 // server trusts any token with its identifier there. Registrations of an identifier another
 // account made earlier are removed (audited), then the identifier is unique across accounts.
+// An API may also carry a public key (a JWK whose `kid` is its thumbprint) and the JWE key
+// management algorithm its tokens are encrypted to that key with.
 export async function up(untyped: Kysely<unknown>): Promise<void> {
   const db = untyped as Kysely<MigrationDb>
   const rows = await db.selectFrom('apis').select(['id', 'account_id', 'identifier', 'created_at']).orderBy('created_at').orderBy('id').execute()
@@ -30,8 +32,12 @@ export async function up(untyped: Kysely<unknown>): Promise<void> {
     }).execute()
   }
   await untyped.schema.createIndex('apis_identifier_unique').on('apis').column('identifier').unique().execute()
+  await untyped.schema.alterTable('apis').addColumn('encryption_jwk', 'text').execute()
+  await untyped.schema.alterTable('apis').addColumn('encryption_alg', 'text').execute()
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('apis').dropColumn('encryption_alg').execute()
+  await db.schema.alterTable('apis').dropColumn('encryption_jwk').execute()
   await db.schema.dropIndex('apis_identifier_unique').execute()
 }
