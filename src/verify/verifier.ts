@@ -3,7 +3,7 @@ import { pinAlgorithms } from './algorithms.js'
 import { REQUIRED_CLAIMS, scopesOf, toAccessTokenClaims } from './claims.js'
 import { VerifierUnavailableError, VerifyError } from './errors.js'
 import { createKeySource } from './key-source.js'
-import { openNestedJwt } from './nested-jwe.js'
+import { openNestedJwt, prepareDecryptionKey } from './nested-jwe.js'
 import { toRefusal } from './refusal.js'
 import { createRevocationList } from './revocations.js'
 import type { VerifiedToken, Verifier, VerifierOptions } from './types.js'
@@ -48,6 +48,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new TypeError('keymint/verify: clockToleranceSeconds must be a non-negative number')
   const algorithms = pinAlgorithms(options.algorithms)
+  const decryptionKey = prepareDecryptionKey(options.decryptionKey)
   const fetchImpl = options.fetch ?? ((url, init) => fetch(url, init))
   const now = options.now ?? (() => new Date())
   const keys = createKeySource(options.issuer, fetchImpl)
@@ -59,7 +60,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function verifySignedToken(token: string): Promise<VerifiedToken> {
     let jws = token
     const encrypted = COMPACT_JWE.test(token)
-    if (encrypted) jws = await openNestedJwt(token, options.decryptionKey)
+    if (encrypted) jws = await openNestedJwt(token, decryptionKey)
     if (!COMPACT_JWS.test(jws)) throw malformed()
     const { payload, protectedHeader } = await jwtVerify(jws, keys, {
       issuer: options.issuer,
