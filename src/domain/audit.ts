@@ -15,6 +15,7 @@ export type AuditAction =
   | 'signing_key.rotated'
   | 'signing_key.retired'
   | 'encryption_key.retired'
+  | 'encryption_key.exported'
   | 'authentication.refused'
 
 /** One audit record. Never a secret or a token: ids, states and reason codes only. */

@@ -8,6 +8,7 @@ import { keymint, keymintJson, serve } from '../helpers/cli.js'
 import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
 import { basic, form, verifyAccessToken } from '../helpers/tokens.js'
+import { createVerifier } from '../../src/verify/index.js'
 import type { TestContext } from 'node:test'
 import type { Dialect } from '../helpers/dialects.js'
 
@@ -316,6 +317,43 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
       assert.match(res.stderr, message)
       assert.ok(!res.stderr.includes('PRIVATE'), 'nothing of the key is echoed')
     }
+  })
+
+  test("encryption-key export prints keymint's private encryption key with a warning; keymint/verify opens encrypted tokens with it", async (t) => {
+    const { json, run, db, env, dir } = await setup(t, dialect)
+    const account = await json<{ id: string }>(['account', 'create', '--name', 'a'])
+    const none = await run(['encryption-key', 'export'])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /^keymint: error: there is no active encryption key yet[^\n]*\n$/)
+    const bad = await run(['encryption-key', 'export', '--format', 'der'])
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /--format must be one of: pem, jwk/)
+
+    const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
+    const server = await serve(t, ['--port', '0', '--db', db.url], { env, cwd: dir })
+    const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: client.client_id, clientSecret: client.client_secret, 'content-type': 'application/x-www-form-urlencoded' }, body: 'encrypted=RSA512' })
+    const jwe = await res.text()
+    assert.equal(jwe.split('.').length, 5)
+
+    const pem = await run(['encryption-key', 'export'])
+    assert.equal(pem.code, 0)
+    assert.match(pem.stdout, /^-----BEGIN PRIVATE KEY-----\n[^]+\n-----END PRIVATE KEY-----\n$/)
+    assert.match(pem.stderr, /^keymint: warning: [^\n]*whoever holds it can read every token encrypted to it[^\n]*\n$/)
+    const exported = await keymint(['encryption-key', 'export', '--format', 'jwk', '--db', db.url, '--json'], { env, cwd: dir })
+    assert.equal(exported.stdout.trim().split('\n').length, 1, '--json: one object on stdout')
+    assert.match(exported.stderr, /warning/)
+    const { kid, format, key } = JSON.parse(exported.stdout) as { kid: string; format: string; key: Record<string, string> }
+    assert.deepEqual([format, key.kty, key.kid, key.use, typeof key.d], ['jwk', 'RSA', kid, 'enc', 'string'])
+    assert.equal(JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString()).kid, kid)
+
+    for (const decryptionKey of [pem.stdout, key]) {
+      const verifier = createVerifier({ issuer: server.url, audience: server.url, decryptionKey })
+      t.after(() => verifier.close())
+      const verified = await verifier.verify(jwe)
+      assert.deepEqual([verified.encrypted, verified.claims.client_id], [true, client.client_id])
+    }
+    const events = await json<{ events: { action: string; target: string; actor: string }[] }>(['audit', 'list'])
+    assert.equal(events.events.filter((e) => e.action === 'encryption_key.exported' && e.target === kid && e.actor === 'cli').length, 2, 'each export is audited')
   })
 })
 
