@@ -89,8 +89,13 @@ describeEachDialect('tokens for an API with an encryption key', (dialect) => {
       return res.json() as Promise<Record<string, unknown>>
     }
     assert.deepEqual(await introspect(jwe), { active: false })
-    const inner = await introspect(await open(jwe, privateKey, 'ECDH-ES'))
+    const signed = await open(jwe, privateKey, 'ECDH-ES')
+    const inner = await introspect(signed)
     assert.deepEqual([inner.active, inner.aud, inner.client_id, inner.account_id], [true, API, c.clientId, c.accountId])
+    // Revocation likewise takes the inner token, and then covers the encrypted one too.
+    const revoked = await fetch(`${s.url}/oauth2/revoke`, { method: 'POST', headers: { ...FORM, authorization: basic(rs.keyPair.id, rs.keyPair.secret) }, body: form({ token: signed }) })
+    assert.equal(revoked.status, 200)
+    assert.deepEqual(await introspect(signed), { active: false })
   })
 
   test('POST /api/v1/apis takes encryption_key and encryption_alg and shows only the thumbprint and algorithm', async (t) => {
