@@ -9,7 +9,7 @@ interface Operation {
   tags: string[]
   description?: string
   parameters: { name: string; in: string; required: boolean }[]
-  requestBody?: { content: { 'application/json': { schema: { properties?: Record<string, { type?: unknown; enum?: unknown[] }>; required?: string[] } } } }
+  requestBody?: { content: { 'application/json': { schema: { properties?: Record<string, { type?: unknown; enum?: unknown[]; description?: string }>; required?: string[] } } } }
   responses: Record<string, unknown>
 }
 
@@ -29,7 +29,9 @@ function section(path: string, method: string, op: Operation): string {
   const url = `${ISSUER}${path.replace(/\{(\w+)\}/g, '<$1>')}`
   const curl = [`curl -s -X ${method.toUpperCase()} '${url}'`, `  -H "Authorization: Bearer $TOKEN"`]
   if (body) curl.push(`  -H 'content-type: application/json' -d '${JSON.stringify(body)}'`)
-  const fields = schema?.properties ? Object.keys(schema.properties).map((k) => `\`${k}\`${(schema.required ?? []).includes(k) ? ' (required)' : ''}`).join(', ') : ''
+  const fields = schema?.properties
+    ? Object.entries(schema.properties).map(([k, v]) => `\`${k}\`${(schema.required ?? []).includes(k) ? ' (required)' : ''}${v.description ? ` (${v.description})` : ''}`).join(', ')
+    : ''
   return [
     `### ${method.toUpperCase()} ${path}`,
     '',
@@ -67,6 +69,14 @@ TOKEN=$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials 
 Errors are RFC 9457 problem documents (\`application/problem+json\`): \`400\` for bad input (unknown
 fields included), \`401\`/\`403\` with a \`WWW-Authenticate: Bearer\` challenge, \`404\` for anything not
 in the caller's account, \`409\` for conflicts.
+
+**Registered APIs.** An API identifier belongs to one account: registering one that another
+account holds is \`409\`, and keymint's default audience (the issuer, \`KEYMINT_AUDIENCE\`) cannot be
+registered. With \`encryption_key\`, every token for the API is encrypted to the API's own public
+key; keymint keeps only the public key and shows its thumbprint (\`encryption_kid\`) and
+\`encryption_alg\`. Encrypted tokens for the default audience use keymint's own key instead, which
+the vendor's APIs read with \`keymint encryption-key export\`: whoever holds that key reads every
+such token of every account, so export it only for APIs that need it (each export is audited).
 
 ${parts.join('\n')}`)
   process.stdout.write(`wrote docs/operators.md (${parts.length} operations)\n`)

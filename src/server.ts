@@ -5,7 +5,7 @@ import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { KeyPairUsageRecorder } from './domain/key-pair-usage.js'
 import type { Account, KeyPairId, User } from './domain/types.js'
-import { encryptNestedJwt } from './crypto/jwe.js'
+import { encryptNestedJwt, encryptNestedJwtTo } from './crypto/jwe.js'
 import { KeyRing } from './domain/key-ring.js'
 import { ensureServerKeys } from './domain/server-keys.js'
 import { RevocationCache } from './domain/revocation-cache.js'
@@ -142,8 +142,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const app = await buildApp({
     token: {
       auth,
-      grant: { signerFor, clock: services.clock, usage, encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg),
-        isRegisteredApi: async (accountId, identifier) => (await services.store.apis.findByIdentifier(accountId, identifier)) !== undefined,
+      grant: {
+        signerFor, clock: services.clock, usage,
+        encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg),
+        encryptTo: encryptNestedJwtTo,
+        findApi: (accountId, identifier) => services.store.apis.findByIdentifier(accountId, identifier),
       },
       tokens: config.tokens,
       issued: (dialect) => issuedBy[dialect].inc(),
@@ -163,6 +166,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       store: services.store,
       clock: services.clock,
       secrets: services.secrets,
+      defaultAudiences: () => [issuer(), ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
       version: KEYMINT_VERSION,
       auth: { tokens: tokenState(issuer), users: services.store.users, issuer },
     }),

@@ -28,6 +28,16 @@ export function configFrom(options: CommonOptions, extra: ConfigInput = {}): Con
 }
 
 /**
+ * keymint's own default `aud` values as this environment configures them: KEYMINT_ISSUER (else
+ * http://HOST:PORT) and KEYMINT_AUDIENCE.
+ */
+export function defaultAudiences(config: Config): string[] {
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  const issuer = config.server.issuer ?? `http://${host}:${config.server.port}`
+  return [issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])]
+}
+
+/**
  * Runs `fn` with opened services and always closes them. Only commands that may start a
  * database (`create`) make a missing SQLite file; the others fail without writing anything.
  */

@@ -9,6 +9,7 @@ import { registerAccountCommands } from './commands/account.js'
 import { registerApiCommands } from './commands/api.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerClientCommands } from './commands/client.js'
+import { registerEncryptionKeyCommands } from './commands/encryption-key.js'
 import { registerKeyCommands } from './commands/keys.js'
 import { registerMasterKeyCommands } from './commands/master-key.js'
 import { registerMigrateCommand } from './commands/migrate.js'
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerApiCommands(program)
   registerKeyCommands(program)
   registerSigningKeyCommands(program)
+  registerEncryptionKeyCommands(program)
   registerAuditCommands(program)
   registerMasterKeyCommands(program)
   return program

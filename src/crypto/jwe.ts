@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto'
+import { createPublicKey, type KeyObject } from 'node:crypto'
 import { CompactEncrypt } from 'jose'
 
 const encoder = new TextEncoder()
@@ -11,4 +11,9 @@ export async function encryptNestedJwt(jws: string, key: { kid: string; publicKe
   return new CompactEncrypt(encoder.encode(jws))
     .setProtectedHeader({ alg, enc: 'A256GCM', cty: 'JWT', kid: key.kid })
     .encrypt(key.publicKey)
+}
+
+/** A nested JWT to a third party's public key, with the algorithm registered for it; `kid` is the key's thumbprint. */
+export async function encryptNestedJwtTo(jws: string, key: { kid: string; alg: string; publicJwk: Readonly<Record<string, string>> }): Promise<string> {
+  return encryptNestedJwt(jws, { kid: key.kid, publicKey: createPublicKey({ key: { ...key.publicJwk }, format: 'jwk' }) }, key.alg)
 }

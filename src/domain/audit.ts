@@ -8,12 +8,14 @@ export type AuditAction =
   | 'client.created'
   | 'client.updated'
   | 'api.created'
+  | 'api.removed'
   | 'key_pair.created'
   | 'key_pair.rotated'
   | 'key_pair.revoked'
   | 'signing_key.rotated'
   | 'signing_key.retired'
   | 'encryption_key.retired'
+  | 'encryption_key.exported'
   | 'authentication.refused'
 
 /** One audit record. Never a secret or a token: ids, states and reason codes only. */

@@ -13,6 +13,7 @@ export type DomainErrorCode =
   | 'KEYMINT_SERVER_KEY_IN_USE'
   | 'KEYMINT_API_EXISTS'
   | 'KEYMINT_ADMIN_REQUIRED'
+  | 'KEYMINT_API_IDENTIFIER_RESERVED'
 
 export abstract class DomainError extends Error {
   abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input'

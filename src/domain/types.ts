@@ -1,3 +1,4 @@
+import type { EncryptionPublicKey } from '../crypto/encryption-public-keys.js'
 import type { SigningAlg } from '../crypto/jws.js'
 
 // Domain records. Ids are branded so an account id can never be passed where a client id is due.
@@ -70,6 +71,8 @@ export interface Api {
   readonly accountId: AccountId
   readonly identifier: string
   readonly name: string
+  /** The API's public key: every token for it is encrypted to this key; null for signed-only tokens. */
+  readonly encryption: EncryptionPublicKey | null
   readonly createdAt: Date
 }
 

@@ -4,7 +4,7 @@ import type { IssuedKeyPair } from '../domain/issue-key-pair.js'
 import type { AuditEvent } from '../domain/audit.js'
 import type { ServerKeyRecord } from '../domain/ports.js'
 import type { ServerKeyState } from '../domain/server-keys.js'
-import type { Account, Client, User } from '../domain/types.js'
+import type { Account, Api, Client, User } from '../domain/types.js'
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
 
@@ -35,6 +35,17 @@ export const presentClient = (c: Client) => ({
   signing_alg: c.signingAlg,
   allow_secret: c.secretAuth,
   created_at: iso(c.createdAt),
+})
+
+/** A registered API; of its encryption key only the thumbprint and algorithm (the key itself is public anyway). */
+export const presentApi = (a: Api) => ({
+  id: a.id,
+  account_id: a.accountId,
+  identifier: a.identifier,
+  name: a.name,
+  encryption_kid: a.encryption?.kid ?? null,
+  encryption_alg: a.encryption?.alg ?? null,
+  created_at: iso(a.createdAt),
 })
 
 /** The one shape that carries a secret: printed once, right after it was generated. */

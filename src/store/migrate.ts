@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-add-client-public-keys.js'
 import * as m0006 from './migrations/0006-create-apis.js'
 import * as m0007 from './migrations/0007-add-hash-key-id.js'
 import * as m0008 from './migrations/0008-add-client-signing-alg.js'
+import * as m0009 from './migrations/0009-alter-apis.js'
 import * as m0010 from './migrations/0010-add-user-token-cut-off.js'
 import * as m0011 from './migrations/0011-add-client-secret-auth.js'
 
@@ -21,6 +22,7 @@ const MIGRATIONS = {
   '0006-create-apis': m0006,
   '0007-add-hash-key-id': m0007,
   '0008-add-client-signing-alg': m0008,
+  '0009-alter-apis': m0009,
   '0010-add-user-token-cut-off': m0010,
   '0011-add-client-secret-auth': m0011,
 } as const

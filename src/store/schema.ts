@@ -90,6 +90,9 @@ export interface ApisTable {
   account_id: string
   identifier: string
   name: string
+  /** Public JWK (with `kid`, its thumbprint) tokens for the API are encrypted to; null: signed only. */
+  encryption_jwk: string | null
+  encryption_alg: string | null
   created_at: number
 }
 

@@ -10,11 +10,12 @@ export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])
 
 /**
- * Key management algorithms of keymint's encrypted tokens; RSA1_5 and SHA-1 RSA-OAEP never.
+ * Key management algorithms of keymint's encrypted tokens (to its own RSA key, or to a registered
+ * API's RSA, EC or X25519 key); RSA1_5, SHA-1 RSA-OAEP and key wrapping never.
  *
  * @internal
  */
-export const KEY_MANAGEMENT_ALGORITHMS = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512']
+export const KEY_MANAGEMENT_ALGORITHMS = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512', 'ECDH-ES']
 
 /**
  * Content encryption of keymint's encrypted tokens.

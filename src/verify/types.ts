@@ -52,15 +52,18 @@ export interface VerifiedToken {
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
 
 /**
- * A private key to open encrypted (nested JWE) tokens: a node:crypto `KeyObject`, a WebCrypto
- * `CryptoKey` or a private JWK.
+ * A private key to open encrypted (nested JWE) tokens: PEM text (PKCS#8 or PKCS#1), a private
+ * JWK, a node:crypto `KeyObject` or a WebCrypto `CryptoKey`. RSA keys open RSA-OAEP-256/384/512
+ * tokens; EC (P-256, P-384, P-521) and X25519 keys open ECDH-ES tokens. For tokens of a
+ * registered API with an encryption key, the private half of that key; for encrypted tokens of
+ * the default audience, keymint's own key (`keymint encryption-key export`).
  *
  * @example
  * ```ts
- * const key: DecryptionKey = createPrivateKey(readFileSync('enc.pem'))
+ * const key: DecryptionKey = readFileSync('api-enc.key.pem', 'utf8')
  * ```
  */
-export type DecryptionKey = KeyObject | CryptoKey | JWK
+export type DecryptionKey = string | KeyObject | CryptoKey | JWK
 
 /**
  * Credentials for reading the server's revocation feed, and how often to read it.
@@ -93,9 +96,14 @@ export interface VerifierOptions {
   readonly issuer: string
   /** The `aud` this API accepts (one of them, when several). */
   readonly audience: string | readonly string[]
+  /**
+   * Accept only tokens whose `account_id` is this account. Tokens for keymint's default audience
+   * (the issuer) are issued to every account: an API that serves one account pins it here.
+   */
+  readonly accountId?: string | undefined
   /** Signature algorithms accepted; default RS256, PS256, ES256, EdDSA. `none` and HMAC are refused. */
   readonly algorithms?: readonly string[] | undefined
-  /** Private key of the server's encryption key pair, to accept encrypted tokens. */
+  /** The private key encrypted tokens for this API are encrypted to; without it they are refused. */
   readonly decryptionKey?: DecryptionKey | undefined
   /** Leeway for `exp` and `nbf`; default 30 seconds. */
   readonly clockToleranceSeconds?: number | undefined

@@ -3,7 +3,7 @@ import { pinAlgorithms } from './algorithms.js'
 import { REQUIRED_CLAIMS, scopesOf, toAccessTokenClaims } from './claims.js'
 import { VerifierUnavailableError, VerifyError } from './errors.js'
 import { createKeySource } from './key-source.js'
-import { openNestedJwt } from './nested-jwe.js'
+import { openNestedJwt, prepareDecryptionKey } from './nested-jwe.js'
 import { toRefusal } from './refusal.js'
 import { createRevocationList } from './revocations.js'
 import type { VerifiedToken, Verifier, VerifierOptions } from './types.js'
@@ -16,10 +16,19 @@ const COMPACT_JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/
 
 const malformed = () => new VerifyError('invalid_token', 'token is malformed')
 
+/** The audiences to accept, checked once at construction so a misconfiguration fails at start. */
+function audiencesOf(value: unknown): string[] {
+  const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : []
+  if (list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) {
+    throw new TypeError("keymint/verify: audience must be given: the `aud` this API accepts (its registered identifier, or the issuer's default audience), a string or a non-empty array of strings")
+  }
+  return list as string[]
+}
+
 /**
  * Creates a verifier for keymint access tokens: signature against the issuer's JWKS (found through
  * its RFC 8414 metadata), `iss`, `aud`, `exp`/`nbf`, `typ: at+jwt`, pinned algorithms, nested JWE,
- * and optionally the server's revocation feed.
+ * and optionally the token's account and the server's revocation feed.
  *
  * @param options - issuer, audience and the optional checks
  * @example
@@ -31,11 +40,15 @@ const malformed = () => new VerifyError('invalid_token', 'token is malformed')
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (typeof options.issuer !== 'string' || !URL.canParse(options.issuer)) throw new TypeError('keymint/verify: issuer must be a URL')
-  const audience = typeof options.audience === 'string' ? [options.audience] : [...options.audience]
-  if (audience.length === 0 || audience.some((a) => typeof a !== 'string' || a === '')) throw new TypeError('keymint/verify: audience must be given')
+  const audience = audiencesOf(options.audience)
+  const { accountId } = options
+  if (accountId !== undefined && (typeof accountId !== 'string' || accountId === '')) {
+    throw new TypeError('keymint/verify: accountId must be a non-empty string (the account_id of the tokens to accept) or left out')
+  }
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new TypeError('keymint/verify: clockToleranceSeconds must be a non-negative number')
   const algorithms = pinAlgorithms(options.algorithms)
+  const decryptionKey = prepareDecryptionKey(options.decryptionKey)
   const fetchImpl = options.fetch ?? ((url, init) => fetch(url, init))
   const now = options.now ?? (() => new Date())
   const keys = createKeySource(options.issuer, fetchImpl)
@@ -47,7 +60,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function verifySignedToken(token: string): Promise<VerifiedToken> {
     let jws = token
     const encrypted = COMPACT_JWE.test(token)
-    if (encrypted) jws = await openNestedJwt(token, options.decryptionKey)
+    if (encrypted) jws = await openNestedJwt(token, decryptionKey)
     if (!COMPACT_JWS.test(jws)) throw malformed()
     const { payload, protectedHeader } = await jwtVerify(jws, keys, {
       issuer: options.issuer,
@@ -60,6 +73,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       requiredClaims: REQUIRED_CLAIMS,
     })
     const claims = toAccessTokenClaims(payload)
+    if (accountId !== undefined && claims.account_id !== accountId) {
+      throw new VerifyError('invalid_token', 'token was issued to another account', { detail: `account_id ${claims.account_id}, expected ${accountId}` })
+    }
     return { claims, scopes: scopesOf(claims), header: protectedHeader, encrypted }
   }
 

@@ -5,10 +5,11 @@ import type { TestContext } from 'node:test'
 import { loadConfig, type Config, type ConfigInput } from '../../src/config.js'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { createAccount } from '../../src/domain/accounts.js'
+import { createApi } from '../../src/domain/apis.js'
 import { createClient } from '../../src/domain/clients.js'
 import { createUser } from '../../src/domain/users.js'
 import type { Clock } from '../../src/domain/ports.js'
-import type { Plan, Permission } from '../../src/domain/types.js'
+import type { Api, Plan, Permission } from '../../src/domain/types.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { openServices, type Services } from '../../src/services.js'
 import { createTestDatabase, type Dialect } from './dialects.js'
@@ -125,4 +126,9 @@ export async function seedClient(services: Services, opts: SeedOptions = {}): Pr
     clientId: created.keyPair.id,
     clientSecret: created.keyPair.secret,
   }
+}
+
+/** Registers an API for an account, as the CLI and the REST API do (the server's issuer is reserved). */
+export function registerApi(s: TestServer, accountId: string, identifier: string, extra: Omit<Parameters<typeof createApi>[1], 'accountId' | 'identifier'> = {}): Promise<Api> {
+  return createApi({ ...s.services, defaultAudiences: [s.url, ...(s.config.tokens.audience === undefined ? [] : [s.config.tokens.audience])] }, { accountId, identifier, ...extra })
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { test } from 'node:test'
-import { createApi } from '../../src/domain/apis.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { adminOf, api, tokenOf } from '../helpers/management.js'
-import { seedClient, startTestServer } from '../helpers/server.js'
+import { registerApi, seedClient, startTestServer } from '../helpers/server.js'
 
 describeEachDialect('management REST API /api/v1', (dialect) => {
   test('an admin token manages users, clients and key pairs of its account', async (t) => {
@@ -107,9 +106,9 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     await s.services.database.db.updateTable('users').set({ role: 'member' }).where('id', '=', member.userId!).execute()
     const memberToken = await tokenOf(s, member)
     assert.equal(JSON.parse(Buffer.from(memberToken.split('.')[1]!, 'base64url').toString()).scope, 'assets:read', "a member's token never carries keymint: scopes")
-    await createApi(s.services, { accountId: seed.accountId, identifier: 'https://assets.example.com' })
+    await registerApi(s, seed.accountId, 'https://assets.example.com')
     const both = await seedClient(s.services, { clientScopes: ['keymint:admin', 'assets:read'] })
-    await createApi(s.services, { accountId: both.accountId, identifier: 'https://assets.example.org' })
+    await registerApi(s, both.accountId, 'https://assets.example.org')
     const otherAud = await tokenOf(s, both, { resource: 'https://assets.example.org' })
     assert.equal(JSON.parse(Buffer.from(otherAud.split('.')[1]!, 'base64url').toString()).scope, 'assets:read', 'keymint: scopes stay out of tokens for other APIs')
     assert.equal((await fetch(`${s.url}/oauth2/token`, {
@@ -162,6 +161,25 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     const problem = await raw.json() as { detail: string }
     assert.equal(problem.detail, 'the body is not valid JSON')
     assert.equal((await call('GET', '/users')).body.items.length, before)
+  })
+
+  test("POST /apis: an identifier another account registered is 409; keymint's own default audience is 400", async (t) => {
+    const s = await startTestServer(t, dialect)
+    const a = await adminOf(s)
+    const b = await adminOf(s)
+    assert.equal((await a.call('POST', '/apis', { identifier: 'https://api.example.com' })).status, 201)
+    const taken = await b.call('POST', '/apis', { identifier: 'https://api.example.com', name: 'mine' })
+    assert.equal(taken.status, 409)
+    assert.match(taken.headers.get('content-type') ?? '', /application\/problem\+json/)
+    assert.deepEqual([taken.body.status, taken.body.title, taken.body.code], [409, 'conflict', 'KEYMINT_API_EXISTS'])
+    assert.equal((await a.call('POST', '/apis', { identifier: 'https://api.example.com' })).status, 409, 'twice in one account too')
+    assert.deepEqual((await b.call('GET', '/apis')).body.items, [])
+    for (const identifier of [s.url, `${s.url}/`, s.url.replace('http://', 'HTTP://')]) {
+      const res = await b.call('POST', '/apis', { identifier })
+      assert.equal(res.status, 400, identifier)
+      assert.equal(res.body.code, 'KEYMINT_API_IDENTIFIER_RESERVED', identifier)
+    }
+    assert.deepEqual((await b.call('GET', '/apis')).body.items, [])
   })
 
   test('schema errors name the field and rule, never the value', async (t) => {

@@ -4,12 +4,11 @@ import { test, type TestContext } from 'node:test'
 import express, { type RequestHandler } from 'express'
 import { auth as auth0Bearer } from 'express-oauth2-jwt-bearer'
 import Fastify from 'fastify'
-import { createApi } from '../../src/domain/apis.js'
 import { createClient } from '../../src/domain/clients.js'
 import { revokeKeyPairs } from '../../src/domain/key-pairs.js'
 import { createVerifier, keymintExpress, keymintFastify, type Verifier } from '../../src/verify/index.js'
 import { describeEachDialect } from '../helpers/dialects.js'
-import { seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
+import { registerApi, seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
 import { basic, form } from '../helpers/tokens.js'
 
 const AUDIENCE = 'https://assets.example.com'
@@ -33,7 +32,7 @@ async function listen(t: TestContext, app: express.Express): Promise<string> {
 /** Good, tampered, expired and wrong-audience tokens of one account, plus the pieces to revoke one. */
 async function tokenSet(s: TestServer) {
   const c = await seedClient(s.services)
-  await createApi(s.services, { accountId: c.accountId, identifier: AUDIENCE })
+  await registerApi(s, c.accountId, AUDIENCE)
   const good = await tokenFor(s, c, AUDIENCE)
   const [h, p, sig] = good.split('.') as [string, string, string]
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>

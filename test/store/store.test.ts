@@ -11,6 +11,7 @@ import { ensureServerKeys } from '../../src/domain/server-keys.js'
 import { createUser, updateUser } from '../../src/domain/users.js'
 import type { KeyPairId } from '../../src/domain/types.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
+import { down as down0009 } from '../../src/store/migrations/0009-alter-apis.js'
 import { openServices, type Services } from '../../src/services.js'
 import { createTestDatabase, describeEachDialect, type Dialect } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
@@ -53,6 +54,27 @@ describeEachDialect('store', (dialect) => {
     const s = await open(t, dialect)
     assert.deepEqual((await migrateToLatest(s.database)).applied, [])
     assert.deepEqual((await migrateToLatest(s.database)).applied, [])
+  })
+
+  test('0009: an identifier registered by several accounts stays with the first; the others are removed and audited', async (t) => {
+    const s = await open(t, dialect)
+    const [a, b] = [await createAccount(s, { name: 'a' }), await createAccount(s, { name: 'b' })]
+    const db = s.database.db
+    // The state before 0009: identifiers unique per account only.
+    await down0009(db as never)
+    await db.deleteFrom('keymint_migrations' as never).where('name' as never, '=', '0009-alter-apis' as never).execute()
+    const row = (id: string, accountId: string, identifier: string, at: number) => ({ id, account_id: accountId, identifier, name: identifier, created_at: at })
+    await db.insertInto('apis').values([
+      row('00000000-0000-4000-8000-000000000001', b.id, 'https://shared.example.com', 2000),
+      row('00000000-0000-4000-8000-000000000002', a.id, 'https://shared.example.com', 1000),
+      row('00000000-0000-4000-8000-000000000003', b.id, 'https://b.example.com', 3000),
+    ]).execute()
+    assert.deepEqual((await migrateToLatest(s.database)).applied, ['0009-alter-apis'])
+    assert.deepEqual((await s.store.apis.listByAccount(a.id)).map((x) => x.identifier), ['https://shared.example.com'])
+    assert.deepEqual((await s.store.apis.listByAccount(b.id)).map((x) => x.identifier), ['https://b.example.com'])
+    const removed = (await s.store.audit.list({ accountId: b.id, limit: 10 })).filter((e) => e.action === 'api.removed')
+    assert.deepEqual(removed.map((e) => [e.target, e.details]), [['00000000-0000-4000-8000-000000000001', { identifier: 'https://shared.example.com' }]])
+    await assert.rejects(s.store.apis.insert({ ...(await s.store.apis.listByAccount(a.id))[0]!, id: '00000000-0000-4000-8000-000000000004' as never, accountId: b.id }), Conflict)
   })
 
   test('accounts, users and clients round-trip with their types intact', async (t) => {

@@ -7,7 +7,8 @@ import { startServer } from '../../src/server.js'
 import { openServices } from '../../src/services.js'
 import { createVerifier, VerifierUnavailableError } from '../../src/verify/index.js'
 import { describeEachDialect } from '../helpers/dialects.js'
-import { seedClient, startTestServer, type TestServer } from '../helpers/server.js'
+import { registerApi, seedClient, startTestServer, type TestServer } from '../helpers/server.js'
+import { form } from '../helpers/tokens.js'
 import { assertRefused, decodePart, encodePart, headerToken, oauth2Token, resourceServerClient, serverPrivateKey, verifierFor } from './support.js'
 
 /** Signs `payload` ourselves with the server's own signing key, to vary one header or claim at a time. */
@@ -85,6 +86,50 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     for (const { name, jwe } of hostile) await assertRefused(withKeyObject.verify(await jwe), 'invalid_token', name)
   })
 
+  test("tokens of a registered API with an encryption key: opened with the API's private key (RSA and EC P-256), refused without it", async (t) => {
+    const s = await startTestServer(t, dialect)
+    const c = await seedClient(s.services)
+    const apis = [
+      { identifier: 'https://rsa.example.com', pair: generateKeyPairSync('rsa', { modulusLength: 2048 }), alg: 'RSA-OAEP-512' },
+      { identifier: 'https://ec.example.com', pair: generateKeyPairSync('ec', { namedCurve: 'P-256' }), alg: 'ECDH-ES' },
+    ]
+    for (const { identifier, pair, alg } of apis) {
+      await registerApi(s, c.accountId, identifier, { encryptionKey: String(pair.publicKey.export({ format: 'pem', type: 'spki' })), encryptionAlg: alg })
+    }
+    const other = apis[0]!.pair.privateKey
+    for (const { identifier, pair, alg } of apis) {
+      const res = await fetch(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, resource: identifier }) })
+      const jwe = (await res.json() as { access_token: string }).access_token
+      assert.equal(decodePart(jwe, 0).alg, alg)
+      const keys = [pair.privateKey, String(pair.privateKey.export({ format: 'pem', type: 'pkcs8' })), pair.privateKey.export({ format: 'jwk' })]
+      for (const decryptionKey of keys) {
+        const verified = await verifierFor(t, s, { audience: identifier, decryptionKey }).verify(jwe)
+        assert.deepEqual([verified.encrypted, verified.claims.aud, verified.claims.client_id], [true, identifier, c.clientId], `${alg} ${typeof decryptionKey}`)
+      }
+      await assertRefused(verifierFor(t, s, { audience: identifier }).verify(jwe), 'invalid_token', `${alg}: no decryption key`)
+      await assertRefused(verifierFor(t, s, { audience: identifier, decryptionKey: (await serverPrivateKey(s, 'enc')).key }).verify(jwe), 'invalid_token', `${alg}: keymint's own key`)
+      const wrong = alg === 'ECDH-ES' ? other : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+      await assertRefused(verifierFor(t, s, { audience: identifier, decryptionKey: wrong }).verify(jwe), 'invalid_token', `${alg}: another key`)
+      await assertRefused(verifierFor(t, s, { audience: identifier, decryptionKey: generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey }).verify(jwe), 'invalid_token', `${alg}: an EC key of another curve`)
+      if (alg !== 'ECDH-ES') continue
+      const [h, ...rest] = jwe.split('.')
+      const header = decodePart(jwe, 0) as { epk: Record<string, string> }
+      const withHeader = (changed: Record<string, unknown>) => [encodePart({ ...header, ...changed }), ...rest].join('.')
+      const hostile: [string, string][] = [
+        ['no epk', withHeader({ epk: undefined })],
+        ['epk on P-384', withHeader({ epk: generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' }) })],
+        ['epk off the curve', withHeader({ epk: { ...header.epk, x: header.epk.y } })],
+        ['epk X25519', withHeader({ epk: generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }) })],
+        ['epk RSA', withHeader({ epk: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }) })],
+        ['alg RSA-OAEP-256', withHeader({ alg: 'RSA-OAEP-256' })],
+        ['untouched header, control', [h, ...rest].join('.')],
+      ]
+      const verifier = verifierFor(t, s, { audience: identifier, decryptionKey: pair.privateKey })
+      for (const [name, token] of hostile.slice(0, -1)) await assertRefused(verifier.verify(token), 'invalid_token', name)
+      assert.ok(await verifier.verify(hostile.at(-1)![1]))
+    }
+  })
+
   test('refuses hostile tokens', async (t) => {
     const s = await startTestServer(t, dialect)
     const c = await seedClient(s.services)
@@ -124,6 +169,20 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     const token = await headerToken(s, await seedClient(s.services))
     await assertRefused(verifierFor(t, s, { audience: 'https://api.other.example' }).verify(token), 'invalid_token')
     assert.ok(await verifierFor(t, s, { audience: ['https://api.other.example', s.url] }).verify(token))
+  })
+
+  test("accountId: a verifier pinned to one account refuses another account's token for the shared default audience", async (t) => {
+    const s = await startTestServer(t, dialect)
+    const a = await seedClient(s.services)
+    const b = await seedClient(s.services)
+    const [tokenA, tokenB] = [await oauth2Token(s, a), await headerToken(s, b)]
+    const unpinned = verifierFor(t, s)
+    assert.equal((await unpinned.verify(tokenB)).claims.account_id, b.accountId, 'the default audience is shared by every account')
+    const pinned = verifierFor(t, s, { accountId: a.accountId })
+    assert.equal((await pinned.verify(tokenA)).claims.account_id, a.accountId)
+    await assert.rejects(pinned.verify(tokenB), { name: 'VerifyError', code: 'invalid_token', status: 401, message: 'token was issued to another account' })
+    const { key } = await serverPrivateKey(s, 'enc')
+    await assertRefused(verifierFor(t, s, { accountId: a.accountId, decryptionKey: key }).verify(await headerToken(s, b, 'encrypted=true')), 'invalid_token', 'encrypted')
   })
 
   test('expired: accepted inside the clock tolerance, refused after it', async (t) => {
@@ -168,5 +227,18 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     }
     assert.throws(() => createVerifier({ issuer: 'not a url', audience: 'x' }), TypeError)
     assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience: [] }), TypeError)
+    for (const audience of [undefined, null, '', 42]) {
+      assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience } as never), { name: 'TypeError', message: /^keymint\/verify: audience must be/ }, String(audience))
+    }
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const badKeys: unknown[] = [publicKey, publicKey.export({ format: 'jwk' }), String(publicKey.export({ format: 'pem', type: 'spki' })), 'garbage', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+      generateKeyPairSync('ed25519').privateKey, { kty: 'oct', k: 'c2VjcmV0' }, 42]
+    for (const decryptionKey of badKeys) {
+      assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience: 'x', decryptionKey } as never), { name: 'TypeError', message: /^keymint\/verify: decryptionKey must be a private key/ }, String(decryptionKey))
+    }
+    assert.ok(createVerifier({ issuer: 'https://auth.example.com', audience: 'x', decryptionKey: String(privateKey.export({ format: 'pem', type: 'pkcs1' })) }))
+    for (const accountId of ['', 42, null]) {
+      assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience: 'x', accountId } as never), { name: 'TypeError', message: /^keymint\/verify: accountId must be/ }, String(accountId))
+    }
   })
 })

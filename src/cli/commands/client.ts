@@ -16,11 +16,12 @@ export function durationOption(value: string, flag: string): number {
   }
 }
 
-function readKeyFile(path: string): string {
+/** A key file named by `flag`; an unreadable one is invalid input naming the flag. */
+export function readKeyFile(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (err) {
-    throw new InvalidInput('KEYMINT_INVALID_INPUT', `cannot read --public-key file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', `cannot read ${flag} file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
   }
 }
 
@@ -57,7 +58,7 @@ export function registerClientCommands(program: Command): void {
         ...(opts.lifetime === undefined ? {} : { lifetimeSeconds: durationOption(opts.lifetime, '--lifetime') }),
         ...(opts.encrypt === undefined ? {} : { tokenEncryption: opts.encrypt }),
         ...(opts.alg === undefined ? {} : { signingAlg: opts.alg }),
-        ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey) }),
+        ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey, '--public-key') }),
         ...(opts.allowSecret === undefined ? {} : { allowSecret: opts.allowSecret }),
         actor: CLI_ACTOR,
       }

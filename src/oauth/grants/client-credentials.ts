@@ -1,7 +1,8 @@
+import type { EncryptionPublicKey } from '../../crypto/encryption-public-keys.js'
 import type { CompactSigner, SigningAlg } from '../../crypto/jws.js'
 import type { Clock } from '../../domain/ports.js'
 import { isResourceIdentifier } from '../../domain/apis.js'
-import type { AccountId, ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
+import type { AccountId, Api, ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
 import { assertClientMayAct } from '../client-authorization.js'
 import { InvalidTarget, UnauthorizedClient } from '../errors.js'
 import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
@@ -12,10 +13,12 @@ export interface ClientCredentialsDeps {
   readonly signerFor: (alg: SigningAlg | null) => Promise<Pick<CompactSigner, 'sign'>>
   readonly clock: Clock
   readonly usage: { touch(id: KeyPairId): void }
-  /** Turns a signed token into a nested JWE for the given key management algorithm. */
+  /** Turns a signed token into a nested JWE to keymint's own encryption key. */
   readonly encrypt: (jws: string, alg: TokenEncryptionAlg) => Promise<string>
-  /** Whether the account registered an API with this identifier. */
-  readonly isRegisteredApi: (accountId: AccountId, identifier: string) => Promise<boolean>
+  /** Turns a signed token into a nested JWE to a registered API's public key. */
+  readonly encryptTo: (jws: string, key: EncryptionPublicKey) => Promise<string>
+  /** The account's registered API with this identifier, if there is one. */
+  readonly findApi: (accountId: AccountId, identifier: string) => Promise<Api | undefined>
 }
 
 export interface ClientCredentialsRequest {
@@ -36,14 +39,11 @@ export interface ClientCredentialsRequest {
   readonly scopesArray?: boolean
 }
 
-async function registeredResource(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string, issuer: string): Promise<string> {
+async function registeredApi(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string): Promise<Api> {
   if (!isResourceIdentifier(resource)) throw new InvalidTarget('resource must be an absolute URI without a fragment')
-  // keymint's own API, for when the default audience is set to another one.
-  if (resource === issuer) return resource
-  if (!await deps.isRegisteredApi(credential.client.accountId, resource)) {
-    throw new InvalidTarget('resource is not an API registered for this account')
-  }
-  return resource
+  const api = await deps.findApi(credential.client.accountId, resource)
+  if (!api) throw new InvalidTarget('resource is not an API registered for this account')
+  return api
 }
 
 /**
@@ -57,18 +57,23 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
   }
   assertClientMayAct(credential)
-  const audience = req.resource === undefined ? req.audience : await registeredResource(deps, credential, req.resource, req.issuer)
+  // resource=<issuer> names keymint's own API, for when the default audience is another one.
+  const api = req.resource === undefined || req.resource === req.issuer ? undefined : await registeredApi(deps, credential, req.resource)
+  const audience = api?.identifier ?? req.resource ?? req.audience
   const scope = grantScope(credential, req.scope, { isKeymint: audience === req.issuer })
   const signer = await deps.signerFor(client.signingAlg)
   const token = mintAccessToken({ signer, clock: deps.clock }, {
     credential,
     scope,
     issuer: req.issuer,
-    audience,
+    audience: api?.identifier ?? req.audience,
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
     scopesArray: req.scopesArray === true,
   })
   deps.usage.touch(credential.keyPair.id)
+  // An API with a key of its own reads its tokens with that key alone: keymint's encryption key
+  // (asked for with `encrypted=`, or set on the client) would make it need keymint's private key.
+  if (api?.encryption) return { ...token, accessToken: await deps.encryptTo(token.accessToken, api.encryption) }
   const encryption = req.encryption ?? client.tokenEncryption
   if (!encryption) return token
   return { ...token, accessToken: await deps.encrypt(token.accessToken, encryption) }

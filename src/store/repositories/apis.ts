@@ -1,12 +1,19 @@
 import type { Kysely, Selectable } from 'kysely'
+import type { KeyManagementAlg } from '../../crypto/encryption-public-keys.js'
 import { Conflict } from '../../domain/errors.js'
 import type { ApiStore } from '../../domain/ports.js'
 import type { AccountId, Api, ApiId } from '../../domain/types.js'
 import { toDate, translateUniqueViolation } from '../errors.js'
 import type { ApisTable, Database } from '../schema.js'
 
+function encryptionOf(r: Selectable<ApisTable>): Api['encryption'] {
+  if (r.encryption_jwk === null || r.encryption_alg === null) return null
+  const { kid, ...publicJwk } = JSON.parse(r.encryption_jwk) as Record<string, string>
+  return { kid: kid as string, alg: r.encryption_alg as KeyManagementAlg, publicJwk }
+}
+
 const toApi = (r: Selectable<ApisTable>): Api => ({
-  id: r.id as ApiId, accountId: r.account_id as AccountId, identifier: r.identifier, name: r.name, createdAt: toDate(r.created_at),
+  id: r.id as ApiId, accountId: r.account_id as AccountId, identifier: r.identifier, name: r.name, encryption: encryptionOf(r), createdAt: toDate(r.created_at),
 })
 
 export function createApiRepository(db: Kysely<Database>): ApiStore {
@@ -15,9 +22,12 @@ export function createApiRepository(db: Kysely<Database>): ApiStore {
       try {
         await db.insertInto('apis').values({
           id: api.id, account_id: api.accountId, identifier: api.identifier, name: api.name, created_at: api.createdAt.getTime(),
+          encryption_jwk: api.encryption && JSON.stringify({ ...api.encryption.publicJwk, kid: api.encryption.kid }),
+          encryption_alg: api.encryption && api.encryption.alg,
         }).execute()
       } catch (err) {
-        const translated = translateUniqueViolation(err, `an API with identifier ${api.identifier} already exists in this account`)
+        // Unique across accounts: the identifier is what tokens carry in `aud`.
+        const translated = translateUniqueViolation(err, `the API identifier ${api.identifier.slice(0, 200)} is already registered`)
         throw translated instanceof Conflict ? new Conflict('KEYMINT_API_EXISTS', translated.message, { cause: err }) : translated
       }
       return api

@@ -14,6 +14,8 @@ export interface ManagementDeps {
   readonly store: Store
   readonly clock: Clock
   readonly secrets: SecretService
+  /** keymint's own default `aud` values, which no account may register as an API. */
+  readonly defaultAudiences: () => readonly string[]
 }
 
 /** Anything of another account is reported as not found: its existence is not the caller's business. */
