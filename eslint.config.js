@@ -22,8 +22,17 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  { files: ['src/store/**/*.ts', 'src/crypto/**/*.ts'], rules: forbid('**/http/**', '**/oauth/**', '**/cli/**', 'fastify') },
-  { files: ['src/domain/**/*.ts'], rules: forbid('**/http/**', '**/oauth/**', '**/cli/**', 'fastify', 'kysely') },
-  { files: ['src/oauth/**/*.ts'], rules: forbid('**/http/**', '**/cli/**', 'fastify', 'kysely') },
+  // crypto is the floor: it knows no record of keymint's; store implements the domain's ports.
+  { files: ['src/crypto/**/*.ts'], rules: forbid('**/domain/**', '**/store/**', '**/runtime/**', '**/http/**', '**/oauth/**', '**/cli/**', '**/contract/**', 'fastify', 'kysely') },
+  { files: ['src/store/**/*.ts'], rules: forbid('**/runtime/**', '**/http/**', '**/oauth/**', '**/cli/**', '**/contract/**', 'fastify') },
+  // domain holds rules only: no machinery (runtime), no edges.
+  { files: ['src/domain/**/*.ts'], rules: forbid('**/runtime/**', '**/http/**', '**/oauth/**', '**/cli/**', '**/contract/**', 'fastify', 'kysely') },
+  { files: ['src/oauth/**/*.ts'], rules: forbid('**/runtime/**', '**/http/**', '**/cli/**', '**/contract/**', 'fastify', 'kysely') },
+  // Caches, batched writers, timers, the key ring: machinery under the edges, above the rules.
+  { files: ['src/runtime/**/*.ts'], rules: forbid('**/http/**', '**/cli/**', '**/contract/**', 'fastify') },
+  // Wire shapes shared by the API and the CLI.
+  { files: ['src/contract/**/*.ts'], rules: forbid('**/runtime/**', '**/http/**', '**/cli/**', '**/store/**', 'fastify', 'kysely') },
+  // The CLI is an edge beside http, never through it.
+  { files: ['src/cli/**/*.ts'], rules: forbid('**/http/**', 'fastify') },
   { files: ['src/client/**/*.ts', 'src/verify/**/*.ts'], rules: forbid('../*', '!./*') },
 )

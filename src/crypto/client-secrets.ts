@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import type { SecretService } from '../domain/ports.js'
 import { deriveKey, type MasterKey } from './master-key.js'
 import { randomToken } from './random.js'
 
@@ -20,14 +19,21 @@ export function isWellFormedClientSecret(value: string): boolean {
  */
 export type SecretMatch = 'current' | 'previous' | null
 
-export function createClientSecretService(master: MasterKey, previous: readonly MasterKey[] = []): SecretService & {
+/** Generates, hashes and checks client secrets; the domain's SecretService port is a part of it. */
+export interface ClientSecretService {
+  generate(): string
+  hash(secret: string): Buffer
+  /** Identifies the hashing key in use (never the key itself). */
+  readonly keyId: string
   /** Which master key the stored hash was made under, if the secret matches at all. */
   match(secret: string, expectedHash: Buffer): SecretMatch
   /** Whether the secret matches under the current master key. */
   matches(secret: string, expectedHash: Buffer): boolean
   /** Ids of the hashing keys of the current and the previous master keys: the hashes this service can check. */
   readonly keyIds: readonly string[]
-} {
+}
+
+export function createClientSecretService(master: MasterKey, previous: readonly MasterKey[] = []): ClientSecretService {
   const hmacWith = (key: Buffer) => (secret: string): Buffer => createHmac('sha256', key).update(secret).digest()
   const hashKey = deriveKey(master, 'client-secret-hash')
   const hash = hmacWith(hashKey)

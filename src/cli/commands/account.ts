@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { createAccount } from '../../domain/accounts.js'
 import { requireName, requirePlan } from '../../domain/validation.js'
-import { presentAccount } from '../../http/dto.js'
+import { presentAccount } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 export function registerAccountCommands(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { createApi, listApis } from '../../domain/apis.js'
-import { presentApi } from '../../http/dto.js'
+import { presentApi } from '../../contract/dto.js'
 import { CLI_ACTOR, defaultAudiences, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { readKeyFile } from './client.js'
 

@@ -3,7 +3,7 @@ import { getAccount } from '../../domain/accounts.js'
 import { InvalidInput } from '../../domain/errors.js'
 import type { AccountId } from '../../domain/types.js'
 import { requireUuid } from '../../domain/validation.js'
-import { presentAuditEvent as present } from '../../http/dto.js'
+import { presentAuditEvent as present } from '../../contract/dto.js'
 import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption } from './client.js'
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { createClient } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
 import { DurationError, parseDuration } from '../../duration.js'
-import { presentClient, presentIssuedKeyPair } from '../../http/dto.js'
+import { presentClient, presentIssuedKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 /** A CLI duration as domain input; a bad one is the same invalid-input error as any other. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { getClientByIdOrKeyPair } from '../../domain/clients.js'
 import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../domain/key-pairs.js'
 import type { Services } from '../../services.js'
-import { presentIssuedKeyPair, presentKeyPair } from '../../http/dto.js'
+import { presentIssuedKeyPair, presentKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption, issuedPairLines } from './client.js'
 

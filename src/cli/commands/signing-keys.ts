@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { SIGNING_ALGS, type SigningAlg } from '../../crypto/jws.js'
 import { InvalidInput } from '../../domain/errors.js'
 import { retireServerKey, rotateSigningKey, serverKeyStates } from '../../domain/server-keys.js'
-import { presentServerKey as present } from '../../http/dto.js'
+import { presentServerKey as present } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption } from './client.js'
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { InvalidInput } from '../../domain/errors.js'
 import { createUser, updateUser } from '../../domain/users.js'
 import type { User } from '../../domain/types.js'
-import { presentUser } from '../../http/dto.js'
+import { presentUser } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 const describe = (u: User): string => [

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, onResponseHookHandler } from 'fastify'
-import type { Metrics } from '../metrics.js'
+import type { Metrics } from '../../runtime/metrics.js'
 
 export interface MetricsRouteDeps {
   readonly metrics: Metrics

@@ -4,7 +4,7 @@ import { createApi } from '../../../domain/apis.js'
 import { InvalidInput } from '../../../domain/errors.js'
 import { serverKeyStates } from '../../../domain/server-keys.js'
 import { callerOf } from '../../api-auth.js'
-import { presentApi, presentAuditEvent, presentServerKey } from '../../dto.js'
+import { presentApi, presentAuditEvent, presentServerKey } from '../../../contract/dto.js'
 import type { ManagementDeps } from './users-clients.js'
 import * as s from './schemas.js'
 

@@ -7,7 +7,7 @@ import type { Clock, SecretService, Store } from '../../../domain/ports.js'
 import type { AccountId } from '../../../domain/types.js'
 import { createUser, getUser, updateUser } from '../../../domain/users.js'
 import { callerOf, type ApiCaller } from '../../api-auth.js'
-import { presentAccount, presentClient, presentIssuedKeyPair, presentKeyPair, presentUser } from '../../dto.js'
+import { presentAccount, presentClient, presentIssuedKeyPair, presentKeyPair, presentUser } from '../../../contract/dto.js'
 import * as s from './schemas.js'
 
 export interface ManagementDeps {

@@ -1,5 +1,5 @@
 import { every } from './background.js'
-import type { Clock, RevokedToken, RevokedTokenStore } from './ports.js'
+import type { Clock, RevokedToken, RevokedTokenStore } from '../domain/ports.js'
 
 // Re-read this far behind the newest revocation seen: instances' clocks and commit order differ.
 const OVERLAP_MS = 10_000

@@ -1,7 +1,7 @@
-import { auditEvent, type AuditEvent, type AuditStore } from './audit.js'
+import { auditEvent, type AuditEvent, type AuditStore } from '../domain/audit.js'
 import { BatchedWriter } from './background.js'
-import type { Clock } from './ports.js'
-import type { AccountId } from './types.js'
+import type { Clock } from '../domain/ports.js'
+import type { AccountId } from '../domain/types.js'
 
 export interface Refusal {
   /** The client_id as presented; written only when such a client exists. */

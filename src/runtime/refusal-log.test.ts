@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
-import type { AuditEvent } from './audit.js'
+import type { AuditEvent } from '../domain/audit.js'
 import { RefusalLog } from './refusal-log.js'
 
 function logOf() {

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto'
 import { createCompactSigner, type CompactSigner, type SigningAlg } from '../crypto/jws.js'
 import { every } from './background.js'
-import type { Clock, ServerKeyRecord, Store } from './ports.js'
-import { ensureSigningKeyFor, openPrivateKey, publicJwk, publicKeyOf, serverKeyStates, type Sealer, type ServerKeyState } from './server-keys.js'
+import type { Clock, ServerKeyRecord, Store } from '../domain/ports.js'
+import { ensureSigningKeyFor, openPrivateKey, publicJwk, publicKeyOf, serverKeyStates, type Sealer, type ServerKeyState } from '../domain/server-keys.js'
 
 export interface KeyRingDeps {
   readonly store: Store

@@ -1,6 +1,6 @@
 import { BatchedWriter } from './background.js'
-import type { Clock, KeyPairStore } from './ports.js'
-import type { KeyPairId } from './types.js'
+import type { Clock, KeyPairStore } from '../domain/ports.js'
+import type { KeyPairId } from '../domain/types.js'
 
 /**
  * Remembers when each key pair was last used and how many tokens it got, and writes both in
