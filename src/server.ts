@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import type { CompactSigner, SigningAlg } from './crypto/jws.js'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { KeyPairUsageRecorder } from './runtime/key-pair-usage.js'
@@ -12,9 +11,13 @@ import { RevocationCache } from './runtime/revocation-cache.js'
 import { revocationFeed } from './domain/revocation-feed.js'
 import { RefusalLog, type Refusal } from './runtime/refusal-log.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
-import { buildApp } from './http/app.js'
+import { buildApp, type AppDeps } from './http/app.js'
+import { bindListener, type Listener } from './http/listener.js'
+import { createLogger, type Logger } from './runtime/logger.js'
+import { TokenSigners } from './runtime/token-signers.js'
+import type { ClientAuthDeps } from './oauth/client-auth/authenticate-client.js'
 import { TurnQueue } from './runtime/turn-queue.js'
-import { createMetrics } from './runtime/metrics.js'
+import { createMetrics, type Metrics } from './runtime/metrics.js'
 import { KEYMINT_VERSION } from './version.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
@@ -58,61 +61,74 @@ export interface StartOptions {
   readonly sleep?: (ms: number) => Promise<void>
 }
 
-/** Builds the app over an opened instance and listens. */
-export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const services = opts.services ?? await openServices(config)
-  const ring = new KeyRing({
-    store: services.store,
-    clock: services.clock,
-    sealer: services.sealer,
-    onError: (err) => app.log.error({ err }, 'reloading server keys failed'),
-  }, await ensureServerKeys(services, config.tokens.signingAlg))
+/** The machinery one server process runs beside its routes: caches, batched writers, timers. */
+interface Runtime {
+  readonly ring: KeyRing
+  readonly signers: TokenSigners
+  readonly usage: KeyPairUsageRecorder
+  readonly revocations: RevocationCache
+  readonly refusals: RefusalLog
+  readonly throttle: AuthThrottle
+  readonly metrics: Metrics
+  start(): void
+  stop(): Promise<void>
+}
+
+/** Keys, caches and writers over the opened services; nothing runs until `start`. */
+async function createRuntime(config: Config, services: Services, log: Logger): Promise<Runtime> {
+  const failed = (what: string) => (err: unknown) => log.error({ err }, `${what} failed`)
+  const { store, clock } = services
+  const ring = new KeyRing({ store, clock, sealer: services.sealer, onError: failed('reloading server keys') },
+    await ensureServerKeys(services, config.tokens.signingAlg))
   // Open the keys now: a wrong master key must stop the start, not fail the first request.
   ring.accessTokenSigner(config.tokens.signingAlg)
   ring.encryptionKey()
-  const defaultAlg = config.tokens.signingAlg
-  // One signature per event-loop turn, so a saturated server still accepts connections and
-  // serves them in arrival order (see TurnQueue). Only a missing algorithm waits on the store.
-  const signingTurns = new TurnQueue()
-  const signerFor = async (alg: SigningAlg | null): Promise<CompactSigner> => {
-    const wanted = alg ?? defaultAlg
-    const signer = ring.canSign(wanted) ? ring.accessTokenSigner(wanted) : await ring.signerFor(wanted)
-    await signingTurns.turn()
-    return signer
-  }
-  const usage = new KeyPairUsageRecorder({
-    keyPairs: services.store.keyPairs,
-    clock: services.clock,
-    // Runs only from the flush timer, after `app` exists.
-    onError: (err) => app.log.error({ err }, 'recording key pair usage failed'),
-  })
-  const revocations = new RevocationCache({
-    revokedTokens: services.store.revokedTokens,
-    clock: services.clock,
-    onError: (err) => app.log.error({ err }, 'refreshing revocations failed'),
-  })
+  const usage = new KeyPairUsageRecorder({ keyPairs: store.keyPairs, clock, onError: failed('recording key pair usage') })
+  const revocations = new RevocationCache({ revokedTokens: store.revokedTokens, clock, onError: failed('refreshing revocations') })
   await revocations.refresh()
-  const refusals = new RefusalLog({
-    audit: services.store.audit,
-    clock: services.clock,
-    onError: (err) => app.log.error({ err }, 'writing refused authentications to the audit log failed'),
-  })
-  const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, services.clock)
+  const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
+  const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
   const metrics = createMetrics({ revocationsCached: () => revocations.size, throttleEntries: () => throttle.size })
-  const issuedBy = { header: metrics.tokensIssued.labels('header'), oauth2: metrics.tokensIssued.labels('oauth2') }
-  // Series exist from the start, so rates and absent-series alerts work before the first token.
-  issuedBy.header.inc(0)
-  issuedBy.oauth2.inc(0)
+  let changes: { close(): Promise<void> } | undefined
+  return {
+    ring, usage, revocations, refusals, throttle, metrics,
+    signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
+    start() {
+      usage.start(config.lastUsedFlushMs)
+      refusals.start(config.lastUsedFlushMs)
+      revocations.start(config.revocationPollMs)
+      ring.start(config.keyRefreshMs)
+      // With PostgreSQL, other instances announce revocations and key changes: reload at once
+      // instead of at the next poll (which stays as the fallback).
+      changes = services.database.engine === 'postgres'
+        ? listenForChanges(config.database.url, {
+          revocations: coalesced(() => revocations.refresh(), failed('refreshing revocations')),
+          server_keys: coalesced(() => ring.refresh(), failed('reloading server keys')),
+        }, (err) => log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
+        : undefined
+    },
+    async stop() {
+      await changes?.close()
+      revocations.stop()
+      ring.stop()
+      await usage.stop()
+      await refusals.stop()
+    },
+  }
+}
+
+/** How clients authenticate at every endpoint that takes client credentials. */
+function clientAuthDeps(services: Services, runtime: Runtime, log: Logger, issuer: string, sleepFor: (ms: number) => Promise<void>): ClientAuthDeps {
   const now = () => services.clock.now()
   const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
-  const auth = {
+  return {
     secrets: {
       findCredential,
       secretMatch: services.secrets.match,
       // During a master key rotation: store the hash again under the current key, off the response path.
       rehash: (id: KeyPairId, secret: string) => {
         services.store.keyPairs.replaceSecretHash(id, services.secrets.hash(secret), services.secrets.keyId)
-          .catch((err: unknown) => app.log.error({ err, clientId: id }, 're-hashing a client secret failed'))
+          .catch((err: unknown) => log.error({ err, clientId: id }, 're-hashing a client secret failed'))
       },
       now,
     },
@@ -120,96 +136,100 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       findCredential,
       rememberAssertion: (id: string, expiresAt: Date) => services.store.clientAssertions.remember(id, expiresAt, now()),
       // RFC 7523 §3: aud names the token endpoint; the issuer and the other endpoints are accepted too.
-      audiences: () => {
-        const issuer = app.issuer()
-        return [issuer, `${issuer}/`, ...['token', 'token/', 'introspect', 'revoke'].map((p) => `${issuer}/oauth2/${p}`)]
-      },
+      audiences: () => [issuer, `${issuer}/`, ...['token', 'token/', 'introspect', 'revoke'].map((p) => `${issuer}/oauth2/${p}`)],
       now,
     },
-    throttle,
-    sleep: opts.sleep ?? ((ms: number) => sleep(ms)),
+    throttle: runtime.throttle,
+    sleep: sleepFor,
     refused: (refusal: Refusal) => {
-      refusals.record(refusal)
-      metrics.authenticationsRefused.inc({ reason: refusal.reason })
+      runtime.refusals.record(refusal)
+      runtime.metrics.authenticationsRefused.inc({ reason: refusal.reason })
     },
   }
-  const tokenState = (issuer: () => string) => ({
-    verify: createAccessTokenVerifier(ring, issuer, now),
-    findCredential,
-    isRevoked: (jti: string) => revocations.has(jti),
+}
+
+/** Everything the routes need, over the runtime; the issuer is known by now. */
+function appDeps(config: Config, services: Services, runtime: Runtime, context: { issuer: string; log: Logger; listener: Listener; sleep: (ms: number) => Promise<void> }): AppDeps {
+  const { issuer, log } = context
+  const now = () => services.clock.now()
+  const auth = clientAuthDeps(services, runtime, log, issuer, context.sleep)
+  const tokenState = {
+    verify: createAccessTokenVerifier(runtime.ring, () => issuer, now),
+    findCredential: (id: KeyPairId) => services.store.keyPairs.findCredential(id),
+    isRevoked: (jti: string) => runtime.revocations.has(jti),
     now,
-  })
-  const app = await buildApp({
+  }
+  const issuedBy = { header: runtime.metrics.tokensIssued.labels('header'), oauth2: runtime.metrics.tokensIssued.labels('oauth2') }
+  // Series exist from the start, so rates and absent-series alerts work before the first token.
+  issuedBy.header.inc(0)
+  issuedBy.oauth2.inc(0)
+  return {
     token: {
       auth,
       grant: {
-        signerFor, clock: services.clock, usage,
-        encrypt: (jws, alg) => encryptNestedJwt(jws, ring.encryptionKey(), alg),
+        signerFor: (alg) => runtime.signers.signerFor(alg), clock: services.clock, usage: runtime.usage,
+        encrypt: (jws, alg) => encryptNestedJwt(jws, runtime.ring.encryptionKey(), alg),
         encryptTo: encryptNestedJwtTo,
         findApi: (accountId, identifier) => services.store.apis.findByIdentifier(accountId, identifier),
       },
       tokens: config.tokens,
       issued: (dialect) => issuedBy[dialect].inc(),
     },
-    introspection: (issuer) => ({
+    introspection: () => ({
       auth,
       feed: (accountId, since) => revocationFeed(services, { accountId, since, now: now() }),
       tokens: {
-        ...tokenState(issuer),
+        ...tokenState,
         record: async (token) => {
           await services.store.revokedTokens.insert(token)
-          revocations.add(token)
+          runtime.revocations.add(token)
         },
       },
     }),
-    management: (issuer) => ({
+    management: () => ({
       store: services.store,
       clock: services.clock,
       secrets: services.secrets,
-      defaultAudiences: () => [issuer(), ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
+      defaultAudiences: () => [issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
       version: KEYMINT_VERSION,
-      auth: { tokens: tokenState(issuer), users: services.store.users, issuer },
+      auth: { tokens: tokenState, users: services.store.users, issuer: () => issuer },
     }),
-    wellKnown: { publishedKeys: () => ring.published() },
+    wellKnown: { publishedKeys: () => runtime.ring.published() },
     health: { ping: () => pingDatabase(services.database.db) },
-    metrics: { metrics, bearerToken: config.metricsToken },
-    issuer: config.server.issuer,
-    host: config.server.host,
-    logLevel: config.log.level,
+    metrics: { metrics: runtime.metrics, bearerToken: config.metricsToken },
+    issuer,
+    listener: context.listener,
+    logger: log,
     trustProxy: config.server.trustProxy,
-  })
-  usage.start(config.lastUsedFlushMs)
-  refusals.start(config.lastUsedFlushMs)
-  revocations.start(config.revocationPollMs)
-  ring.start(config.keyRefreshMs)
-  // With PostgreSQL, other instances announce revocations and key changes: reload at once
-  // instead of at the next poll (which stays as the fallback).
-  const changes = services.database.engine === 'postgres'
-    ? listenForChanges(config.database.url, {
-      revocations: coalesced(() => revocations.refresh(), (err) => app.log.error({ err }, 'refreshing revocations failed')),
-      server_keys: coalesced(() => ring.refresh(), (err) => app.log.error({ err }, 'reloading server keys failed')),
-    }, (err) => app.log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
-    : undefined
-  app.server.on('connection', () => signingTurns.noteConnection())
-  await app.listen({ host: config.server.host, port: config.server.port })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : config.server.port
-  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  }
+}
+
+/**
+ * The composition root, in dependency order: config → database and store → keys and runtime →
+ * the bound socket (so the issuer is known) → the app → serving.
+ */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = createLogger(config.log.level)
+  const services = opts.services ?? await openServices(config)
+  const runtime = await createRuntime(config, services, log)
+  const listener = await bindListener(config.server.host, config.server.port)
+  const issuer = config.server.issuer ?? listener.url
+  const app = await buildApp(appDeps(config, services, runtime, { issuer, log, listener, sleep: opts.sleep ?? ((ms) => sleep(ms)) }))
+  runtime.start()
+  listener.server.on('connection', () => runtime.signers.noteConnection())
+  await app.ready()
   let closing: Promise<void> | undefined
   return {
     app,
-    url: `http://${host}:${port}`,
-    flushUsage: async () => { await usage.flush(); await refusals.flush() },
-    refreshRevocations: () => revocations.refresh(),
-    refreshKeys: () => ring.refresh(),
+    url: listener.url,
+    flushUsage: async () => { await runtime.usage.flush(); await runtime.refusals.flush() },
+    refreshRevocations: () => runtime.revocations.refresh(),
+    refreshKeys: () => runtime.ring.refresh(),
     close() {
       closing ??= (async () => {
+        await listener.close()
         await app.close()
-        await changes?.close()
-        revocations.stop()
-        ring.stop()
-        await usage.stop()
-        await refusals.stop()
+        await runtime.stop()
         await services.close()
       })()
       return closing

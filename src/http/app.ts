@@ -1,6 +1,7 @@
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type RequestListener } from 'node:http'
 import type { Duplex } from 'node:stream'
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import type { Listener } from './listener.js'
 import './fastify-types.js'
 import { registerErrorHandler } from './error-handler.js'
 import { parseFormBody } from './form-body.js'
@@ -22,21 +23,17 @@ export interface AppDeps {
   readonly management: (issuer: () => string) => ManagementApiDeps
   readonly health: HealthDeps
   readonly metrics: MetricsRouteDeps
-  /** Explicit issuer; when undefined it is http://HOST:PORT of the listening socket. */
-  readonly issuer: string | undefined
-  /** The configured listen host, used in the default issuer. */
-  readonly host: string
-  readonly logLevel: string
+  /** The issuer URL: configured, or http://HOST:PORT of the listener. */
+  readonly issuer: string
+  /** The bound socket; the app answers on it once it is ready. */
+  readonly listener: Pick<Listener, 'server' | 'serve'>
+  readonly logger: FastifyBaseLogger
   readonly trustProxy: boolean | number | string
 }
 
 // Token requests are a few hundred bytes; nothing legitimate comes near this.
 const FORM_BODY_LIMIT = 16 * 1024
 
-export const LOG_REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers.clientsecret', 'req.headers.cookie',
-  '*.client_secret', '*.clientSecret', '*.client_assertion', '*.access_token', '*.password', '*.privateJwk',
-]
 
 const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
   HPE_HEADER_OVERFLOW: 431,
@@ -59,8 +56,13 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  let handler: RequestListener | undefined
   const app = Fastify({
-    logger: { level: deps.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
+    loggerInstance: deps.logger,
+    serverFactory: (fastifyHandler) => {
+      handler = fastifyHandler
+      return deps.listener.server
+    },
     // The token endpoint is the hot path: one log line per refusal, none per success.
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown body fields are refused, not silently dropped: a typo must not look like success.
@@ -95,17 +97,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     else void parseJson(request, body as string, done)
   })
   registerErrorHandler(app)
+  // The socket is bound already; it answers once every route is registered.
+  app.addHook('onReady', async () => { if (handler) deps.listener.serve(handler) })
 
-  let issuer = deps.issuer
-  const issuerOf = (): string => {
-    if (issuer) return issuer
-    const address = app.server.address()
-    if (address === null || typeof address === 'string') throw new Error('issuer unknown before listen')
-    const host = deps.host.includes(':') ? `[${deps.host}]` : deps.host
-    issuer = `http://${host}:${address.port}`
-    return issuer
-  }
-
+  const issuerOf = (): string => deps.issuer
   app.decorate('issuer', issuerOf)
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))

@@ -15,7 +15,7 @@ let pgProbe: Promise<string | undefined> | undefined
 /** Resolves to undefined when PostgreSQL answers, else to the reason it does not. */
 function probePostgres(): Promise<string | undefined> {
   pgProbe ??= (async () => {
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 15_000 })
     try {
       await client.connect()
       await client.query('select 1')
