@@ -17,6 +17,10 @@ export type AuditAction =
   | 'encryption_key.retired'
   | 'encryption_key.exported'
   | 'authentication.refused'
+  | 'user.password_set'
+  | 'session.created'
+  | 'session.ended'
+  | 'sign_in.refused'
 
 /** One audit record. Never a secret or a token: ids, states and reason codes only. */
 export interface AuditEvent {

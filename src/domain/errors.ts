@@ -13,10 +13,13 @@ export type DomainErrorCode =
   | 'KEYMINT_SERVER_KEY_IN_USE'
   | 'KEYMINT_API_EXISTS'
   | 'KEYMINT_ADMIN_REQUIRED'
+  | 'KEYMINT_SIGN_IN_REFUSED'
+  | 'KEYMINT_SESSION_ENDED'
+  | 'KEYMINT_WEAK_PASSWORD'
   | 'KEYMINT_API_IDENTIFIER_RESERVED'
 
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input'
+  abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input' | 'unauthenticated'
   readonly code: DomainErrorCode
   constructor(code: DomainErrorCode, message: string, opts: { cause?: unknown } = {}) {
     super(message, { cause: opts.cause })
@@ -35,3 +38,5 @@ export class Forbidden extends DomainError { readonly kind = 'forbidden' }
 export class InvalidState extends DomainError { readonly kind = 'invalid_state' }
 /** An input value is malformed or out of range. */
 export class InvalidInput extends DomainError { readonly kind = 'invalid_input' }
+/** Who is asking could not be established (a refused sign-in, an ended session). */
+export class Unauthenticated extends DomainError { readonly kind = 'unauthenticated' }

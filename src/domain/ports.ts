@@ -20,8 +20,20 @@ export interface UserPatch {
   readonly updatedAt: Date
 }
 
+/** A user who can sign in, with what the password check needs. */
+export interface UserSignIn {
+  readonly user: User
+  readonly passwordHash: string
+  readonly passwordChangeRequired: boolean
+}
+
 export interface UserStore {
   insert(user: User): Promise<User>
+  /** Users with this email (any account) who have a password. */
+  findSignIn(email: string): Promise<UserSignIn[]>
+  /** Whether the user has a password, and whether it must be replaced at the next sign-in. */
+  findPasswordState(id: UserId): Promise<{ hasPassword: boolean; changeRequired: boolean } | undefined>
+  setPassword(id: UserId, hash: string, changeRequired: boolean, at: Date): Promise<void>
   findById(id: UserId): Promise<User | undefined>
   update(id: UserId, patch: UserPatch): Promise<User | undefined>
   listByAccount(accountId: AccountId): Promise<User[]>
@@ -120,6 +132,30 @@ export interface ApiStore {
   findByIdentifier(accountId: AccountId, identifier: string): Promise<Api | undefined>
 }
 
+export interface Session {
+  /** Hash of the session id; the id itself exists only in the browser's cookie. */
+  readonly idHash: string
+  readonly userId: UserId
+  readonly createdAt: Date
+  readonly lastSeenAt: Date
+  /** The absolute end, whatever the activity. */
+  readonly expiresAt: Date
+  readonly address: string
+  readonly userAgent: string
+  readonly revokedAt: Date | null
+}
+
+export interface SessionStore {
+  insert(session: Session): Promise<void>
+  findByIdHash(idHash: string): Promise<Session | undefined>
+  touch(idHash: string, at: Date): Promise<void>
+  /** False when there was no such live session. */
+  revoke(idHash: string, at: Date): Promise<boolean>
+  revokeAllForUser(userId: UserId, at: Date): Promise<number>
+  /** The user's sessions still live at `now` (not revoked, not past their absolute end). */
+  listLiveForUser(userId: UserId, now: Date): Promise<Session[]>
+}
+
 export interface Store {
   readonly accounts: AccountStore
   readonly users: UserStore
@@ -130,6 +166,7 @@ export interface Store {
   readonly audit: AuditStore
   readonly clientAssertions: ClientAssertionStore
   readonly apis: ApiStore
+  readonly sessions: SessionStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

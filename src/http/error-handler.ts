@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { DomainError } from '../domain/errors.js'
 import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, ServerError, TooManyAttempts } from '../oauth/errors.js'
 
-const DOMAIN_STATUS = { not_found: 404, conflict: 409, forbidden: 403, invalid_state: 409, invalid_input: 400 } as const
+const DOMAIN_STATUS = { not_found: 404, conflict: 409, forbidden: 403, invalid_state: 409, invalid_input: 400, unauthenticated: 401 } as const
 
 const SAFE_MESSAGES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',

@@ -20,6 +20,20 @@ export interface UsersTable {
   created_at: number
   updated_at: number
   tokens_cut_off_at: number | null
+  password_hash: string | null
+  password_change_required: Generated<number>
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session id: the id itself lives only in the browser's cookie. */
+  id_hash: string
+  user_id: string
+  created_at: number
+  last_seen_at: number
+  expires_at: number
+  address: string
+  user_agent: string
+  revoked_at: number | null
 }
 
 export interface ClientsTable {
@@ -106,4 +120,5 @@ export interface Database {
   audit_events: AuditEventsTable
   used_client_assertions: UsedClientAssertionsTable
   apis: ApisTable
+  sessions: SessionsTable
 }

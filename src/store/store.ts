@@ -9,6 +9,7 @@ import { createClientRepository } from './repositories/clients.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
 import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
 import { createServerKeyRepository } from './repositories/server-keys.js'
+import { createSessionRepository } from './repositories/sessions.js'
 import { createUserRepository } from './repositories/users.js'
 import type { Database } from './schema.js'
 
@@ -24,6 +25,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     audit: createAuditRepository(db),
     clientAssertions: createClientAssertionRepository(db),
     apis: createApiRepository(db),
+    sessions: createSessionRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

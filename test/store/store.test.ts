@@ -10,10 +10,7 @@ import { bootstrapIfEmpty } from '../../src/domain/bootstrap.js'
 import { ensureServerKeys } from '../../src/domain/server-keys.js'
 import { createUser, updateUser } from '../../src/domain/users.js'
 import type { KeyPairId } from '../../src/domain/types.js'
-import { migrateToLatest } from '../../src/store/migrate.js'
-import { down as down0009 } from '../../src/store/migrations/0009-alter-apis.js'
-import { down as down0010 } from '../../src/store/migrations/0010-add-user-token-cut-off.js'
-import { down as down0011 } from '../../src/store/migrations/0011-add-client-secret-auth.js'
+import { MIGRATIONS, migrateToLatest } from '../../src/store/migrate.js'
 import { openServices, type Services } from '../../src/services.js'
 import { createTestDatabase, describeEachDialect, type Dialect } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
@@ -63,8 +60,10 @@ describeEachDialect('store', (dialect) => {
     const [a, b] = [await createAccount(s, { name: 'a' }), await createAccount(s, { name: 'b' })]
     const db = s.database.db
     // The state before 0009: identifiers unique per account only.
-    for (const [name, down] of [['0011-add-client-secret-auth', down0011], ['0010-add-user-token-cut-off', down0010], ['0009-alter-apis', down0009]] as const) {
-      await down(db as never)
+    // Back to before 0009: undo it and everything after it, newest first.
+    const since0009 = Object.entries(MIGRATIONS).filter(([name]) => name >= '0009')
+    for (const [name, migration] of [...since0009].reverse()) {
+      await migration.down(db as never)
       await db.deleteFrom('keymint_migrations' as never).where('name' as never, '=', name as never).execute()
     }
     const row = (id: string, accountId: string, identifier: string, at: number) => ({ id, account_id: accountId, identifier, name: identifier, created_at: at })
@@ -73,7 +72,7 @@ describeEachDialect('store', (dialect) => {
       row('00000000-0000-4000-8000-000000000002', a.id, 'https://shared.example.com', 1000),
       row('00000000-0000-4000-8000-000000000003', b.id, 'https://b.example.com', 3000),
     ]).execute()
-    assert.deepEqual((await migrateToLatest(s.database)).applied, ['0009-alter-apis', '0010-add-user-token-cut-off', '0011-add-client-secret-auth'])
+    assert.deepEqual((await migrateToLatest(s.database)).applied, since0009.map(([name]) => name))
     assert.deepEqual((await s.store.apis.listByAccount(a.id)).map((x) => x.identifier), ['https://shared.example.com'])
     assert.deepEqual((await s.store.apis.listByAccount(b.id)).map((x) => x.identifier), ['https://b.example.com'])
     const removed = (await s.store.audit.list({ accountId: b.id, limit: 10 })).filter((e) => e.action === 'api.removed')

@@ -38,6 +38,17 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
       }
       return user
     },
+    async findSignIn(email) {
+      const rows = await db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).where('password_hash', 'is not', null).execute()
+      return rows.map((row) => ({ user: toUser(row), passwordHash: row.password_hash as string, passwordChangeRequired: Number(row.password_change_required) === 1 }))
+    },
+    async findPasswordState(id) {
+      const row = await db.selectFrom('users').select(['password_hash', 'password_change_required']).where('id', '=', id).executeTakeFirst()
+      return row && { hasPassword: row.password_hash !== null, changeRequired: Number(row.password_change_required) === 1 }
+    },
+    async setPassword(id, hash, changeRequired, at) {
+      await db.updateTable('users').set({ password_hash: hash, password_change_required: changeRequired ? 1 : 0, updated_at: at.getTime() }).where('id', '=', id).execute()
+    },
     async findById(id) {
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toUser(row)

@@ -1,0 +1,31 @@
+import { hashPassword, passwordProblem } from '../crypto/passwords.js'
+import { auditEvent, DEFAULT_ACTOR } from './audit.js'
+import { Conflict, InvalidInput } from './errors.js'
+import type { Clock, Store } from './ports.js'
+import { getUser } from './users.js'
+
+/**
+ * Sets a user's password (checked against the policy, stored as an scrypt hash) and ends every
+ * session of the user. Signing in is by email alone, so two users who can sign in never share one.
+ */
+export async function setUserPassword(
+  deps: { store: Store; clock: Clock },
+  input: { userId: string; password: string; changeRequired?: boolean; actor?: string },
+): Promise<void> {
+  const problem = passwordProblem(input.password)
+  if (problem) throw new InvalidInput('KEYMINT_WEAK_PASSWORD', problem)
+  const user = await getUser(deps.store, input.userId)
+  const others = (await deps.store.users.findSignIn(user.email)).filter((u) => u.user.id !== user.id)
+  if (others.length > 0) throw new Conflict('KEYMINT_EMAIL_TAKEN', `another user with the email ${user.email} can sign in already`)
+  // Hashing takes tens of milliseconds: outside the transaction.
+  const hash = await hashPassword(input.password)
+  await deps.store.transaction(async (tx) => {
+    const now = deps.clock.now()
+    await tx.users.setPassword(user.id, hash, input.changeRequired ?? false, now)
+    const ended = await tx.sessions.revokeAllForUser(user.id, now)
+    await tx.audit.insert([auditEvent({
+      accountId: user.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'user.password_set', target: user.id,
+      details: { sessions_ended: ended, change_required: input.changeRequired ?? false }, createdAt: now,
+    })])
+  })
+}

@@ -1,0 +1,116 @@
+import { verifyAgainstNothing, verifyPassword } from '../crypto/passwords.js'
+import { hashSessionId, newSessionId } from '../crypto/session-ids.js'
+import { getAccount } from './accounts.js'
+import { auditEvent } from './audit.js'
+import { Unauthenticated } from './errors.js'
+import type { Clock, Session, Store } from './ports.js'
+import type { Account, User } from './types.js'
+
+export interface SessionPolicy {
+  /** A session unused this long ends. */
+  readonly idleSeconds: number
+  /** A session ends this long after sign-in, however busy. */
+  readonly absoluteSeconds: number
+}
+
+/** Why a sign-in was refused: for the audit log only; the caller always gets the same answer. */
+export type SignInRefusal = 'unknown_email' | 'wrong_password' | 'user_disabled' | 'no_ui_permission'
+
+export class SignInRefused extends Unauthenticated {
+  constructor(readonly reason: SignInRefusal, readonly user: User | undefined) {
+    super('KEYMINT_SIGN_IN_REFUSED', 'the email or password is wrong, or this user may not sign in')
+  }
+}
+
+// Sessions are touched at most this often, so reading pages does not write on every request.
+const TOUCH_EVERY_MS = 60_000
+
+/** DESIGN §1: people sign in to the dashboard while active and holding `ui`. */
+const maySignIn = (user: User): SignInRefusal | undefined => (user.disabled ? 'user_disabled' : user.permissions.includes('ui') ? undefined : 'no_ui_permission')
+
+export interface SignedIn {
+  /** The session id for the cookie: shown once, never stored. */
+  readonly sessionId: string
+  readonly session: Session
+  readonly user: User
+  readonly account: Account
+  readonly passwordChangeRequired: boolean
+}
+
+/**
+ * Checks an email and password and opens a session. Every refusal is the same error, and an
+ * unknown email costs the same scrypt work as a wrong password, so neither is told apart.
+ */
+export async function signIn(
+  deps: { store: Store; clock: Clock },
+  input: { email: string; password: string; address: string; userAgent: string; policy: SessionPolicy },
+): Promise<SignedIn> {
+  const candidates = await deps.store.users.findSignIn(input.email.trim())
+  const candidate = candidates[0]
+  if (!candidate) {
+    await verifyAgainstNothing(input.password)
+    throw new SignInRefused('unknown_email', undefined)
+  }
+  if (!await verifyPassword(input.password, candidate.passwordHash)) throw new SignInRefused('wrong_password', candidate.user)
+  const refusal = maySignIn(candidate.user)
+  if (refusal) throw new SignInRefused(refusal, candidate.user)
+  const now = deps.clock.now()
+  const sessionId = newSessionId()
+  const session: Session = {
+    idHash: hashSessionId(sessionId), userId: candidate.user.id, createdAt: now, lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + input.policy.absoluteSeconds * 1000),
+    address: input.address.slice(0, 100), userAgent: input.userAgent.slice(0, 200), revokedAt: null,
+  }
+  const account = await deps.store.transaction(async (tx) => {
+    await tx.sessions.insert(session)
+    await tx.audit.insert([auditEvent({
+      accountId: candidate.user.accountId, actor: `user:${candidate.user.id}`, action: 'session.created', target: candidate.user.id,
+      details: { address: session.address }, createdAt: now,
+    })])
+    return getAccount(tx, candidate.user.accountId)
+  })
+  return { sessionId, session, user: candidate.user, account, passwordChangeRequired: candidate.passwordChangeRequired }
+}
+
+/** The live session behind a cookie, and its user; undefined once it ended for any reason. */
+export async function resumeSession(
+  deps: { store: Store; clock: Clock },
+  input: { sessionId: string; policy: SessionPolicy },
+): Promise<{ session: Session; user: User } | undefined> {
+  if (input.sessionId.length === 0 || input.sessionId.length > 100) return undefined
+  const session = await deps.store.sessions.findByIdHash(hashSessionId(input.sessionId))
+  const now = deps.clock.now().getTime()
+  if (!session || session.revokedAt !== null || now >= session.expiresAt.getTime()) return undefined
+  if (now - session.lastSeenAt.getTime() >= input.policy.idleSeconds * 1000) return undefined
+  const user = await deps.store.users.findById(session.userId)
+  if (!user || maySignIn(user)) return undefined
+  if (now - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await deps.store.sessions.touch(session.idHash, new Date(now))
+  return { session, user }
+}
+
+/** Ends one session (sign-out); ending one that already ended is not an error. */
+export async function endSession(deps: { store: Store; clock: Clock }, input: { idHash: string; user: User }): Promise<boolean> {
+  return deps.store.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const ended = await tx.sessions.revoke(input.idHash, now)
+    if (ended) {
+      await tx.audit.insert([auditEvent({
+        accountId: input.user.accountId, actor: `user:${input.user.id}`, action: 'session.ended', target: input.user.id, createdAt: now,
+      })])
+    }
+    return ended
+  })
+}
+
+/** Ends every session of the user (sign-out everywhere). */
+export async function endAllSessions(deps: { store: Store; clock: Clock }, input: { user: User }): Promise<number> {
+  return deps.store.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const ended = await tx.sessions.revokeAllForUser(input.user.id, now)
+    await tx.audit.insert([auditEvent({
+      accountId: input.user.accountId, actor: `user:${input.user.id}`, action: 'session.ended', target: input.user.id,
+      details: { everywhere: true, sessions: ended }, createdAt: now,
+    })])
+    return ended
+  })
+}
