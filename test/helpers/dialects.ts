@@ -29,6 +29,14 @@ function probePostgres(): Promise<string | undefined> {
   return pgProbe
 }
 
+// What must stop using a test's database before it is dropped (servers over it), per test.
+const usersOf = new WeakMap<TestContext, (() => Promise<unknown>)[]>()
+
+/** Runs `close` before the test's PostgreSQL database is dropped, whatever order hooks run in. */
+export function closeBeforeDropping(t: TestContext, close: () => Promise<unknown>): void {
+  usersOf.set(t, [...usersOf.get(t) ?? [], close])
+}
+
 export interface TestDatabase {
   readonly dialect: Dialect
   readonly url: string
@@ -46,6 +54,8 @@ export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: 
     await admin.end()
   }
   t.after(async () => {
+    // A server still connected would see its connections terminated mid-query.
+    for (const close of usersOf.get(t) ?? []) await close().catch(() => {})
     const dropper = new pg.Client({ connectionString: PG_URL })
     await dropper.connect()
     try {

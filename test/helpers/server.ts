@@ -12,7 +12,7 @@ import type { Clock } from '../../src/domain/ports.js'
 import type { Api, Plan, Permission } from '../../src/domain/types.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { openServices, type Services } from '../../src/services.js'
-import { createTestDatabase, type Dialect } from './dialects.js'
+import { closeBeforeDropping, createTestDatabase, type Dialect } from './dialects.js'
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'keymint-test-'))
@@ -54,6 +54,7 @@ export async function startTestServer(t: TestContext, dialect: Dialect, override
   const opened = await openServices(config)
   const services: Services = { ...opened, clock }
   const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
+  closeBeforeDropping(t, () => server.close())
   t.after(() => server.close())
   return { url: server.url, server, services, config, clock }
 }
@@ -70,6 +71,7 @@ export async function startAnotherInstance(t: TestContext, first: TestServer, ov
   const clock = new TestClock()
   const services: Services = { ...await openServices(config), clock }
   const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
+  closeBeforeDropping(t, () => server.close())
   t.after(() => server.close())
   return { url: server.url, server, services, config, clock }
 }
