@@ -46,7 +46,7 @@ export function registerKeyCommands(program: Command): void {
     .action(async (opts: CommonOptions & { client: string }) => {
       const result = await withServices(opts, async (s) => listKeyPairs({ store: s.store, clock: s.clock }, { clientId: await clientIdOf(s, opts.client) }))
       const pairs = result.keyPairs.map(presentKeyPair)
-      emit(opts, { client: result.clientId, key_pairs: pairs }, () => [
+      emit(opts, { items: pairs }, () => [
         `key pairs of client ${result.clientId}:`,
         ...pairs.map((p) => {
           const state = p.state === 'grace' ? `grace until ${p.expires_at}` : p.state === 'revoked' ? `revoked ${p.revoked_at}` : 'active'
