@@ -411,7 +411,7 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
       const dup = await run(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--json'])
       assert.equal(dup.code, 1)
       assert.equal(dup.stdout, '')
-      assert.equal(dup.stderr, 'keymint: error: the API identifier https://api.example.com is already registered\n')
+      assert.deepEqual(JSON.parse(dup.stderr), { error: 'KEYMINT_API_EXISTS', message: 'the API identifier https://api.example.com is already registered' })
     }
     assert.deepEqual((await json<{ items: unknown[] }>(['api', 'list', '--account', b.id])).items, [])
     for (const [identifier, env] of [['http://127.0.0.1:8080', {}], ['https://auth.example.com/', { KEYMINT_ISSUER: 'https://auth.example.com' }], ['https://tokens.example.com', { KEYMINT_AUDIENCE: 'https://tokens.example.com' }]] as const) {
@@ -444,8 +444,10 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
       const res = await run(['api', 'create', '--account', account.id, '--identifier', 'https://x.example.com', ...args, '--json'])
       assert.equal(res.code, 1, args.join(' '))
       assert.equal(res.stdout, '')
-      assert.match(res.stderr, /^keymint: error: [^\n]+\n$/)
-      assert.match(res.stderr, message)
+      assert.match(res.stderr, /^\{[^\n]+\}\n$/, 'one JSON object on stderr')
+      const failure = JSON.parse(res.stderr) as { error: string; message: string }
+      assert.equal(failure.error, 'KEYMINT_INVALID_INPUT')
+      assert.match(failure.message, message)
       assert.ok(!res.stderr.includes('PRIVATE'), 'nothing of the key is echoed')
     }
   })
@@ -508,5 +510,7 @@ test('a command that creates the master key says so on stderr; an unknown --acco
   const unknown = await keymint(['audit', 'list', '--db', db, '--account', '7d444840-9dc0-41f5-8d0a-000000000001', '--json'])
   assert.equal(unknown.code, 1)
   assert.equal(unknown.stdout, '')
-  assert.equal(unknown.stderr, 'keymint: error: account 7d444840-9dc0-41f5-8d0a-000000000001 not found\n')
+  assert.equal(unknown.stderr, '{"error":"KEYMINT_ACCOUNT_NOT_FOUND","message":"account 7d444840-9dc0-41f5-8d0a-000000000001 not found"}\n')
+  const human = await keymint(['audit', 'list', '--db', db, '--account', '7d444840-9dc0-41f5-8d0a-000000000001'])
+  assert.equal(human.stderr, 'keymint: error: account 7d444840-9dc0-41f5-8d0a-000000000001 not found\n', 'without --json: the one line')
 })

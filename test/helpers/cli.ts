@@ -1,6 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
+import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { createTestDatabase, type Dialect } from './dialects.js'
+import { tempDir } from './server.js'
 
 export const BIN = fileURLToPath(new URL('../../../bin/keymint', import.meta.url))
 
@@ -42,4 +45,14 @@ export function serve(t: TestContext, args: string[], opts: { env?: NodeJS.Proce
     child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
     void exited.then((code) => reject(new Error(`keymint serve exited (${code}) before listening:\n${out}`)))
   })
+}
+
+/** A database of the test's own, a master key, and `keymint` bound to both (`json` adds `--json`). */
+export async function cliDatabase(t: TestContext, dialect: Dialect) {
+  const dir = tempDir(t)
+  const db = await createTestDatabase(t, dialect, dir)
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => keymint([...args, '--db', db.url], { env: { ...env, ...extraEnv }, cwd: dir })
+  const json = <T = Record<string, unknown>>(args: string[]) => keymintJson<T>([...args, '--db', db.url], { env, cwd: dir })
+  return { dir, db, env, run, json }
 }
