@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander'
+import { KEYMINT_VERSION } from '../version.js'
 import { describeFailure, formatFailure } from './failure.js'
 import { registerAccountCommands } from './commands/account.js'
 import { registerApiCommands } from './commands/api.js'
@@ -22,6 +23,7 @@ function wantsJson(argv: readonly string[]): boolean {
 export function buildProgram(opts: { json?: boolean } = {}): Command {
   const program = new Command('keymint')
     .description('keymint: API key pairs and access tokens for machine-to-machine APIs')
+    .version(KEYMINT_VERSION, '-V, --version', 'print the version')
     .exitOverride()
     // Usage errors are one line too (with --json, main prints them as JSON); `--help` still prints the full text on stdout.
     .configureOutput({ writeErr: (text) => { if (!opts.json) process.stderr.write(`keymint: ${text.trim().split('\n')[0]} (see --help)\n`) } })
