@@ -5,6 +5,7 @@ import { registerAccountCommands } from './commands/account.js'
 import { registerApiCommands } from './commands/api.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerClientCommands } from './commands/client.js'
+import { registerClientManagementCommands } from './commands/client-manage.js'
 import { registerEncryptionKeyCommands } from './commands/encryption-key.js'
 import { registerKeyCommands } from './commands/keys.js'
 import { registerMasterKeyCommands } from './commands/master-key.js'
@@ -31,7 +32,7 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
   registerMigrateCommand(program)
   registerAccountCommands(program)
   registerUserCommands(program)
-  registerClientCommands(program)
+  registerClientManagementCommands(registerClientCommands(program))
   registerApiCommands(program)
   registerKeyCommands(program)
   registerSigningKeyCommands(program)

@@ -112,6 +112,12 @@ export async function getClient(deps: { store: Pick<Store, 'clients'> }, id: str
   return client
 }
 
+/** The clients of an account, oldest first; an unknown account is an error, not an empty list. */
+export async function listClients(deps: { store: Pick<Store, 'accounts' | 'clients'> }, input: { accountId: string }): Promise<Client[]> {
+  const account = await getAccount(deps.store, input.accountId)
+  return deps.store.clients.listByAccount(account.id)
+}
+
 /**
  * A client named by its id or by the client_id of one of its key pairs (printed beside it, and
  * what an integration holds): an admin may paste either.

@@ -9,6 +9,8 @@ export interface Clock { now(): Date }
 export interface AccountStore {
   insert(account: Account): Promise<Account>
   findById(id: AccountId): Promise<Account | undefined>
+  /** Every account, oldest first. */
+  listAll(): Promise<Account[]>
   count(): Promise<number>
 }
 

@@ -53,6 +53,12 @@ export async function getUser(deps: { users: UserStore }, id: string): Promise<U
   return user
 }
 
+/** The users of an account, by email; an unknown account is an error, not an empty list. */
+export async function listUsers(deps: { store: Pick<Store, 'accounts' | 'users'> }, input: { accountId: string }): Promise<User[]> {
+  const account = await getAccount(deps.store, input.accountId)
+  return deps.store.users.listByAccount(account.id)
+}
+
 export interface UserUpdateInput {
   readonly userId: string
   readonly permissions?: readonly string[]

@@ -5,8 +5,7 @@ import type { Services } from '../../services.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption, issuedPairLines } from './client.js'
-
-const CLIENT_OPTION = ['--client <id>', "the client's id, or the client_id of one of its key pairs"] as const
+import { CLIENT_OPTION } from './client-manage.js'
 
 /** The client's own id, whichever of its ids the admin gave. */
 const clientIdOf = async (s: Services, ref: string): Promise<string> => (await getClientByIdOrKeyPair(s, ref)).id
