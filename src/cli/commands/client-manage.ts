@@ -1,10 +1,12 @@
 import type { Command } from 'commander'
-import { getClientByIdOrKeyPair, listClients } from '../../domain/clients.js'
+import { getClientByIdOrKeyPair, listClients, updateClient, type ClientUpdateInput } from '../../domain/clients.js'
+import { InvalidInput } from '../../domain/errors.js'
 import type { Client } from '../../domain/types.js'
 import { formatDuration } from '../../duration.js'
 import type { Services } from '../../services.js'
 import { presentClient } from '../../contract/dto.js'
-import { emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { booleanOption, CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { durationOption, readKeyFile } from './client.js'
 
 export const CLIENT_OPTION = ['--client <id>', "the client's id, or the client_id of one of its key pairs"] as const
 
@@ -28,7 +30,38 @@ export const describeClient = (c: Client): string => [
   `created: ${c.createdAt.toISOString()}`,
 ].join('\n')
 
-/** `client list|show`, beside `client create`. */
+interface UpdateOptions extends CommonOptions {
+  client: string
+  name?: string
+  scopes?: string
+  lifetime?: string
+  encrypt?: string
+  alg?: string
+  publicKey?: string
+  allowSecret?: string
+}
+
+/** The flags as PATCH /api/v1/clients/{id} fields; an empty value clears the setting. */
+function updateInput(opts: UpdateOptions): Omit<ClientUpdateInput, 'clientId'> {
+  const cleared = (value: string) => value.trim() === ''
+  const input: Omit<ClientUpdateInput, 'clientId'> = {
+    actor: CLI_ACTOR,
+    ...(opts.name === undefined ? {} : { name: opts.name }),
+    // `all` is what an unrestricted client reports as its scope; '' is no scope at all.
+    ...(opts.scopes === undefined ? {} : { scopes: opts.scopes.trim() === 'all' ? null : splitList(opts.scopes) }),
+    ...(opts.lifetime === undefined ? {} : { lifetimeSeconds: cleared(opts.lifetime) ? null : durationOption(opts.lifetime, '--lifetime') }),
+    ...(opts.encrypt === undefined ? {} : { tokenEncryption: cleared(opts.encrypt) ? null : opts.encrypt }),
+    ...(opts.alg === undefined ? {} : { signingAlg: cleared(opts.alg) ? null : opts.alg }),
+    ...(opts.publicKey === undefined ? {} : { publicKey: cleared(opts.publicKey) ? null : readKeyFile(opts.publicKey, '--public-key') }),
+    ...(opts.allowSecret === undefined ? {} : { allowSecret: booleanOption(opts.allowSecret, '--allow-secret') }),
+  }
+  if (Object.keys(input).length === 1) {
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'nothing to change: give --name, --scopes, --lifetime, --encrypt, --alg, --public-key or --allow-secret')
+  }
+  return input
+}
+
+/** `client list|show|update`, beside `client create`. */
 export function registerClientManagementCommands(client: Command): void {
   withCommonOptions(client.command('list').description("list an account's clients"))
     .requiredOption('--account <id>', 'account id')
@@ -44,5 +77,20 @@ export function registerClientManagementCommands(client: Command): void {
     .action(async (opts: CommonOptions & { client: string }) => {
       const shown = await withServices(opts, (s) => clientOf(s, opts.client))
       emit(opts, presentClient(shown), () => describeClient(shown))
+    })
+
+  withCommonOptions(client.command('update').description("change a client's settings (as PATCH /api/v1/clients/{id})"))
+    .requiredOption(...CLIENT_OPTION)
+    .option('--name <name>', 'client name')
+    .option('--scopes <list>', "comma-separated scopes it may be granted; 'all' for unrestricted, '' for none")
+    .option('--lifetime <duration>', "token lifetime, e.g. 30m or 4h; '' for the endpoint's default")
+    .option('--encrypt <alg>', "always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512; '' to stop")
+    .option('--alg <alg>', "sign its tokens with RS256, PS256, ES256 or EdDSA; '' for the server's default")
+    .option('--public-key <file>', "PEM or JWK file of its public key (private_key_jwt); '' removes the key")
+    .option('--allow-secret <bool>', 'true or false: whether its client secret authenticates it')
+    .action(async (opts: UpdateOptions) => {
+      const input = updateInput(opts)
+      const updated = await withServices(opts, async (s) => updateClient(s, { ...input, clientId: (await clientOf(s, opts.client)).id }))
+      emit(opts, presentClient(updated), () => `updated ${describeClient(updated)}`)
     })
 }
