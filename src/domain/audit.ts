@@ -7,6 +7,8 @@ export type AuditAction =
   | 'user.updated'
   | 'client.created'
   | 'client.updated'
+  | 'client.disabled'
+  | 'client.enabled'
   | 'api.created'
   | 'api.removed'
   | 'key_pair.created'

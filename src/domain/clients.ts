@@ -88,6 +88,8 @@ export async function createClient(
       signingAlg,
       secretAuth,
       createdAt: now,
+      disabled: false,
+      tokensCutOffAt: null,
     })
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
     const actor = input.actor ?? DEFAULT_ACTOR

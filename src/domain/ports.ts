@@ -36,9 +36,13 @@ export interface ClientStore {
   findById(id: ClientId): Promise<Client | undefined>
   listByAccount(accountId: AccountId): Promise<Client[]>
   update(id: ClientId, patch: ClientPatch): Promise<Client | undefined>
+  /** Clients of the account cut off after `since`, and when. */
+  listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: ClientId; tokensCutOffAt: Date }[]>
 }
 
-export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth'>>
+export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'disabled'>> & {
+  readonly tokensCutOffAt?: Date
+}
 
 export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {
   readonly secretHash: Buffer

@@ -105,7 +105,7 @@ export function userMayObtainTokens(user: { disabled: boolean; permissions: read
   return !user.disabled && user.permissions.includes('ui') && user.permissions.includes('api')
 }
 
-/** Whether a token issued at `iat` (seconds) predates the user's last cut-off, and so stays refused. */
+/** Whether a token issued at `iat` (seconds) predates the last cut-off of its user (or client), and so stays refused. */
 export function issuedBeforeCutOff(user: { tokensCutOffAt: Date | null }, iat: number): boolean {
   // Seconds against milliseconds: a token of the cut-off's own second counts as before it.
   return user.tokensCutOffAt !== null && iat * 1000 <= user.tokensCutOffAt.getTime()

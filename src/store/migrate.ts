@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008-add-client-signing-alg.js'
 import * as m0009 from './migrations/0009-alter-apis.js'
 import * as m0010 from './migrations/0010-add-user-token-cut-off.js'
 import * as m0011 from './migrations/0011-add-client-secret-auth.js'
+import * as m0012 from './migrations/0012-add-client-state.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 const MIGRATIONS = {
@@ -25,6 +26,7 @@ const MIGRATIONS = {
   '0009-alter-apis': m0009,
   '0010-add-user-token-cut-off': m0010,
   '0011-add-client-secret-auth': m0011,
+  '0012-add-client-state': m0012,
 } as const
 
 export interface MigrationReport {

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { test, type TestContext } from 'node:test'
 import { keymint, keymintJson, type CliResult } from '../helpers/cli.js'
 import { describeEachDialect, type Dialect } from '../helpers/dialects.js'
-import { adminOf, type ApiCall } from '../helpers/management.js'
+import { adminOf, tokenOf, type ApiCall } from '../helpers/management.js'
 import { startTestServer, tempDir, type SeededClient, type TestServer } from '../helpers/server.js'
 import { basic, form } from '../helpers/tokens.js'
 
@@ -37,6 +37,21 @@ const token = (s: TestServer, pair: { client_id: string; client_secret: string }
     method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(pair.client_id, pair.client_secret) },
     body: form({ grant_type: 'client_credentials' }),
   })
+
+const introspect = async (s: TestServer, caller: SeededClient, accessToken: string): Promise<boolean> => {
+  const res = await fetch(`${s.url}/oauth2/introspect`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(caller.clientId, caller.clientSecret) },
+    body: form({ token: accessToken }),
+  })
+  assert.equal(res.status, 200)
+  return ((await res.json()) as { active: boolean }).active
+}
+
+const feedClients = async (s: TestServer, caller: SeededClient): Promise<string[]> => {
+  const res = await fetch(`${s.url}/oauth2/revocations`, { headers: { authorization: basic(caller.clientId, caller.clientSecret) } })
+  assert.equal(res.status, 200)
+  return ((await res.json()) as { clients: { client_id: string }[] }).clients.map((c) => c.client_id)
+}
 
 describeEachDialect('keymint CLI: what an admin reaches for', (dialect) => {
   test('lists are {"items": [...]}, and every item is what the API shows for the same record', async (t) => {
@@ -71,6 +86,7 @@ describeEachDialect('keymint CLI: what an admin reaches for', (dialect) => {
 
     assert.deepEqual(await json(['user', 'show', '--user', user.id]), user)
     const fromApi = (await call('GET', `/clients/${client.id}`)).body
+    assert.equal(fromApi.disabled, false)
     for (const ref of [client.id, client.client_id]) {
       assert.deepEqual(await json(['client', 'show', '--client', ref]), fromApi, `client show --client ${ref} = GET /clients/{id}`)
     }
@@ -130,6 +146,41 @@ describeEachDialect('keymint CLI: what an admin reaches for', (dialect) => {
     const events = (await json<{ items: Json[] }>(['audit', 'list', '--account', seed.accountId])).items.filter((e) => e.action === 'client.updated')
     assert.equal(events.length, 4)
     assert.ok(events.every((e) => e.actor === 'cli' && e.target === client.id))
+  })
+
+  test('client disable: no tokens, and every token issued before stays inactive, also once enabled again', async (t) => {
+    const { s, seed, json, run } = await serverAndCli(t, dialect)
+    const client = await json<Created>(['client', 'create', '--account', seed.accountId, '--name', 'ci', '--level', 'subscription'])
+    const before = await tokenOf(s, { clientId: client.client_id, clientSecret: client.client_secret })
+    assert.equal(await introspect(s, seed, before), true)
+
+    const disabled = await json(['client', 'disable', '--client', client.id])
+    assert.deepEqual([disabled.id, disabled.disabled], [client.id, true])
+    const refused = await token(s, client)
+    assert.equal(refused.status, 401)
+    assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client')
+    assert.equal((await fetch(`${s.url}/auth/oauth`, { method: 'POST', headers: { clientId: client.client_id, clientSecret: client.client_secret } })).status, 401)
+    assert.equal(await introspect(s, seed, before), false)
+    assert.ok((await feedClients(s, seed)).includes(client.client_id), 'the revocation feed ends its tokens')
+    assert.deepEqual(await json(['client', 'disable', '--client', client.client_id]), disabled, 'disabling twice changes nothing')
+
+    // The server's clock moves past the CLI's cut-off, so the next token is issued after it.
+    s.clock.advance(3600)
+    const enabled = await json(['client', 'enable', '--client', client.id])
+    assert.equal(enabled.disabled, false)
+    const after = await tokenOf(s, { clientId: client.client_id, clientSecret: client.client_secret })
+    assert.equal(await introspect(s, seed, after), true, 'an enabled client gets working tokens')
+    assert.equal(await introspect(s, seed, before), false, 'tokens issued before the disable stay inactive for good')
+    assert.ok((await feedClients(s, seed)).includes(client.client_id), 'and stay in the revocation feed')
+
+    await s.server.flushUsage()
+    const events = (await json<{ items: Json[] }>(['audit', 'list', '--account', seed.accountId])).items
+    assert.deepEqual(events.filter((e) => e.action.startsWith('client.') && e.target === client.id).map((e) => [e.action, e.actor]).reverse(),
+      [['client.created', 'cli'], ['client.disabled', 'cli'], ['client.enabled', 'cli']])
+    const refusals = events.filter((e) => e.action === 'authentication.refused' && e.target === client.client_id)
+    assert.ok(refusals.length > 0 && refusals.every((e) => e.reason === 'client_disabled'), JSON.stringify(refusals))
+    assert.equal(refusals.reduce((n, e) => n + Number(e.count), 0), 2, 'both refusals, whichever dialect')
+    assertJsonFailure(await run(['client', 'enable', '--client', '7d444840-9dc0-41f5-8d0a-000000000000', '--json']), 'KEYMINT_CLIENT_NOT_FOUND', 'enable unknown')
   })
 
 })

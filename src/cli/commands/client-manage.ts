@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { disableClient, enableClient } from '../../domain/client-lifecycle.js'
 import { getClientByIdOrKeyPair, listClients, updateClient, type ClientUpdateInput } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
 import type { Client } from '../../domain/types.js'
@@ -19,7 +20,7 @@ function authentication(c: Client): string {
 }
 
 export const describeClient = (c: Client): string => [
-  `client ${JSON.stringify(c.name)} (${c.level}-level)`,
+  `client ${JSON.stringify(c.name)} (${c.level}-level)${c.disabled ? ' [disabled]' : ''}`,
   `id: ${c.id}`,
   `account: ${c.accountId}`,
   ...(c.userId === null ? [] : [`acts as user: ${c.userId}`]),
@@ -61,7 +62,7 @@ function updateInput(opts: UpdateOptions): Omit<ClientUpdateInput, 'clientId'> {
   return input
 }
 
-/** `client list|show|update`, beside `client create`. */
+/** `client list|show|update|disable|enable`, beside `client create`. */
 export function registerClientManagementCommands(client: Command): void {
   withCommonOptions(client.command('list').description("list an account's clients"))
     .requiredOption('--account <id>', 'account id')
@@ -69,7 +70,7 @@ export function registerClientManagementCommands(client: Command): void {
       const clients = await withServices(opts, (s) => listClients(s, { accountId: opts.account }))
       emit(opts, { items: clients.map(presentClient) }, () => clients.length === 0
         ? 'no clients'
-        : clients.map((c) => `  ${c.id}  ${c.level.padEnd(12)}  ${JSON.stringify(c.name)}`).join('\n'))
+        : clients.map((c) => `  ${c.id}  ${c.level.padEnd(12)}  ${JSON.stringify(c.name)}${c.disabled ? '  [disabled]' : ''}`).join('\n'))
     })
 
   withCommonOptions(client.command('show').description('show one client (keys list shows its key pairs)'))
@@ -92,5 +93,20 @@ export function registerClientManagementCommands(client: Command): void {
       const input = updateInput(opts)
       const updated = await withServices(opts, async (s) => updateClient(s, { ...input, clientId: (await clientOf(s, opts.client)).id }))
       emit(opts, presentClient(updated), () => `updated ${describeClient(updated)}`)
+    })
+
+  withCommonOptions(client.command('disable').description('refuse it tokens; every token it holds stops working for good'))
+    .requiredOption(...CLIENT_OPTION)
+    .action(async (opts: CommonOptions & { client: string }) => {
+      const disabled = await withServices(opts, async (s) => disableClient(s, { clientId: (await clientOf(s, opts.client)).id, actor: CLI_ACTOR }))
+      emit(opts, presentClient(disabled), () =>
+        `disabled client ${JSON.stringify(disabled.name)} (id ${disabled.id}): it gets no tokens, and those issued before stay refused even once it is enabled again`)
+    })
+
+  withCommonOptions(client.command('enable').description('let a disabled client get tokens again (those issued before stay refused)'))
+    .requiredOption(...CLIENT_OPTION)
+    .action(async (opts: CommonOptions & { client: string }) => {
+      const enabled = await withServices(opts, async (s) => enableClient(s, { clientId: (await clientOf(s, opts.client)).id, actor: CLI_ACTOR }))
+      emit(opts, presentClient(enabled), () => `enabled client ${JSON.stringify(enabled.name)} (id ${enabled.id})`)
     })
 }
