@@ -9,6 +9,7 @@ export type AuditAction =
   | 'client.updated'
   | 'client.disabled'
   | 'client.enabled'
+  | 'client.deleted'
   | 'api.created'
   | 'api.removed'
   | 'key_pair.created'

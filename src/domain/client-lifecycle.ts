@@ -3,7 +3,7 @@ import { assertMayTouch, managementPowerOf, type Authority } from './authority.j
 import { getClient } from './clients.js'
 import { NotFound } from './errors.js'
 import type { Clock, Store } from './ports.js'
-import type { Client } from './types.js'
+import type { Client, ClientId, KeyPairId } from './types.js'
 
 export interface ClientStateInput {
   readonly clientId: string
@@ -50,5 +50,32 @@ export async function enableClient(deps: { store: Store; clock: Clock }, input: 
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'client.enabled', target: client.id, createdAt: deps.clock.now(),
     })])
     return updated
+  }, { lock: `keymint:client:${input.clientId}` })
+}
+
+export interface DeletedClient {
+  readonly clientId: ClientId
+  /** The key pairs that still worked and were revoked first. */
+  readonly revoked: readonly KeyPairId[]
+  readonly deletedAt: Date
+}
+
+/**
+ * Revokes every live key pair of the client, then deletes it, in one transaction. The row is
+ * kept, marked deleted: the audit log keeps naming it, its revoked pairs stay in the revocation
+ * feed until every token they issued has expired, and none of its ids can come back.
+ */
+export async function deleteClient(deps: { store: Store; clock: Clock }, input: ClientStateInput): Promise<DeletedClient> {
+  return deps.store.transaction(async (tx) => {
+    const client = await clientToChange(tx, input, 'deleting')
+    const now = deps.clock.now()
+    const actor = input.actor ?? DEFAULT_ACTOR
+    const revoked = (await tx.keyPairs.endLive(client.id, now, null)).map((e) => e.id)
+    if (!await tx.clients.markDeleted(client.id, now)) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${input.clientId} not found`)
+    await tx.audit.insert([
+      ...(revoked.length === 0 ? [] : [auditEvent({ accountId: client.accountId, actor, action: 'key_pair.revoked', target: client.id, details: { revoked }, createdAt: now })]),
+      auditEvent({ accountId: client.accountId, actor, action: 'client.deleted', target: client.id, details: { name: client.name, level: client.level, revoked }, createdAt: now }),
+    ])
+    return { clientId: client.id, revoked, deletedAt: now }
   }, { lock: `keymint:client:${input.clientId}` })
 }

@@ -31,12 +31,15 @@ export interface UserStore {
   listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: UserId; tokensCutOffAt: Date }[]>
 }
 
+/** Reads see no deleted client; a deleted one keeps its row (audit log, revocation feed). */
 export interface ClientStore {
   insert(client: Client): Promise<Client>
   findById(id: ClientId): Promise<Client | undefined>
   listByAccount(accountId: AccountId): Promise<Client[]>
   update(id: ClientId, patch: ClientPatch): Promise<Client | undefined>
-  /** Clients of the account cut off after `since`, and when. */
+  /** Marks the client deleted; false when there is no such client (or it was deleted before). */
+  markDeleted(id: ClientId, at: Date): Promise<boolean>
+  /** Clients of the account (deleted ones too) cut off after `since`, and when. */
   listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: ClientId; tokensCutOffAt: Date }[]>
 }
 

@@ -183,6 +183,38 @@ describeEachDialect('keymint CLI: what an admin reaches for', (dialect) => {
     assertJsonFailure(await run(['client', 'enable', '--client', '7d444840-9dc0-41f5-8d0a-000000000000', '--json']), 'KEYMINT_CLIENT_NOT_FOUND', 'enable unknown')
   })
 
+  test('client delete revokes every live pair first, then the client is gone; it is audited', async (t) => {
+    const { s, seed, call, json, run } = await serverAndCli(t, dialect)
+    const client = await json<Created>(['client', 'create', '--account', seed.accountId, '--name', 'ci', '--level', 'subscription'])
+    const second = await json<Created>(['keys', 'rotate', '--client', client.id, '--grace', '10m'])
+    const issued = await tokenOf(s, { clientId: client.client_id, clientSecret: client.client_secret })
+    const kept = await json<Created>(['client', 'create', '--account', seed.accountId, '--name', 'kept', '--level', 'subscription'])
+
+    const deleted = await json<{ id: string; revoked: string[]; deleted_at: string }>(['client', 'delete', '--client', second.client_id])
+    assert.equal(deleted.id, client.id)
+    assert.deepEqual(deleted.revoked.sort(), [client.client_id, second.client_id].sort())
+    for (const pair of [client, second]) assert.equal((await token(s, pair)).status, 401, 'its client_ids never authenticate again')
+    assert.equal(await introspect(s, seed, issued), false, 'its tokens are inactive')
+    // The server's clock moves past the CLI's revocation, which the feed lists up to its "now".
+    s.clock.advance(3600)
+    const feed = await feedClients(s, seed)
+    assert.ok([client.client_id, second.client_id].every((id) => feed.includes(id)), 'verifiers learn of it from the revocation feed')
+
+    for (const ref of [client.id, client.client_id]) assertJsonFailure(await run(['client', 'show', '--client', ref, '--json']), 'KEYMINT_CLIENT_NOT_FOUND', ref)
+    for (const args of [['delete'], ['enable'], ['update', '--name', 'x']]) {
+      assertJsonFailure(await run(['client', ...args, '--client', client.id, '--json']), 'KEYMINT_CLIENT_NOT_FOUND', args[0]!)
+    }
+    assertJsonFailure(await run(['keys', 'rotate', '--client', client.id, '--json']), 'KEYMINT_CLIENT_NOT_FOUND', 'no new pair for it')
+    assert.equal((await call('GET', `/clients/${client.id}`)).status, 404)
+    assert.deepEqual((await json<{ items: Json[] }>(['client', 'list', '--account', seed.accountId])).items.map((c) => c.id).sort(), [seed.clientRecordId, kept.id].sort())
+    assert.equal((await token(s, kept)).status, 200, 'other clients are untouched')
+
+    const events = (await json<{ items: Json[] }>(['audit', 'list', '--account', seed.accountId])).items.filter((e) => e.target === client.id)
+    assert.deepEqual(events.slice(0, 2).map((e) => e.action).sort(), ['client.deleted', 'key_pair.revoked'], 'the newest two, at one time')
+    const gone = events.find((e) => e.action === 'client.deleted')
+    assert.deepEqual([gone?.actor, gone?.details.revoked.sort()], ['cli', deleted.revoked])
+    assert.deepEqual(events.find((e) => e.action === 'key_pair.revoked')?.details.revoked.sort(), deleted.revoked)
+  })
 })
 
 test('keymint --version prints the version of package.json', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { disableClient, enableClient } from '../../domain/client-lifecycle.js'
+import { deleteClient, disableClient, enableClient } from '../../domain/client-lifecycle.js'
 import { getClientByIdOrKeyPair, listClients, updateClient, type ClientUpdateInput } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
 import type { Client } from '../../domain/types.js'
@@ -62,7 +62,7 @@ function updateInput(opts: UpdateOptions): Omit<ClientUpdateInput, 'clientId'> {
   return input
 }
 
-/** `client list|show|update|disable|enable`, beside `client create`. */
+/** `client list|show|update|disable|enable|delete`, beside `client create`. */
 export function registerClientManagementCommands(client: Command): void {
   withCommonOptions(client.command('list').description("list an account's clients"))
     .requiredOption('--account <id>', 'account id')
@@ -108,5 +108,15 @@ export function registerClientManagementCommands(client: Command): void {
     .action(async (opts: CommonOptions & { client: string }) => {
       const enabled = await withServices(opts, async (s) => enableClient(s, { clientId: (await clientOf(s, opts.client)).id, actor: CLI_ACTOR }))
       emit(opts, presentClient(enabled), () => `enabled client ${JSON.stringify(enabled.name)} (id ${enabled.id})`)
+    })
+
+  withCommonOptions(client.command('delete').description('revoke every live key pair of a client, then delete it'))
+    .requiredOption(...CLIENT_OPTION)
+    .action(async (opts: CommonOptions & { client: string }) => {
+      const deleted = await withServices(opts, async (s) => deleteClient(s, { clientId: (await clientOf(s, opts.client)).id, actor: CLI_ACTOR }))
+      emit(opts, { id: deleted.clientId, revoked: deleted.revoked, deleted_at: deleted.deletedAt.toISOString() }, () => [
+        `deleted client ${deleted.clientId}`,
+        ...(deleted.revoked.length === 0 ? ['it had no live key pairs'] : [`revoked ${deleted.revoked.length} key pair(s) first:`, ...deleted.revoked.map((id) => `  ${id}`)]),
+      ].join('\n'))
     })
 }

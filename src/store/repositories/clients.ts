@@ -55,17 +55,23 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
       if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
       if (patch.tokensCutOffAt !== undefined) values.tokens_cut_off_at = patch.tokensCutOffAt.getTime()
       if (Object.keys(values).length === 0) return this.findById(id)
-      const row = await db.updateTable('clients').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+      const row = await db.updateTable('clients').set(values).where('id', '=', id).where('deleted_at', 'is', null).returningAll().executeTakeFirst()
       return row && toClient(row)
     },
+    async markDeleted(id, at) {
+      const result = await db.updateTable('clients').set({ deleted_at: at.getTime() }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
     async listByAccount(accountId) {
-      return (await db.selectFrom('clients').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute()).map(toClient)
+      return (await db.selectFrom('clients').selectAll().where('account_id', '=', accountId).where('deleted_at', 'is', null)
+        .orderBy('created_at').orderBy('id').execute()).map(toClient)
     },
     async findById(id) {
-      const row = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+      const row = await db.selectFrom('clients').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()
       return row && toClient(row)
     },
     async listCutOffForAccount(accountId, since) {
+      // Deleted clients too: the tokens a cut-off ended stay ended.
       const rows = await db.selectFrom('clients').select(['id', 'tokens_cut_off_at'])
         .where('account_id', '=', accountId).where('tokens_cut_off_at', '>', since.getTime()).execute()
       return rows.map((r) => ({ id: r.id as ClientId, tokensCutOffAt: toDate(Number(r.tokens_cut_off_at)) }))

@@ -20,6 +20,8 @@ function credentialQuery(db: Kysely<Database>) {
       'u.tokens_cut_off_at as user_tokens_cut_off_at',
     ])
     .where('k.id', '=', '')
+    // A deleted client's key pairs were revoked first; they are unknown from then on.
+    .where('c.deleted_at', 'is', null)
 }
 
 type CredentialRow = Awaited<ReturnType<ReturnType<typeof credentialQuery>['executeTakeFirstOrThrow']>>
