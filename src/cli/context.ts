@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
+import { InvalidInput } from '../domain/errors.js'
 import { DatabaseUnavailable } from '../store/database.js'
 import { parseDatabaseUrl } from '../store/database-url.js'
 import { loadConfig, type Config, type ConfigInput } from '../config.js'
@@ -69,3 +70,10 @@ export function emit(options: CommonOptions, json: unknown, human: () => string)
 }
 
 export const splitList = (value: string): string[] => value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)
+
+/** `true` or `false`, and nothing else, for the flag named. */
+export function booleanOption(value: string, flag: string): boolean {
+  if (value === 'true') return true
+  if (value === 'false') return false
+  throw new InvalidInput('KEYMINT_INVALID_INPUT', `${flag} must be true or false, not ${JSON.stringify(value.slice(0, 20))}`)
+}

@@ -34,6 +34,7 @@ export const presentClient = (c: Client) => ({
   public_jwk: c.publicJwk,
   signing_alg: c.signingAlg,
   allow_secret: c.secretAuth,
+  disabled: c.disabled,
   created_at: iso(c.createdAt),
 })
 

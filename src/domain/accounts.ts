@@ -34,6 +34,11 @@ export async function getAccount(deps: { accounts: AccountStore }, id: string): 
   return account
 }
 
+/** Every account: what an operator with database access may see (the API shows a caller its own). */
+export async function listAccounts(deps: { store: Pick<Store, 'accounts'> }): Promise<Account[]> {
+  return deps.store.accounts.listAll()
+}
+
 /** Only enterprise accounts may hold key pairs (second seed: "available only to ... enterprise accounts"). */
 export function assertPlanAllowsKeyPairs(account: Account): void {
   if (account.plan !== 'enterprise') {

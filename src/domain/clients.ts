@@ -88,6 +88,8 @@ export async function createClient(
       signingAlg,
       secretAuth,
       createdAt: now,
+      disabled: false,
+      tokensCutOffAt: null,
     })
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
     const actor = input.actor ?? DEFAULT_ACTOR
@@ -110,6 +112,12 @@ export async function getClient(deps: { store: Pick<Store, 'clients'> }, id: str
   const client = await deps.store.clients.findById(requireUuid<ClientId>(id, 'client id'))
   if (!client) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${id} not found`)
   return client
+}
+
+/** The clients of an account, oldest first; an unknown account is an error, not an empty list. */
+export async function listClients(deps: { store: Pick<Store, 'accounts' | 'clients'> }, input: { accountId: string }): Promise<Client[]> {
+  const account = await getAccount(deps.store, input.accountId)
+  return deps.store.clients.listByAccount(account.id)
 }
 
 /**

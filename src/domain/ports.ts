@@ -9,6 +9,8 @@ export interface Clock { now(): Date }
 export interface AccountStore {
   insert(account: Account): Promise<Account>
   findById(id: AccountId): Promise<Account | undefined>
+  /** Every account, oldest first. */
+  listAll(): Promise<Account[]>
   count(): Promise<number>
 }
 
@@ -41,14 +43,21 @@ export interface UserStore {
   listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: UserId; tokensCutOffAt: Date }[]>
 }
 
+/** Reads see no deleted client; a deleted one keeps its row (audit log, revocation feed). */
 export interface ClientStore {
   insert(client: Client): Promise<Client>
   findById(id: ClientId): Promise<Client | undefined>
   listByAccount(accountId: AccountId): Promise<Client[]>
   update(id: ClientId, patch: ClientPatch): Promise<Client | undefined>
+  /** Marks the client deleted; false when there is no such client (or it was deleted before). */
+  markDeleted(id: ClientId, at: Date): Promise<boolean>
+  /** Clients of the account (deleted ones too) cut off after `since`, and when. */
+  listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: ClientId; tokensCutOffAt: Date }[]>
 }
 
-export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth'>>
+export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'disabled'>> & {
+  readonly tokensCutOffAt?: Date
+}
 
 export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {
   readonly secretHash: Buffer

@@ -13,7 +13,8 @@ export interface RevocationFeed {
   readonly tokens: readonly { jti: string; exp: Date }[]
   /**
    * Key pairs whose tokens issued at or before `issuedBefore` must be refused until `exp`:
-   * revoked pairs, ended grace periods, and pairs of users who were disabled or lost `ui`/`api`.
+   * revoked pairs, ended grace periods, pairs of users who were disabled or lost `ui`/`api`, and
+   * pairs of clients that were disabled.
    */
   readonly clients: readonly { clientId: string; issuedBefore: Date; exp: Date }[]
 }
@@ -31,12 +32,18 @@ export async function revocationFeed(deps: { store: Store }, input: { accountId:
   const users = await deps.store.users.listCutOffForAccount(input.accountId, from)
   const ofUsers = await deps.store.keyPairs.listLiveForUsers(users.map((u) => u.id), input.now)
   const changedAt = new Map(users.map((u) => [u.id, u.tokensCutOffAt]))
+  // As for users, a client's cut-off outlives enabling it again. Only its pairs that existed then
+  // can have issued tokens before it.
+  const cutClients = await deps.store.clients.listCutOffForAccount(input.accountId, from)
+  const ofClients = (await Promise.all(cutClients.map(async (c) =>
+    (await deps.store.keyPairs.listByClient(c.id)).filter((k) => k.createdAt <= c.tokensCutOffAt).map((k) => ({ id: k.id, at: c.tokensCutOffAt }))))).flat()
   const clients = [
     ...ended.map((k) => ({ clientId: k.id, issuedBefore: k.endedAt, exp: new Date(k.endedAt.getTime() + MAX_LIFETIME_MS) })),
     ...ofUsers.map((k) => {
       const at = changedAt.get(k.userId) ?? input.now
       return { clientId: k.id, issuedBefore: at, exp: new Date(at.getTime() + MAX_LIFETIME_MS) }
     }),
+    ...ofClients.map((k) => ({ clientId: k.id, issuedBefore: k.at, exp: new Date(k.at.getTime() + MAX_LIFETIME_MS) })),
   ].filter((c) => c.exp.getTime() > now)
   return { cursor: input.now, tokens: tokens.map((t) => ({ jti: t.jti, exp: t.expiresAt })), clients }
 }

@@ -63,6 +63,10 @@ export interface Client {
   /** Whether its secret authenticates it; a client with a public key alone uses private_key_jwt only. */
   readonly secretAuth: boolean
   readonly createdAt: Date
+  /** A disabled client gets no tokens. */
+  readonly disabled: boolean
+  /** When it was last disabled: tokens issued until then stay refused for good. */
+  readonly tokensCutOffAt: Date | null
 }
 
 /** An API (resource server) of an account; `identifier` is the URI tokens carry in `aud`. */

@@ -53,6 +53,12 @@ export async function getUser(deps: { users: UserStore }, id: string): Promise<U
   return user
 }
 
+/** The users of an account, by email; an unknown account is an error, not an empty list. */
+export async function listUsers(deps: { store: Pick<Store, 'accounts' | 'users'> }, input: { accountId: string }): Promise<User[]> {
+  const account = await getAccount(deps.store, input.accountId)
+  return deps.store.users.listByAccount(account.id)
+}
+
 export interface UserUpdateInput {
   readonly userId: string
   readonly permissions?: readonly string[]
@@ -99,7 +105,7 @@ export function userMayObtainTokens(user: { disabled: boolean; permissions: read
   return !user.disabled && user.permissions.includes('ui') && user.permissions.includes('api')
 }
 
-/** Whether a token issued at `iat` (seconds) predates the user's last cut-off, and so stays refused. */
+/** Whether a token issued at `iat` (seconds) predates the last cut-off of its user (or client), and so stays refused. */
 export function issuedBeforeCutOff(user: { tokensCutOffAt: Date | null }, iat: number): boolean {
   // Seconds against milliseconds: a token of the cut-off's own second counts as before it.
   return user.tokensCutOffAt !== null && iat * 1000 <= user.tokensCutOffAt.getTime()

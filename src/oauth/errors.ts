@@ -49,7 +49,7 @@ export class InvalidClient extends OAuthError {
 export type AuthFailureReason =
   | 'malformed_client_id' | 'malformed_secret' | 'unknown_client' | 'secret_mismatch' | 'key_pair_revoked'
   | 'malformed_assertion' | 'assertion_invalid' | 'assertion_lifetime_too_long' | 'assertion_replayed' | 'no_public_key'
-  | 'secret_not_allowed'
+  | 'secret_not_allowed' | 'client_disabled'
 
 /** Client authentication failed for a known reason; the reason goes to logs and audit, never to the client. */
 export class ClientAuthenticationFailed extends InvalidClient {

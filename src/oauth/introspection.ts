@@ -13,8 +13,9 @@ export interface TokenStateDeps {
 
 /**
  * A token is active only while everything that allowed it still holds: signature and expiry,
- * no revocation of the token or its key pair, an enterprise account, and (user-level) an
- * active user with `ui` and `api`. Tokens of another account are reported inactive.
+ * no revocation of the token or its key pair, an enabled client never disabled since, an
+ * enterprise account, and (user-level) an active user with `ui` and `api`. Tokens of another
+ * account are reported inactive.
  */
 export async function activeTokenClaims(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<AccessTokenClaims | undefined> {
   const active = await activeToken(deps, token)
@@ -29,9 +30,11 @@ export async function activeToken(deps: TokenStateDeps, token: string): Promise<
   const issuedTo = await deps.findCredential(claims.client_id as KeyPairId)
   if (!issuedTo || issuedTo.client.accountId !== claims.account_id) return undefined
   if (keyPairState(issuedTo.keyPair, deps.now()).state === 'revoked') return undefined
+  const iat = typeof claims.iat === 'number' ? claims.iat : 0
+  if (issuedTo.client.disabled || issuedBeforeCutOff(issuedTo.client, iat)) return undefined
   if (issuedTo.accountPlan !== 'enterprise') return undefined
   if (issuedTo.client.level === 'user' && !credentialUserMayAct(issuedTo)) return undefined
-  if (issuedTo.user && issuedBeforeCutOff(issuedTo.user, typeof claims.iat === 'number' ? claims.iat : 0)) return undefined
+  if (issuedTo.user && issuedBeforeCutOff(issuedTo.user, iat)) return undefined
   return { claims, issuedTo }
 }
 

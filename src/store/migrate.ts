@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008-add-client-signing-alg.js'
 import * as m0009 from './migrations/0009-alter-apis.js'
 import * as m0010 from './migrations/0010-add-user-token-cut-off.js'
 import * as m0011 from './migrations/0011-add-client-secret-auth.js'
+import * as m0012 from './migrations/0012-add-client-state.js'
 import * as m0013 from './migrations/0013-add-passwords-and-sessions.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
@@ -26,6 +27,7 @@ export const MIGRATIONS = {
   '0009-alter-apis': m0009,
   '0010-add-user-token-cut-off': m0010,
   '0011-add-client-secret-auth': m0011,
+  '0012-add-client-state': m0012,
   '0013-add-passwords-and-sessions': m0013,
 } as const
 

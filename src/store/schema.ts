@@ -49,6 +49,10 @@ export interface ClientsTable {
   signing_alg: string | null
   secret_auth: Generated<number>
   created_at: number
+  disabled: Generated<number>
+  tokens_cut_off_at: number | null
+  /** Set once the client is deleted: it is gone from every read but the audit log and revocation feed. */
+  deleted_at: number | null
 }
 
 /** `id` is the `client_id` integrations present; `client_id` points at the owning client. */

@@ -39,9 +39,9 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
     assert.match(client.client_id, /^[0-9a-f-]{36}$/)
     assert.match(client.client_secret, /^kmsk_[A-Za-z0-9_-]{43}$/)
 
-    const listed = await json<{ key_pairs: Record<string, unknown>[] }>(['keys', 'list', '--client', client.id])
-    assert.equal(listed.key_pairs.length, 1)
-    assert.equal(listed.key_pairs[0]?.state, 'active')
+    const listed = await json<{ items: Record<string, unknown>[] }>(['keys', 'list', '--client', client.id])
+    assert.equal(listed.items.length, 1)
+    assert.equal(listed.items[0]?.state, 'active')
     assert.ok(!JSON.stringify(listed).includes(client.client_secret.slice(5)), 'keys list never prints a secret')
 
     const server = await serve(t, ['--port', '0', '--db', db.url], { env, cwd: dir })
@@ -52,8 +52,8 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
 
     const rotated = await json<Created & { ended: { client_id: string; ends_at: string }[] }>(['keys', 'rotate', '--client', client.id, '--grace', '10m'])
     assert.equal(rotated.ended[0]?.client_id, client.client_id)
-    const states = await json<{ key_pairs: { state: string }[] }>(['keys', 'list', '--client', client.id])
-    assert.deepEqual(states.key_pairs.map((k) => k.state).sort(), ['active', 'grace'])
+    const states = await json<{ items: { state: string }[] }>(['keys', 'list', '--client', client.id])
+    assert.deepEqual(states.items.map((k) => k.state).sort(), ['active', 'grace'])
     const old = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) }, body: form({ grant_type: 'client_credentials' }) })
     assert.equal(old.status, 200, 'old pair still works during the grace period')
 
@@ -97,8 +97,8 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
       assert.equal(res.stderr.trim().split('\n').length, 1, `${name}: one line on stderr: ${res.stderr}`)
       assert.match(res.stderr, message, name)
     }
-    const pairs = await json<{ key_pairs: unknown[] }>(['keys', 'list', '--client', client.id])
-    assert.equal(pairs.key_pairs.length, 1, 'the failed grace rotation wrote nothing')
+    const pairs = await json<{ items: unknown[] }>(['keys', 'list', '--client', client.id])
+    assert.equal(pairs.items.length, 1, 'the failed grace rotation wrote nothing')
     const u = await json<{ permissions: string[]; disabled: boolean }>(['user', 'update', '--user', String(user.id)])
     assert.deepEqual(u.permissions, ['api', 'ui'], 'failed updates changed nothing')
     assert.equal(u.disabled, false)
@@ -119,7 +119,7 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
       assert.match(res.stderr, /master key/)
       assert.ok(![wrongKey, env.KEYMINT_MASTER_KEY].some((k) => res.stderr.includes(k)), 'no master key in the message')
     }
-    const audited = async () => (await json<{ events: unknown[] }>(['audit', 'list'])).events.length
+    const audited = async () => (await json<{ items: unknown[] }>(['audit', 'list'])).items.length
     const before = await audited()
 
     // Only key pairs hold anything made with the master key yet: their secret hashes.
@@ -146,8 +146,8 @@ describeEachDialect('keymint CLI (DESIGN §8)', (dialect) => {
     assert.match(serveWrong.stderr, /master key/)
     assert.equal(await audited(), afterServe, 'refused commands wrote nothing')
     assert.ok(afterServe >= before)
-    const pairs = await json<{ key_pairs: { state: string }[] }>(['keys', 'list', '--client', client.id])
-    assert.deepEqual(pairs.key_pairs.map((p) => p.state), ['active'])
+    const pairs = await json<{ items: { state: string }[] }>(['keys', 'list', '--client', client.id])
+    assert.deepEqual(pairs.items.map((p) => p.state), ['active'])
 
     // Rotation: the new key current, the old one previous.
     const rotating = withKey({ KEYMINT_MASTER_KEY: wrongKey, KEYMINT_PREVIOUS_MASTER_KEYS: env.KEYMINT_MASTER_KEY })
@@ -226,11 +226,10 @@ test('keys rotate, revoke and list take a client id or the client_id of one of i
   const json = <T>(args: string[]) => keymintJson<T>([...args, '--db', db], { env, cwd: dir })
   const account = await json<{ id: string }>(['account', 'create', '--name', 'r'])
   const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
-  type Listed = { client: string; key_pairs: { client_id: string; state: string }[] }
+  type Listed = { items: { client_id: string; state: string }[] }
   for (const ref of [client.id, client.client_id]) {
     const listed = await json<Listed>(['keys', 'list', '--client', ref])
-    assert.equal(listed.client, client.id, `list --client ${ref}`)
-    assert.deepEqual(listed.key_pairs.map((p) => p.client_id), [client.client_id])
+    assert.deepEqual(listed.items.map((p) => p.client_id), [client.client_id], `list --client ${ref}`)
   }
   const byPair = await json<Created & { client: string }>(['keys', 'rotate', '--client', client.client_id, '--grace', '10m'])
   assert.equal(byPair.client, client.id)
@@ -347,8 +346,8 @@ test('signing-keys list, rotate and retire speak JSON and refuse what would brea
   assert.equal(first.state, 'active', 'the first key signs at once')
   const second = await json<{ kid: string; state: string; activates_at: string }>(['signing-keys', 'rotate', '--alg', 'EdDSA', '--publish-ahead', '15m'])
   assert.equal(second.state, 'next')
-  const listed = await json<{ keys: { kid: string; state: string }[] }>(['signing-keys', 'list'])
-  assert.deepEqual(listed.keys.filter((k) => [first.kid, second.kid].includes(k.kid)).map((k) => k.state).sort(), ['active', 'next'])
+  const listed = await json<{ items: { kid: string; state: string }[] }>(['signing-keys', 'list'])
+  assert.deepEqual(listed.items.filter((k) => [first.kid, second.kid].includes(k.kid)).map((k) => k.state).sort(), ['active', 'next'])
   for (const [args, message] of [
     [['signing-keys', 'retire', first.kid], /only one in use/],
     [['signing-keys', 'retire', 'nope'], /not found/],
@@ -373,11 +372,11 @@ test('audit list shows what the CLI changed, filtered by account and time', asyn
   const client = await json<Created>(['client', 'create', '--account', account.id, '--name', 'c', '--level', 'subscription'])
   await json(['keys', 'rotate', '--client', client.id])
   await json(['client', 'create', '--account', other.id, '--name', 'd', '--level', 'subscription'])
-  const { events } = await json<{ events: { action: string; actor: string; account_id: string }[] }>(['audit', 'list', '--account', account.id, '--since', '1h'])
+  const { items: events } = await json<{ items: { action: string; actor: string; account_id: string }[] }>(['audit', 'list', '--account', account.id, '--since', '1h'])
   assert.deepEqual(events.map((e) => e.action).sort(), ['account.created', 'client.created', 'key_pair.created', 'key_pair.rotated'])
   assert.ok(events.every((e) => e.actor === 'cli' && e.account_id === account.id))
-  const later = await json<{ events: unknown[] }>(['audit', 'list', '--since', new Date(Date.now() + 60_000).toISOString()])
-  assert.deepEqual(later.events, [])
+  const later = await json<{ items: unknown[] }>(['audit', 'list', '--since', new Date(Date.now() + 60_000).toISOString()])
+  assert.deepEqual(later.items, [])
   const bad = await keymint(['audit', 'list', '--since', 'yesterday', '--db', db], { env, cwd: dir })
   assert.notEqual(bad.code, 0)
   assert.match(bad.stderr, /invalid --since/)
@@ -406,15 +405,15 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
     const [a, b] = [await json<{ id: string }>(['account', 'create', '--name', 'a']), await json<{ id: string }>(['account', 'create', '--name', 'b'])]
     const api = await json<{ identifier: string; account_id: string }>(['api', 'create', '--account', a.id, '--identifier', 'https://api.example.com'])
     assert.deepEqual([api.identifier, api.account_id], ['https://api.example.com', a.id])
-    const listed = await json<{ apis: { identifier: string }[] }>(['api', 'list', '--account', a.id])
-    assert.deepEqual(listed.apis.map((x) => x.identifier), ['https://api.example.com'])
+    const listed = await json<{ items: { identifier: string }[] }>(['api', 'list', '--account', a.id])
+    assert.deepEqual(listed.items.map((x) => x.identifier), ['https://api.example.com'])
     for (const account of [a, b]) {
       const dup = await run(['api', 'create', '--account', account.id, '--identifier', 'https://api.example.com', '--json'])
       assert.equal(dup.code, 1)
       assert.equal(dup.stdout, '')
-      assert.equal(dup.stderr, 'keymint: error: the API identifier https://api.example.com is already registered\n')
+      assert.deepEqual(JSON.parse(dup.stderr), { error: 'KEYMINT_API_EXISTS', message: 'the API identifier https://api.example.com is already registered' })
     }
-    assert.deepEqual((await json<{ apis: unknown[] }>(['api', 'list', '--account', b.id])).apis, [])
+    assert.deepEqual((await json<{ items: unknown[] }>(['api', 'list', '--account', b.id])).items, [])
     for (const [identifier, env] of [['http://127.0.0.1:8080', {}], ['https://auth.example.com/', { KEYMINT_ISSUER: 'https://auth.example.com' }], ['https://tokens.example.com', { KEYMINT_AUDIENCE: 'https://tokens.example.com' }]] as const) {
       const reserved = await run(['api', 'create', '--account', b.id, '--identifier', identifier], env)
       assert.equal(reserved.code, 1, identifier)
@@ -445,8 +444,10 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
       const res = await run(['api', 'create', '--account', account.id, '--identifier', 'https://x.example.com', ...args, '--json'])
       assert.equal(res.code, 1, args.join(' '))
       assert.equal(res.stdout, '')
-      assert.match(res.stderr, /^keymint: error: [^\n]+\n$/)
-      assert.match(res.stderr, message)
+      assert.match(res.stderr, /^\{[^\n]+\}\n$/, 'one JSON object on stderr')
+      const failure = JSON.parse(res.stderr) as { error: string; message: string }
+      assert.equal(failure.error, 'KEYMINT_INVALID_INPUT')
+      assert.match(failure.message, message)
       assert.ok(!res.stderr.includes('PRIVATE'), 'nothing of the key is echoed')
     }
   })
@@ -484,8 +485,8 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
       const verified = await verifier.verify(jwe)
       assert.deepEqual([verified.encrypted, verified.claims.client_id], [true, client.client_id])
     }
-    const events = await json<{ events: { action: string; target: string; actor: string }[] }>(['audit', 'list'])
-    assert.equal(events.events.filter((e) => e.action === 'encryption_key.exported' && e.target === kid && e.actor === 'cli').length, 2, 'each export is audited')
+    const events = await json<{ items: { action: string; target: string; actor: string }[] }>(['audit', 'list'])
+    assert.equal(events.items.filter((e) => e.action === 'encryption_key.exported' && e.target === kid && e.actor === 'cli').length, 2, 'each export is audited')
   })
 })
 
@@ -509,5 +510,7 @@ test('a command that creates the master key says so on stderr; an unknown --acco
   const unknown = await keymint(['audit', 'list', '--db', db, '--account', '7d444840-9dc0-41f5-8d0a-000000000001', '--json'])
   assert.equal(unknown.code, 1)
   assert.equal(unknown.stdout, '')
-  assert.equal(unknown.stderr, 'keymint: error: account 7d444840-9dc0-41f5-8d0a-000000000001 not found\n')
+  assert.equal(unknown.stderr, '{"error":"KEYMINT_ACCOUNT_NOT_FOUND","message":"account 7d444840-9dc0-41f5-8d0a-000000000001 not found"}\n')
+  const human = await keymint(['audit', 'list', '--db', db, '--account', '7d444840-9dc0-41f5-8d0a-000000000001'])
+  assert.equal(human.stderr, 'keymint: error: account 7d444840-9dc0-41f5-8d0a-000000000001 not found\n', 'without --json: the one line')
 })

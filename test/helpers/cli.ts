@@ -1,6 +1,11 @@
+import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
+import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { createTestDatabase, type Dialect } from './dialects.js'
+import { adminOf, type ApiCall } from './management.js'
+import { startTestServer, tempDir, type SeededClient, type TestServer } from './server.js'
 
 export const BIN = fileURLToPath(new URL('../../../bin/keymint', import.meta.url))
 
@@ -42,4 +47,42 @@ export function serve(t: TestContext, args: string[], opts: { env?: NodeJS.Proce
     child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })
     void exited.then((code) => reject(new Error(`keymint serve exited (${code}) before listening:\n${out}`)))
   })
+}
+
+/** A database of the test's own, a master key, and `keymint` bound to both (`json` adds `--json`). */
+export async function cliDatabase(t: TestContext, dialect: Dialect) {
+  const dir = tempDir(t)
+  const db = await createTestDatabase(t, dialect, dir)
+  const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
+  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => keymint([...args, '--db', db.url], { env: { ...env, ...extraEnv }, cwd: dir })
+  const json = <T = Record<string, unknown>>(args: string[]) => keymintJson<T>([...args, '--db', db.url], { env, cwd: dir })
+  return { dir, db, env, run, json }
+}
+
+type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON under test
+
+/** A real server, an admin caller of its REST API, and the CLI over the same database and master key. */
+export async function cliBesideServer(t: TestContext, dialect: Dialect): Promise<{
+  s: TestServer; seed: SeededClient; call: ApiCall; dir: string
+  run: (args: string[]) => Promise<CliResult>; json: <T = Json>(args: string[]) => Promise<T>
+}> {
+  const s = await startTestServer(t, dialect)
+  const { seed, call } = await adminOf(s)
+  const dir = tempDir(t)
+  const env = { KEYMINT_MASTER_KEY: s.config.masterKey.value }
+  const run = (args: string[]) => keymint([...args, '--db', s.config.database.url], { env, cwd: dir })
+  const json = <T = Json>(args: string[]) => keymintJson<T>([...args, '--db', s.config.database.url], { env, cwd: dir })
+  return { s, seed, call, dir, run, json }
+}
+
+/** With --json a failure is exactly one JSON object {error, message} on stderr, nothing on stdout. */
+export function assertJsonFailure(res: CliResult, error: string, name: string): { error: string; message: string } {
+  assert.notEqual(res.code, 0, `${name}: exit code`)
+  assert.equal(res.stdout, '', `${name}: nothing on stdout`)
+  assert.match(res.stderr, /^\{[^\n]*\}\n$/, `${name}: one JSON line on stderr: ${res.stderr}`)
+  const failure = JSON.parse(res.stderr) as { error: string; message: string }
+  assert.deepEqual(Object.keys(failure), ['error', 'message'], name)
+  assert.equal(failure.error, error, `${name}: ${failure.message}`)
+  assert.ok(failure.message.length > 0, name)
+  return failure
 }

@@ -106,7 +106,7 @@ describeEachDialect('audit log', (dialect) => {
     ])
     assert.deepEqual(await read(stranger), [], 'another account sees none of it')
 
-    const { events } = await keymintJson<{ events: WireEvent[] }>(['audit', 'list', '--account', admin.accountId, '--db', s.config.database.url], {
+    const { items: events } = await keymintJson<{ items: WireEvent[] }>(['audit', 'list', '--account', admin.accountId, '--db', s.config.database.url], {
       env: { KEYMINT_MASTER_KEY: s.config.masterKey.value }, cwd: tempDir(t),
     })
     assert.deepEqual(events.filter((e) => e.action === 'authentication.refused').map((e) => [e.account_id, e.target, e.reason]).sort(),

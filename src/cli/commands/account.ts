@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { createAccount } from '../../domain/accounts.js'
+import { createAccount, listAccounts } from '../../domain/accounts.js'
 import { requireName, requirePlan } from '../../domain/validation.js'
 import { presentAccount } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
@@ -15,5 +15,13 @@ export function registerAccountCommands(program: Command): void {
       requirePlan(opts.plan)
       const created = await withServices(opts, (s) => createAccount(s, { ...opts, actor: CLI_ACTOR }), { mayCreateDatabase: true })
       emit(opts, presentAccount(created), () => `created ${created.plan} account ${JSON.stringify(created.name)}\nid: ${created.id}`)
+    })
+
+  withCommonOptions(account.command('list').description('list every account'))
+    .action(async (opts: CommonOptions) => {
+      const accounts = (await withServices(opts, (s) => listAccounts(s))).map(presentAccount)
+      emit(opts, { items: accounts }, () => accounts.length === 0
+        ? 'no accounts'
+        : accounts.map((a) => `  ${a.id}  ${a.plan.padEnd(10)}  ${JSON.stringify(a.name)}  created ${a.created_at}`).join('\n'))
     })
 }

@@ -39,7 +39,7 @@ export function registerApiCommands(program: Command): void {
     .requiredOption('--account <id>', 'account id')
     .action(async (opts: CommonOptions & { account: string }) => {
       const apis = await withServices(opts, (s) => listApis(s, { accountId: opts.account }))
-      emit(opts, { apis: apis.map(presentApi) }, () => apis.length === 0
+      emit(opts, { items: apis.map(presentApi) }, () => apis.length === 0
         ? 'no APIs registered'
         : apis.map((a) => `  ${a.identifier}  ${a.name}  (id ${a.id})${a.encryption ? `  encrypted to ${a.encryption.kid} (${a.encryption.alg})` : ''}`).join('\n'))
     })

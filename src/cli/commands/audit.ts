@@ -37,7 +37,7 @@ export function registerAuditCommands(program: Command): void {
         })
       })
       const shown = events.map(present)
-      emit(opts, { events: shown }, () => shown.length === 0 ? 'no audit events' : shown.map((e) =>
+      emit(opts, { items: shown }, () => shown.length === 0 ? 'no audit events' : shown.map((e) =>
         `${e.time}  ${e.action.padEnd(22)} ${e.actor.padEnd(20)} ${e.target ?? ''}${e.reason ? `  reason=${e.reason}` : ''}${e.count > 1 ? ` ×${e.count}` : ''}`).join('\n'))
     })
 }

@@ -35,7 +35,8 @@ export function issuedPairLines(pair: { client_id: string; client_secret?: strin
   ]
 }
 
-export function registerClientCommands(program: Command): void {
+/** Registers `client create` and returns the `client` group, for the commands beside it. */
+export function registerClientCommands(program: Command): Command {
   const client = program.command('client').description('manage API clients')
   withCommonOptions(client.command('create').description('create a client and its first key pair'))
     .requiredOption('--account <id>', 'account id')
@@ -69,4 +70,5 @@ export function registerClientCommands(program: Command): void {
         ...issuedPairLines(pair),
       ].join('\n'))
     })
+  return client
 }

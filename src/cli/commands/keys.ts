@@ -5,8 +5,7 @@ import type { Services } from '../../services.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 import { durationOption, issuedPairLines } from './client.js'
-
-const CLIENT_OPTION = ['--client <id>', "the client's id, or the client_id of one of its key pairs"] as const
+import { CLIENT_OPTION } from './client-manage.js'
 
 /** The client's own id, whichever of its ids the admin gave. */
 const clientIdOf = async (s: Services, ref: string): Promise<string> => (await getClientByIdOrKeyPair(s, ref)).id
@@ -46,7 +45,7 @@ export function registerKeyCommands(program: Command): void {
     .action(async (opts: CommonOptions & { client: string }) => {
       const result = await withServices(opts, async (s) => listKeyPairs({ store: s.store, clock: s.clock }, { clientId: await clientIdOf(s, opts.client) }))
       const pairs = result.keyPairs.map(presentKeyPair)
-      emit(opts, { client: result.clientId, key_pairs: pairs }, () => [
+      emit(opts, { items: pairs }, () => [
         `key pairs of client ${result.clientId}:`,
         ...pairs.map((p) => {
           const state = p.state === 'grace' ? `grace until ${p.expires_at}` : p.state === 'revoked' ? `revoked ${p.revoked_at}` : 'active'

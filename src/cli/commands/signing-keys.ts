@@ -26,7 +26,7 @@ export function registerSigningKeyCommands(program: Command): void {
         const states = serverKeyStates(all, s.clock.now())
         return all.map((k) => present(k, states.get(k.kid)))
       })
-      emit(opts, { keys: listed }, () => ['server keys:', ...listed.map(line)].join('\n'))
+      emit(opts, { items: listed }, () => ['server keys:', ...listed.map(line)].join('\n'))
     })
 
   withCommonOptions(keys.command('rotate').description('add a signing key: published now, signing after --publish-ahead'))

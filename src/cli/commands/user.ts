@@ -1,9 +1,8 @@
 import type { Command } from 'commander'
-import { InvalidInput } from '../../domain/errors.js'
-import { createUser, updateUser } from '../../domain/users.js'
+import { createUser, getUser, listUsers, updateUser } from '../../domain/users.js'
 import type { User } from '../../domain/types.js'
 import { presentUser } from '../../contract/dto.js'
-import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
+import { booleanOption, CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 const describe = (u: User): string => [
   `user ${u.email} (${u.role})${u.disabled ? ' [disabled]' : ''}`,
@@ -12,12 +11,6 @@ const describe = (u: User): string => [
   `permissions: ${u.permissions.join(',') || '(none)'}`,
   `scopes: ${u.scopes.join(',') || '(none)'}`,
 ].join('\n')
-
-function parseBoolean(value: string): boolean {
-  if (value === 'true') return true
-  if (value === 'false') return false
-  throw new InvalidInput('KEYMINT_INVALID_INPUT', `--disabled must be true or false, not ${JSON.stringify(value.slice(0, 20))}`)
-}
 
 export function registerUserCommands(program: Command): void {
   const user = program.command('user').description('manage users')
@@ -35,6 +28,22 @@ export function registerUserCommands(program: Command): void {
       emit(opts, presentUser(created), () => `created ${describe(created)}`)
     })
 
+  withCommonOptions(user.command('list').description("list an account's users"))
+    .requiredOption('--account <id>', 'account id')
+    .action(async (opts: CommonOptions & { account: string }) => {
+      const users = await withServices(opts, (s) => listUsers(s, { accountId: opts.account }))
+      emit(opts, { items: users.map(presentUser) }, () => users.length === 0
+        ? 'no users'
+        : users.map((u) => `  ${u.id}  ${u.email}  ${u.role}  permissions ${u.permissions.join(',') || '(none)'}${u.disabled ? '  [disabled]' : ''}`).join('\n'))
+    })
+
+  withCommonOptions(user.command('show').description('show one user'))
+    .requiredOption('--user <id>', 'user id')
+    .action(async (opts: CommonOptions & { user: string }) => {
+      const shown = await withServices(opts, (s) => getUser(s.store, opts.user))
+      emit(opts, presentUser(shown), () => describe(shown))
+    })
+
   withCommonOptions(user.command('update').description("change a user's permissions, scopes or state"))
     .requiredOption('--user <id>', 'user id')
     .option('--permissions <list>', 'comma-separated: ui,api (empty for none)')
@@ -46,7 +55,7 @@ export function registerUserCommands(program: Command): void {
         actor: CLI_ACTOR,
         ...(opts.permissions === undefined ? {} : { permissions: splitList(opts.permissions) }),
         ...(opts.scopes === undefined ? {} : { scopes: splitList(opts.scopes) }),
-        ...(opts.disabled === undefined ? {} : { disabled: parseBoolean(opts.disabled) }),
+        ...(opts.disabled === undefined ? {} : { disabled: booleanOption(opts.disabled, '--disabled') }),
       }
       const updated = await withServices(opts, (s) => updateUser(s, input))
       emit(opts, presentUser(updated), () => `updated ${describe(updated)}`)

@@ -40,6 +40,7 @@ export async function authenticateWithSecret(deps: SecretAuthDeps, presented: Pr
   if (keyPairState(credential.keyPair, deps.now()).state === 'revoked') {
     throw new ClientAuthenticationFailed('key_pair_revoked', credential.client.accountId)
   }
+  if (credential.client.disabled) throw new ClientAuthenticationFailed('client_disabled', credential.client.accountId)
   if (matched === 'previous') deps.rehash(credential.keyPair.id, presented.clientSecret)
   return credential
 }

@@ -92,6 +92,7 @@ export async function authenticateWithAssertion(deps: AssertionAuthDeps, present
     throw new ClientAuthenticationFailed('assertion_lifetime_too_long', accountId, { check: `exp_more_than_${MAX_LIFETIME_SECONDS}s_ahead` })
   }
   if (keyPairState(credential.keyPair, deps.now()).state === 'revoked') throw new ClientAuthenticationFailed('key_pair_revoked', accountId)
+  if (credential.client.disabled) throw new ClientAuthenticationFailed('client_disabled', accountId)
   if (!await deps.rememberAssertion(`${clientId}:${jti}`, new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000))) {
     throw new ClientAuthenticationFailed('assertion_replayed', accountId, { check: 'jti_seen_before' })
   }

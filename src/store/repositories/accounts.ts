@@ -23,6 +23,9 @@ export function createAccountRepository(db: Kysely<Database>): AccountStore {
       const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toAccount(row)
     },
+    async listAll() {
+      return (await db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute()).map(toAccount)
+    },
     async count() {
       const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()
       return Number(row.n)

@@ -2,10 +2,10 @@ import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { SigningAlg } from '../../crypto/jws.js'
 import type { ClientStore } from '../../domain/ports.js'
 import type { AccountId, Client, ClientId, ClientLevel, TokenEncryptionAlg, UserId } from '../../domain/types.js'
-import { toDate } from '../errors.js'
+import { toDate, toDateOrNull } from '../errors.js'
 import type { ClientsTable, Database } from '../schema.js'
 
-export const toClient = (row: Selectable<ClientsTable>): Client => ({
+export const toClient = (row: Omit<Selectable<ClientsTable>, 'deleted_at'>): Client => ({
   id: row.id as ClientId,
   accountId: row.account_id as AccountId,
   name: row.name,
@@ -18,6 +18,8 @@ export const toClient = (row: Selectable<ClientsTable>): Client => ({
   signingAlg: row.signing_alg as SigningAlg | null,
   secretAuth: Number(row.secret_auth) === 1,
   createdAt: toDate(row.created_at),
+  disabled: Number(row.disabled) === 1,
+  tokensCutOffAt: toDateOrNull(row.tokens_cut_off_at),
 })
 
 export function createClientRepository(db: Kysely<Database>): ClientStore {
@@ -36,6 +38,8 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         signing_alg: client.signingAlg,
         secret_auth: client.secretAuth ? 1 : 0,
         created_at: client.createdAt.getTime(),
+        disabled: client.disabled ? 1 : 0,
+        tokens_cut_off_at: client.tokensCutOffAt?.getTime() ?? null,
       }).execute()
       return client
     },
@@ -48,16 +52,29 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
       if (patch.publicJwk !== undefined) values.public_jwk = patch.publicJwk === null ? null : JSON.stringify(patch.publicJwk)
       if (patch.signingAlg !== undefined) values.signing_alg = patch.signingAlg
       if (patch.secretAuth !== undefined) values.secret_auth = patch.secretAuth ? 1 : 0
+      if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
+      if (patch.tokensCutOffAt !== undefined) values.tokens_cut_off_at = patch.tokensCutOffAt.getTime()
       if (Object.keys(values).length === 0) return this.findById(id)
-      const row = await db.updateTable('clients').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+      const row = await db.updateTable('clients').set(values).where('id', '=', id).where('deleted_at', 'is', null).returningAll().executeTakeFirst()
       return row && toClient(row)
+    },
+    async markDeleted(id, at) {
+      const result = await db.updateTable('clients').set({ deleted_at: at.getTime() }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
     },
     async listByAccount(accountId) {
-      return (await db.selectFrom('clients').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute()).map(toClient)
+      return (await db.selectFrom('clients').selectAll().where('account_id', '=', accountId).where('deleted_at', 'is', null)
+        .orderBy('created_at').orderBy('id').execute()).map(toClient)
     },
     async findById(id) {
-      const row = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+      const row = await db.selectFrom('clients').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()
       return row && toClient(row)
+    },
+    async listCutOffForAccount(accountId, since) {
+      // Deleted clients too: the tokens a cut-off ended stay ended.
+      const rows = await db.selectFrom('clients').select(['id', 'tokens_cut_off_at'])
+        .where('account_id', '=', accountId).where('tokens_cut_off_at', '>', since.getTime()).execute()
+      return rows.map((r) => ({ id: r.id as ClientId, tokensCutOffAt: toDate(Number(r.tokens_cut_off_at)) }))
     },
   }
 }

@@ -14,11 +14,14 @@ function credentialQuery(db: Kysely<Database>) {
     .select([
       'k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at',
       'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.public_jwk', 'c.signing_alg', 'c.secret_auth', 'c.created_at',
+      'c.disabled', 'c.tokens_cut_off_at',
       'a.plan',
       'u.role as user_role', 'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
       'u.tokens_cut_off_at as user_tokens_cut_off_at',
     ])
     .where('k.id', '=', '')
+    // A deleted client's key pairs were revoked first; they are unknown from then on.
+    .where('c.deleted_at', 'is', null)
 }
 
 type CredentialRow = Awaited<ReturnType<ReturnType<typeof credentialQuery>['executeTakeFirstOrThrow']>>

@@ -30,7 +30,7 @@ export const client = {
     id: { type: 'string' }, account_id: { type: 'string' }, name: { type: 'string' }, level: { type: 'string' }, user_id: nullableString,
     scopes: { type: ['array', 'null'], items: { type: 'string' } }, lifetime_seconds: { type: ['integer', 'null'] },
     token_encryption: nullableString, public_jwk: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
-    signing_alg: nullableString, allow_secret: { type: 'boolean' }, created_at: { type: 'string' },
+    signing_alg: nullableString, allow_secret: { type: 'boolean' }, disabled: { type: 'boolean' }, created_at: { type: 'string' },
   },
 } as const
 

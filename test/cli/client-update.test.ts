@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { assertJsonFailure, cliBesideServer } from '../helpers/cli.js'
+import { describeEachDialect } from '../helpers/dialects.js'
+import { basic, form } from '../helpers/tokens.js'
+
+type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON under test
+interface Created { id: string; client_id: string; client_secret: string }
+
+const token = (url: string, pair: { client_id: string; client_secret: string }) =>
+  fetch(`${url}/oauth2/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(pair.client_id, pair.client_secret) },
+    body: form({ grant_type: 'client_credentials' }),
+  })
+
+describeEachDialect('keymint CLI: client update', (dialect) => {
+  test('client update changes what PATCH /clients/{id} changes, and is audited', async (t) => {
+    const { s, seed, call, json, run, dir } = await cliBesideServer(t, dialect)
+    const client = await json<Created>(['client', 'create', '--account', seed.accountId, '--name', 'ci', '--level', 'subscription', '--scopes', 'assets:read'])
+    const updated = await json(['client', 'update', '--client', client.client_id, '--name', 'deploy', '--scopes', 'assets:read,assets:write', '--lifetime', '2h', '--encrypt', 'RSA-OAEP-256', '--alg', 'ES256'])
+    assert.deepEqual(
+      [updated.id, updated.name, updated.scopes, updated.lifetime_seconds, updated.token_encryption, updated.signing_alg],
+      [client.id, 'deploy', ['assets:read', 'assets:write'], 7200, 'RSA-OAEP-256', 'ES256'],
+    )
+    assert.deepEqual(updated, (await call('GET', `/clients/${client.id}`)).body, 'what the API shows afterwards')
+    const sealed = await token(s.url, client)
+    assert.equal(sealed.status, 200)
+    assert.equal(((await sealed.json()) as { access_token: string }).access_token.split('.').length, 5, 'the next token is encrypted')
+
+    const cleared = await json(['client', 'update', '--client', client.id, '--lifetime', '', '--encrypt', '', '--alg', '', '--scopes', 'all'])
+    assert.deepEqual([cleared.scopes, cleared.lifetime_seconds, cleared.token_encryption, cleared.signing_alg], [null, null, null, null])
+    assert.deepEqual((await json(['client', 'update', '--client', client.id, '--scopes', ''])).scopes, [], "'' is no scope at all")
+
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    writeFileSync(`${dir}/client.pem`, publicKey.export({ format: 'pem', type: 'spki' }))
+    const keyed = await json(['client', 'update', '--client', client.id, '--public-key', `${dir}/client.pem`, '--allow-secret', 'false'])
+    assert.deepEqual([keyed.public_jwk.crv, keyed.allow_secret], ['P-256', false])
+    assert.equal((await token(s.url, client)).status, 401, 'its secret no longer authenticates it')
+
+    const refused: [string[], string][] = [
+      [['--public-key', ''], 'KEYMINT_INVALID_INPUT'],
+      [[], 'KEYMINT_INVALID_INPUT'],
+      [['--allow-secret', 'yes'], 'KEYMINT_INVALID_INPUT'],
+      [['--lifetime', '5s'], 'KEYMINT_INVALID_INPUT'],
+      [['--scopes', 'all,assets:read'], 'KEYMINT_INVALID_INPUT'],
+      [['--encrypt', 'RSA1_5'], 'KEYMINT_INVALID_INPUT'],
+      [['--public-key', `${dir}/missing.pem`], 'KEYMINT_INVALID_INPUT'],
+    ]
+    for (const [args, error] of refused) assertJsonFailure(await run(['client', 'update', '--client', client.id, ...args, '--json']), error, args.join(' '))
+    assert.deepEqual(await json(['client', 'show', '--client', client.id]), keyed, 'refused updates changed nothing')
+
+    const events = (await json<{ items: Json[] }>(['audit', 'list', '--account', seed.accountId])).items.filter((e) => e.action === 'client.updated')
+    assert.equal(events.length, 4)
+    assert.ok(events.every((e) => e.actor === 'cli' && e.target === client.id))
+  })
+})
