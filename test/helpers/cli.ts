@@ -12,11 +12,13 @@ export const BIN = fileURLToPath(new URL('../../../bin/keymint', import.meta.url
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** Runs `bin/keymint` as a user would, in its own process. */
-export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
     })
+    // Standard input as a pipe that ends: what a command reads is `input`, or nothing.
+    child.stdin?.end(opts.input ?? '')
   })
 }
 
@@ -54,7 +56,7 @@ export async function cliDatabase(t: TestContext, dialect: Dialect) {
   const dir = tempDir(t)
   const db = await createTestDatabase(t, dialect, dir)
   const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
-  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => keymint([...args, '--db', db.url], { env: { ...env, ...extraEnv }, cwd: dir })
+  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string) => keymint([...args, '--db', db.url], { env: { ...env, ...extraEnv }, cwd: dir, ...(input === undefined ? {} : { input }) })
   const json = <T = Record<string, unknown>>(args: string[]) => keymintJson<T>([...args, '--db', db.url], { env, cwd: dir })
   return { dir, db, env, run, json }
 }

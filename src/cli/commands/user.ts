@@ -2,6 +2,8 @@ import type { Command } from 'commander'
 import { createUser, getUser, listUsers, updateUser } from '../../domain/users.js'
 import type { User } from '../../domain/types.js'
 import { presentUser } from '../../contract/dto.js'
+import { setUserPassword } from '../../domain/passwords.js'
+import { readSecret } from '../read-secret.js'
 import { booleanOption, CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
 
 const describe = (u: User): string => [
@@ -59,5 +61,13 @@ export function registerUserCommands(program: Command): void {
       }
       const updated = await withServices(opts, (s) => updateUser(s, input))
       emit(opts, presentUser(updated), () => `updated ${describe(updated)}`)
+    })
+
+  withCommonOptions(user.command('set-password').description('set the password a user signs in with (read from stdin, or prompted on a terminal)'))
+    .requiredOption('--user <id>', 'user id')
+    .action(async (opts: CommonOptions & { user: string }) => {
+      const password = await readSecret('New password: ')
+      await withServices(opts, (s) => setUserPassword(s, { userId: opts.user, password, actor: CLI_ACTOR }))
+      emit(opts, { id: opts.user, password_set: true }, () => `password set for user ${opts.user}; every session of the user was ended`)
     })
 }
