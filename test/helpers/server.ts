@@ -7,12 +7,14 @@ import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { createAccount } from '../../src/domain/accounts.js'
 import { createApi } from '../../src/domain/apis.js'
 import { createClient } from '../../src/domain/clients.js'
+import { ensureServerKeys } from '../../src/domain/server-keys.js'
 import { createUser } from '../../src/domain/users.js'
 import type { Clock } from '../../src/domain/ports.js'
 import type { Api, Plan, Permission } from '../../src/domain/types.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { openServices, type Services } from '../../src/services.js'
 import { createTestDatabase, type Dialect } from './dialects.js'
+import { pooledServerKeys } from './server-keys.js'
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'keymint-test-'))
@@ -53,6 +55,8 @@ export async function startTestServer(t: TestContext, dialect: Dialect, override
   const clock = new TestClock()
   const opened = await openServices(config)
   const services: Services = { ...opened, clock }
+  // The first keys, as the server would make them at its start, but from the process's pool.
+  await ensureServerKeys({ ...services, generator: pooledServerKeys }, config.tokens.signingAlg)
   const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
   t.after(() => server.close())
   return { url: server.url, server, services, config, clock }
