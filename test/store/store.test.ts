@@ -12,6 +12,8 @@ import { createUser, updateUser } from '../../src/domain/users.js'
 import type { KeyPairId } from '../../src/domain/types.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
 import { down as down0009 } from '../../src/store/migrations/0009-alter-apis.js'
+import { down as down0010 } from '../../src/store/migrations/0010-add-user-token-cut-off.js'
+import { down as down0011 } from '../../src/store/migrations/0011-add-client-secret-auth.js'
 import { openServices, type Services } from '../../src/services.js'
 import { createTestDatabase, describeEachDialect, type Dialect } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
@@ -60,16 +62,17 @@ describeEachDialect('store', (dialect) => {
     const s = await open(t, dialect)
     const [a, b] = [await createAccount(s, { name: 'a' }), await createAccount(s, { name: 'b' })]
     const db = s.database.db
-    // The state before 0009: identifiers unique per account only.
-    await down0009(db as never)
-    await db.deleteFrom('keymint_migrations' as never).where('name' as never, '=', '0009-alter-apis' as never).execute()
+    // The state before 0009: identifiers unique per account only (and the later migrations undone first).
+    const later = ['0011-add-client-secret-auth', '0010-add-user-token-cut-off', '0009-alter-apis']
+    for (const down of [down0011, down0010, down0009]) await down(db as never)
+    await db.deleteFrom('keymint_migrations' as never).where('name' as never, 'in', later as never).execute()
     const row = (id: string, accountId: string, identifier: string, at: number) => ({ id, account_id: accountId, identifier, name: identifier, created_at: at })
     await db.insertInto('apis').values([
       row('00000000-0000-4000-8000-000000000001', b.id, 'https://shared.example.com', 2000),
       row('00000000-0000-4000-8000-000000000002', a.id, 'https://shared.example.com', 1000),
       row('00000000-0000-4000-8000-000000000003', b.id, 'https://b.example.com', 3000),
     ]).execute()
-    assert.deepEqual((await migrateToLatest(s.database)).applied, ['0009-alter-apis'])
+    assert.deepEqual((await migrateToLatest(s.database)).applied, [...later].reverse())
     assert.deepEqual((await s.store.apis.listByAccount(a.id)).map((x) => x.identifier), ['https://shared.example.com'])
     assert.deepEqual((await s.store.apis.listByAccount(b.id)).map((x) => x.identifier), ['https://b.example.com'])
     const removed = (await s.store.audit.list({ accountId: b.id, limit: 10 })).filter((e) => e.action === 'api.removed')
