@@ -47,7 +47,7 @@ export interface TestServer {
 /** A real keymint on loopback, port 0, over a database of its own; closed after the test. */
 export async function startTestServer(t: TestContext, dialect: Dialect, overrides: ConfigInput = {}): Promise<TestServer> {
   const dir = tempDir(t)
-  const db = await createTestDatabase(t, dialect, dir)
+  const db = await createTestDatabase(t, dialect, dir, { migrated: true })
   const config = loadConfig(
     { db: db.url, port: 0, logLevel: 'silent', ...overrides },
     { KEYMINT_MASTER_KEY: generateMasterKey() },

@@ -19,8 +19,8 @@ import { createTestDatabase, describeEachDialect, type Dialect } from '../helper
 import { tempDir } from '../helpers/server.js'
 import type { TestContext } from 'node:test'
 
-async function open(t: TestContext, dialect: Dialect): Promise<Services> {
-  const db = await createTestDatabase(t, dialect, tempDir(t))
+async function open(t: TestContext, dialect: Dialect, opts: { migrated: boolean } = { migrated: true }): Promise<Services> {
+  const db = await createTestDatabase(t, dialect, tempDir(t), opts)
   const services = await openServices(loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() }))
   t.after(() => services.close())
   return services
@@ -28,7 +28,7 @@ async function open(t: TestContext, dialect: Dialect): Promise<Services> {
 
 /** Two independent connections (pools) to one database, as two server instances would have. */
 async function openTwice(t: TestContext, dialect: Dialect): Promise<[Services, Services]> {
-  const db = await createTestDatabase(t, dialect, tempDir(t))
+  const db = await createTestDatabase(t, dialect, tempDir(t), { migrated: true })
   const config = loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() })
   const a = await openServices(config)
   const b = await openServices(config)
@@ -53,7 +53,7 @@ function assertOnlyBusyRefusals(dialect: Dialect, results: PromiseSettledResult<
 
 describeEachDialect('store', (dialect) => {
   test('migrations apply once; applying again is a no-op', async (t) => {
-    const s = await open(t, dialect)
+    const s = await open(t, dialect, { migrated: false })
     assert.deepEqual((await migrateToLatest(s.database)).applied, [])
     assert.deepEqual((await migrateToLatest(s.database)).applied, [])
   })
