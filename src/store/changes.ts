@@ -76,9 +76,9 @@ export function listenForChanges(
       return
     }
     client = next
-    const reconnected = delay > RECONNECT_MIN_MS
     delay = RECONNECT_MIN_MS
-    if (reconnected) for (const topic of TOPICS) onChange(topic as ChangeTopic)
+    // The first connect too: what the instance loaded before it listened may have changed since.
+    for (const topic of TOPICS) onChange(topic as ChangeTopic)
   }
 
   void connect()
