@@ -114,20 +114,25 @@ export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: 
 
 /**
  * `describe` once per dialect. Without PostgreSQL its suite is skipped with one clear
- * message, except under CI=true, where it fails.
+ * message, except under CI=true, where it fails. The engines' suites of a file run side by
+ * side: they share nothing (each test has its own database and server), and much of their
+ * time is spent waiting on the database or on child processes; tests within one suite still
+ * run one after another.
  */
 export function describeEachDialect(title: string, body: (dialect: Dialect) => void): void {
-  for (const dialect of DIALECTS) {
-    describe(`${title} [${dialect}]`, async () => {
-      if (dialect === 'postgres') {
-        const reason = await probePostgres()
-        if (reason !== undefined) {
-          if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but unreachable at ${PG_URL}: ${reason}`)
-          describe(`PostgreSQL unreachable at ${PG_URL} (${reason}); set KEYMINT_TEST_PG_URL or KEYMINT_TEST_DIALECTS=sqlite`, { skip: true }, () => {})
-          return
+  describe(title, { concurrency: DIALECTS.length }, () => {
+    for (const dialect of DIALECTS) {
+      describe(`${title} [${dialect}]`, { concurrency: 1 }, async () => {
+        if (dialect === 'postgres') {
+          const reason = await probePostgres()
+          if (reason !== undefined) {
+            if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but unreachable at ${PG_URL}: ${reason}`)
+            describe(`PostgreSQL unreachable at ${PG_URL} (${reason}); set KEYMINT_TEST_PG_URL or KEYMINT_TEST_DIALECTS=sqlite`, { skip: true }, () => {})
+            return
+          }
         }
-      }
-      body(dialect)
-    })
-  }
+        body(dialect)
+      })
+    }
+  })
 }
