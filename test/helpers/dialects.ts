@@ -4,6 +4,7 @@ import { describe, type TestContext } from 'node:test'
 import pg from 'pg'
 import { openDatabase } from '../../src/store/database.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
+import { cleanup } from './cleanup.js'
 
 // One list of engines; every store and HTTP test body runs once per entry (STYLE §9).
 export type Dialect = 'sqlite' | 'postgres'
@@ -108,7 +109,7 @@ export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: 
   if (dialect === 'sqlite') return { dialect, url: `sqlite:${dir}/keymint-${randomBytes(4).toString('hex')}.db` }
   const name = `keymint_test_${randomBytes(6).toString('hex')}`
   await adminQuery(opts.migrated ? `create database ${name} template ${await migratedTemplate()}` : `create database ${name}`)
-  t.after(() => adminQuery(`drop database if exists ${name} with (force)`))
+  cleanup(t, () => adminQuery(`drop database if exists ${name} with (force)`))
   return { dialect, url: databaseUrl(name) }
 }
 

@@ -13,12 +13,13 @@ import type { Clock } from '../../src/domain/ports.js'
 import type { Api, Plan, Permission } from '../../src/domain/types.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { openServices, type Services } from '../../src/services.js'
+import { cleanup } from './cleanup.js'
 import { createTestDatabase, type Dialect } from './dialects.js'
 import { pooledServerKeys } from './server-keys.js'
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'keymint-test-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
 
@@ -58,7 +59,7 @@ export async function startTestServer(t: TestContext, dialect: Dialect, override
   // The first keys, as the server would make them at its start, but from the process's pool.
   await ensureServerKeys({ ...services, generator: pooledServerKeys }, config.tokens.signingAlg)
   const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
-  t.after(() => server.close())
+  cleanup(t, () => server.close())
   return { url: server.url, server, services, config, clock }
 }
 
@@ -74,7 +75,7 @@ export async function startAnotherInstance(t: TestContext, first: TestServer, ov
   const clock = new TestClock()
   const services: Services = { ...await openServices(config), clock }
   const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
-  t.after(() => server.close())
+  cleanup(t, () => server.close())
   return { url: server.url, server, services, config, clock }
 }
 
