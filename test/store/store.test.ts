@@ -15,6 +15,7 @@ import { down as down0009 } from '../../src/store/migrations/0009-alter-apis.js'
 import { down as down0010 } from '../../src/store/migrations/0010-add-user-token-cut-off.js'
 import { down as down0011 } from '../../src/store/migrations/0011-add-client-secret-auth.js'
 import { openServices, type Services } from '../../src/services.js'
+import { cleanup } from '../helpers/cleanup.js'
 import { createTestDatabase, describeEachDialect, type Dialect } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
 import type { TestContext } from 'node:test'
@@ -22,7 +23,7 @@ import type { TestContext } from 'node:test'
 async function open(t: TestContext, dialect: Dialect, opts: { migrated: boolean } = { migrated: true }): Promise<Services> {
   const db = await createTestDatabase(t, dialect, tempDir(t), opts)
   const services = await openServices(loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() }))
-  t.after(() => services.close())
+  cleanup(t, () => services.close())
   return services
 }
 
@@ -32,7 +33,7 @@ async function openTwice(t: TestContext, dialect: Dialect): Promise<[Services, S
   const config = loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() })
   const a = await openServices(config)
   const b = await openServices(config)
-  t.after(async () => { await a.close(); await b.close() })
+  cleanup(t, async () => { await a.close(); await b.close() })
   return [a, b]
 }
 
