@@ -1,6 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { SigningAlg } from '../crypto/jws.js'
-import { generateEncryptionKey, generateSigningKey, importPrivateKey } from '../crypto/key-generation.js'
+import {
+  generateEncryptionKey, generateSigningKey, importPrivateKey, type GeneratedEncryptionKey, type GeneratedSigningKey,
+} from '../crypto/key-generation.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { InvalidState, NotFound } from './errors.js'
 import type { Clock, ServerKeyRecord, Store } from './ports.js'
@@ -42,7 +44,15 @@ export function serverKeyStates(keys: readonly ServerKeyRecord[], now: Date): Ma
   return states
 }
 
-function sigRecord(key: Awaited<ReturnType<typeof generateSigningKey>>, sealer: Sealer, now: Date, activatesAt: Date): ServerKeyRecord {
+/** Where the first keys come from; tests hand in keys made ahead of time (RSA generation is slow). */
+export interface ServerKeyGenerator {
+  signing(alg: SigningAlg): Promise<GeneratedSigningKey>
+  encryption(): Promise<GeneratedEncryptionKey>
+}
+
+const freshServerKeys: ServerKeyGenerator = { signing: generateSigningKey, encryption: generateEncryptionKey }
+
+function sigRecord(key: GeneratedSigningKey, sealer: Sealer, now: Date, activatesAt: Date): ServerKeyRecord {
   return {
     kid: key.kid, use: 'sig', alg: key.alg, publicJwk: key.publicJwk,
     privateKeySealed: sealer.seal(key.privatePem, key.kid), createdAt: now, activatesAt, retiredAt: null,
@@ -55,18 +65,19 @@ function sigRecord(key: Awaited<ReturnType<typeof generateSigningKey>>, sealer: 
  * sign at once: no token exists yet that a verifier could be missing a key for.
  */
 export async function ensureServerKeys(
-  deps: { store: Store; clock: Clock; sealer: Sealer },
+  deps: { store: Store; clock: Clock; sealer: Sealer; generator?: ServerKeyGenerator },
   signingAlg: SigningAlg,
 ): Promise<ServerKeyRecord[]> {
+  const generator = deps.generator ?? freshServerKeys
   return deps.store.transaction(async (tx) => {
     const existing = await tx.serverKeys.listAll()
     const now = deps.clock.now()
     const states = serverKeyStates(existing, now)
     const live = (use: 'sig' | 'enc') => existing.some((k) => keyGroup(k) === keyGroup({ use, alg: signingAlg }) && states.get(k.kid) === 'active')
     const created: ServerKeyRecord[] = []
-    if (!live('sig')) created.push(sigRecord(await generateSigningKey(signingAlg), deps.sealer, now, now))
+    if (!live('sig')) created.push(sigRecord(await generator.signing(signingAlg), deps.sealer, now, now))
     if (!live('enc')) {
-      const key = await generateEncryptionKey()
+      const key = await generator.encryption()
       created.push({
         kid: key.kid, use: 'enc', alg: 'RSA-OAEP-256', publicJwk: key.publicJwk,
         privateKeySealed: deps.sealer.seal(key.privatePem, key.kid), createdAt: now, activatesAt: now, retiredAt: null,

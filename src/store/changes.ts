@@ -28,8 +28,8 @@ const RECONNECT_MAX_MS = 30_000
 
 /**
  * `LISTEN`s for changes announced by any instance on a connection of its own, reconnecting with
- * backoff when it drops. After every connect, the first included, it reports each topic as
- * changed: announcements made before it listened (or while it was away) are lost.
+ * backoff when it drops. After every (re)connect it reports each topic as changed, since
+ * announcements made while it was away are lost.
  */
 export function listenForChanges(
   url: string,
@@ -77,6 +77,7 @@ export function listenForChanges(
     }
     client = next
     delay = RECONNECT_MIN_MS
+    // The first connect too: what the instance loaded before it listened may have changed since.
     for (const topic of TOPICS) onChange(topic as ChangeTopic)
   }
 

@@ -1,6 +1,10 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, type TestContext } from 'node:test'
 import pg from 'pg'
+import { openDatabase } from '../../src/store/database.js'
+import { migrateToLatest } from '../../src/store/migrate.js'
+import { cleanup } from './cleanup.js'
 
 // One list of engines; every store and HTTP test body runs once per entry (STYLE §9).
 export type Dialect = 'sqlite' | 'postgres'
@@ -15,6 +19,8 @@ let pgProbe: Promise<string | undefined> | undefined
 /** Resolves to undefined when PostgreSQL answers, else to the reason it does not. */
 function probePostgres(): Promise<string | undefined> {
   pgProbe ??= (async () => {
+    // Generous: on a loaded machine a first connection can take seconds, and one failed probe
+    // fails every PostgreSQL suite of the file under CI=true.
     const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 15_000 })
     try {
       await client.connect()
@@ -29,62 +35,105 @@ function probePostgres(): Promise<string | undefined> {
   return pgProbe
 }
 
-// What must stop using a test's database before it is dropped (servers over it), per test.
-const usersOf = new WeakMap<TestContext, (() => Promise<unknown>)[]>()
-
-/** Runs `close` before the test's PostgreSQL database is dropped, whatever order hooks run in. */
-export function closeBeforeDropping(t: TestContext, close: () => Promise<unknown>): void {
-  usersOf.set(t, [...usersOf.get(t) ?? [], close])
-}
-
 export interface TestDatabase {
   readonly dialect: Dialect
   readonly url: string
 }
 
-/** A database of the test's own: a temp SQLite file, or a fresh PostgreSQL database dropped afterwards. */
-export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: string): Promise<TestDatabase> {
-  if (dialect === 'sqlite') return { dialect, url: `sqlite:${dir}/keymint-${randomBytes(4).toString('hex')}.db` }
-  const name = `keymint_test_${randomBytes(6).toString('hex')}`
+async function adminQuery(text: string): Promise<void> {
   const admin = new pg.Client({ connectionString: PG_URL })
   await admin.connect()
   try {
-    await admin.query(`create database ${name}`)
+    await admin.query(text)
   } finally {
     await admin.end()
   }
-  t.after(async () => {
-    // A server still connected would see its connections terminated mid-query.
-    for (const close of usersOf.get(t) ?? []) await close().catch(() => {})
-    const dropper = new pg.Client({ connectionString: PG_URL })
-    await dropper.connect()
-    try {
-      await dropper.query(`drop database if exists ${name} with (force)`)
-    } finally {
-      await dropper.end()
-    }
-  })
+}
+
+const databaseUrl = (name: string): string => {
   const url = new URL(PG_URL)
   url.pathname = `/${name}`
-  return { dialect, url: url.toString() }
+  return url.toString()
+}
+
+let template: Promise<string> | undefined
+
+/**
+ * A PostgreSQL database migrated to this build's schema, for `create database … template`:
+ * named by a hash of the compiled migrations, made once by whichever test process (or checkout)
+ * gets there first, and renamed to that name only once complete.
+ */
+function migratedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = new URL('../../src/store/', import.meta.url)
+    const hash = createHash('sha256').update(readFileSync(new URL('migrate.js', dir)))
+    for (const file of readdirSync(new URL('migrations/', dir)).filter((f) => f.endsWith('.js')).sort()) {
+      hash.update(file).update(readFileSync(new URL(`migrations/${file}`, dir)))
+    }
+    const name = `keymint_template_${hash.digest('hex').slice(0, 16)}`
+    const building = `${name}_${randomBytes(4).toString('hex')}`
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    try {
+      const exists = async () => (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1
+      if (await exists()) return name
+      await admin.query(`create database ${building}`)
+      try {
+        const database = await openDatabase(databaseUrl(building), { poolSize: 1 })
+        try {
+          await migrateToLatest(database)
+        } finally {
+          await database.close()
+        }
+        await admin.query(`alter database ${building} rename to ${name}`)
+      } catch (err) {
+        await admin.query(`drop database if exists ${building} with (force)`)
+        // Another process finished the same template first.
+        if (await exists()) return name
+        throw err
+      }
+      return name
+    } finally {
+      await admin.end()
+    }
+  })()
+  return template
+}
+
+/**
+ * A database of the test's own: a temp SQLite file, or a fresh PostgreSQL database dropped
+ * afterwards. `migrated`: PostgreSQL's is a copy of a migrated template instead of empty
+ * (SQLite's is still made by the first open, as migrations there cost little).
+ */
+export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: string, opts: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  if (dialect === 'sqlite') return { dialect, url: `sqlite:${dir}/keymint-${randomBytes(4).toString('hex')}.db` }
+  const name = `keymint_test_${randomBytes(6).toString('hex')}`
+  await adminQuery(opts.migrated ? `create database ${name} template ${await migratedTemplate()}` : `create database ${name}`)
+  cleanup(t, () => adminQuery(`drop database if exists ${name} with (force)`))
+  return { dialect, url: databaseUrl(name) }
 }
 
 /**
  * `describe` once per dialect. Without PostgreSQL its suite is skipped with one clear
- * message, except under CI=true, where it fails.
+ * message, except under CI=true, where it fails. The engines' suites of a file run side by
+ * side: they share nothing (each test has its own database and server), and much of their
+ * time is spent waiting on the database or on child processes; tests within one suite still
+ * run one after another.
  */
 export function describeEachDialect(title: string, body: (dialect: Dialect) => void): void {
-  for (const dialect of DIALECTS) {
-    describe(`${title} [${dialect}]`, async () => {
-      if (dialect === 'postgres') {
-        const reason = await probePostgres()
-        if (reason !== undefined) {
-          if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but unreachable at ${PG_URL}: ${reason}`)
-          describe(`PostgreSQL unreachable at ${PG_URL} (${reason}); set KEYMINT_TEST_PG_URL or KEYMINT_TEST_DIALECTS=sqlite`, { skip: true }, () => {})
-          return
+  describe(title, { concurrency: DIALECTS.length }, () => {
+    for (const dialect of DIALECTS) {
+      describe(`${title} [${dialect}]`, { concurrency: 1 }, async () => {
+        if (dialect === 'postgres') {
+          const reason = await probePostgres()
+          if (reason !== undefined) {
+            if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but unreachable at ${PG_URL}: ${reason}`)
+            describe(`PostgreSQL unreachable at ${PG_URL} (${reason}); set KEYMINT_TEST_PG_URL or KEYMINT_TEST_DIALECTS=sqlite`, { skip: true }, () => {})
+            return
+          }
         }
-      }
-      body(dialect)
-    })
-  }
+        body(dialect)
+      })
+    }
+  })
 }

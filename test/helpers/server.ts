@@ -7,16 +7,19 @@ import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { createAccount } from '../../src/domain/accounts.js'
 import { createApi } from '../../src/domain/apis.js'
 import { createClient } from '../../src/domain/clients.js'
+import { ensureServerKeys } from '../../src/domain/server-keys.js'
 import { createUser } from '../../src/domain/users.js'
 import type { Clock } from '../../src/domain/ports.js'
 import type { Api, Plan, Permission } from '../../src/domain/types.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { openServices, type Services } from '../../src/services.js'
-import { closeBeforeDropping, createTestDatabase, type Dialect } from './dialects.js'
+import { cleanup } from './cleanup.js'
+import { createTestDatabase, type Dialect } from './dialects.js'
+import { pooledServerKeys } from './server-keys.js'
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'keymint-test-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
 
@@ -45,7 +48,7 @@ export interface TestServer {
 /** A real keymint on loopback, port 0, over a database of its own; closed after the test. */
 export async function startTestServer(t: TestContext, dialect: Dialect, overrides: ConfigInput = {}): Promise<TestServer> {
   const dir = tempDir(t)
-  const db = await createTestDatabase(t, dialect, dir)
+  const db = await createTestDatabase(t, dialect, dir, { migrated: true })
   const config = loadConfig(
     { db: db.url, port: 0, logLevel: 'silent', ...overrides },
     { KEYMINT_MASTER_KEY: generateMasterKey() },
@@ -53,9 +56,10 @@ export async function startTestServer(t: TestContext, dialect: Dialect, override
   const clock = new TestClock()
   const opened = await openServices(config)
   const services: Services = { ...opened, clock }
+  // The first keys, as the server would make them at its start, but from the process's pool.
+  await ensureServerKeys({ ...services, generator: pooledServerKeys }, config.tokens.signingAlg)
   const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
-  closeBeforeDropping(t, () => server.close())
-  t.after(() => server.close())
+  cleanup(t, () => server.close())
   return { url: server.url, server, services, config, clock }
 }
 
@@ -71,8 +75,7 @@ export async function startAnotherInstance(t: TestContext, first: TestServer, ov
   const clock = new TestClock()
   const services: Services = { ...await openServices(config), clock }
   const server = await startServer(config, { services, sleep: (ms) => clock.sleep(ms) })
-  closeBeforeDropping(t, () => server.close())
-  t.after(() => server.close())
+  cleanup(t, () => server.close())
   return { url: server.url, server, services, config, clock }
 }
 

@@ -12,24 +12,25 @@ import { createUser, updateUser } from '../../src/domain/users.js'
 import type { KeyPairId } from '../../src/domain/types.js'
 import { MIGRATIONS, migrateToLatest } from '../../src/store/migrate.js'
 import { openServices, type Services } from '../../src/services.js'
+import { cleanup } from '../helpers/cleanup.js'
 import { createTestDatabase, describeEachDialect, type Dialect } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
 import type { TestContext } from 'node:test'
 
-async function open(t: TestContext, dialect: Dialect): Promise<Services> {
-  const db = await createTestDatabase(t, dialect, tempDir(t))
+async function open(t: TestContext, dialect: Dialect, opts: { migrated: boolean } = { migrated: true }): Promise<Services> {
+  const db = await createTestDatabase(t, dialect, tempDir(t), opts)
   const services = await openServices(loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() }))
-  t.after(() => services.close())
+  cleanup(t, () => services.close())
   return services
 }
 
 /** Two independent connections (pools) to one database, as two server instances would have. */
 async function openTwice(t: TestContext, dialect: Dialect): Promise<[Services, Services]> {
-  const db = await createTestDatabase(t, dialect, tempDir(t))
+  const db = await createTestDatabase(t, dialect, tempDir(t), { migrated: true })
   const config = loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: generateMasterKey() })
   const a = await openServices(config)
   const b = await openServices(config)
-  t.after(async () => { await a.close(); await b.close() })
+  cleanup(t, async () => { await a.close(); await b.close() })
   return [a, b]
 }
 
@@ -50,7 +51,7 @@ function assertOnlyBusyRefusals(dialect: Dialect, results: PromiseSettledResult<
 
 describeEachDialect('store', (dialect) => {
   test('migrations apply once; applying again is a no-op', async (t) => {
-    const s = await open(t, dialect)
+    const s = await open(t, dialect, { migrated: false })
     assert.deepEqual((await migrateToLatest(s.database)).applied, [])
     assert.deepEqual((await migrateToLatest(s.database)).applied, [])
   })
@@ -59,7 +60,6 @@ describeEachDialect('store', (dialect) => {
     const s = await open(t, dialect)
     const [a, b] = [await createAccount(s, { name: 'a' }), await createAccount(s, { name: 'b' })]
     const db = s.database.db
-    // The state before 0009: identifiers unique per account only.
     // Back to before 0009: undo it and everything after it, newest first.
     const since0009 = Object.entries(MIGRATIONS).filter(([name]) => name >= '0009')
     for (const [name, migration] of [...since0009].reverse()) {

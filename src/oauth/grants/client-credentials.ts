@@ -66,7 +66,7 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     credential,
     scope,
     issuer: req.issuer,
-    audience: api?.identifier ?? req.audience,
+    audience,
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
     scopesArray: req.scopesArray === true,
   })

@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict'
+import { describe, test, type TestContext } from 'node:test'
+import { auditEvent } from '../../src/domain/audit.js'
+import { Conflict } from '../../src/domain/errors.js'
+import type { Store } from '../../src/domain/ports.js'
+import type { AccountId, ClientId, KeyPairId, UserId } from '../../src/domain/types.js'
+import { openDatabase } from '../../src/store/database.js'
+import { migrateToLatest } from '../../src/store/migrate.js'
+import { createStore } from '../../src/store/store.js'
+import { account, api, at, client, keyPair, user, uuid } from './records.js'
+import { createFakeStore } from './store.js'
+
+// The same assertions against the in-memory fake and the real store over SQLite: where the
+// fake drifts from the repositories, this file fails, not a unit test that trusted it.
+
+const implementations: { name: string; open: (t: TestContext) => Promise<Store> }[] = [
+  { name: 'fake', open: async () => createFakeStore() },
+  {
+    name: 'sqlite',
+    open: async (t) => {
+      const database = await openDatabase('sqlite::memory:')
+      t.after(() => database.close())
+      await migrateToLatest(database)
+      return createStore(database.db, database.engine)
+    },
+  },
+]
+
+const A = uuid<AccountId>(1)
+const B = uuid<AccountId>(2)
+
+/** Two enterprise accounts; the first has an admin (user 10) and a member (user 11). */
+async function seed(store: Store): Promise<void> {
+  await store.accounts.insert(account(1))
+  await store.accounts.insert(account(2, { plan: 'standard' }))
+  await store.users.insert(user(10, A, { role: 'admin', email: 'b@example.com', scopes: ['keymint:admin'] }))
+  await store.users.insert(user(11, A, { email: 'a@example.com' }))
+}
+
+const scenarios: Record<string, (store: Store) => Promise<void>> = {
+  'accounts: insert, find, count; a duplicate id is refused': async (store) => {
+    await seed(store)
+    assert.deepEqual(await store.accounts.findById(A), account(1))
+    assert.equal(await store.accounts.findById(uuid(99)), undefined)
+    assert.equal(await store.accounts.count(), 2)
+    await assert.rejects(store.accounts.insert(account(1)))
+    assert.equal(await store.accounts.count(), 2)
+  },
+
+  'users: an email is unique per account (Conflict), free in another; the account must exist': async (store) => {
+    await seed(store)
+    await assert.rejects(store.users.insert(user(12, A, { email: 'a@example.com' })), (err) => err instanceof Conflict && err.code === 'KEYMINT_EMAIL_TAKEN')
+    await store.users.insert(user(13, B, { email: 'a@example.com' }))
+    await assert.rejects(store.users.insert(user(14, uuid(99), { email: 'x@example.com' })))
+    assert.equal(await store.users.findById(uuid(14)), undefined)
+    assert.deepEqual((await store.users.listByAccount(A)).map((u) => u.email), ['a@example.com', 'b@example.com'], 'ordered by email')
+    assert.deepEqual(await store.users.findById(uuid(13)), user(13, B, { email: 'a@example.com' }))
+  },
+
+  'users: update changes only what the patch names; an unknown user is undefined': async (store) => {
+    await seed(store)
+    const updated = await store.users.update(uuid(11), { disabled: true, updatedAt: at(5) })
+    assert.deepEqual(updated, user(11, A, { email: 'a@example.com', disabled: true, updatedAt: at(5) }))
+    const again = await store.users.update(uuid(11), { permissions: ['ui'], scopes: ['s'], tokensCutOffAt: at(6), updatedAt: at(6) })
+    assert.deepEqual(again, { ...updated, permissions: ['ui'], scopes: ['s'], tokensCutOffAt: at(6), updatedAt: at(6) })
+    assert.deepEqual(await store.users.findById(uuid(11)), again)
+    assert.equal(await store.users.update(uuid(99), { disabled: true, updatedAt: at(7) }), undefined)
+  },
+
+  'users: listCutOffForAccount lists cut-offs after `since` in that account only': async (store) => {
+    await seed(store)
+    await store.users.insert(user(12, B, { tokensCutOffAt: at(20) }))
+    await store.users.update(uuid(10), { tokensCutOffAt: at(10), updatedAt: at(10) })
+    await store.users.update(uuid(11), { tokensCutOffAt: at(20), updatedAt: at(20) })
+    const cut = async (since: number) => (await store.users.listCutOffForAccount(A, at(since))).sort((x, y) => x.id.localeCompare(y.id))
+    assert.deepEqual(await cut(0), [{ id: uuid(10), tokensCutOffAt: at(10) }, { id: uuid(11), tokensCutOffAt: at(20) }])
+    assert.deepEqual(await cut(10), [{ id: uuid(11), tokensCutOffAt: at(20) }], 'strictly after since')
+    assert.deepEqual(await cut(20), [])
+  },
+
+  'clients: insert, find, update (null clears, empty patch reads), list in creation order': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(21, A, { createdAt: at(2) }))
+    await store.clients.insert(client(20, A, { createdAt: at(2), level: 'user', userId: uuid<UserId>(10), scopes: ['a', 'b'] }))
+    await store.clients.insert(client(22, A, { createdAt: at(1), publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'x' }, signingAlg: 'EdDSA' }))
+    await assert.rejects(store.clients.insert(client(23, A, { level: 'user', userId: uuid<UserId>(99) })), Error, 'the user must exist')
+    await assert.rejects(store.clients.insert(client(24, uuid(99))), Error, 'the account must exist')
+    assert.deepEqual((await store.clients.listByAccount(A)).map((c) => c.id), [uuid(22), uuid(20), uuid(21)])
+    assert.deepEqual(await store.clients.listByAccount(B), [])
+    const updated = await store.clients.update(uuid<ClientId>(20), { scopes: null, lifetimeSeconds: 600, tokenEncryption: 'RSA-OAEP-512', secretAuth: false })
+    assert.deepEqual(updated, client(20, A, { createdAt: at(2), level: 'user', userId: uuid<UserId>(10), scopes: null, lifetimeSeconds: 600, tokenEncryption: 'RSA-OAEP-512', secretAuth: false }))
+    assert.deepEqual(await store.clients.update(uuid<ClientId>(20), {}), updated)
+    assert.deepEqual(await store.clients.update(uuid<ClientId>(22), { publicJwk: null, signingAlg: null, name: 'renamed' }), client(22, A, { createdAt: at(1), name: 'renamed' }))
+    assert.equal(await store.clients.update(uuid<ClientId>(99), { name: 'x' }), undefined)
+  },
+
+  'key pairs: newest first; findCredential joins client, plan and user': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A, { level: 'user', userId: uuid<UserId>(11), scopes: ['a'] }))
+    await store.clients.insert(client(21, A))
+    await store.keyPairs.insert(keyPair(30, uuid(20), { createdAt: at(1) }))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { createdAt: at(2) }))
+    await store.keyPairs.insert(keyPair(32, uuid(21)))
+    await assert.rejects(store.keyPairs.insert(keyPair(33, uuid(99))), Error, 'the client must exist')
+    await assert.rejects(store.keyPairs.insert(keyPair(30, uuid(21))), Error, 'ids are unique')
+    assert.deepEqual(await store.keyPairs.listByClient(uuid(20)), [
+      { id: uuid(31), clientId: uuid(20), createdAt: at(2), expiresAt: null, revokedAt: null, lastUsedAt: null, tokensIssued: 0 },
+      { id: uuid(30), clientId: uuid(20), createdAt: at(1), expiresAt: null, revokedAt: null, lastUsedAt: null, tokensIssued: 0 },
+    ])
+    assert.deepEqual(await store.keyPairs.findCredential(uuid(30)), {
+      keyPair: { id: uuid(30), secretHash: Buffer.alloc(32, 30), expiresAt: null, revokedAt: null },
+      client: client(20, A, { level: 'user', userId: uuid<UserId>(11), scopes: ['a'] }),
+      accountPlan: 'enterprise',
+      user: { id: uuid(11), role: 'member', permissions: ['api', 'ui'], scopes: [], disabled: false, tokensCutOffAt: null },
+    })
+    assert.equal((await store.keyPairs.findCredential(uuid(32)))?.user, null, 'an account-level client has no user')
+    assert.equal(await store.keyPairs.findCredential(uuid(99)), undefined)
+  },
+
+  'key pairs: endLive revokes at once, or ends at the grace (a shorter grace keeps its end); ended pairs stay ended': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A))
+    await store.keyPairs.insert(keyPair(30, uuid(20)))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { expiresAt: at(50) }))
+    await store.keyPairs.insert(keyPair(32, uuid(20), { expiresAt: at(5) }))
+    await store.keyPairs.insert(keyPair(33, uuid(20), { revokedAt: at(1) }))
+    const graced = await store.keyPairs.endLive(uuid(20), at(10), at(100))
+    assert.deepEqual(graced.sort((x, y) => x.id.localeCompare(y.id)), [{ id: uuid(30), endsAt: at(100) }, { id: uuid(31), endsAt: at(50) }])
+    const state = async () => Object.fromEntries((await store.keyPairs.listByClient(uuid(20))).map((p) => [p.id.slice(-2), [p.expiresAt, p.revokedAt]]))
+    assert.deepEqual(await state(), { 30: [at(100), null], 31: [at(50), null], 32: [at(5), null], 33: [null, at(1)] })
+    const shorter = await store.keyPairs.endLive(uuid(20), at(20), at(30))
+    assert.deepEqual(shorter.sort((x, y) => x.id.localeCompare(y.id)), [{ id: uuid(30), endsAt: at(30) }, { id: uuid(31), endsAt: at(30) }])
+    const revoked = await store.keyPairs.endLive(uuid(20), at(25), null)
+    assert.deepEqual(revoked.sort((x, y) => x.id.localeCompare(y.id)), [{ id: uuid(30), endsAt: at(25) }, { id: uuid(31), endsAt: at(25) }])
+    assert.deepEqual(await state(), { 30: [at(30), at(25)], 31: [at(30), at(25)], 32: [at(5), null], 33: [null, at(1)] })
+    assert.deepEqual(await store.keyPairs.endLive(uuid(20), at(26), null), [])
+  },
+
+  'key pairs: ended per account, live per user, hashed otherwise, usage': async (store) => {
+    await seed(store)
+    await store.users.insert(user(12, B))
+    await store.clients.insert(client(20, A, { level: 'user', userId: uuid<UserId>(10) }))
+    await store.clients.insert(client(21, A, { level: 'user', userId: uuid<UserId>(11) }))
+    await store.clients.insert(client(22, B, { level: 'user', userId: uuid<UserId>(12) }))
+    await store.keyPairs.insert(keyPair(30, uuid(20)))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { revokedAt: at(10) }))
+    await store.keyPairs.insert(keyPair(32, uuid(21), { expiresAt: at(20), hashKeyId: 'hash-key-0' }))
+    await store.keyPairs.insert(keyPair(33, uuid(21), { revokedAt: at(30), expiresAt: at(15) }))
+    await store.keyPairs.insert(keyPair(34, uuid(22), { revokedAt: at(10) }))
+    const ended = async (since: number, now: number) => (await store.keyPairs.listEndedForAccount(A, at(since), at(now))).sort((x, y) => x.id.localeCompare(y.id))
+    assert.deepEqual(await ended(0, 100), [{ id: uuid(31), endedAt: at(10) }, { id: uuid(32), endedAt: at(20) }, { id: uuid(33), endedAt: at(15) }])
+    assert.deepEqual(await ended(10, 25), [{ id: uuid(32), endedAt: at(20) }], 'after since, by now')
+    assert.deepEqual(await ended(0, 5), [])
+    const liveFor = async (ids: UserId[], now: number) => (await store.keyPairs.listLiveForUsers(ids, at(now))).sort((x, y) => x.id.localeCompare(y.id))
+    assert.deepEqual(await liveFor([uuid(10), uuid(11), uuid(12)], 5), [
+      { id: uuid(30), userId: uuid<UserId>(10) }, { id: uuid(32), userId: uuid<UserId>(11) },
+    ])
+    assert.deepEqual(await liveFor([uuid(11)], 20), [], 'a grace ends at its expiry')
+    assert.deepEqual(await liveFor([], 5), [])
+    assert.equal(await store.keyPairs.countLiveHashedOtherwise('hash-key-1', at(5)), 1)
+    await store.keyPairs.replaceSecretHash(uuid(32), Buffer.alloc(32, 7), 'hash-key-1')
+    assert.equal(await store.keyPairs.countLiveHashedOtherwise('hash-key-1', at(5)), 0)
+    assert.deepEqual((await store.keyPairs.findCredential(uuid(32)))?.keyPair.secretHash, Buffer.alloc(32, 7))
+    await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), { lastUsedAt: at(40), tokens: 3 }], [uuid<KeyPairId>(99), { lastUsedAt: at(40), tokens: 1 }]]))
+    await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), { lastUsedAt: at(35), tokens: 2 }]]))
+    const [pair] = (await store.keyPairs.listByClient(uuid(20))).filter((p) => p.id === uuid(30))
+    assert.deepEqual([pair?.lastUsedAt, pair?.tokensIssued], [at(40), 5], 'last use only moves forward; counts add up')
+  },
+
+  'server keys: newest first; retire once; reseal': async (store) => {
+    const key = (kid: string, created: number) => ({
+      kid, use: 'sig' as const, alg: 'EdDSA', publicJwk: { kty: 'OKP', x: kid }, privateKeySealed: `sealed ${kid}`, createdAt: at(created), activatesAt: at(created), retiredAt: null,
+    })
+    await store.serverKeys.insert(key('k1', 1))
+    await store.serverKeys.insert(key('k2', 2))
+    await assert.rejects(store.serverKeys.insert(key('k1', 3)))
+    assert.deepEqual((await store.serverKeys.listAll()).map((k) => k.kid), ['k2', 'k1'])
+    assert.equal(await store.serverKeys.retire('k1', at(5)), true)
+    assert.equal(await store.serverKeys.retire('k1', at(6)), false, 'retired once')
+    assert.equal(await store.serverKeys.retire('nope', at(6)), false)
+    await store.serverKeys.reseal('k2', 'resealed')
+    assert.deepEqual(await store.serverKeys.listAll(), [{ ...key('k2', 2), privateKeySealed: 'resealed' }, { ...key('k1', 1), retiredAt: at(5) }])
+  },
+
+  'revoked tokens: recorded once, listed in revocation order, purged after expiry': async (store) => {
+    const token = (jti: string, revoked: number, expires: number, accountId = A) => ({ jti, accountId, revokedAt: at(revoked), expiresAt: at(expires) })
+    await store.revokedTokens.insert(token('b', 2, 100))
+    await store.revokedTokens.insert(token('a', 2, 10))
+    await store.revokedTokens.insert(token('c', 1, 100, B))
+    await store.revokedTokens.insert(token('a', 3, 50))
+    assert.deepEqual(await store.revokedTokens.listRevokedSince(at(0), 10), [token('c', 1, 100, B), token('a', 2, 10), token('b', 2, 100)])
+    assert.deepEqual((await store.revokedTokens.listRevokedSince(at(1), 1)).map((r) => r.jti), ['a'])
+    assert.deepEqual((await store.revokedTokens.listForAccount(A, at(0), at(10))).map((r) => r.jti), ['b'], 'expired tokens are not listed')
+    assert.equal(await store.revokedTokens.purgeExpired(at(10)), 1)
+    assert.deepEqual((await store.revokedTokens.listRevokedSince(at(0), 10)).map((r) => r.jti), ['c', 'b'])
+  },
+
+  'audit: newest first, by account and time, paged after an event; details as JSON': async (store) => {
+    const event = (id: string, created: number, accountId: AccountId | null) =>
+      ({ ...auditEvent({ accountId, actor: 'cli', action: 'account.created', createdAt: at(created), details: { n: created, gone: undefined } }), id })
+    await store.audit.insert([event('e1', 1, A), event('e3', 2, A), event('e2', 2, A), event('e4', 3, null), event('e5', 4, B)])
+    await store.audit.insert([])
+    const ids = async (query: Parameters<Store['audit']['list']>[0]) => (await store.audit.list(query)).map((e) => e.id)
+    assert.deepEqual(await ids({ limit: 10 }), ['e5', 'e4', 'e2', 'e3', 'e1'])
+    assert.deepEqual(await ids({ accountId: A, limit: 10 }), ['e2', 'e3', 'e1'])
+    assert.deepEqual(await ids({ since: at(2), limit: 2 }), ['e5', 'e4'])
+    assert.deepEqual(await ids({ accountId: A, after: { time: at(2), id: 'e2' }, limit: 10 }), ['e3', 'e1'])
+    const [first] = await store.audit.list({ accountId: B, limit: 1 })
+    assert.deepEqual(first, { id: 'e5', accountId: B, actor: 'cli', action: 'account.created', target: null, reason: null, count: 1, details: { n: 4 }, createdAt: at(4) })
+  },
+
+  'client assertions: an id works once until it expires': async (store) => {
+    assert.equal(await store.clientAssertions.remember('c:j1', at(10), at(0)), true)
+    assert.equal(await store.clientAssertions.remember('c:j1', at(10), at(5)), false)
+    assert.equal(await store.clientAssertions.remember('c:j1', at(20), at(10)), true, 'forgotten once expired')
+  },
+
+  'apis: an identifier belongs to one account (Conflict); lists by identifier; found per account': async (store) => {
+    await seed(store)
+    await store.apis.insert(api(41, A, { identifier: 'https://z.example.com' }))
+    await store.apis.insert(api(40, A, { identifier: 'https://b.example.com', encryption: { kid: 'k', alg: 'ECDH-ES', publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } } }))
+    for (const [accountId, id] of [[B, 42], [A, 43]] as const) {
+      await assert.rejects(store.apis.insert(api(id, accountId, { identifier: 'https://z.example.com' })), (err) => err instanceof Conflict && err.code === 'KEYMINT_API_EXISTS')
+    }
+    await assert.rejects(store.apis.insert(api(44, uuid(99))), Error, 'the account must exist')
+    assert.deepEqual((await store.apis.listByAccount(A)).map((x) => x.identifier), ['https://b.example.com', 'https://z.example.com'])
+    assert.deepEqual(await store.apis.listByAccount(B), [])
+    assert.deepEqual(await store.apis.findByIdentifier(A, 'https://b.example.com'), api(40, A, { identifier: 'https://b.example.com', encryption: { kid: 'k', alg: 'ECDH-ES', publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } } }))
+    assert.equal(await store.apis.findByIdentifier(B, 'https://b.example.com'), undefined)
+  },
+
+  'transactions: a throw writes nothing, a return commits; nested ones join the outer one': async (store) => {
+    await seed(store)
+    await assert.rejects(store.transaction(async (tx) => {
+      await tx.clients.insert(client(20, A))
+      await tx.transaction(async (inner) => inner.keyPairs.insert(keyPair(30, uuid(20))))
+      await tx.users.update(uuid(10), { disabled: true, updatedAt: at(9) })
+      assert.ok(await tx.keyPairs.findCredential(uuid(30)), 'the transaction reads its own writes')
+      throw new Error('abort')
+    }), /abort/)
+    assert.equal(await store.clients.findById(uuid(20)), undefined)
+    assert.deepEqual(await store.keyPairs.listByClient(uuid(20)), [])
+    assert.equal((await store.users.findById(uuid(10)))?.disabled, false)
+    const result = await store.transaction(async (tx) => {
+      await tx.clients.insert(client(20, A))
+      await tx.keyPairs.insert(keyPair(30, uuid(20)))
+      return 'done'
+    }, { lock: 'test' })
+    assert.equal(result, 'done')
+    assert.equal((await store.keyPairs.listByClient(uuid(20))).length, 1)
+  },
+}
+
+for (const impl of implementations) {
+  describe(`store contract [${impl.name}]`, () => {
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      test(name, async (t) => scenario(await impl.open(t)))
+    }
+  })
+}

@@ -1,0 +1,469 @@
+import type { AuditEvent, AuditStore } from '../../src/domain/audit.js'
+import type {
+  AccountStore, ApiStore, ClientAssertionStore, ClientStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
+  ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, UserStore,
+} from '../../src/domain/ports.js'
+import type { Account, Api, Client, ClientCredential, KeyPair, KeyPairId, User } from '../../src/domain/types.js'
+import { Conflict } from '../../src/domain/errors.js'
+import { translateUniqueViolation } from '../../src/store/errors.js'
+
+// In-memory Store for domain and oauth unit tests (STYLE §5). It keeps the rules the database
+// enforces (primary keys, foreign keys, unique emails per account, unique API identifiers) and
+// the repositories' semantics (ordering, endLive, cut-offs), and test/fakes/contract.test.ts
+// runs the same assertions against it and against SQLite so the two cannot drift apart.
+
+interface KeyPairRow extends NewKeyPair {
+  readonly lastUsedAt: Date | null
+  readonly tokensIssued: number
+}
+
+/** Every row the fake holds, table by table. Rows are never changed in place, only replaced. */
+export interface FakeTables {
+  accounts: Map<string, Account>
+  users: Map<string, User>
+  clients: Map<string, Client>
+  keyPairs: Map<string, KeyPairRow>
+  serverKeys: Map<string, ServerKeyRecord>
+  revokedTokens: Map<string, RevokedToken>
+  audit: Map<string, AuditEvent>
+  clientAssertions: Map<string, Date>
+  apis: Map<string, Api>
+  /** Password hash and whether it must be replaced, by user id. */
+  passwords: Map<string, { hash: string; changeRequired: boolean }>
+  /** When each deleted client was deleted, by client id; its row stays in `clients`. */
+  deletedClients: Map<string, Date>
+  sessions: Map<string, Session>
+}
+
+const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions'] as const
+
+function emptyTables(): FakeTables {
+  return {
+    accounts: new Map(), users: new Map(), clients: new Map(), keyPairs: new Map(), serverKeys: new Map(),
+    revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), apis: new Map(),
+    passwords: new Map(), deletedClients: new Map(), sessions: new Map(),
+  }
+}
+
+/** Copy-on-write snapshot: the maps are new, the (immutable) rows are shared. */
+function cloneTables(t: FakeTables): FakeTables {
+  const copy = emptyTables() as unknown as Record<string, Map<string, unknown>>
+  for (const name of TABLES) copy[name] = new Map(t[name] as Map<string, unknown>)
+  return copy as unknown as FakeTables
+}
+
+/** A deep copy, as a row read from a database is a new object every time. */
+export function copy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value
+  if (value instanceof Date) return new Date(value.getTime()) as T
+  if (Buffer.isBuffer(value)) return Buffer.from(value) as T
+  if (Array.isArray(value)) return value.map(copy) as T
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)])) as T
+}
+
+/** The error a database driver raises for a broken constraint, with a code the real store translates. */
+function constraintError(code: 'SQLITE_CONSTRAINT_PRIMARYKEY' | 'SQLITE_CONSTRAINT_UNIQUE' | 'SQLITE_CONSTRAINT_FOREIGNKEY', what: string): Error {
+  return Object.assign(new Error(`${what} constraint failed`), { code })
+}
+
+function requireRow(table: Map<string, unknown>, id: string, what: string): void {
+  if (!table.has(id)) throw constraintError('SQLITE_CONSTRAINT_FOREIGNKEY', `FOREIGN KEY (${what})`)
+}
+
+const ms = (d: Date | null): number | null => (d === null ? null : d.getTime())
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+const live = (p: { revokedAt: Date | null; expiresAt: Date | null }, now: number): boolean =>
+  p.revokedAt === null && (p.expiresAt === null || p.expiresAt.getTime() > now)
+
+type Tables = () => FakeTables
+
+function accounts(db: Tables): AccountStore {
+  return {
+    async insert(account) {
+      if (db().accounts.has(account.id)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (accounts.id)')
+      db().accounts.set(account.id, copy(account))
+      return account
+    },
+    async findById(id) { return copy(db().accounts.get(id)) },
+    async count() { return db().accounts.size },
+    async listAll() {
+      return [...db().accounts.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || byString(a.id, b.id)).map(copy)
+    },
+  }
+}
+
+function users(db: Tables): UserStore {
+  return {
+    async insert(user) {
+      const t = db()
+      const taken = t.users.has(user.id) || [...t.users.values()].some((u) => u.accountId === user.accountId && u.email === user.email)
+      if (taken) throw translateUniqueViolation(constraintError('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE (users)'), `a user with email ${user.email} already exists in this account`)
+      requireRow(t.accounts, user.accountId, 'users.account_id')
+      t.users.set(user.id, copy(user))
+      return user
+    },
+    async findById(id) { return copy(db().users.get(id)) },
+    async findSignIn(email) {
+      const t = db()
+      return [...t.users.values()].filter((u) => u.email === email.toLowerCase() && t.passwords.has(u.id)).map((u) => {
+        const password = t.passwords.get(u.id)!
+        return { user: copy(u), passwordHash: password.hash, passwordChangeRequired: password.changeRequired }
+      })
+    },
+    async findPasswordState(id) {
+      const t = db()
+      if (!t.users.has(id)) return undefined
+      const password = t.passwords.get(id)
+      return { hasPassword: password !== undefined, changeRequired: password?.changeRequired ?? false }
+    },
+    async setPassword(id, hash, changeRequired, at) {
+      const t = db()
+      const before = t.users.get(id)
+      if (!before) return
+      t.passwords.set(id, { hash, changeRequired })
+      t.users.set(id, copy({ ...before, updatedAt: at }))
+    },
+    async update(id, patch) {
+      const before = db().users.get(id)
+      if (!before) return undefined
+      const after: User = {
+        ...before,
+        updatedAt: patch.updatedAt,
+        ...(patch.permissions ? { permissions: patch.permissions } : {}),
+        ...(patch.scopes ? { scopes: patch.scopes } : {}),
+        ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
+        ...(patch.tokensCutOffAt ? { tokensCutOffAt: patch.tokensCutOffAt } : {}),
+      }
+      db().users.set(id, copy(after))
+      return copy(after)
+    },
+    async listByAccount(accountId) {
+      return [...db().users.values()].filter((u) => u.accountId === accountId).sort((a, b) => byString(a.email, b.email)).map(copy)
+    },
+    async listCutOffForAccount(accountId, since) {
+      return [...db().users.values()]
+        .filter((u) => u.accountId === accountId && u.tokensCutOffAt !== null && u.tokensCutOffAt.getTime() > since.getTime())
+        .map((u) => ({ id: u.id, tokensCutOffAt: new Date(u.tokensCutOffAt!.getTime()) }))
+    },
+  }
+}
+
+function clients(db: Tables): ClientStore {
+  return {
+    async insert(client) {
+      const t = db()
+      if (t.clients.has(client.id)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (clients.id)')
+      requireRow(t.accounts, client.accountId, 'clients.account_id')
+      if (client.userId !== null) requireRow(t.users, client.userId, 'clients.user_id')
+      t.clients.set(client.id, copy(client))
+      return client
+    },
+    async findById(id) { return db().deletedClients.has(id) ? undefined : copy(db().clients.get(id)) },
+    async markDeleted(id, at) {
+      const t = db()
+      if (!t.clients.has(id) || t.deletedClients.has(id)) return false
+      t.deletedClients.set(id, new Date(at.getTime()))
+      return true
+    },
+    async listCutOffForAccount(accountId, since) {
+      return [...db().clients.values()]
+        .filter((c) => c.accountId === accountId && c.tokensCutOffAt !== null && c.tokensCutOffAt.getTime() > since.getTime())
+        .map((c) => ({ id: c.id, tokensCutOffAt: new Date(c.tokensCutOffAt!.getTime()) }))
+    },
+    async listByAccount(accountId) {
+      return [...db().clients.values()].filter((c) => c.accountId === accountId && !db().deletedClients.has(c.id))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || byString(a.id, b.id)).map(copy)
+    },
+    async update(id, patch) {
+      const before = db().clients.get(id)
+      if (!before || db().deletedClients.has(id)) return undefined
+      const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
+      const after: Client = { ...before, ...set }
+      db().clients.set(id, copy(after))
+      return copy(after)
+    },
+  }
+}
+
+function keyPairs(db: Tables): KeyPairStore {
+  const toKeyPair = (r: KeyPairRow): KeyPair => copy({
+    id: r.id, clientId: r.clientId, createdAt: r.createdAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, lastUsedAt: r.lastUsedAt, tokensIssued: r.tokensIssued,
+  })
+  const put = (row: KeyPairRow) => db().keyPairs.set(row.id, row)
+  return {
+    async insert(pair) {
+      const t = db()
+      if (t.keyPairs.has(pair.id)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (key_pairs.id)')
+      requireRow(t.clients, pair.clientId, 'key_pairs.client_id')
+      put({ ...copy(pair), lastUsedAt: null, tokensIssued: 0 })
+    },
+    async listByClient(clientId) {
+      return [...db().keyPairs.values()].filter((p) => p.clientId === clientId)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || byString(a.id, b.id)).map(toKeyPair)
+    },
+    async endLive(clientId, at, expiresAt) {
+      const now = at.getTime()
+      const ending = [...db().keyPairs.values()].filter((p) => p.clientId === clientId && live(p, now))
+      if (expiresAt === null) {
+        for (const p of ending) put({ ...p, revokedAt: new Date(now) })
+        return ending.map((p) => ({ id: p.id, endsAt: at }))
+      }
+      // A pair already in a shorter grace keeps its earlier end.
+      const end = expiresAt.getTime()
+      return ending.map((p) => {
+        const endsAt = p.expiresAt === null ? end : Math.min(p.expiresAt.getTime(), end)
+        put({ ...p, expiresAt: new Date(endsAt) })
+        return { id: p.id, endsAt: new Date(endsAt) }
+      })
+    },
+    async findCredential(id): Promise<ClientCredential | undefined> {
+      const t = db()
+      const pair = t.keyPairs.get(id)
+      const client = pair && !t.deletedClients.has(pair.clientId) ? t.clients.get(pair.clientId) : undefined
+      const account = client && t.accounts.get(client.accountId)
+      if (!pair || !client || !account) return undefined
+      const user = client.userId === null ? undefined : t.users.get(client.userId)
+      return copy({
+        keyPair: { id: pair.id, secretHash: pair.secretHash, expiresAt: pair.expiresAt, revokedAt: pair.revokedAt },
+        client,
+        accountPlan: account.plan,
+        user: user
+          ? { id: user.id, permissions: user.permissions, scopes: user.scopes, disabled: user.disabled, role: user.role, tokensCutOffAt: user.tokensCutOffAt }
+          : null,
+      })
+    },
+    async listEndedForAccount(accountId, since, now) {
+      const [from, to] = [since.getTime(), now.getTime()]
+      const t = db()
+      const inRange = (d: Date | null) => d !== null && d.getTime() > from && d.getTime() <= to
+      return [...t.keyPairs.values()]
+        .filter((p) => t.clients.get(p.clientId)?.accountId === accountId)
+        .filter((p) => inRange(p.revokedAt) || (p.revokedAt === null && inRange(p.expiresAt)))
+        .map((p) => ({ id: p.id, endedAt: new Date(Math.min(ms(p.revokedAt) ?? Infinity, ms(p.expiresAt) ?? Infinity)) }))
+    },
+    async listLiveForUsers(userIds, now) {
+      const t = db()
+      const out: { id: KeyPairId; userId: User['id'] }[] = []
+      for (const p of t.keyPairs.values()) {
+        const userId = t.clients.get(p.clientId)?.userId
+        if (userId && userIds.includes(userId) && live(p, now.getTime())) out.push({ id: p.id, userId })
+      }
+      return out
+    },
+    async replaceSecretHash(id, hash, hashKeyId) {
+      const p = db().keyPairs.get(id)
+      if (p) put({ ...p, secretHash: Buffer.from(hash), hashKeyId })
+    },
+    async countLiveHashedOtherwise(hashKeyId, now) {
+      return [...db().keyPairs.values()].filter((p) => live(p, now.getTime()) && p.hashKeyId !== hashKeyId).length
+    },
+    async recordUsage(uses) {
+      for (const [id, use] of uses) {
+        const p = db().keyPairs.get(id)
+        if (!p) continue
+        // Last use only moves forward, whichever instance flushes last.
+        const lastUsedAt = p.lastUsedAt === null || p.lastUsedAt < use.lastUsedAt ? new Date(use.lastUsedAt.getTime()) : p.lastUsedAt
+        put({ ...p, lastUsedAt, tokensIssued: p.tokensIssued + use.tokens })
+      }
+    },
+  }
+}
+
+function serverKeys(db: Tables): ServerKeyStore {
+  return {
+    async insert(key) {
+      if (db().serverKeys.has(key.kid)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (server_keys.kid)')
+      db().serverKeys.set(key.kid, copy(key))
+    },
+    async listAll() {
+      return [...db().serverKeys.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map(copy)
+    },
+    async reseal(kid, privateKeySealed) {
+      const key = db().serverKeys.get(kid)
+      if (key) db().serverKeys.set(kid, { ...key, privateKeySealed })
+    },
+    async retire(kid, at) {
+      const key = db().serverKeys.get(kid)
+      if (!key || key.retiredAt !== null) return false
+      db().serverKeys.set(kid, { ...key, retiredAt: new Date(at.getTime()) })
+      return true
+    },
+  }
+}
+
+function revokedTokens(db: Tables): RevokedTokenStore {
+  const ordered = (rows: RevokedToken[]) => rows.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime() || byString(a.jti, b.jti)).map(copy)
+  return {
+    async insert(token) {
+      if (!db().revokedTokens.has(token.jti)) db().revokedTokens.set(token.jti, copy(token))
+    },
+    async listRevokedSince(since, limit) {
+      return ordered([...db().revokedTokens.values()].filter((r) => r.revokedAt.getTime() > since.getTime())).slice(0, limit)
+    },
+    async listForAccount(accountId, since, now) {
+      return ordered([...db().revokedTokens.values()].filter((r) =>
+        r.accountId === accountId && r.revokedAt.getTime() > since.getTime() && r.expiresAt.getTime() > now.getTime()))
+    },
+    async purgeExpired(now) {
+      const expired = [...db().revokedTokens.values()].filter((r) => r.expiresAt.getTime() <= now.getTime())
+      for (const r of expired) db().revokedTokens.delete(r.jti)
+      return expired.length
+    },
+  }
+}
+
+function audit(db: Tables): AuditStore {
+  return {
+    async insert(events) {
+      const t = db()
+      if (events.some((e) => t.audit.has(e.id))) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (audit_events.id)')
+      // Details are stored as JSON: what JSON cannot hold does not come back.
+      for (const e of events) t.audit.set(e.id, { ...copy(e), details: JSON.parse(JSON.stringify(e.details)) as Record<string, unknown> })
+    },
+    async list(query) {
+      return [...db().audit.values()]
+        .filter((e) => !query.accountId || e.accountId === query.accountId)
+        .filter((e) => !query.since || e.createdAt.getTime() >= query.since.getTime())
+        .filter((e) => !query.after || e.createdAt.getTime() < query.after.time.getTime()
+          || (e.createdAt.getTime() === query.after.time.getTime() && e.id > query.after.id))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || byString(a.id, b.id))
+        .slice(0, query.limit)
+        .map(copy)
+    },
+  }
+}
+
+function clientAssertions(db: Tables): ClientAssertionStore {
+  return {
+    async remember(id, expiresAt, now) {
+      const seen = db().clientAssertions
+      for (const [key, until] of seen) if (until.getTime() <= now.getTime()) seen.delete(key)
+      if (seen.has(id)) return false
+      seen.set(id, new Date(expiresAt.getTime()))
+      return true
+    },
+  }
+}
+
+function apis(db: Tables): ApiStore {
+  return {
+    async insert(api) {
+      const t = db()
+      if (t.apis.has(api.id) || [...t.apis.values()].some((a) => a.identifier === api.identifier)) {
+        // Unique across accounts: the identifier is what tokens carry in `aud`.
+        throw new Conflict('KEYMINT_API_EXISTS', `the API identifier ${api.identifier.slice(0, 200)} is already registered`)
+      }
+      requireRow(t.accounts, api.accountId, 'apis.account_id')
+      t.apis.set(api.id, copy(api))
+      return api
+    },
+    async listByAccount(accountId) {
+      return [...db().apis.values()].filter((a) => a.accountId === accountId).sort((a, b) => byString(a.identifier, b.identifier)).map(copy)
+    },
+    async findByIdentifier(accountId, identifier) {
+      return copy([...db().apis.values()].find((a) => a.accountId === accountId && a.identifier === identifier))
+    },
+  }
+}
+
+/** One writer at a time, as on SQLite's single connection: a transaction holds it until it ends. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve()
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn)
+    this.#tail = result.catch(() => undefined)
+    return result
+  }
+}
+
+function sessions(db: Tables): SessionStore {
+  const set = (idHash: string, change: Partial<Session>) => {
+    const before = db().sessions.get(idHash)
+    if (before) db().sessions.set(idHash, copy({ ...before, ...change }))
+  }
+  return {
+    async insert(session) {
+      const t = db()
+      if (t.sessions.has(session.idHash)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (sessions.id_hash)')
+      requireRow(t.users, session.userId, 'sessions.user_id')
+      t.sessions.set(session.idHash, copy(session))
+    },
+    async findByIdHash(idHash) { return copy(db().sessions.get(idHash)) },
+    async touch(idHash, at) { set(idHash, { lastSeenAt: at }) },
+    async revoke(idHash, at) {
+      const before = db().sessions.get(idHash)
+      if (!before || before.revokedAt !== null) return false
+      set(idHash, { revokedAt: at })
+      return true
+    },
+    async revokeAllForUser(userId, at) {
+      const live = [...db().sessions.values()].filter((s) => s.userId === userId && s.revokedAt === null)
+      for (const s of live) set(s.idHash, { revokedAt: at })
+      return live.length
+    },
+    async listLiveForUser(userId, now) {
+      return [...db().sessions.values()]
+        .filter((s) => s.userId === userId && s.revokedAt === null && s.expiresAt.getTime() > now.getTime())
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map(copy)
+    },
+  }
+}
+
+function repositories(db: Tables) {
+  return {
+    accounts: accounts(db), users: users(db), clients: clients(db), keyPairs: keyPairs(db), serverKeys: serverKeys(db),
+    revokedTokens: revokedTokens(db), audit: audit(db), clientAssertions: clientAssertions(db), apis: apis(db), sessions: sessions(db),
+  }
+}
+
+/** Wraps every method of every repository so it runs through `through`. */
+function wrapped<R extends object>(repos: R, through: <T>(fn: () => Promise<T>) => Promise<T>): R {
+  return Object.fromEntries(Object.entries(repos).map(([name, repo]) => [name, Object.fromEntries(
+    Object.entries(repo as Record<string, (...args: unknown[]) => Promise<unknown>>).map(([method, fn]) => [method, (...args: unknown[]) => through(() => fn(...args))]),
+  )])) as R
+}
+
+export interface FakeStore extends Store {
+  /** A deep copy of every row, table by table: compare two to prove that nothing was written. */
+  dump(): Record<keyof FakeTables, unknown[]>
+}
+
+/**
+ * An in-memory Store. Calls made outside a transaction queue behind a running transaction,
+ * as on one SQLite connection; a transaction works on a snapshot that replaces the committed
+ * rows only when its function returns, so a throw writes nothing.
+ */
+export function createFakeStore(): FakeStore {
+  let committed = emptyTables()
+  const mutex = new Mutex()
+  const root = wrapped(repositories(() => committed), (fn) => mutex.run(fn))
+
+  function transactionStore(draft: FakeTables, isOpen: () => boolean): Store {
+    const guard = <T>(fn: () => Promise<T>): Promise<T> => {
+      if (!isOpen()) return Promise.reject(new Error('the transaction has already ended'))
+      return fn()
+    }
+    const tx: Store = {
+      ...wrapped(repositories(() => draft), guard),
+      // Nested: runs inside the open transaction, as the Kysely store does.
+      transaction: (fn) => guard(() => fn(tx)),
+    }
+    return tx
+  }
+
+  return {
+    ...root,
+    transaction: (fn) => mutex.run(async () => {
+      const draft = cloneTables(committed)
+      let open = true
+      try {
+        const result = await fn(transactionStore(draft, () => open))
+        committed = draft
+        return result
+      } finally {
+        open = false
+      }
+    }),
+    dump: () => Object.fromEntries(TABLES.map((name) => [name, [...committed[name].values()].map(copy)])) as Record<keyof FakeTables, unknown[]>,
+  }
+}
