@@ -1,8 +1,14 @@
 import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify'
 import { createApiAuthenticator, type ApiAuthDeps } from '../api-auth.js'
 import { buildOpenApi, renderReference } from '../openapi.js'
-import { apiAndAuditRoutes } from './api/apis-audit.js'
-import { accountUserClientRoutes, type ManagementDeps } from './api/users-clients.js'
+import { accountRoutes } from './api/account.js'
+import { apiRoutes } from './api/apis.js'
+import { auditEventRoutes } from './api/audit-events.js'
+import { clientRoutes } from './api/clients.js'
+import { keyPairRoutes } from './api/key-pairs.js'
+import type { ManagementDeps } from './api/management-deps.js'
+import { signingKeyRoutes } from './api/signing-keys.js'
+import { userRoutes } from './api/users.js'
 
 export interface ManagementApiDeps extends ManagementDeps {
   readonly auth: ApiAuthDeps
@@ -33,8 +39,9 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    await api.register(accountUserClientRoutes, deps)
-    await api.register(apiAndAuditRoutes, deps)
+    for (const surface of [accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes]) {
+      await api.register(surface, deps)
+    }
   }, { prefix: '/api/v1' })
 
   let doc: ReturnType<typeof buildOpenApi> | undefined

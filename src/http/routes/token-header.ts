@@ -3,10 +3,12 @@ import type { ClientLevel } from '../../domain/types.js'
 import { authenticateClient } from '../../oauth/client-auth/authenticate-client.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { parseEncryptedParam } from '../../oauth/token-encryption.js'
-import type { FormParams } from '../form-body.js'
-import { readHeaderCredentials } from '../credentials.js'
 import { InvalidRequest } from '../../oauth/errors.js'
-import { acceptEmptyBodyOrForm, audienceOf, requestedResource, type TokenEndpointDeps } from './token-deps.js'
+import { acceptEmptyBodyOrForm } from '../body-media-type.js'
+import { readHeaderCredentials } from '../credentials.js'
+import type { FormParams } from '../form-body.js'
+import { requestedResource } from '../requested-resource.js'
+import { audienceOf, type TokenEndpointDeps } from './token-endpoint-deps.js'
 
 const ENDPOINTS: readonly { url: string; level: ClientLevel; hint: string }[] = [
   { url: '/auth/oauth', level: 'subscription', hint: 'request its token from POST /auth/oidc' },
@@ -25,7 +27,7 @@ function encryptedParam(request: FastifyRequest, form: FormParams): string | und
  * The header dialect (first seed): credentials in `clientId`/`clientSecret` headers, the
  * bare JWT as `text/plain`. `/auth/oauth` serves subscription-level clients, `/auth/oidc` user-level.
  */
-export async function headerTokenRoutes(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
+export async function headerDialectTokenRoutes(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
   for (const endpoint of ENDPOINTS) {
     app.post(endpoint.url, { config: { errorFormat: 'oauth' }, onRequest: acceptEmptyBodyOrForm }, async (request, reply) => {
       const form = (request.body ?? {}) as FormParams

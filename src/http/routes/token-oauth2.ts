@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../../oauth/client-auth/authenticate-client.js'
 import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
+import { acceptFormOnly } from '../body-media-type.js'
 import { readOAuth2Credentials } from '../credentials.js'
 import type { FormParams } from '../form-body.js'
-import { acceptFormOnly, audienceOf, requestedResource, type TokenEndpointDeps } from './token-deps.js'
+import { requestedResource } from '../requested-resource.js'
+import { audienceOf, type TokenEndpointDeps } from './token-endpoint-deps.js'
 
 const tokenResponse = {
   200: {
@@ -21,7 +23,7 @@ const tokenResponse = {
 } as const
 
 /** RFC 6749 §4.4 token endpoint, at `/oauth2/token` and `/oauth2/token/` (second seed's form). */
-export async function oauth2TokenRoutes(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
+export async function oauth2TokenEndpointRoutes(app: FastifyInstance, deps: TokenEndpointDeps): Promise<void> {
   for (const url of ['/oauth2/token', '/oauth2/token/']) {
     app.post(url, {
       config: { errorFormat: 'oauth' },
