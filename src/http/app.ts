@@ -15,6 +15,8 @@ import { headerDialectTokenRoutes } from './routes/token-header.js'
 import { oauth2TokenEndpointRoutes } from './routes/token-oauth2.js'
 import type { TokenStateEndpointDeps } from './routes/token-state-deps.js'
 import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
+import { OAuthErrorBody } from './schemas/errors.js'
+import { OAUTH_COMPONENTS } from './schemas/oauth.js'
 
 export interface AppDeps {
   readonly token: Omit<TokenEndpointDeps, 'issuer'>
@@ -110,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   app.decorate('issuer', issuerOf)
+  // Shared schemas, referenced by `$id` from the routes' schemas.
+  for (const schema of [OAuthErrorBody, ...OAUTH_COMPONENTS]) app.addSchema(schema)
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))
   app.addHook('onSend', noStoreUnderApi)

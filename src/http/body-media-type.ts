@@ -29,3 +29,11 @@ export async function acceptEmptyBodyOrForm(request: FastifyRequest): Promise<vo
   }
   await acceptFormOnly(request)
 }
+
+/**
+ * A request without a body reads as an empty form, so its schema applies and the handler says
+ * which parameter is missing (a preValidation hook).
+ */
+export async function readMissingBodyAsEmptyForm(request: FastifyRequest): Promise<void> {
+  request.body ??= {}
+}

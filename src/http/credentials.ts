@@ -3,7 +3,8 @@ import type { PresentedCredentials } from '../oauth/client-auth/authenticate-cli
 import type { PresentedSecret } from '../oauth/client-auth/client-secret.js'
 import { JWT_BEARER_ASSERTION } from '../oauth/client-auth/private-key-jwt.js'
 import { InvalidClient, InvalidRequest } from '../oauth/errors.js'
-import { decodeFormComponent, type FormParams } from './form-body.js'
+import { decodeFormComponent } from './form-body.js'
+import type { ClientAuthenticationFields } from './schemas/oauth.js'
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
@@ -32,7 +33,7 @@ export function readHeaderCredentials(request: FastifyRequest): PresentedSecret 
  * RFC 7523 client assertions (private_key_jwt); exactly one method per request. Records the
  * method on the request so a 401 can carry the right challenge.
  */
-export function readOAuth2Credentials(request: FastifyRequest, form: FormParams): PresentedCredentials {
+export function readOAuth2Credentials(request: FastifyRequest, form: ClientAuthenticationFields): PresentedCredentials {
   const authorization = singleHeader(request, 'authorization')
   if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
     request.clientAuthMethod = 'private_key_jwt'

@@ -1,8 +1,7 @@
 import { InvalidRequest } from '../oauth/errors.js'
-import type { FormParams } from './form-body.js'
 
 /** RFC 8707 `resource`, or its common alias `audience`; both at once must agree. */
-export function requestedResource(form: FormParams): { resource?: string } {
+export function requestedResource(form: { readonly resource?: string; readonly audience?: string }): { resource?: string } {
   const { resource, audience } = form
   if (resource !== undefined && audience !== undefined && resource !== audience) {
     throw new InvalidRequest('resource and audience name different APIs; send one')

@@ -1,23 +1,12 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { InvalidRequest } from '../../oauth/errors.js'
 import { authenticateCallingClient } from '../calling-client.js'
+import { refuseRepeatedQueryParameter, throwIfInvalid } from '../query-parameters.js'
+import { oauthErrorResponses } from '../schemas/errors.js'
+import { RevocationFeed, RevocationFeedQuery } from '../schemas/oauth.js'
+import { jsonResponse, refTo } from '../schemas/schema-helpers.js'
 import type { TokenStateEndpointDeps } from './token-state-deps.js'
-
-const feedResponse = {
-  200: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['cursor', 'tokens', 'clients'],
-    properties: {
-      cursor: { type: 'string' },
-      tokens: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { jti: { type: 'string' }, exp: { type: 'integer' } } } },
-      clients: {
-        type: 'array',
-        items: { type: 'object', additionalProperties: false, properties: { client_id: { type: 'string' }, issued_before: { type: 'integer' }, exp: { type: 'integer' } } },
-      },
-    },
-  },
-} as const
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
 const encodeCursor = (d: Date) => Buffer.from(String(d.getTime())).toString('base64url')
@@ -28,15 +17,35 @@ function decodeCursor(cursor: string): Date {
 }
 
 /** A feed of the caller's account's revocations, for verifiers that check tokens offline. */
-export async function revocationFeedRoutes(app: FastifyInstance, deps: TokenStateEndpointDeps): Promise<void> {
-  app.get('/oauth2/revocations', { config: { errorFormat: 'oauth' }, schema: { response: feedResponse } }, async (request, reply) => {
+export async function revocationFeedRoutes(fastify: FastifyInstance, deps: TokenStateEndpointDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.get('/oauth2/revocations', {
+    config: { errorFormat: 'oauth' },
+    // The client is authenticated before its query is judged (see the handler).
+    attachValidation: true,
+    schema: {
+      operationId: 'listRevocations',
+      summary: "Read the account's revocations",
+      description: "A feed for verifiers that check tokens offline (`keymint/verify`): revoked tokens, and key pairs whose tokens issued until a time must be refused. Without `cursor`: everything still relevant; with the previous answer's `cursor`: the changes since. HTTP Basic as a client of the account.",
+      tags: ['oauth2'],
+      security: [{ clientBasic: [] }],
+      querystring: RevocationFeedQuery,
+      response: {
+        200: jsonResponse('The revocations.', refTo(RevocationFeed), {
+          cursor: 'MTc2NzIyMjAwMDAwMA',
+          tokens: [{ jti: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9', exp: 1767225600 }],
+          clients: [{ client_id: 'c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90', issued_before: 1767222000, exp: 1767308400 }],
+        }),
+        ...oauthErrorResponses,
+      },
+    },
+  }, async (request, reply) => {
     // Only HTTP Basic: a GET has no body to carry client_secret or a client assertion.
     const caller = await authenticateCallingClient(deps.auth, request, {})
-    const query = request.query as Record<string, unknown>
-    // As on the token endpoints, a repeated parameter is ambiguous, not "the first one wins".
-    if (Array.isArray(query.cursor)) throw new InvalidRequest('cursor must be given at most once')
-    const cursor = typeof query.cursor === 'string' && query.cursor !== '' ? decodeCursor(query.cursor) : undefined
-    const feed = await deps.feed(caller.client.accountId, cursor)
+    refuseRepeatedQueryParameter(request, 'cursor', 'cursor must be given at most once')
+    throwIfInvalid(request)
+    const { cursor } = request.query
+    const feed = await deps.feed(caller.client.accountId, cursor === undefined || cursor === '' ? undefined : decodeCursor(cursor))
     reply.header('cache-control', 'no-store')
     return {
       cursor: encodeCursor(feed.cursor),
