@@ -1,9 +1,12 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
+import swagger from '@fastify/swagger'
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify'
 import './fastify-types.js'
 import { registerErrorHandler } from './error-handler.js'
 import { parseFormBody } from './form-body.js'
+import { openApiOptions } from './openapi.js'
+import { apiReferenceRoutes } from './routes/api-reference.js'
 import { healthRoutes, type HealthDeps } from './routes/health.js'
 import { introspectionRoutes } from './routes/introspect.js'
 import { managementApiRoutes, noStoreUnderApi, type ManagementApiDeps } from './routes/management-api.js'
@@ -15,7 +18,8 @@ import { headerDialectTokenRoutes } from './routes/token-header.js'
 import { oauth2TokenEndpointRoutes } from './routes/token-oauth2.js'
 import type { TokenStateEndpointDeps } from './routes/token-state-deps.js'
 import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
-import { OAuthErrorBody } from './schemas/errors.js'
+import { OAuthErrorBody, Problem } from './schemas/errors.js'
+import { MANAGEMENT_COMPONENTS } from './schemas/management.js'
 import { OAUTH_COMPONENTS } from './schemas/oauth.js'
 
 export interface AppDeps {
@@ -112,8 +116,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   app.decorate('issuer', issuerOf)
-  // Shared schemas, referenced by `$id` from the routes' schemas.
-  for (const schema of [OAuthErrorBody, ...OAUTH_COMPONENTS]) app.addSchema(schema)
+  const management = deps.management(issuerOf)
+  // Before any route: it builds the OpenAPI document from the routes' schemas as they are added.
+  await app.register(swagger, openApiOptions({ version: management.version }))
+  // Shared schemas, referenced by `$id` from the routes' schemas: `components.schemas` of the document.
+  for (const schema of [Problem, OAuthErrorBody, ...MANAGEMENT_COMPONENTS, ...OAUTH_COMPONENTS]) app.addSchema(schema)
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))
   app.addHook('onSend', noStoreUnderApi)
@@ -123,7 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(introspectionRoutes, tokenState)
   await app.register(revocationRoutes, tokenState)
   await app.register(revocationFeedRoutes, tokenState)
-  await app.register(managementApiRoutes, deps.management(issuerOf))
+  await app.register(managementApiRoutes, management)
+  await app.register(apiReferenceRoutes, { issuer: issuerOf })
   await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
   await app.register(healthRoutes, deps.health)
   await app.register(metricsRoutes, deps.metrics)

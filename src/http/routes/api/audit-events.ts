@@ -1,17 +1,27 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
 import { InvalidInput } from '../../../domain/errors.js'
 import { presentAuditEvent } from '../../../contract/dto.js'
 import { callerOf } from '../../api-auth.js'
+import { problemResponses } from '../../schemas/errors.js'
+import { AuditEvent } from '../../schemas/management.js'
+import { exampleAuditEvent } from '../../schemas/management-examples.js'
+import { jsonResponse, Nullable, refTo } from '../../schemas/schema-helpers.js'
 import type { ManagementDeps } from './management-deps.js'
-import * as s from './schemas.js'
 
-const auditEvent = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    id: { type: 'string' }, time: { type: 'string' }, account_id: { type: ['string', 'null'] }, actor: { type: 'string' }, action: { type: 'string' },
-    target: { type: ['string', 'null'] }, reason: { type: ['string', 'null'] }, count: { type: 'integer' }, details: { type: 'object', additionalProperties: true },
-  },
-} as const
+const PAGE_SIZE = 100
+
+const AuditQuery = Type.Object({
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'Only events at or after this time.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: PAGE_SIZE, description: 'Events per page.' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: "The previous page's `next_cursor`." })),
+}, { additionalProperties: false })
+
+const AuditPage = Type.Object({
+  items: Type.Array(refTo(AuditEvent)),
+  next_cursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next (older) page; null on the last page.' })),
+}, { additionalProperties: false })
 
 /** Cursor for the audit log: the time and id of the last event of the previous page. */
 const encodeCursor = (time: Date, id: string) => Buffer.from(JSON.stringify([time.getTime(), id])).toString('base64url')
@@ -26,32 +36,35 @@ function decodeCursor(cursor: string): { time: Date; id: string } {
 }
 
 /** The account's audit log, newest first, a page at a time. */
-export async function auditEventRoutes(app: FastifyInstance, deps: ManagementDeps): Promise<void> {
+export async function auditEventRoutes(fastify: FastifyInstance, deps: ManagementDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.get('/audit-events', {
     config: { requiredScope: 'keymint:audit:read' },
     schema: {
+      operationId: 'listAuditEvents',
+      summary: 'Read the audit log',
+      description: "The caller's account's audit events, newest first, a page at a time: changes made through the API or the command line, and refused authentications.",
       tags: ['audit'],
-      querystring: {
-        type: 'object', additionalProperties: false,
-        properties: { since: { type: 'string', format: 'date-time' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string', maxLength: 200 } },
-      },
-      response: { 200: { type: 'object', additionalProperties: false, properties: { items: { type: 'array', items: auditEvent }, next_cursor: { type: ['string', 'null'] } } }, ...s.errorResponses },
+      querystring: AuditQuery,
+      response: { 200: jsonResponse('A page of events.', AuditPage, { items: [exampleAuditEvent], next_cursor: null }), ...problemResponses },
     },
   }, async (request) => {
     const caller = callerOf(request)
-    const q = request.query as { since?: string; limit: number; cursor?: string }
+    const { since, cursor } = request.query
+    // The schema's default fills `limit` in; the fallback only satisfies the type.
+    const limit = request.query.limit ?? PAGE_SIZE
     // Newest first; the cursor names the last event shown, the next page starts right after it.
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
+    const after = cursor === undefined ? undefined : decodeCursor(cursor)
     const events = await deps.store.audit.list({
-      accountId: caller.accountId, limit: q.limit + 1,
-      ...(q.since === undefined ? {} : { since: new Date(q.since) }),
+      accountId: caller.accountId, limit: limit + 1,
+      ...(since === undefined ? {} : { since: new Date(since) }),
       ...(after === undefined ? {} : { after }),
     })
-    const page = events.slice(0, q.limit)
+    const page = events.slice(0, limit)
     const last = page.at(-1)
     return {
       items: page.map(presentAuditEvent),
-      next_cursor: events.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      next_cursor: events.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
     }
   })
 }
