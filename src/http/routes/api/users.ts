@@ -25,7 +25,7 @@ const NewUser = Type.Object({
 const UserChange = Type.Object({
   permissions: Type.Optional(permissions('')),
   scopes: Type.Optional(scopes),
-  disabled: Type.Optional(Type.Boolean({ description: 'Disabling a user ends the tokens of its clients for good.' })),
+  disabled: Type.Optional(Type.Boolean({ description: 'Disabling ends the tokens its clients were issued, for good: enabling the user again revives none.' })),
 }, { additionalProperties: false, minProperties: 1, examples: [{ disabled: true }] })
 
 /** The account's users: list, create, change permissions, scopes and whether they are disabled. */
