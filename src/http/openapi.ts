@@ -48,9 +48,9 @@ interface Document {
  */
 function describeScope(schema: FastifySchema, url: string, requiredScope: string | undefined): FastifySchema {
   if (!url.startsWith('/api/v1/')) return schema
-  const needs = requiredScope === undefined || requiredScope === 'keymint:admin'
-    ? requiredScope === undefined ? 'Needs any `keymint:` scope.' : 'Needs the `keymint:admin` scope.'
-    : `Needs the \`${requiredScope}\` scope (or \`keymint:admin\`).`
+  const needs = requiredScope === undefined ? 'Needs an access token for keymint itself, with no particular scope.'
+    : requiredScope === 'keymint:admin' ? 'Needs the `keymint:admin` scope.'
+      : `Needs the \`${requiredScope}\` scope (or \`keymint:admin\`).`
   return {
     ...schema,
     description: `${schema.description ?? ''} ${needs}`.trim(),
