@@ -6,7 +6,11 @@ import type { ServerKeyRecord } from '../domain/ports.js'
 import type { ServerKeyState } from '../domain/server-keys.js'
 import type { Account, Api, Client, User } from '../domain/types.js'
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
+function iso(d: Date): string
+function iso(d: Date | null): string | null
+function iso(d: Date | null): string | null {
+  return d === null ? null : d.toISOString()
+}
 
 export const presentAccount = (a: Account) => ({ id: a.id, name: a.name, plan: a.plan, created_at: iso(a.createdAt) })
 

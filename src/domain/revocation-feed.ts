@@ -1,5 +1,5 @@
 import type { Store } from './ports.js'
-import type { AccountId } from './types.js'
+import type { AccountId, KeyPairId } from './types.js'
 import { MAX_LIFETIME_SECONDS } from './validation.js'
 
 /** Entries are re-sent this far behind a cursor: instances' clocks and commit order differ. */
@@ -14,9 +14,9 @@ export interface RevocationFeed {
   /**
    * Key pairs whose tokens issued at or before `issuedBefore` must be refused until `exp`:
    * revoked pairs, ended grace periods, pairs of users who were disabled or lost `ui`/`api`, and
-   * pairs of clients that were disabled.
+   * pairs of clients that were disabled. On the wire a key pair's id is the `client_id` its tokens carry.
    */
-  readonly clients: readonly { clientId: string; issuedBefore: Date; exp: Date }[]
+  readonly keyPairs: readonly { keyPairId: KeyPairId; issuedBefore: Date; exp: Date }[]
 }
 
 /**
@@ -37,13 +37,13 @@ export async function revocationFeed(deps: { store: Store }, input: { accountId:
   const cutClients = await deps.store.clients.listCutOffForAccount(input.accountId, from)
   const ofClients = (await Promise.all(cutClients.map(async (c) =>
     (await deps.store.keyPairs.listByClient(c.id)).filter((k) => k.createdAt <= c.tokensCutOffAt).map((k) => ({ id: k.id, at: c.tokensCutOffAt }))))).flat()
-  const clients = [
-    ...ended.map((k) => ({ clientId: k.id, issuedBefore: k.endedAt, exp: new Date(k.endedAt.getTime() + MAX_LIFETIME_MS) })),
+  const keyPairs = [
+    ...ended.map((k) => ({ keyPairId: k.id, issuedBefore: k.endedAt, exp: new Date(k.endedAt.getTime() + MAX_LIFETIME_MS) })),
     ...ofUsers.map((k) => {
       const at = changedAt.get(k.userId) ?? input.now
-      return { clientId: k.id, issuedBefore: at, exp: new Date(at.getTime() + MAX_LIFETIME_MS) }
+      return { keyPairId: k.id, issuedBefore: at, exp: new Date(at.getTime() + MAX_LIFETIME_MS) }
     }),
-    ...ofClients.map((k) => ({ clientId: k.id, issuedBefore: k.at, exp: new Date(k.at.getTime() + MAX_LIFETIME_MS) })),
+    ...ofClients.map((k) => ({ keyPairId: k.id, issuedBefore: k.at, exp: new Date(k.at.getTime() + MAX_LIFETIME_MS) })),
   ].filter((c) => c.exp.getTime() > now)
-  return { cursor: input.now, tokens: tokens.map((t) => ({ jti: t.jti, exp: t.expiresAt })), clients }
+  return { cursor: input.now, tokens: tokens.map((t) => ({ jti: t.jti, exp: t.expiresAt })), keyPairs }
 }

@@ -4,8 +4,12 @@ import type { SigningAlg } from '../crypto/jws.js'
 // Domain records. Ids are branded so an account id can never be passed where a client id is due.
 export type AccountId = string & { readonly __brand: 'AccountId' }
 export type UserId = string & { readonly __brand: 'UserId' }
+/** A client's own id (`Client.id`, the `{id}` in /api/v1/clients/{id}). Never a wire `client_id`. */
 export type ClientId = string & { readonly __brand: 'ClientId' }
-/** A key pair's id is the `client_id` an integration presents on the wire. */
+/**
+ * A key pair's id: what OAuth calls `client_id` on the wire (token requests, Basic credentials,
+ * the `client_id` claim, introspection, the revocation feed). A client has several key pairs.
+ */
 export type KeyPairId = string & { readonly __brand: 'KeyPairId' }
 export type ApiId = string & { readonly __brand: 'ApiId' }
 

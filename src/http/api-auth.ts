@@ -7,7 +7,7 @@ import { activeToken, type TokenStateDeps } from '../oauth/introspection.js'
 /** Who is calling the management API, as established from a keymint access token. */
 export interface ApiCaller {
   readonly accountId: AccountId
-  /** `user:<id>` or `client:<client_id>`, as audit events name it. */
+  /** `user:<id>` or `client:<client_id>` (a key pair's id, as presented), as audit events name it. */
   readonly actor: string
   readonly scopes: ReadonlySet<string>
 }
@@ -53,7 +53,8 @@ export function createApiAuthenticator(deps: ApiAuthDeps) {
     if (required && !scopes.has('keymint:admin') && !scopes.has(required)) {
       throw new InsufficientScope(`this call needs the ${required} scope`)
     }
-    let actor = `client:${issuedTo.keyPair.id}`
+    const keyPairId = issuedTo.keyPair.id
+    let actor = `client:${keyPairId}`
     if (issuedTo.client.level === 'user') {
       const user = issuedTo.user && await deps.users.findById(issuedTo.user.id as UserId)
       // Only admins manage an account (second seed: "available only to admin users").

@@ -1,24 +1,33 @@
 import { STATUS_CODES, type RequestListener } from 'node:http'
 import type { Duplex } from 'node:stream'
+import swagger from '@fastify/swagger'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Listener } from './listener.js'
 import './fastify-types.js'
 import { registerErrorHandler } from './error-handler.js'
 import { parseFormBody } from './form-body.js'
-import { headerTokenRoutes } from './routes/header-token.js'
+import { openApiOptions } from './openapi.js'
+import { apiReferenceRoutes } from './routes/api-reference.js'
 import { healthRoutes, type HealthDeps } from './routes/health.js'
-import { introspectRevokeRoutes, type IntrospectRevokeDeps } from './routes/introspect-revoke.js'
+import { introspectionRoutes } from './routes/introspect.js'
 import { managementApiRoutes, noStoreUnderApi, type ManagementApiDeps } from './routes/management-api.js'
 import { metricsRoutes, timeRequests, type MetricsRouteDeps } from './routes/metrics.js'
-import { oauth2TokenRoutes } from './routes/oauth2-token.js'
-import type { TokenEndpointDeps } from './routes/token-deps.js'
+import { revocationFeedRoutes } from './routes/revocation-feed.js'
+import { revocationRoutes } from './routes/revoke.js'
+import type { TokenEndpointDeps } from './routes/token-endpoint-deps.js'
+import { headerDialectTokenRoutes } from './routes/token-header.js'
+import { oauth2TokenEndpointRoutes } from './routes/token-oauth2.js'
+import type { TokenStateEndpointDeps } from './routes/token-state-deps.js'
 import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
+import { OAuthErrorBody, Problem } from './schemas/errors.js'
+import { MANAGEMENT_COMPONENTS } from './schemas/management.js'
+import { OAUTH_COMPONENTS } from './schemas/oauth.js'
 
 export interface AppDeps {
   readonly token: Omit<TokenEndpointDeps, 'issuer'>
   readonly wellKnown: Omit<WellKnownDeps, 'issuer'>
   /** Built once the issuer is known (it checks `iss`). */
-  readonly introspection: (issuer: () => string) => IntrospectRevokeDeps
+  readonly introspection: (issuer: () => string) => TokenStateEndpointDeps
   /** The management API; built once the issuer is known (tokens for it carry it as `aud`). */
   readonly management: (issuer: () => string) => ManagementApiDeps
   readonly health: HealthDeps
@@ -102,13 +111,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const issuerOf = (): string => deps.issuer
   app.decorate('issuer', issuerOf)
+  const management = deps.management(issuerOf)
+  // Before any route: it builds the OpenAPI document from the routes' schemas as they are added.
+  await app.register(swagger, openApiOptions({ version: management.version }))
+  // Shared schemas, referenced by `$id` from the routes' schemas: `components.schemas` of the document.
+  for (const schema of [Problem, OAuthErrorBody, ...MANAGEMENT_COMPONENTS, ...OAUTH_COMPONENTS]) app.addSchema(schema)
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))
   app.addHook('onSend', noStoreUnderApi)
-  await app.register(headerTokenRoutes, { ...deps.token, issuer: issuerOf })
-  await app.register(oauth2TokenRoutes, { ...deps.token, issuer: issuerOf })
-  await app.register(introspectRevokeRoutes, deps.introspection(issuerOf))
-  await app.register(managementApiRoutes, deps.management(issuerOf))
+  await app.register(headerDialectTokenRoutes, { ...deps.token, issuer: issuerOf })
+  await app.register(oauth2TokenEndpointRoutes, { ...deps.token, issuer: issuerOf })
+  const tokenState = deps.introspection(issuerOf)
+  await app.register(introspectionRoutes, tokenState)
+  await app.register(revocationRoutes, tokenState)
+  await app.register(revocationFeedRoutes, tokenState)
+  await app.register(managementApiRoutes, management)
+  await app.register(apiReferenceRoutes, { issuer: issuerOf })
   await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
   await app.register(healthRoutes, deps.health)
   await app.register(metricsRoutes, deps.metrics)

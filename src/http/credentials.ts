@@ -3,7 +3,8 @@ import type { PresentedCredentials } from '../oauth/client-auth/authenticate-cli
 import type { PresentedSecret } from '../oauth/client-auth/client-secret.js'
 import { JWT_BEARER_ASSERTION } from '../oauth/client-auth/private-key-jwt.js'
 import { InvalidClient, InvalidRequest } from '../oauth/errors.js'
-import { decodeFormComponent, type FormParams } from './form-body.js'
+import { decodeFormComponent } from './form-body.js'
+import type { ClientAuthenticationFields } from './schemas/oauth.js'
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
@@ -14,14 +15,17 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
   return values[0]
 }
 
+// Every `client_id` read here (a header, Basic credentials, a form field) is a key pair's id
+// (`KeyPairId`), never a client's own id: a client has several key pairs, each its own client_id.
+
 /** Header dialect: `clientId` and `clientSecret` request headers (names are case-insensitive). */
 export function readHeaderCredentials(request: FastifyRequest): PresentedSecret {
-  const clientId = singleHeader(request, 'clientid')
+  const keyPairId = singleHeader(request, 'clientid')
   const clientSecret = singleHeader(request, 'clientsecret')
-  if (!clientId || !clientSecret) {
+  if (!keyPairId || !clientSecret) {
     throw new InvalidRequest('the clientId and clientSecret headers are required')
   }
-  return { method: 'header', clientId, clientSecret }
+  return { method: 'header', clientId: keyPairId, clientSecret }
 }
 
 /**
@@ -29,7 +33,7 @@ export function readHeaderCredentials(request: FastifyRequest): PresentedSecret 
  * RFC 7523 client assertions (private_key_jwt); exactly one method per request. Records the
  * method on the request so a 401 can carry the right challenge.
  */
-export function readOAuth2Credentials(request: FastifyRequest, form: FormParams): PresentedCredentials {
+export function readOAuth2Credentials(request: FastifyRequest, form: ClientAuthenticationFields): PresentedCredentials {
   const authorization = singleHeader(request, 'authorization')
   if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
     request.clientAuthMethod = 'private_key_jwt'
@@ -52,15 +56,15 @@ export function readOAuth2Credentials(request: FastifyRequest, form: FormParams)
     const colon = decoded.indexOf(':')
     if (colon === -1) throw new InvalidRequest('Basic credentials must be client_id:client_secret')
     // Basic credentials are form-encoded before base64 (RFC 6749 §2.3.1).
-    const clientId = decodeFormComponent(decoded.slice(0, colon), 'Basic client_id')
+    const keyPairId = decodeFormComponent(decoded.slice(0, colon), 'Basic client_id')
     const clientSecret = decodeFormComponent(decoded.slice(colon + 1), 'Basic client_secret')
     if (form.client_secret !== undefined) {
       throw new InvalidRequest('use one client authentication method: Basic or client_secret, not both')
     }
-    if (form.client_id !== undefined && form.client_id !== clientId) {
+    if (form.client_id !== undefined && form.client_id !== keyPairId) {
       throw new InvalidRequest('client_id in the body differs from the one in the Authorization header')
     }
-    return { method: 'client_secret_basic', clientId, clientSecret }
+    return { method: 'client_secret_basic', clientId: keyPairId, clientSecret }
   }
   if (form.client_secret !== undefined) {
     request.clientAuthMethod = 'client_secret_post'

@@ -8,11 +8,19 @@ export interface VerifierKeys {
   readonly decryptionKeys: ReadonlyMap<string, KeyObject>
 }
 
+/** The claims of a token keymint minted (mint-access-token.ts); its signature vouches for their shape. */
 export type AccessTokenClaims = JWTPayload & {
+  readonly iss: string
+  readonly sub: string
+  readonly aud: string | string[]
+  readonly iat: number
   readonly jti: string
   readonly exp: number
+  /** The key pair the token was issued to. */
   readonly client_id: string
+  readonly scope: string
   readonly account_id: string
+  readonly client_level: string
 }
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/

@@ -38,8 +38,14 @@ export async function activeToken(deps: TokenStateDeps, token: string): Promise<
   return { claims, issuedTo }
 }
 
+/** RFC 7662 §2.2: `active`, and for an active token the claims a resource server needs. */
+export type TokenIntrospection =
+  | { readonly active: false }
+  | { readonly active: true; readonly token_type: 'Bearer' } & Pick<AccessTokenClaims,
+    'scope' | 'client_id' | 'sub' | 'aud' | 'iss' | 'exp' | 'iat' | 'jti' | 'account_id' | 'client_level'>
+
 /** RFC 7662 §2.2 response. */
-export async function introspectToken(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<Record<string, unknown>> {
+export async function introspectToken(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<TokenIntrospection> {
   const claims = await activeTokenClaims(deps, caller, token)
   if (!claims) return { active: false }
   return {

@@ -1,8 +1,13 @@
-import type { FastifyInstance, onSendHookHandler, RouteOptions } from 'fastify'
+import type { FastifyInstance, onSendHookHandler } from 'fastify'
 import { createApiAuthenticator, type ApiAuthDeps } from '../api-auth.js'
-import { buildOpenApi, renderReference } from '../openapi.js'
-import { apiAndAuditRoutes } from './api/apis-audit.js'
-import { accountUserClientRoutes, type ManagementDeps } from './api/users-clients.js'
+import { accountRoutes } from './api/account.js'
+import { apiRoutes } from './api/apis.js'
+import { auditEventRoutes } from './api/audit-events.js'
+import { clientRoutes } from './api/clients.js'
+import { keyPairRoutes } from './api/key-pairs.js'
+import type { ManagementDeps } from './api/management-deps.js'
+import { signingKeyRoutes } from './api/signing-keys.js'
+import { userRoutes } from './api/users.js'
 
 export interface ManagementApiDeps extends ManagementDeps {
   readonly auth: ApiAuthDeps
@@ -21,24 +26,18 @@ export const noStoreUnderApi: onSendHookHandler = (request, reply, payload, done
   done(null, payload)
 }
 
-/** The REST API under /api/v1, protected by keymint's own access tokens, with its OpenAPI document. */
+/** The REST API under /api/v1, protected by keymint's own access tokens. */
 export async function managementApiRoutes(app: FastifyInstance, deps: ManagementApiDeps): Promise<void> {
-  const routes: RouteOptions[] = []
   app.decorateRequest('apiCaller', null)
   await app.register(async (api) => {
-    api.addHook('onRoute', (route) => { routes.push(route) })
     api.addHook('onRequest', createApiAuthenticator(deps.auth))
     // A request without a body is an empty object: `POST …/key-pairs` needs none, and a route
     // that does need fields says which are missing.
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    await api.register(accountUserClientRoutes, deps)
-    await api.register(apiAndAuditRoutes, deps)
+    for (const surface of [accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes]) {
+      await api.register(surface, deps)
+    }
   }, { prefix: '/api/v1' })
-
-  let doc: ReturnType<typeof buildOpenApi> | undefined
-  const document = () => (doc ??= buildOpenApi(routes, { title: 'keymint management API', version: deps.version, server: `${deps.auth.issuer()}` }))
-  app.get('/api/v1/openapi.json', async () => document())
-  app.get('/api/v1/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderReference(document() as Parameters<typeof renderReference>[0])))
 }

@@ -1,6 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, onResponseHookHandler } from 'fastify'
+import { Type } from 'typebox'
 import type { Metrics } from '../../runtime/metrics.js'
+import { OAuthErrorBody } from '../schemas/errors.js'
+import { refTo } from '../schemas/schema-helpers.js'
 
 export interface MetricsRouteDeps {
   readonly metrics: Metrics
@@ -24,10 +28,20 @@ export function timeRequests(metrics: Metrics): onResponseHookHandler {
 }
 
 /** `GET /metrics`: the Prometheus text exposition. */
-export async function metricsRoutes(app: FastifyInstance, deps: MetricsRouteDeps): Promise<void> {
+export async function metricsRoutes(fastify: FastifyInstance, deps: MetricsRouteDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { metrics } = deps
   const expected = deps.bearerToken === undefined ? undefined : digest(deps.bearerToken)
-  app.get('/metrics', async (request, reply) => {
+  app.get('/metrics', {
+    // For Prometheus, not part of the API document.
+    schema: {
+      hide: true,
+      response: {
+        200: { description: 'The Prometheus text exposition.', content: { 'text/plain': { schema: Type.String() } } },
+        401: { description: 'The metrics bearer token is missing or wrong.', content: { 'application/json': { schema: refTo(OAuthErrorBody) } } },
+      },
+    },
+  }, async (request, reply) => {
     if (expected !== undefined) {
       const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')
       // Digests of equal length, so the comparison takes the same time whatever was sent.

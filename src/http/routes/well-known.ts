@@ -1,4 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
 import type { ServerKeyRecord } from '../../domain/ports.js'
 import { publicJwk } from '../../domain/server-keys.js'
 
@@ -8,8 +10,34 @@ export interface WellKnownDeps {
   readonly publishedKeys: () => readonly ServerKeyRecord[]
 }
 
+const strings = Type.Array(Type.String())
+
+// RFC 8414 §2, in the order sent.
+const Metadata = Type.Object({
+  issuer: Type.String(),
+  token_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  grant_types_supported: strings,
+  response_types_supported: strings,
+  token_endpoint_auth_methods_supported: strings,
+  token_endpoint_auth_signing_alg_values_supported: strings,
+  introspection_endpoint: Type.String(),
+  introspection_endpoint_auth_methods_supported: strings,
+  revocation_endpoint: Type.String(),
+  revocation_endpoint_auth_methods_supported: strings,
+  scopes_supported: strings,
+  subject_types_supported: strings,
+  id_token_signing_alg_values_supported: strings,
+}, { additionalProperties: false })
+
+// RFC 7517: each key's public members as they are, in their order.
+const Jwks = Type.Object({
+  keys: Type.Array(Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } })),
+}, { additionalProperties: false })
+
 /** RFC 8414 metadata (also served as OpenID discovery) and the JWKS. */
-export async function wellKnownRoutes(app: FastifyInstance, deps: WellKnownDeps): Promise<void> {
+export async function wellKnownRoutes(fastify: FastifyInstance, deps: WellKnownDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const metadata = () => {
     const issuer = deps.issuer()
     return {
@@ -29,10 +57,11 @@ export async function wellKnownRoutes(app: FastifyInstance, deps: WellKnownDeps)
       id_token_signing_alg_values_supported: [...new Set(deps.publishedKeys().filter((k) => k.use === 'sig').map((k) => k.alg))],
     }
   }
+  // Discovery documents have their own standards; the API document leaves them out.
   for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(url, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata()))
+    app.get(url, { schema: { hide: true, response: { 200: Metadata } } }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata()))
   }
-  app.get('/.well-known/jwks.json', async (_request, reply) => reply
+  app.get('/.well-known/jwks.json', { schema: { hide: true, response: { 200: Jwks } } }, async (_request, reply) => reply
     .header('cache-control', 'public, max-age=300')
     .send({ keys: deps.publishedKeys().map(publicJwk) }))
 }

@@ -1,31 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { Config } from '../../config.js'
-import type { ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
-import { InvalidRequest } from '../../oauth/errors.js'
-import type { FormParams } from '../form-body.js'
-import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
-
-/** What both token dialects need: the same authentication and the same grant. */
-export interface TokenEndpointDeps {
-  readonly auth: ClientAuthDeps
-  readonly grant: ClientCredentialsDeps
-  readonly tokens: Config['tokens']
-  readonly issuer: () => string
-  /** Counts a token issued by a dialect. */
-  readonly issued: (dialect: 'header' | 'oauth2') => void
-}
-
-/** RFC 8707 `resource`, or its common alias `audience`; both at once must agree. */
-export function requestedResource(form: FormParams): { resource?: string } {
-  const { resource, audience } = form
-  if (resource !== undefined && audience !== undefined && resource !== audience) {
-    throw new InvalidRequest('resource and audience name different APIs; send one')
-  }
-  const value = resource ?? audience
-  return value === undefined ? {} : { resource: value }
-}
-
-export const audienceOf = (deps: TokenEndpointDeps): string => deps.tokens.audience ?? deps.issuer()
+import { InvalidRequest } from '../oauth/errors.js'
 
 /** Token endpoints take form bodies only (RFC 6749 §4.4.2); anything else is refused before parsing. */
 export async function acceptFormOnly(request: FastifyRequest): Promise<void> {
@@ -54,4 +28,12 @@ export async function acceptEmptyBodyOrForm(request: FastifyRequest): Promise<vo
     return
   }
   await acceptFormOnly(request)
+}
+
+/**
+ * A request without a body reads as an empty form, so its schema applies and the handler says
+ * which parameter is missing (a preValidation hook).
+ */
+export async function readMissingBodyAsEmptyForm(request: FastifyRequest): Promise<void> {
+  request.body ??= {}
 }

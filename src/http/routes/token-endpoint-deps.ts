@@ -1,0 +1,16 @@
+import type { Config } from '../../config.js'
+import type { ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
+import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
+
+/** What both token dialects need: the same authentication and the same grant. */
+export interface TokenEndpointDeps {
+  readonly auth: ClientAuthDeps
+  readonly grant: ClientCredentialsDeps
+  readonly tokens: Config['tokens']
+  readonly issuer: () => string
+  /** Counts a token issued by a dialect. */
+  readonly issued: (dialect: 'header' | 'oauth2') => void
+}
+
+/** The `aud` of a token that names no registered API: the configured audience, else the issuer. */
+export const audienceOf = (deps: TokenEndpointDeps): string => deps.tokens.audience ?? deps.issuer()

@@ -1,0 +1,107 @@
+import { Type, type TSchema } from 'typebox'
+import { KEY_MANAGEMENT_ALGS } from '../../crypto/encryption-public-keys.js'
+import { SIGNING_ALGS } from '../../crypto/jws.js'
+import { CLIENT_LEVELS, PERMISSIONS, PLANS, ROLES, TOKEN_ENCRYPTION_ALGS } from '../../domain/types.js'
+import { keyPairId } from './key-pair-id.js'
+import { Nullable, StringEnum } from './schema-helpers.js'
+
+// The management API's records as it sends them (src/contract/dto.ts builds them). Each has an
+// `$id`: registered once, they are the OpenAPI document's shared `components.schemas`.
+// Property order is the order on the wire.
+
+const time = (description = 'ISO 8601 time.') => Type.String({ description })
+
+export const Account = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  plan: StringEnum(PLANS, { description: 'Only `enterprise` accounts obtain tokens.' }),
+  created_at: time(),
+}, { $id: 'Account', additionalProperties: false, description: "The caller's account." })
+
+export const User = Type.Object({
+  id: Type.String(),
+  account_id: Type.String(),
+  email: Type.String(),
+  role: StringEnum(ROLES, { description: 'Admins may use the management API through user-level clients.' }),
+  permissions: Type.Immutable(Type.Array(StringEnum(PERMISSIONS), { description: 'A user-level client obtains tokens only while its user has both `ui` and `api`.' })),
+  scopes: Type.Immutable(Type.Array(Type.String(), { description: "Scopes the user's clients may be granted." })),
+  disabled: Type.Boolean(),
+  created_at: time(),
+  updated_at: time(),
+}, { $id: 'User', additionalProperties: false, description: 'A user of the account.' })
+
+export const Client = Type.Object({
+  id: Type.String({ description: "The client's own id, as in /clients/{id}. It is not a `client_id`: each of the client's key pairs has its own." }),
+  account_id: Type.String(),
+  name: Type.String(),
+  level: StringEnum(CLIENT_LEVELS, { description: '`subscription`: acts for the account (POST /auth/oauth); `user`: acts as one user (POST /auth/oidc).' }),
+  user_id: Nullable(Type.String({ description: 'The user a user-level client acts as; null for subscription-level clients.' })),
+  scopes: Type.Unsafe<readonly string[] | null>({ type: ['array', 'null'], items: { type: 'string' }, description: 'Scopes the client may be granted; null: whatever its owner may have.' }),
+  lifetime_seconds: Nullable(Type.Integer({ description: "Token lifetime; null: the endpoint's default." })),
+  token_encryption: Type.Unsafe<(typeof TOKEN_ENCRYPTION_ALGS)[number] | null>({ type: ['string', 'null'], enum: [...TOKEN_ENCRYPTION_ALGS, null], description: 'Every token of the client is encrypted with this JWE algorithm; null: signed only.' }),
+  public_jwk: Type.Unsafe<Readonly<Record<string, string>> | null>({ type: ['object', 'null'], additionalProperties: { type: 'string' }, description: 'Public key for `private_key_jwt` authentication.' }),
+  signing_alg: Type.Unsafe<(typeof SIGNING_ALGS)[number] | null>({ type: ['string', 'null'], enum: [...SIGNING_ALGS, null], description: "The signing algorithm of the client's tokens; null: the server's default." }),
+  allow_secret: Type.Boolean({ description: 'Whether its key pairs\' secrets authenticate it; without, only `private_key_jwt`.' }),
+  disabled: Type.Boolean({ description: 'A disabled client gets no tokens, and the tokens it had stay refused for good.' }),
+  created_at: time(),
+}, { $id: 'Client', additionalProperties: false, description: 'A client: an integration of the account, holding key pairs.' })
+
+export const KeyPair = Type.Object({
+  client_id: keyPairId(),
+  state: StringEnum(['active', 'grace', 'revoked'], { description: '`grace`: ended by a rotation, still working until `expires_at`.' }),
+  created_at: time(),
+  expires_at: Nullable(time('End of a rotation grace period.')),
+  revoked_at: Nullable(time()),
+  last_used_at: Nullable(time('Last time it authenticated (written every few seconds, not per request).')),
+  tokens_issued: Type.Integer(),
+}, { $id: 'KeyPair', additionalProperties: false, description: 'A key pair as listed: never its secret.' })
+
+export const IssuedKeyPair = Type.Object({
+  client_id: keyPairId(),
+  client_secret: Type.Optional(Type.String({ description: 'Shown once, here. Absent for a client that authenticates with its public key alone.' })),
+  created_at: time(),
+}, { $id: 'IssuedKeyPair', additionalProperties: false, description: 'A key pair right after it was generated: the only response that carries its secret.' })
+
+export const Api = Type.Object({
+  id: Type.String(),
+  account_id: Type.String(),
+  identifier: Type.String({ description: 'The URI tokens for this API carry in `aud`.' }),
+  name: Type.String(),
+  encryption_kid: Nullable(Type.String({ description: "RFC 7638 thumbprint of the API's public encryption key: the `kid` of its tokens' JWE header" })),
+  encryption_alg: Type.Unsafe<(typeof KEY_MANAGEMENT_ALGS)[number] | null>({ type: ['string', 'null'], enum: [...KEY_MANAGEMENT_ALGS, null] }),
+  created_at: time(),
+}, { $id: 'Api', additionalProperties: false, description: 'A registered API (resource server).' })
+
+export const AuditEvent = Type.Object({
+  id: Type.String(),
+  time: time(),
+  account_id: Nullable(Type.String()),
+  actor: Type.String({ description: '`user:<id>` or `client:<client_id>` through the API; the command line and the server name themselves.' }),
+  action: Type.String({ description: 'What happened, such as `client.created` or `authentication.refused`.' }),
+  target: Nullable(Type.String()),
+  reason: Nullable(Type.String()),
+  count: Type.Integer({ description: 'Identical events folded into this one.' }),
+  details: Type.Unsafe<Readonly<Record<string, unknown>>>({ type: 'object', additionalProperties: true }),
+}, { $id: 'AuditEvent', additionalProperties: false, description: 'An entry of the audit log.' })
+
+export const SigningKey = Type.Object({
+  kid: Type.String({ description: 'RFC 7638 thumbprint.' }),
+  use: StringEnum(['sig', 'enc']),
+  alg: Type.String(),
+  state: StringEnum(['active', 'next', 'previous', 'retired', 'unpublished']),
+  created_at: time(),
+  activates_at: time(),
+  retired_at: Nullable(time()),
+}, { $id: 'SigningKey', additionalProperties: false, description: "A server key's public facts." })
+
+/** Shared schemas of the management API, for `app.addSchema`. */
+export const MANAGEMENT_COMPONENTS: readonly TSchema[] = [Account, User, Client, KeyPair, IssuedKeyPair, Api, AuditEvent, SigningKey]
+
+/** `{ items: [...] }` */
+export const itemsOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) }, { additionalProperties: false })
+
+export const ClientIdParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: "The client's own id (`Client.id`), not a key pair's `client_id`." }),
+}, { additionalProperties: false })
+
+export const UserIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: "The user's id." }) }, { additionalProperties: false })

@@ -1,0 +1,2 @@
+// Example values for the OAuth endpoints in the OpenAPI document (shortened; not a real token).
+export const EXAMPLE_ACCESS_TOKEN = 'eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Ik56YkxzWGg4dURDY2QtNk1Od1hGNFdfN25vV1hGWkFmSGt4WnNSR0M5WHMifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20iLCJhdWQiOiJodHRwczovL29yZGVycy5leGFtcGxlLmNvbSJ9.c2lnbmF0dXJl'
