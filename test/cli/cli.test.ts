@@ -324,8 +324,12 @@ test('a missing master key file is never silently replaced on a database that ho
 
 test('the first-start hint never prints a database password', async (t) => {
   const dir = tempDir(t)
-  const db = await createTestDatabase(t, 'postgres', dir).catch(() => undefined)
-  if (!db) return t.skip('PostgreSQL unreachable')
+  const db = await createTestDatabase(t, 'postgres', dir).catch((err: unknown) => {
+    // Like every PostgreSQL test: skipped where it is unreachable, a failure under CI=true.
+    if (process.env.CI === 'true') throw err
+    return undefined
+  })
+  if (!db) return t.skip('PostgreSQL unreachable; set KEYMINT_TEST_PG_URL')
   const url = new URL(db.url)
   url.password = 'hunter2'
   const server = await serve(t, ['--port', '0', '--db', url.toString()], { cwd: dir, env: { KEYMINT_MASTER_KEY: generateMasterKey() } })
