@@ -89,6 +89,9 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
   })
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {})
+  // A client in use losing its connection (terminated backend, restart) fails its query, which
+  // the caller sees; its 'error' event must not become an uncaught exception that stops the server.
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   try {
     const probe = await pool.connect()
     probe.release()
