@@ -54,6 +54,11 @@ export const SETTINGS = {
   throttleWindow: { env: 'KEYMINT_THROTTLE_WINDOW', kind: 'duration', default: '1m', min: 1, max: DAY, doc: 'window for counting failed authentications; longest refusal' },
   throttleAddressLimit: { env: 'KEYMINT_THROTTLE_ADDRESS_LIMIT', kind: 'integer', default: 30, min: 1, max: 1_000_000, doc: 'failures per address and window before `429`, even for correct credentials' },
   throttleClientLimit: { env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', kind: 'integer', default: 10, min: 1, max: 1_000_000, doc: 'failures per client_id and window before its further failures get `429` (correct credentials always pass)' },
+  sessionIdle: { env: 'KEYMINT_SESSION_IDLE', kind: 'duration', default: '30m', min: 60, max: 7 * DAY, doc: 'a dashboard session unused this long ends' },
+  sessionLifetime: { env: 'KEYMINT_SESSION_LIFETIME', kind: 'duration', default: '12h', min: 300, max: 30 * DAY, doc: 'a dashboard session ends this long after sign-in, however busy' },
+  signInWindow: { env: 'KEYMINT_SIGN_IN_WINDOW', kind: 'duration', default: '15m', min: 1, max: DAY, doc: 'window for counting failed sign-ins; longest refusal' },
+  signInAddressLimit: { env: 'KEYMINT_SIGN_IN_ADDRESS_LIMIT', kind: 'integer', default: 20, min: 1, max: 1_000_000, doc: 'failed sign-ins per address and window before `429`' },
+  signInEmailLimit: { env: 'KEYMINT_SIGN_IN_EMAIL_LIMIT', kind: 'integer', default: 10, min: 1, max: 1_000_000, doc: 'failed sign-ins per email and window before `429` for that email, except from addresses it signed in from before' },
   metricsToken: { env: 'KEYMINT_METRICS_TOKEN', kind: 'string', defaultDoc: '(none)', secret: true, pattern: '^[\\x21-\\x7e]{16,512}$', rule: 'must be 16 to 512 printable characters without spaces', doc: 'bearer token `GET /metrics` requires (16–512 printable characters); unset, `/metrics` is open' },
 } as const satisfies Record<string, SettingSpec>
 

@@ -20,6 +20,15 @@ export interface Config {
     readonly addressLimit: number
     readonly clientLimit: number
   }
+  readonly sessions: {
+    readonly idleSeconds: number
+    readonly absoluteSeconds: number
+  }
+  readonly signInThrottle: {
+    readonly windowSeconds: number
+    readonly addressLimit: number
+    readonly emailLimit: number
+  }
   readonly database: { readonly url: string }
   readonly masterKey: {
     readonly value: string | undefined
@@ -183,6 +192,12 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       windowSeconds: v.throttleWindow as number,
       addressLimit: v.throttleAddressLimit as number,
       clientLimit: v.throttleClientLimit as number,
+    }),
+    sessions: Object.freeze({ idleSeconds: v.sessionIdle as number, absoluteSeconds: v.sessionLifetime as number }),
+    signInThrottle: Object.freeze({
+      windowSeconds: v.signInWindow as number,
+      addressLimit: v.signInAddressLimit as number,
+      emailLimit: v.signInEmailLimit as number,
     }),
     database: Object.freeze({ url: dbUrl }),
     masterKey: Object.freeze({

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
+import { issueOneTimePassword } from './domain/passwords.js'
 import { KeyPairUsageRecorder } from './runtime/key-pair-usage.js'
 import type { Account, KeyPairId, User } from './domain/types.js'
 import { encryptNestedJwt, encryptNestedJwtTo } from './crypto/jwe.js'
@@ -24,17 +25,25 @@ import { openServices, type Services } from './services.js'
 import { pingDatabase } from './store/database.js'
 import { listenForChanges } from './store/changes.js'
 import { coalesced } from './runtime/background.js'
+import { SignInThrottle } from './runtime/sign-in-throttle.js'
+import { resumeSession } from './domain/sessions.js'
+import { sessionCookieFor } from './http/session-cookie.js'
+import type { ManagementApiDeps } from './http/routes/management-api.js'
+import type { TokenStateDeps } from './oauth/introspection.js'
 
 export interface Bootstrapped {
   readonly account: Account
   readonly admin: User
+  /** The admin's first password, to be changed at the first sign-in: shown once, stored hashed. */
+  readonly oneTimePassword: string
 }
 
 /** One-time work before any server process listens: schema, first account, first signing key. */
 export async function prepareInstance(config: Config): Promise<{ bootstrapped: Bootstrapped | undefined; createdMasterKeyFile: string | undefined }> {
   const services = await openServices(config, { poolSize: 2 })
   try {
-    const bootstrapped = await bootstrapIfEmpty(services, config.bootstrap)
+    const created = await bootstrapIfEmpty(services, config.bootstrap)
+    const bootstrapped = created && { ...created, oneTimePassword: await issueOneTimePassword(services, { userId: created.admin.id, actor: 'system' }) }
     await ensureServerKeys(services, config.tokens.signingAlg)
     return { bootstrapped, createdMasterKeyFile: services.createdMasterKeyFile }
   } finally {
@@ -69,6 +78,7 @@ interface Runtime {
   readonly revocations: RevocationCache
   readonly refusals: RefusalLog
   readonly throttle: AuthThrottle
+  readonly signInThrottle: SignInThrottle
   readonly metrics: Metrics
   start(): void
   stop(): Promise<void>
@@ -88,10 +98,11 @@ async function createRuntime(config: Config, services: Services, log: Logger): P
   await revocations.refresh()
   const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
   const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
-  const metrics = createMetrics({ revocationsCached: () => revocations.size, throttleEntries: () => throttle.size })
+  const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
+  const metrics = createMetrics({ revocationsCached: () => revocations.size, throttleEntries: () => throttle.size + signInThrottle.size })
   let changes: { close(): Promise<void> } | undefined
   return {
-    ring, usage, revocations, refusals, throttle, metrics,
+    ring, usage, revocations, refusals, throttle, signInThrottle, metrics,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
@@ -186,14 +197,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
         },
       },
     }),
-    management: () => ({
-      store: services.store,
-      clock: services.clock,
-      secrets: services.secrets,
-      defaultAudiences: () => [issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
-      version: KEYMINT_VERSION,
-      auth: { tokens: tokenState, users: services.store.users, issuer: () => issuer },
-    }),
+    management: () => managementDeps(config, services, runtime, { issuer, tokenState }),
     wellKnown: { publishedKeys: () => runtime.ring.published() },
     health: { ping: () => pingDatabase(services.database.db) },
     metrics: { metrics: runtime.metrics, bearerToken: config.metricsToken },
@@ -201,6 +205,32 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
     listener: context.listener,
     logger: log,
     trustProxy: config.server.trustProxy,
+  }
+}
+
+/** The management API's: the store, and how callers sign in and are recognized. */
+function managementDeps(config: Config, services: Services, runtime: Runtime, context: { issuer: string; tokenState: TokenStateDeps }): ManagementApiDeps {
+  const cookie = sessionCookieFor(context.issuer)
+  const policy = config.sessions
+  return {
+    store: services.store,
+    clock: services.clock,
+    secrets: services.secrets,
+    defaultAudiences: () => [context.issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
+    version: KEYMINT_VERSION,
+    signIn: {
+      policy,
+      throttle: runtime.signInThrottle,
+      cookie,
+      refused: (refusal) => runtime.refusals.record(refusal),
+    },
+    auth: {
+      tokens: context.tokenState,
+      users: services.store.users,
+      issuer: () => context.issuer,
+      cookie,
+      resumeSession: (sessionId) => resumeSession(services, { sessionId, policy }),
+    },
   }
 }
 

@@ -57,3 +57,9 @@ export async function verifyAgainstNothing(password: string): Promise<false> {
   await verifyPassword(password, DUMMY_HASH)
   return false
 }
+
+/** A one-time password for a first sign-in: 120 random bits in four readable groups. */
+export function generateOneTimePassword(): string {
+  const text = randomBytes(15).toString('base64url')
+  return text.match(/.{5}/g)?.join('-') ?? text
+}

@@ -1,7 +1,8 @@
-import { hashPassword, passwordProblem } from '../crypto/passwords.js'
+import { generateOneTimePassword, hashPassword, passwordProblem, verifyPassword } from '../crypto/passwords.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { Conflict, InvalidInput } from './errors.js'
 import type { Clock, Store } from './ports.js'
+import type { User } from './types.js'
 import { getUser } from './users.js'
 
 /**
@@ -28,4 +29,30 @@ export async function setUserPassword(
       details: { sessions_ended: ended, change_required: input.changeRequired ?? false }, createdAt: now,
     })])
   })
+}
+
+/**
+ * A signed-in user replaces their own password, proving the current one first (a session left
+ * open on a shared screen must not be enough). Every session of the user ends.
+ */
+export async function changeOwnPassword(
+  deps: { store: Store; clock: Clock },
+  input: { user: User; currentPassword: string; newPassword: string },
+): Promise<void> {
+  const own = (await deps.store.users.findSignIn(input.user.email)).find((c) => c.user.id === input.user.id)
+  if (!own || !await verifyPassword(input.currentPassword, own.passwordHash)) {
+    throw new InvalidInput('KEYMINT_WRONG_PASSWORD', 'the current password is wrong')
+  }
+  if (input.newPassword === input.currentPassword) throw new InvalidInput('KEYMINT_WEAK_PASSWORD', 'the new password must differ from the current one')
+  await setUserPassword(deps, { userId: input.user.id, password: input.newPassword, actor: `user:${input.user.id}` })
+}
+
+/**
+ * Gives a user a generated password that must be replaced at the first sign-in (the bootstrap
+ * admin's, printed once by the first `serve`). Returns it: it is stored only as a hash.
+ */
+export async function issueOneTimePassword(deps: { store: Store; clock: Clock }, input: { userId: string; actor?: string }): Promise<string> {
+  const password = generateOneTimePassword()
+  await setUserPassword(deps, { userId: input.userId, password, changeRequired: true, ...(input.actor ? { actor: input.actor } : {}) })
+  return password
 }

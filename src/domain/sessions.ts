@@ -2,7 +2,7 @@ import { verifyAgainstNothing, verifyPassword } from '../crypto/passwords.js'
 import { hashSessionId, newSessionId } from '../crypto/session-ids.js'
 import { getAccount } from './accounts.js'
 import { auditEvent } from './audit.js'
-import { Unauthenticated } from './errors.js'
+import { NotFound, Unauthenticated } from './errors.js'
 import type { Clock, Session, Store } from './ports.js'
 import type { Account, User } from './types.js'
 
@@ -54,29 +54,38 @@ export async function signIn(
   if (!await verifyPassword(input.password, candidate.passwordHash)) throw new SignInRefused('wrong_password', candidate.user)
   const refusal = maySignIn(candidate.user)
   if (refusal) throw new SignInRefused(refusal, candidate.user)
+  const opened = await openSession(deps, { user: candidate.user, address: input.address, userAgent: input.userAgent, policy: input.policy })
+  return { ...opened, passwordChangeRequired: candidate.passwordChangeRequired }
+}
+
+/** Opens a session for a user who just proved who they are: a new random id every time. */
+export async function openSession(
+  deps: { store: Store; clock: Clock },
+  input: { user: User; address: string; userAgent: string; policy: SessionPolicy },
+): Promise<Omit<SignedIn, 'passwordChangeRequired'>> {
   const now = deps.clock.now()
   const sessionId = newSessionId()
   const session: Session = {
-    idHash: hashSessionId(sessionId), userId: candidate.user.id, createdAt: now, lastSeenAt: now,
+    idHash: hashSessionId(sessionId), userId: input.user.id, createdAt: now, lastSeenAt: now,
     expiresAt: new Date(now.getTime() + input.policy.absoluteSeconds * 1000),
     address: input.address.slice(0, 100), userAgent: input.userAgent.slice(0, 200), revokedAt: null,
   }
   const account = await deps.store.transaction(async (tx) => {
     await tx.sessions.insert(session)
     await tx.audit.insert([auditEvent({
-      accountId: candidate.user.accountId, actor: `user:${candidate.user.id}`, action: 'session.created', target: candidate.user.id,
+      accountId: input.user.accountId, actor: `user:${input.user.id}`, action: 'session.created', target: input.user.id,
       details: { address: session.address }, createdAt: now,
     })])
-    return getAccount(tx, candidate.user.accountId)
+    return getAccount(tx, input.user.accountId)
   })
-  return { sessionId, session, user: candidate.user, account, passwordChangeRequired: candidate.passwordChangeRequired }
+  return { sessionId, session, user: input.user, account }
 }
 
 /** The live session behind a cookie, and its user; undefined once it ended for any reason. */
 export async function resumeSession(
   deps: { store: Store; clock: Clock },
   input: { sessionId: string; policy: SessionPolicy },
-): Promise<{ session: Session; user: User } | undefined> {
+): Promise<{ session: Session; user: User; account: Account; passwordChangeRequired: boolean } | undefined> {
   if (input.sessionId.length === 0 || input.sessionId.length > 100) return undefined
   const session = await deps.store.sessions.findByIdHash(hashSessionId(input.sessionId))
   const now = deps.clock.now().getTime()
@@ -84,8 +93,10 @@ export async function resumeSession(
   if (now - session.lastSeenAt.getTime() >= input.policy.idleSeconds * 1000) return undefined
   const user = await deps.store.users.findById(session.userId)
   if (!user || maySignIn(user)) return undefined
+  const [account, password] = await Promise.all([deps.store.accounts.findById(user.accountId), deps.store.users.findPasswordState(user.id)])
+  if (!account) return undefined
   if (now - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await deps.store.sessions.touch(session.idHash, new Date(now))
-  return { session, user }
+  return { session, user, account, passwordChangeRequired: password?.changeRequired ?? false }
 }
 
 /** Ends one session (sign-out); ending one that already ended is not an error. */
@@ -100,6 +111,18 @@ export async function endSession(deps: { store: Store; clock: Clock }, input: { 
     }
     return ended
   })
+}
+
+/** Ends one of the user's own sessions, named by its public id (the hash); another user's is not found. */
+export async function endOwnSession(deps: { store: Store; clock: Clock }, input: { idHash: string; user: User }): Promise<void> {
+  const session = await deps.store.sessions.findByIdHash(input.idHash)
+  if (!session || session.userId !== input.user.id) throw new NotFound('KEYMINT_SESSION_NOT_FOUND', 'session not found')
+  await endSession(deps, input)
+}
+
+/** The user's live sessions, newest first. */
+export async function listOwnSessions(deps: { store: Store; clock: Clock }, input: { user: User }): Promise<Session[]> {
+  return deps.store.sessions.listLiveForUser(input.user.id, deps.clock.now())
 }
 
 /** Ends every session of the user (sign-out everywhere). */

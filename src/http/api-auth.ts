@@ -1,15 +1,30 @@
-import type { FastifyRequest } from 'fastify'
-import type { UserStore } from '../domain/ports.js'
-import type { AccountId, UserId } from '../domain/types.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { csrfTokenMatches } from '../crypto/session-ids.js'
+import { Forbidden, Unauthenticated } from '../domain/errors.js'
+import type { Session, UserStore } from '../domain/ports.js'
+import type { Account, AccountId, User, UserId } from '../domain/types.js'
 import { InsufficientScope, InvalidToken } from '../oauth/errors.js'
 import { activeToken, type TokenStateDeps } from '../oauth/introspection.js'
+import { clearSessionCookie, type SessionCookie } from './session-cookie.js'
 
-/** Who is calling the management API, as established from a keymint access token. */
+/** Who is calling the management API: from a keymint access token, or from a dashboard session. */
 export interface ApiCaller {
   readonly accountId: AccountId
   /** `user:<id>` or `client:<client_id>` (a key pair's id, as presented), as audit events name it. */
   readonly actor: string
   readonly scopes: ReadonlySet<string>
+  /** Set when the call came with the session cookie. */
+  readonly session?: SessionCaller
+}
+
+/** A signed-in person, as a session call establishes them. */
+export interface SessionCaller {
+  /** The id the cookie carries: only ever in memory, to derive the CSRF token. */
+  readonly sessionId: string
+  readonly session: Session
+  readonly user: User
+  readonly account: Account
+  readonly passwordChangeRequired: boolean
 }
 
 declare module 'fastify' {
@@ -19,6 +34,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a management route needs; `keymint:admin` grants every one. */
     requiredScope?: ApiScope
+    /** Who may call: anyone (sign-in itself), only a session (the signed-in person's own things), or both (the default). */
+    callers?: 'anyone' | 'session'
+    /** Open to a session whose password must be changed first (to change it, or to sign out). */
+    beforePasswordChange?: true
+    /** The route is about key pairs: an enterprise feature. */
+    keyPairs?: true
   }
 }
 
@@ -28,20 +49,32 @@ export const API_SCOPES = [
 ] as const
 export type ApiScope = (typeof API_SCOPES)[number]
 
+/** DESIGN §3: admins manage their account; members (who may sign in) only read it. */
+const SESSION_SCOPES: Readonly<Record<User['role'], readonly ApiScope[]>> = {
+  admin: ['keymint:admin'],
+  member: ['keymint:users:read', 'keymint:clients:read', 'keymint:apis:read'],
+}
+const KEY_PAIR_SCOPES: ReadonlySet<string> = new Set(['keymint:clients:read', 'keymint:clients:write', 'keymint:keys:write'])
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
 export interface ApiAuthDeps {
   readonly tokens: TokenStateDeps
   readonly users: UserStore
   readonly issuer: () => string
+  readonly cookie: SessionCookie
+  /** The live session behind a cookie's value, or undefined once it ended. */
+  readonly resumeSession: (sessionId: string) => Promise<Omit<SessionCaller, 'sessionId'> | undefined>
 }
 
 /**
- * keymint's API is its own first protected API: a bearer token keymint issued, for keymint
- * itself (`aud` = the issuer), carrying `keymint:` scopes. User-level callers must be admins.
+ * keymint's API is its own first protected API. A bearer token keymint issued for keymint itself
+ * (`aud` = the issuer) carries `keymint:` scopes; user-level callers must be admins. A dashboard
+ * session stands for its user: admins hold every scope, members read; a state-changing call with
+ * it must prove it comes from keymint's own pages (`X-CSRF-Token` and a same-origin `Origin`).
  */
 export function createApiAuthenticator(deps: ApiAuthDeps) {
-  return async function authenticateApiCall(request: FastifyRequest): Promise<void> {
-    const header = request.headers.authorization
-    const match = header === undefined ? null : /^Bearer ([\w.~+/-]+=*)$/i.exec(header.trim())
+  const authenticateBearer = async (request: FastifyRequest, header: string): Promise<ApiCaller> => {
+    const match = /^Bearer ([\w.~+/-]+=*)$/i.exec(header.trim())
     if (!match?.[1]) throw new InvalidToken('a keymint access token is required: Authorization: Bearer <token>')
     const active = await activeToken(deps.tokens, match[1])
     if (!active) throw new InvalidToken('the access token is invalid, expired or revoked')
@@ -49,10 +82,6 @@ export function createApiAuthenticator(deps: ApiAuthDeps) {
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
     if (!aud.includes(deps.issuer())) throw new InvalidToken("the access token is not for keymint's API")
     const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : [])
-    const required = request.routeOptions.config.requiredScope
-    if (required && !scopes.has('keymint:admin') && !scopes.has(required)) {
-      throw new InsufficientScope(`this call needs the ${required} scope`)
-    }
     const keyPairId = issuedTo.keyPair.id
     let actor = `client:${keyPairId}`
     if (issuedTo.client.level === 'user') {
@@ -61,11 +90,73 @@ export function createApiAuthenticator(deps: ApiAuthDeps) {
       if (!user || user.role !== 'admin') throw new InsufficientScope('only admins of the account may use its API')
       actor = `user:${user.id}`
     }
-    request.apiCaller = { accountId: claims.account_id as AccountId, actor, scopes }
+    return { accountId: claims.account_id as AccountId, actor, scopes }
   }
+
+  const authenticateSession = async (request: FastifyRequest, reply: FastifyReply, sessionId: string): Promise<ApiCaller> => {
+    const resumed = await deps.resumeSession(sessionId)
+    if (!resumed) {
+      clearSessionCookie(reply, deps.cookie)
+      throw new Unauthenticated('KEYMINT_SESSION_ENDED', 'the session has ended; sign in again')
+    }
+    if (!SAFE_METHODS.has(request.method)) checkCsrf(request, sessionId, deps.issuer())
+    const config = request.routeOptions.config
+    if (resumed.passwordChangeRequired && !config.beforePasswordChange) {
+      throw new Forbidden('KEYMINT_PASSWORD_CHANGE_REQUIRED', 'choose a new password first: POST /api/v1/me/password')
+    }
+    return { accountId: resumed.user.accountId, actor: `user:${resumed.user.id}`, scopes: new Set(SESSION_SCOPES[resumed.user.role]), session: { ...resumed, sessionId } }
+  }
+
+  return async function authenticateApiCall(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const config = request.routeOptions.config
+    if (config.callers === 'anyone') return
+    const header = request.headers.authorization
+    const sessionId = request.cookies[deps.cookie.name]
+    let caller: ApiCaller
+    // A bearer token wins: scripts that hold one are not subject to a stray cookie's rules.
+    if (header !== undefined && config.callers !== 'session') caller = await authenticateBearer(request, header)
+    else if (sessionId !== undefined && sessionId !== '') caller = await authenticateSession(request, reply, sessionId)
+    else if (config.callers === 'session') throw new Unauthenticated('KEYMINT_SESSION_ENDED', 'sign in first: POST /api/v1/sessions')
+    else throw new InvalidToken('a keymint access token or a dashboard session is required')
+
+    const required = config.requiredScope
+    if (required && !caller.scopes.has('keymint:admin') && !caller.scopes.has(required)) {
+      throw new InsufficientScope(`this call needs the ${required} scope`)
+    }
+    const account = caller.session?.account
+    if (account && account.plan !== 'enterprise' && (config.keyPairs || (required && KEY_PAIR_SCOPES.has(required)))) {
+      throw new Forbidden('KEYMINT_PLAN_FORBIDS_KEY_PAIRS', `key pairs are an enterprise feature; account ${account.id} is on the ${account.plan} plan`)
+    }
+    request.apiCaller = caller
+  }
+}
+
+/** Cookies ride along on cross-site requests; a token only keymint's own pages know, and their Origin, do not. */
+function checkCsrf(request: FastifyRequest, sessionId: string, issuer: string): void {
+  const presented = request.headers['x-csrf-token']
+  if (typeof presented !== 'string' || !csrfTokenMatches(sessionId, presented)) {
+    throw new Forbidden('KEYMINT_CSRF_CHECK_FAILED', 'a request made with the session cookie needs its X-CSRF-Token header (from sign-in or GET /api/v1/sessions/current)')
+  }
+  if (!isSameOrigin(request, issuer)) {
+    throw new Forbidden('KEYMINT_CSRF_CHECK_FAILED', "a request made with the session cookie needs an Origin header naming this server")
+  }
+}
+
+/** The Origin is keymint's issuer, or the very host the request was sent to. */
+export function isSameOrigin(request: FastifyRequest, issuer: string): boolean {
+  const origin = request.headers.origin
+  if (typeof origin !== 'string' || origin === 'null') return false
+  return origin === new URL(issuer).origin || origin === `${request.protocol}://${request.host}`
 }
 
 export function callerOf(request: FastifyRequest): ApiCaller {
   if (!request.apiCaller) throw new InvalidToken('not authenticated')
   return request.apiCaller
+}
+
+/** The signed-in person of a session-only route. */
+export function sessionOf(request: FastifyRequest): SessionCaller {
+  const session = request.apiCaller?.session
+  if (!session) throw new Unauthenticated('KEYMINT_SESSION_ENDED', 'sign in first: POST /api/v1/sessions')
+  return session
 }

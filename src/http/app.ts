@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Listener } from './listener.js'
 import './fastify-types.js'
 import { registerErrorHandler } from './error-handler.js'
+import { securityHeaders } from './security-headers.js'
 import { parseFormBody } from './form-body.js'
 import { openApiOptions } from './openapi.js'
 import { apiReferenceRoutes } from './routes/api-reference.js'
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))
   app.addHook('onSend', noStoreUnderApi)
+  app.addHook('onSend', securityHeaders({ https: deps.issuer.startsWith('https:') }))
   await app.register(headerDialectTokenRoutes, { ...deps.token, issuer: issuerOf })
   await app.register(oauth2TokenEndpointRoutes, { ...deps.token, issuer: issuerOf })
   const tokenState = deps.introspection(issuerOf)

@@ -53,6 +53,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const level = err.status >= 500 ? 'error' : 'info'
       request.log[level]({ err: { type: err.name, error: err.error, detail: err.detail }, clientAuthMethod: request.clientAuthMethod }, 'request refused')
       if (oauthRoute) return sendOAuthError(request, reply, err)
+      if (err instanceof TooManyAttempts) reply.header('retry-after', String(err.retryAfterSeconds))
       if (err instanceof InvalidToken || err instanceof InsufficientScope) {
         // RFC 6750 §3: bearer-protected resources name the error in the challenge.
         reply.header('www-authenticate', `Bearer realm="keymint", error="${err.error}", error_description="${err.message.replace(/["\\]/g, '')}"`)

@@ -7,6 +7,8 @@ import type { FastifySchema } from 'fastify'
 // and the scope each management operation needs.
 
 const TAGS = [
+  { name: 'sessions', description: 'Signing in to the dashboard: a session cookie, and the CSRF token every state-changing call made with it sends in `X-CSRF-Token`.' },
+  { name: 'me', description: "The signed-in person's own things: password, API key pair." },
   { name: 'account', description: "The caller's account." },
   { name: 'users', description: "The account's users." },
   { name: 'clients', description: "The account's clients. A client's own `id` is not a `client_id`: each of its key pairs has one." },
@@ -24,6 +26,12 @@ const SECURITY_SCHEMES = {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: 'A keymint access token for keymint itself (`aud` = the issuer, the default) carrying `keymint:admin` or the narrower `keymint:` scope an operation names. Unrestricted access (`all`) never implies them. Get one with the client credentials grant (`requestToken`).',
+  },
+  sessionCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'keymint_session',
+    description: 'A dashboard session from `POST /api/v1/sessions` (named `__Host-keymint_session` when keymint is served over https). Admins may do everything; members only read. Every call other than GET with it sends the session\'s `X-CSRF-Token` and an `Origin` naming this server, or gets `403`.',
   },
   clientBasic: {
     type: 'http',
@@ -46,17 +54,24 @@ interface Document {
  * The management routes' scope, from their `requiredScope` config: the operation's security
  * requirement, and a sentence of its description.
  */
-function describeScope(schema: FastifySchema, url: string, requiredScope: string | undefined): FastifySchema {
+function describeScope(schema: FastifySchema, url: string, config: RouteConfig | undefined): FastifySchema {
   if (!url.startsWith('/api/v1/')) return schema
-  const needs = requiredScope === undefined ? 'Needs an access token for keymint itself, with no particular scope.'
-    : requiredScope === 'keymint:admin' ? 'Needs the `keymint:admin` scope.'
-      : `Needs the \`${requiredScope}\` scope (or \`keymint:admin\`).`
+  const requiredScope = config?.requiredScope
+  if (config?.callers === 'anyone') return { ...schema, security: [] }
+  if (config?.callers === 'session') {
+    return { ...schema, description: `${schema.description ?? ''} Needs a dashboard session.`.trim(), security: [{ sessionCookie: [] }] }
+  }
+  const needs = requiredScope === undefined ? 'Needs an access token for keymint itself, with no particular scope, or a dashboard session.'
+    : requiredScope === 'keymint:admin' ? 'Needs the `keymint:admin` scope, or an admin\'s dashboard session.'
+      : `Needs the \`${requiredScope}\` scope (or \`keymint:admin\`), or a dashboard session ${requiredScope.endsWith(':read') && requiredScope !== 'keymint:audit:read' ? 'of any user' : "of an admin"}.`
   return {
     ...schema,
     description: `${schema.description ?? ''} ${needs}`.trim(),
-    security: [{ bearerAuth: requiredScope === undefined ? [] : [requiredScope] }],
+    security: [{ bearerAuth: requiredScope === undefined ? [] : [requiredScope] }, { sessionCookie: [] }],
   }
 }
+
+interface RouteConfig { readonly requiredScope?: string; readonly callers?: 'anyone' | 'session' }
 
 /**
  * A body whose every field is optional may be left out: the routes read a missing body as `{}`
@@ -86,7 +101,7 @@ export function openApiOptions(info: { version: string }): SwaggerOptions {
     },
     // Shared schemas are listed under their own `$id` (`#/components/schemas/Client`).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transform: ({ schema, url, route }) => ({ url, schema: describeScope(schema, url, route.config?.requiredScope) }),
+    transform: ({ schema, url, route }) => ({ url, schema: describeScope(schema, url, route.config as RouteConfig | undefined) }),
     transformObject: (documentObject) => {
       if (!('openapiObject' in documentObject)) throw new Error('expected an OpenAPI document')
       const doc = documentObject.openapiObject as Document

@@ -28,7 +28,7 @@ const DELAY_STEP_MS = 100
 const MAX_DELAY_MS = 2000
 
 /** Bounded map in insertion order; re-inserting moves a key to the end. */
-class BoundedMap<V> {
+export class BoundedMap<V> {
   readonly #map = new Map<string, V>()
   constructor(readonly max: number) {}
   get(key: string): V | undefined { return this.#map.get(key) }

@@ -4,7 +4,9 @@ import type { Clock } from '../domain/ports.js'
 import type { AccountId } from '../domain/types.js'
 
 export interface Refusal {
-  /** The client_id as presented; written only when such a client exists. */
+  /** Who failed to authenticate: a client at a token endpoint (the default), or a person signing in. */
+  readonly subject?: 'client' | 'user'
+  /** The client_id as presented, or the user's id (an unknown email's text); written only when such a client or user exists. */
   readonly clientId: string
   readonly address: string
   readonly reason: string
@@ -15,6 +17,7 @@ export interface Refusal {
 }
 
 interface Row {
+  readonly subject: 'client' | 'user'
   readonly accountId: string | null
   /** Null when the row folds several client ids. */
   readonly clientId: string | null
@@ -44,14 +47,14 @@ function toEvent(row: Row): AuditEvent {
   const folded = row.clientId === null
   return auditEvent({
     accountId: row.accountId as AccountId | null,
-    actor: `client:${row.clientId ?? '*'}`,
-    action: 'authentication.refused',
+    actor: `${row.subject}:${row.clientId ?? '*'}`,
+    action: row.subject === 'user' ? 'sign_in.refused' : 'authentication.refused',
     target: row.clientId,
     reason: row.reason,
     count: row.count,
     details: {
       address: row.address,
-      ...(folded ? { client_ids: row.tried?.size ?? 0 } : {}),
+      ...(folded ? { [row.subject === 'user' ? 'emails' : 'client_ids']: row.tried?.size ?? 0 } : {}),
       ...(row.detail === undefined ? {} : { detail: row.detail }),
     },
     createdAt: row.first,
@@ -82,18 +85,18 @@ export class RefusalLog {
     if (row.tried && row.tried.size < MAX_IDS_COUNTED) row.tried.add(fingerprint(refusal.clientId))
   }
 
-  #rowFor({ clientId, address, reason, accountId, detail }: Refusal): Row {
+  #rowFor({ subject = 'client', clientId, address, reason, accountId, detail }: Refusal): Row {
     const batch = accountId === null ? this.#unknown : this.#known
     // A detail is a code from a fixed set (which check failed), so keying by it stays bounded.
-    let key = accountId === null ? `${address}\n${reason}\n${detail ?? ''}` : `${clientId}\n${address}\n${reason}\n${detail ?? ''}`
+    let key = accountId === null ? `${subject}\n${address}\n${reason}\n${detail ?? ''}` : `${subject}\n${clientId}\n${address}\n${reason}\n${detail ?? ''}`
     let row: Omit<Row, 'count' | 'first'> = accountId === null
-      ? { accountId, clientId: null, address, reason, detail, tried: new Set() }
-      : { accountId, clientId, address, reason, detail, tried: undefined }
+      ? { subject, accountId, clientId: null, address, reason, detail, tried: new Set() }
+      : { subject, accountId, clientId, address, reason, detail, tried: undefined }
     if (!batch.has(key) && batch.size >= MAX_KEYS) {
       // Full: unknown ids fold into one row per reason; a known client's into one per account
       // and reason, so its admins still see it (accounts are a bounded set).
-      key = accountId === null ? `*\n${reason}` : `*\n${accountId}\n${reason}`
-      row = { accountId, clientId: null, address: '*', reason, detail: undefined, tried: new Set() }
+      key = accountId === null ? `${subject}\n*\n${reason}` : `${subject}\n*\n${accountId}\n${reason}`
+      row = { subject, accountId, clientId: null, address: '*', reason, detail: undefined, tried: new Set() }
     }
     const existing = batch.get(key)
     if (existing) return existing

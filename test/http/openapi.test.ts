@@ -25,7 +25,7 @@ type Document = {
   openapi: string
   servers: { url: string }[]
   paths: Record<string, Record<string, Operation>>
-  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, { type: string; scheme: string }> }
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, { type: string; scheme?: string; in?: string; name?: string }> }
 }
 
 const documentOf = async (url: string) => await (await fetch(`${url}/api/v1/openapi.json`)).json() as Document
@@ -66,17 +66,21 @@ test('every operation has an operationId, a summary, a description and an exampl
 test('both security schemes, and the scope each management operation needs', async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const doc = await documentOf(s.url)
-  const { bearerAuth, clientBasic } = doc.components.securitySchemes
+  const { bearerAuth, clientBasic, sessionCookie } = doc.components.securitySchemes
   assert.deepEqual([bearerAuth?.type, bearerAuth?.scheme], ['http', 'bearer'])
   assert.deepEqual([clientBasic?.type, clientBasic?.scheme], ['http', 'basic'])
+  assert.deepEqual([sessionCookie?.type, sessionCookie?.in, sessionCookie?.name], ['apiKey', 'cookie', 'keymint_session'])
+  const sessionOnly = ['/api/v1/sessions', '/api/v1/sessions/current', '/api/v1/sessions/{id}', '/api/v1/me/password', '/api/v1/me/key-pair']
   for (const { name, path, op } of operationsOf(doc)) {
     const schemes = (op.security ?? []).flatMap((requirement) => Object.keys(requirement))
-    if (path.startsWith('/api/v1/')) assert.deepEqual(schemes, ['bearerAuth'], name)
+    if (name === 'POST /api/v1/sessions') assert.deepEqual(op.security, [], 'anyone may try to sign in')
+    else if (sessionOnly.includes(path)) assert.deepEqual(schemes, ['sessionCookie'], name)
+    else if (path.startsWith('/api/v1/')) assert.deepEqual(schemes, ['bearerAuth', 'sessionCookie'], name)
     else if (path.startsWith('/oauth2/')) assert.ok(schemes.includes('clientBasic'), name)
   }
-  assert.deepEqual(doc.paths['/api/v1/clients']?.post?.security, [{ bearerAuth: ['keymint:clients:write'] }])
+  assert.deepEqual(doc.paths['/api/v1/clients']?.post?.security, [{ bearerAuth: ['keymint:clients:write'] }, { sessionCookie: [] }])
   assert.match(doc.paths['/api/v1/clients']?.post?.description ?? '', /keymint:clients:write/)
-  assert.deepEqual(doc.paths['/api/v1/account']?.get?.security, [{ bearerAuth: [] }])
+  assert.deepEqual(doc.paths['/api/v1/account']?.get?.security, [{ bearerAuth: [] }, { sessionCookie: [] }])
 })
 
 test('records are shared components, and errors are described in their own format', async (t) => {

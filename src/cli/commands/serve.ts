@@ -45,6 +45,14 @@ function firstClientCommand(dbFlag: string | undefined, config: Config, accountI
   return { command: `${env}${invocation()} client create${db} --account ${accountId} --name first-integration --level subscription`, needs }
 }
 
+/** Where the dashboard is: the issuer, or the address this server is about to listen on. */
+function dashboardUrl(config: Config): string {
+  if (config.server.issuer !== undefined) return `${config.server.issuer}/`
+  if (config.server.port === 0) return 'the address on the "listening" line below'
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  return `http://${host}:${config.server.port}/`
+}
+
 function printWelcome(dbFlag: string | undefined, config: Config, boot: Bootstrapped | undefined, keyFile: string | undefined): void {
   const lines: string[] = []
   if (keyFile) lines.push(`keymint: created master key ${keyFile} (mode 0600); back it up: stored keys cannot be read without it`)
@@ -58,6 +66,8 @@ function printWelcome(dbFlag: string | undefined, config: Config, boot: Bootstra
         ? 'Create a first key pair with:'
         : `Create a first key pair with the same ${first.needs.join(' and ')} as this server set in that shell:`,
       `  ${first.command}`,
+      `Sign in to the dashboard at ${dashboardUrl(config)} as ${boot.admin.email} with this one-time password (shown only now; you choose a new one at the first sign-in):`,
+      `  ${boot.oneTimePassword}`,
     )
   }
   if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`)

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie'
 import type { FastifyInstance, onSendHookHandler } from 'fastify'
 import { createApiAuthenticator, type ApiAuthDeps } from '../api-auth.js'
 import { accountRoutes } from './api/account.js'
@@ -5,6 +6,8 @@ import { apiRoutes } from './api/apis.js'
 import { auditEventRoutes } from './api/audit-events.js'
 import { clientRoutes } from './api/clients.js'
 import { keyPairRoutes } from './api/key-pairs.js'
+import { meRoutes } from './api/me.js'
+import { sessionRoutes } from './api/sessions.js'
 import type { ManagementDeps } from './api/management-deps.js'
 import { signingKeyRoutes } from './api/signing-keys.js'
 import { userRoutes } from './api/users.js'
@@ -26,17 +29,19 @@ export const noStoreUnderApi: onSendHookHandler = (request, reply, payload, done
   done(null, payload)
 }
 
-/** The REST API under /api/v1, protected by keymint's own access tokens. */
+/** The REST API under /api/v1, protected by keymint's own access tokens or a dashboard session. */
 export async function managementApiRoutes(app: FastifyInstance, deps: ManagementApiDeps): Promise<void> {
   app.decorateRequest('apiCaller', null)
   await app.register(async (api) => {
+    // Cookies are read here only: the token endpoints never look at them.
+    await api.register(cookie)
     api.addHook('onRequest', createApiAuthenticator(deps.auth))
     // A request without a body is an empty object: `POST …/key-pairs` needs none, and a route
     // that does need fields says which are missing.
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    for (const surface of [accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes]) {
+    for (const surface of [sessionRoutes, meRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes]) {
       await api.register(surface, deps)
     }
   }, { prefix: '/api/v1' })

@@ -1,4 +1,8 @@
 import type { Clock, SecretService, Store } from '../../../domain/ports.js'
+import type { SessionPolicy } from '../../../domain/sessions.js'
+import type { Refusal } from '../../../runtime/refusal-log.js'
+import type { SignInThrottle } from '../../../runtime/sign-in-throttle.js'
+import type { SessionCookie } from '../../session-cookie.js'
 
 /** What the management API's routes need. */
 export interface ManagementDeps {
@@ -7,4 +11,14 @@ export interface ManagementDeps {
   readonly secrets: SecretService
   /** keymint's own default `aud` values, which no account may register as an API. */
   readonly defaultAudiences: () => readonly string[]
+  readonly signIn: SignInDeps
+}
+
+/** Signing in to the dashboard. */
+export interface SignInDeps {
+  readonly policy: SessionPolicy
+  readonly throttle: SignInThrottle
+  readonly cookie: SessionCookie
+  /** Records a refused sign-in in the audit log (batched, folded like refused client authentications). */
+  readonly refused: (refusal: Refusal) => void
 }
