@@ -68,7 +68,7 @@ export async function personOf(s: TestServer, opts: { role?: Role; plan?: Plan; 
   const accountId = opts.accountId ?? (await createAccount(deps, { name: 'acme', plan: opts.plan ?? 'enterprise' })).id
   const user = await createUser(deps, {
     accountId, email: opts.email ?? `${opts.role ?? 'admin'}-${Math.random().toString(36).slice(2)}@example.com`,
-    role: opts.role ?? 'admin', permissions: opts.permissions ?? ['ui', 'api'],
+    role: opts.role ?? 'admin', permissions: opts.permissions ?? ['ui', 'api'], scopes: ['api.read'],
   })
   await setUserPassword(deps, { userId: user.id, password: PASSWORD })
   return { user, accountId }
