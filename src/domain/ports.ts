@@ -163,6 +163,8 @@ export interface SessionStore {
   revokeAllForUser(userId: UserId, at: Date): Promise<number>
   /** The user's sessions still live at `now` (not revoked, not past their absolute end). */
   listLiveForUser(userId: UserId, now: Date): Promise<Session[]>
+  /** Forgets the user's sessions that ended (revoked or past their end) before `before`. */
+  deleteEndedForUser(userId: UserId, before: Date): Promise<number>
 }
 
 export interface Store {

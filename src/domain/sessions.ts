@@ -24,6 +24,7 @@ export class SignInRefused extends Unauthenticated {
 
 // Sessions are touched at most this often, so reading pages does not write on every request.
 const TOUCH_EVERY_MS = 60_000
+const ENDED_KEPT_MS = 24 * 3600 * 1000
 
 /** DESIGN §1: people sign in to the dashboard while active and holding `ui`. */
 const maySignIn = (user: User): SignInRefusal | undefined => (user.disabled ? 'user_disabled' : user.permissions.includes('ui') ? undefined : 'no_ui_permission')
@@ -71,6 +72,8 @@ export async function openSession(
     address: input.address.slice(0, 100), userAgent: input.userAgent.slice(0, 200), revokedAt: null,
   }
   const account = await deps.store.transaction(async (tx) => {
+    // Ended sessions are kept a day (the list and the audit log say the rest), so they never pile up.
+    await tx.sessions.deleteEndedForUser(input.user.id, new Date(now.getTime() - ENDED_KEPT_MS))
     await tx.sessions.insert(session)
     await tx.audit.insert([auditEvent({
       accountId: input.user.accountId, actor: `user:${input.user.id}`, action: 'session.created', target: input.user.id,

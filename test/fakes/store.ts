@@ -406,6 +406,12 @@ function sessions(db: Tables): SessionStore {
         .filter((s) => s.userId === userId && s.revokedAt === null && s.expiresAt.getTime() > now.getTime())
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map(copy)
     },
+    async deleteEndedForUser(userId, before) {
+      const ended = [...db().sessions.values()].filter((s) => s.userId === userId
+        && ((s.revokedAt !== null && s.revokedAt < before) || s.expiresAt < before))
+      for (const s of ended) db().sessions.delete(s.idHash)
+      return ended.length
+    },
   }
 }
 

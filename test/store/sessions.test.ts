@@ -60,6 +60,18 @@ describeEachDialect('passwords and sessions', (dialect) => {
     const d = await signIn(deps, input)
     await setUserPassword(deps, { userId: user.id, password: 'another long passphrase' })
     assert.equal(await resumeSession(deps, { sessionId: d.sessionId, policy: POLICY }), undefined, 'a new password ends every session')
+
+    // Ended sessions are forgotten a day later, at the user's next sign-in; live ones stay.
+    const countRows = async () => (await services.database.db.selectFrom('sessions').select('id_hash').where('user_id', '=', user.id).execute()).length
+    const input2 = { ...input, password: 'another long passphrase' }
+    const live = await signIn(deps, input2)
+    assert.ok(await countRows() > 2)
+    clock.advance(20 * 60)
+    await resumeSession(deps, { sessionId: live.sessionId, policy: POLICY })
+    clock.advance(24 * 3600 - 20 * 60 + 1)
+    const kept = await signIn(deps, input2)
+    const ids = (await services.database.db.selectFrom('sessions').select('id_hash').where('user_id', '=', user.id).execute()).map((r) => r.id_hash)
+    assert.deepEqual(ids.sort(), [live.session.idHash, kept.session.idHash].sort(), 'only the sessions that had not ended a day ago')
   })
 
   test('an unknown email and a wrong password are the same refusal; emails that sign in are unique', async (t) => {

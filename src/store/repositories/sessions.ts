@@ -46,5 +46,11 @@ export function createSessionRepository(db: Kysely<Database>): SessionStore {
         .orderBy('created_at', 'desc').execute()
       return rows.map(toSession)
     },
+    async deleteEndedForUser(userId, before) {
+      const cutoff = before.getTime()
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId)
+        .where((eb) => eb.or([eb('revoked_at', '<', cutoff), eb('expires_at', '<', cutoff)])).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
   }
 }
