@@ -21,8 +21,8 @@ export const problemResponses = {
   400: problem('The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses.', {
     title: 'invalid_request', status: 400, detail: "invalid request: body must have required property 'name'",
   }),
-  401: problem('No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge).', {
-    title: 'invalid_token', status: 401, detail: 'a keymint access token is required: Authorization: Bearer <token>',
+  401: problem('No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`).', {
+    title: 'invalid_token', status: 401, detail: 'a keymint access token or a dashboard session is required',
   }),
   403: problem('The token lacks the scope this operation needs, or the change needs `keymint:admin`.', {
     title: 'insufficient_scope', status: 403, detail: 'this call needs the keymint:clients:write scope',
