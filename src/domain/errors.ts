@@ -17,6 +17,13 @@ export type DomainErrorCode =
   | 'KEYMINT_SESSION_ENDED'
   | 'KEYMINT_WEAK_PASSWORD'
   | 'KEYMINT_API_IDENTIFIER_RESERVED'
+  | 'KEYMINT_OTP_REQUIRED'
+  | 'KEYMINT_OTP_INVALID'
+  | 'KEYMINT_ENROLLMENT_OTP_INVALID'
+  | 'KEYMINT_NO_PENDING_ENROLLMENT'
+  | 'KEYMINT_SECOND_FACTOR_ENABLED'
+  | 'KEYMINT_SECOND_FACTOR_NOT_ENABLED'
+  | 'KEYMINT_SECOND_FACTOR_MANDATORY'
 
 export abstract class DomainError extends Error {
   abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input' | 'unauthenticated'

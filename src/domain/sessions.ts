@@ -4,6 +4,8 @@ import { getAccount } from './accounts.js'
 import { auditEvent } from './audit.js'
 import { Unauthenticated } from './errors.js'
 import type { Clock, Session, Store } from './ports.js'
+import { checkSecondFactor, OtpRefused, secondFactorEnrollmentRequired } from './second-factor.js'
+import type { Sealer } from './server-keys.js'
 import type { Account, User } from './types.js'
 
 export interface SessionPolicy {
@@ -14,11 +16,11 @@ export interface SessionPolicy {
 }
 
 /** Why a sign-in was refused: for the audit log only; the caller always gets the same answer. */
-export type SignInRefusal = 'unknown_email' | 'wrong_password' | 'user_disabled' | 'no_ui_permission'
+export type SignInRefusal = 'unknown_email' | 'wrong_password' | 'user_disabled' | 'no_ui_permission' | 'wrong_otp'
 
 export class SignInRefused extends Unauthenticated {
-  constructor(readonly reason: SignInRefusal, readonly user: User | undefined) {
-    super('KEYMINT_SIGN_IN_REFUSED', 'the email or password is wrong, or this user may not sign in')
+  constructor(readonly reason: SignInRefusal, readonly user: User | undefined, opts: { cause?: unknown } = {}) {
+    super('KEYMINT_SIGN_IN_REFUSED', 'the email or password is wrong, or this user may not sign in', opts)
   }
 }
 
@@ -35,15 +37,19 @@ export interface SignedIn {
   readonly user: User
   readonly account: Account
   readonly passwordChangeRequired: boolean
+  /** The account requires a second factor of admins and this one has none: the dashboard makes them enroll. */
+  readonly secondFactorEnrollmentRequired: boolean
 }
 
 /**
- * Checks an email and password and opens a session. Every refusal is the same error, and an
- * unknown email costs the same scrypt work as a wrong password, so neither is told apart.
+ * Checks an email and password (and the second factor, when the user has one) and opens a
+ * session. Every refusal is the same error, and an unknown email costs the same scrypt work as
+ * a wrong password, so neither is told apart. Only once the password is right does a user with
+ * a second factor who gave no `otp` hear that one is needed (`SecondFactorRequired`).
  */
 export async function signIn(
-  deps: { store: Store; clock: Clock },
-  input: { email: string; password: string; address: string; userAgent: string; policy: SessionPolicy },
+  deps: { store: Store; clock: Clock; sealer: Sealer },
+  input: { email: string; password: string; otp?: string; address: string; userAgent: string; policy: SessionPolicy },
 ): Promise<SignedIn> {
   const candidates = await deps.store.users.findSignIn(input.email.trim())
   const candidate = candidates[0]
@@ -61,15 +67,29 @@ export async function signIn(
     expiresAt: new Date(now.getTime() + input.policy.absoluteSeconds * 1000),
     address: input.address.slice(0, 100), userAgent: input.userAgent.slice(0, 200), revokedAt: null,
   }
-  const account = await deps.store.transaction(async (tx) => {
+  const user = candidate.user
+  const { account, secondFactor } = await deps.store.transaction(async (tx) => {
+    const account = await getAccount(tx, user.accountId)
+    const hasSecondFactor = (await tx.secondFactors.findTotp(user.id))?.enabledAt != null
+    let secondFactor: 'totp' | 'recovery_code' | null = null
+    if (hasSecondFactor) {
+      try {
+        secondFactor = (await checkSecondFactor({ ...deps, store: tx }, { user, otp: input.otp })).method
+      } catch (err) {
+        throw err instanceof OtpRefused ? new SignInRefused('wrong_otp', user, { cause: err }) : err
+      }
+    }
     await tx.sessions.insert(session)
     await tx.audit.insert([auditEvent({
-      accountId: candidate.user.accountId, actor: `user:${candidate.user.id}`, action: 'session.created', target: candidate.user.id,
-      details: { address: session.address }, createdAt: now,
+      accountId: user.accountId, actor: `user:${user.id}`, action: 'session.created', target: user.id,
+      details: { address: session.address, second_factor: secondFactor }, createdAt: now,
     })])
-    return getAccount(tx, candidate.user.accountId)
+    return { account, secondFactor }
   })
-  return { sessionId, session, user: candidate.user, account, passwordChangeRequired: candidate.passwordChangeRequired }
+  return {
+    sessionId, session, user, account, passwordChangeRequired: candidate.passwordChangeRequired,
+    secondFactorEnrollmentRequired: secondFactorEnrollmentRequired(account, user, secondFactor !== null),
+  }
 }
 
 /** The live session behind a cookie, and its user; undefined once it ended for any reason. */
