@@ -194,6 +194,10 @@ export interface SecondFactorStore {
   /** Marks the user's unused code with this hash used; false when there is none. */
   useRecoveryCode(userId: UserId, codeHash: string, at: Date): Promise<boolean>
   countRecoveryCodesLeft(userId: UserId): Promise<number>
+  /** Every stored TOTP secret, pending or enabled: what a master key rotation re-seals. */
+  listSealedSecrets(): Promise<{ userId: UserId; secretSealed: string }[]>
+  /** Replaces a user's sealed secret (after a master key rotation), leaving its state alone. */
+  resealSecret(userId: UserId, secretSealed: string): Promise<void>
 }
 
 export interface Store {

@@ -36,8 +36,8 @@ export class OtpRefused extends Unauthenticated {
 }
 
 const MAX_OTP_LENGTH = 64
-// Associated data binds a sealed secret to its user: copied to another user's row, it does not open.
-const sealedFor = (user: Pick<User, 'id'>): string => `totp:${user.id}`
+/** Associated data binds a sealed secret to its user: copied to another user's row, it does not open. */
+export const sealedFor = (user: Pick<User, 'id'>): string => `totp:${user.id}`
 const actorOf = (user: Pick<User, 'id'>): string => `user:${user.id}`
 const enabled = (totp: TotpRecord | undefined): totp is TotpRecord & { enabledAt: Date } => totp?.enabledAt != null
 

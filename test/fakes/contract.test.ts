@@ -266,6 +266,21 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.equal(await store.secondFactors.setPendingTotp(uuid(99), 'sealed'), false, 'no such user')
   },
 
+  'second factors: sealed secrets listed by user id and re-sealed in place': async (store) => {
+    await seed(store)
+    const [admin, member] = [uuid<UserId>(10), uuid<UserId>(11)]
+    await store.secondFactors.setPendingTotp(member, 'sealed-m')
+    await store.secondFactors.setPendingTotp(admin, 'sealed-a')
+    await store.secondFactors.enableTotp(admin, 3, at(1))
+    assert.deepEqual(await store.secondFactors.listSealedSecrets(), [{ userId: admin, secretSealed: 'sealed-a' }, { userId: member, secretSealed: 'sealed-m' }])
+    await store.secondFactors.resealSecret(admin, 'resealed-a')
+    assert.deepEqual(await store.secondFactors.findTotp(admin), { secretSealed: 'resealed-a', enabledAt: at(1), lastStep: 3 })
+    await store.secondFactors.clear(member, at(2))
+    await store.secondFactors.resealSecret(member, 'resealed-m')
+    assert.equal(await store.secondFactors.findTotp(member), undefined, 'nothing to re-seal: nothing written')
+    assert.deepEqual(await store.secondFactors.listSealedSecrets(), [{ userId: admin, secretSealed: 'resealed-a' }])
+  },
+
   'recovery codes: each used once, per user; replacing drops the old ones; the user must exist': async (store) => {
     await seed(store)
     const [admin, member] = [uuid<UserId>(10), uuid<UserId>(11)]

@@ -3,7 +3,7 @@ import type {
   AccountStore, ApiStore, ClientAssertionStore, ClientStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
   SecondFactorStore, ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, TotpRecord, UserStore,
 } from '../../src/domain/ports.js'
-import type { Account, Api, Client, ClientCredential, KeyPair, KeyPairId, User } from '../../src/domain/types.js'
+import type { Account, Api, Client, ClientCredential, KeyPair, KeyPairId, User, UserId } from '../../src/domain/types.js'
 import { Conflict } from '../../src/domain/errors.js'
 import { translateUniqueViolation } from '../../src/store/errors.js'
 
@@ -475,6 +475,13 @@ function secondFactors(db: Tables): SecondFactorStore {
       return true
     },
     async countRecoveryCodesLeft(userId) { return codesOf(userId).filter((c) => c.usedAt === null).length },
+    async listSealedSecrets() {
+      return [...db().totp.entries()].sort(([a], [b]) => byString(a, b)).map(([userId, t]) => ({ userId: userId as UserId, secretSealed: t.secretSealed }))
+    },
+    async resealSecret(userId, secretSealed) {
+      const before = db().totp.get(userId)
+      if (before) db().totp.set(userId, { ...before, secretSealed })
+    },
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { SecondFactorStore } from '../../domain/ports.js'
+import type { UserId } from '../../domain/types.js'
 import { toDateOrNull } from '../errors.js'
 import type { Database } from '../schema.js'
 
@@ -58,6 +59,13 @@ export function createSecondFactorRepository(db: Kysely<Database>): SecondFactor
       const row = await db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<number | string>().as('n'))
         .where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirstOrThrow()
       return Number(row.n)
+    },
+    async listSealedSecrets() {
+      const rows = await db.selectFrom('users').select(['id', 'totp_secret_sealed']).where('totp_secret_sealed', 'is not', null).orderBy('id').execute()
+      return rows.map((r) => ({ userId: r.id as UserId, secretSealed: r.totp_secret_sealed as string }))
+    },
+    async resealSecret(userId, secretSealed) {
+      await db.updateTable('users').set({ totp_secret_sealed: secretSealed }).where('id', '=', userId).where('totp_secret_sealed', 'is not', null).execute()
     },
   }
 }
