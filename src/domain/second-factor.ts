@@ -120,6 +120,11 @@ export async function checkSecondFactor(
   })
 }
 
+/** Whether the user has a second factor on (a pending enrollment is not one yet). */
+export async function hasSecondFactor(store: Store, user: Pick<User, 'id'>): Promise<boolean> {
+  return enabled(await store.secondFactors.findTotp(user.id))
+}
+
 /** Whether the account requires a second factor of this user (an admin) and the user has none yet. */
 export const secondFactorEnrollmentRequired = (account: Account, user: User, hasSecondFactor: boolean): boolean =>
   account.requireAdminSecondFactor && user.role === 'admin' && !hasSecondFactor

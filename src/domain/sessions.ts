@@ -4,8 +4,7 @@ import { getAccount } from './accounts.js'
 import { auditEvent } from './audit.js'
 import { Unauthenticated } from './errors.js'
 import type { Clock, Session, Store } from './ports.js'
-import { checkSecondFactor, OtpRefused, secondFactorEnrollmentRequired } from './second-factor.js'
-import type { Sealer } from './server-keys.js'
+import { checkSecondFactor, hasSecondFactor, OtpRefused, secondFactorEnrollmentRequired, type SecondFactorDeps } from './second-factor.js'
 import type { Account, User } from './types.js'
 
 export interface SessionPolicy {
@@ -41,6 +40,17 @@ export interface SignedIn {
   readonly secondFactorEnrollmentRequired: boolean
 }
 
+/** With a second factor on, signing in takes it too; a wrong or replayed code is refused like a wrong password. */
+async function checkSecondFactorAtSignIn(deps: SecondFactorDeps, user: User, otp: string | undefined): Promise<boolean> {
+  if (!await hasSecondFactor(deps.store, user)) return false
+  try {
+    await checkSecondFactor(deps, { user, otp })
+  } catch (err) {
+    throw err instanceof OtpRefused ? new SignInRefused('wrong_otp', user, { cause: err }) : err
+  }
+  return true
+}
+
 /**
  * Checks an email and password (and the second factor, when the user has one) and opens a
  * session. Every refusal is the same error, and an unknown email costs the same scrypt work as
@@ -48,7 +58,7 @@ export interface SignedIn {
  * a second factor who gave no `otp` hear that one is needed (`SecondFactorRequired`).
  */
 export async function signIn(
-  deps: { store: Store; clock: Clock; sealer: Sealer },
+  deps: SecondFactorDeps,
   input: { email: string; password: string; otp?: string; address: string; userAgent: string; policy: SessionPolicy },
 ): Promise<SignedIn> {
   const candidates = await deps.store.users.findSignIn(input.email.trim())
@@ -60,6 +70,7 @@ export async function signIn(
   if (!await verifyPassword(input.password, candidate.passwordHash)) throw new SignInRefused('wrong_password', candidate.user)
   const refusal = maySignIn(candidate.user)
   if (refusal) throw new SignInRefused(refusal, candidate.user)
+  const secondFactorOn = await checkSecondFactorAtSignIn(deps, candidate.user, input.otp)
   const now = deps.clock.now()
   const sessionId = newSessionId()
   const session: Session = {
@@ -67,28 +78,17 @@ export async function signIn(
     expiresAt: new Date(now.getTime() + input.policy.absoluteSeconds * 1000),
     address: input.address.slice(0, 100), userAgent: input.userAgent.slice(0, 200), revokedAt: null,
   }
-  const user = candidate.user
-  const { account, secondFactor } = await deps.store.transaction(async (tx) => {
-    const account = await getAccount(tx, user.accountId)
-    const hasSecondFactor = (await tx.secondFactors.findTotp(user.id))?.enabledAt != null
-    let secondFactor: 'totp' | 'recovery_code' | null = null
-    if (hasSecondFactor) {
-      try {
-        secondFactor = (await checkSecondFactor({ ...deps, store: tx }, { user, otp: input.otp })).method
-      } catch (err) {
-        throw err instanceof OtpRefused ? new SignInRefused('wrong_otp', user, { cause: err }) : err
-      }
-    }
+  const account = await deps.store.transaction(async (tx) => {
     await tx.sessions.insert(session)
     await tx.audit.insert([auditEvent({
-      accountId: user.accountId, actor: `user:${user.id}`, action: 'session.created', target: user.id,
-      details: { address: session.address, second_factor: secondFactor }, createdAt: now,
+      accountId: candidate.user.accountId, actor: `user:${candidate.user.id}`, action: 'session.created', target: candidate.user.id,
+      details: { address: session.address }, createdAt: now,
     })])
-    return { account, secondFactor }
+    return getAccount(tx, candidate.user.accountId)
   })
   return {
-    sessionId, session, user, account, passwordChangeRequired: candidate.passwordChangeRequired,
-    secondFactorEnrollmentRequired: secondFactorEnrollmentRequired(account, user, secondFactor !== null),
+    sessionId, session, user: candidate.user, account, passwordChangeRequired: candidate.passwordChangeRequired,
+    secondFactorEnrollmentRequired: secondFactorEnrollmentRequired(account, candidate.user, secondFactorOn),
   }
 }
 
