@@ -216,6 +216,7 @@ function managementDeps(config: Config, services: Services, runtime: Runtime, co
     store: services.store,
     clock: services.clock,
     secrets: services.secrets,
+    sealer: services.sealer,
     defaultAudiences: () => [context.issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
     version: KEYMINT_VERSION,
     signIn: {

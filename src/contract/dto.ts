@@ -12,7 +12,9 @@ function iso(d: Date | null): string | null {
   return d === null ? null : d.toISOString()
 }
 
-export const presentAccount = (a: Account) => ({ id: a.id, name: a.name, plan: a.plan, created_at: iso(a.createdAt) })
+export const presentAccount = (a: Account) => ({
+  id: a.id, name: a.name, plan: a.plan, require_admin_second_factor: a.requireAdminSecondFactor, created_at: iso(a.createdAt),
+})
 
 export const presentUser = (u: User) => ({
   id: u.id,

@@ -17,6 +17,7 @@ export async function createAccount(deps: { store: Store; clock: Clock }, input:
     name: requireName(input.name, 'account name'),
     plan: requirePlan(input.plan ?? 'enterprise'),
     createdAt: deps.clock.now(),
+    requireAdminSecondFactor: false,
   }
   return deps.store.transaction(async (tx) => {
     await tx.accounts.insert(account)

@@ -3,6 +3,7 @@ import type { AccountId } from './types.js'
 
 export type AuditAction =
   | 'account.created'
+  | 'account.updated'
   | 'user.created'
   | 'user.updated'
   | 'client.created'
@@ -21,6 +22,10 @@ export type AuditAction =
   | 'encryption_key.exported'
   | 'authentication.refused'
   | 'user.password_set'
+  | 'user.second_factor_enabled'
+  | 'user.second_factor_disabled'
+  | 'user.recovery_codes_regenerated'
+  | 'user.recovery_code_used'
   | 'session.created'
   | 'session.ended'
   | 'sign_in.refused'

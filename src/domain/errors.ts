@@ -18,10 +18,18 @@ export type DomainErrorCode =
   | 'KEYMINT_SESSION_NOT_FOUND'
   | 'KEYMINT_CSRF_CHECK_FAILED'
   | 'KEYMINT_PASSWORD_CHANGE_REQUIRED'
+  | 'KEYMINT_SECOND_FACTOR_REQUIRED'
   | 'KEYMINT_ADMINS_ONLY'
   | 'KEYMINT_WEAK_PASSWORD'
   | 'KEYMINT_WRONG_PASSWORD'
   | 'KEYMINT_API_IDENTIFIER_RESERVED'
+  | 'KEYMINT_OTP_REQUIRED'
+  | 'KEYMINT_OTP_INVALID'
+  | 'KEYMINT_ENROLLMENT_OTP_INVALID'
+  | 'KEYMINT_NO_PENDING_ENROLLMENT'
+  | 'KEYMINT_SECOND_FACTOR_ENABLED'
+  | 'KEYMINT_SECOND_FACTOR_NOT_ENABLED'
+  | 'KEYMINT_SECOND_FACTOR_MANDATORY'
 
 export abstract class DomainError extends Error {
   abstract readonly kind: 'not_found' | 'conflict' | 'forbidden' | 'invalid_state' | 'invalid_input' | 'unauthenticated'

@@ -1,4 +1,5 @@
 import type { Clock, SecretService, Store } from './ports.js'
+import { sealedFor } from './second-factor.js'
 import type { Sealer } from './server-keys.js'
 
 export interface MasterKeyStatus {
@@ -6,6 +7,8 @@ export interface MasterKeyStatus {
   readonly serverKeysToReseal: number
   /** Live key pairs whose secret hash was made under a previous master key; they re-hash at next use. */
   readonly keyPairsToRehash: number
+  /** Users' TOTP secrets sealed under a previous master key. */
+  readonly secondFactorSecretsToReseal: number
 }
 
 /**
@@ -22,17 +25,35 @@ export async function resealServerKeys(deps: { store: Store; sealer: Sealer }): 
   }, { lock: 'keymint:server-keys' })
 }
 
+/** Re-seals every user's TOTP secret under the current master key; returns how many. */
+export async function resealSecondFactorSecrets(deps: { store: Store; sealer: Sealer }): Promise<number> {
+  return deps.store.transaction(async (tx) => {
+    const secrets = await tx.secondFactors.listSealedSecrets()
+    for (const { userId, secretSealed } of secrets) {
+      const context = sealedFor({ id: userId })
+      await tx.secondFactors.resealSecret(userId, deps.sealer.seal(deps.sealer.unseal(secretSealed, context), context))
+    }
+    return secrets.length
+  })
+}
+
+const opensWith = (sealer: Sealer, sealed: string, context: string): boolean => {
+  try {
+    sealer.unseal(sealed, context)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export async function masterKeyStatus(
   deps: { store: Store; sealer: Sealer; currentOnly: Sealer; secrets: SecretService; clock: Clock },
 ): Promise<MasterKeyStatus> {
   const keys = await deps.store.serverKeys.listAll()
-  let serverKeysToReseal = 0
-  for (const key of keys) {
-    try {
-      deps.currentOnly.unseal(key.privateKeySealed, key.kid)
-    } catch {
-      serverKeysToReseal++
-    }
+  const totp = await deps.store.secondFactors.listSealedSecrets()
+  return {
+    serverKeysToReseal: keys.filter((k) => !opensWith(deps.currentOnly, k.privateKeySealed, k.kid)).length,
+    keyPairsToRehash: await deps.store.keyPairs.countLiveHashedOtherwise(deps.secrets.keyId, deps.clock.now()),
+    secondFactorSecretsToReseal: totp.filter((s) => !opensWith(deps.currentOnly, s.secretSealed, sealedFor({ id: s.userId }))).length,
   }
-  return { serverKeysToReseal, keyPairsToRehash: await deps.store.keyPairs.countLiveHashedOtherwise(deps.secrets.keyId, deps.clock.now()) }
 }

@@ -12,6 +12,8 @@ export interface AccountStore {
   /** Every account, oldest first. */
   listAll(): Promise<Account[]>
   count(): Promise<number>
+  /** Undefined when there is no such account. */
+  setRequireAdminSecondFactor(id: AccountId, required: boolean): Promise<Account | undefined>
 }
 
 export interface UserPatch {
@@ -167,6 +169,39 @@ export interface SessionStore {
   deleteEndedForUser(userId: UserId, before: Date): Promise<number>
 }
 
+/** A user's TOTP, pending until a first code confirms it. */
+export interface TotpRecord {
+  /** The base32 secret, sealed under the master key; never leaves the store in clear. */
+  readonly secretSealed: string
+  /** Null while the enrollment waits for its first code. */
+  readonly enabledAt: Date | null
+  /** RFC 6238 time step of the last code accepted: no code of it or of an earlier step is taken. */
+  readonly lastStep: number | null
+}
+
+/** TOTP secrets and recovery codes. Recovery codes are stored as hashes only. */
+export interface SecondFactorStore {
+  /** Undefined when the user has no TOTP, pending or enabled (or does not exist). */
+  findTotp(userId: UserId): Promise<TotpRecord | undefined>
+  /** Stores a secret that waits for confirmation, replacing a pending one; false when TOTP is enabled already. */
+  setPendingTotp(userId: UserId, secretSealed: string): Promise<boolean>
+  /** Enables the pending secret, `step` being that of the code that confirmed it; false when none is pending. */
+  enableTotp(userId: UserId, step: number, at: Date): Promise<boolean>
+  /** Records a code of `step` as accepted; false when one of that step or a later one was (a replay, or a race lost). */
+  acceptTotpStep(userId: UserId, step: number): Promise<boolean>
+  /** Removes the TOTP secret (pending or enabled) and every recovery code; false when there was no secret. */
+  clear(userId: UserId, at: Date): Promise<boolean>
+  /** The user's recovery codes become these, unused; the previous ones are gone. */
+  replaceRecoveryCodes(userId: UserId, codeHashes: readonly string[], at: Date): Promise<void>
+  /** Marks the user's unused code with this hash used; false when there is none. */
+  useRecoveryCode(userId: UserId, codeHash: string, at: Date): Promise<boolean>
+  countRecoveryCodesLeft(userId: UserId): Promise<number>
+  /** Every stored TOTP secret, pending or enabled: what a master key rotation re-seals. */
+  listSealedSecrets(): Promise<{ userId: UserId; secretSealed: string }[]>
+  /** Replaces a user's sealed secret (after a master key rotation), leaving its state alone. */
+  resealSecret(userId: UserId, secretSealed: string): Promise<void>
+}
+
 export interface Store {
   readonly accounts: AccountStore
   readonly users: UserStore
@@ -178,6 +213,7 @@ export interface Store {
   readonly clientAssertions: ClientAssertionStore
   readonly apis: ApiStore
   readonly sessions: SessionStore
+  readonly secondFactors: SecondFactorStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

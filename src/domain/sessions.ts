@@ -4,6 +4,7 @@ import { getAccount } from './accounts.js'
 import { auditEvent } from './audit.js'
 import { NotFound, Unauthenticated } from './errors.js'
 import type { Clock, Session, Store } from './ports.js'
+import { checkSecondFactor, hasSecondFactor, OtpRefused, secondFactorEnrollmentRequired, type SecondFactorDeps } from './second-factor.js'
 import type { Account, User } from './types.js'
 
 export interface SessionPolicy {
@@ -14,11 +15,11 @@ export interface SessionPolicy {
 }
 
 /** Why a sign-in was refused: for the audit log only; the caller always gets the same answer. */
-export type SignInRefusal = 'unknown_email' | 'wrong_password' | 'user_disabled' | 'no_ui_permission'
+export type SignInRefusal = 'unknown_email' | 'wrong_password' | 'user_disabled' | 'no_ui_permission' | 'wrong_otp'
 
 export class SignInRefused extends Unauthenticated {
-  constructor(readonly reason: SignInRefusal, readonly user: User | undefined) {
-    super('KEYMINT_SIGN_IN_REFUSED', 'the email or password is wrong, or this user may not sign in')
+  constructor(readonly reason: SignInRefusal, readonly user: User | undefined, opts: { cause?: unknown } = {}) {
+    super('KEYMINT_SIGN_IN_REFUSED', 'the email or password is wrong, or this user may not sign in', opts)
   }
 }
 
@@ -36,15 +37,30 @@ export interface SignedIn {
   readonly user: User
   readonly account: Account
   readonly passwordChangeRequired: boolean
+  /** The account requires a second factor of admins and this one has none: the dashboard makes them enroll. */
+  readonly secondFactorEnrollmentRequired: boolean
+}
+
+/** With a second factor on, signing in takes it too; a wrong or replayed code is refused like a wrong password. */
+async function checkSecondFactorAtSignIn(deps: SecondFactorDeps, user: User, otp: string | undefined): Promise<boolean> {
+  if (!await hasSecondFactor(deps.store, user)) return false
+  try {
+    await checkSecondFactor(deps, { user, otp })
+  } catch (err) {
+    throw err instanceof OtpRefused ? new SignInRefused('wrong_otp', user, { cause: err }) : err
+  }
+  return true
 }
 
 /**
- * Checks an email and password and opens a session. Every refusal is the same error, and an
- * unknown email costs the same scrypt work as a wrong password, so neither is told apart.
+ * Checks an email and password (and the second factor, when the user has one) and opens a
+ * session. Every refusal is the same error, and an unknown email costs the same scrypt work as
+ * a wrong password, so neither is told apart. Only once the password is right does a user with
+ * a second factor who gave no `otp` hear that one is needed (`SecondFactorRequired`).
  */
 export async function signIn(
-  deps: { store: Store; clock: Clock },
-  input: { email: string; password: string; address: string; userAgent: string; policy: SessionPolicy },
+  deps: SecondFactorDeps,
+  input: { email: string; password: string; otp?: string; address: string; userAgent: string; policy: SessionPolicy },
 ): Promise<SignedIn> {
   const candidates = await deps.store.users.findSignIn(input.email.trim())
   const candidate = candidates[0]
@@ -55,15 +71,22 @@ export async function signIn(
   if (!await verifyPassword(input.password, candidate.passwordHash)) throw new SignInRefused('wrong_password', candidate.user)
   const refusal = maySignIn(candidate.user)
   if (refusal) throw new SignInRefused(refusal, candidate.user)
+  const secondFactorOn = await checkSecondFactorAtSignIn(deps, candidate.user, input.otp)
   const opened = await openSession(deps, { user: candidate.user, address: input.address, userAgent: input.userAgent, policy: input.policy })
-  return { ...opened, passwordChangeRequired: candidate.passwordChangeRequired }
+  return {
+    ...opened, passwordChangeRequired: candidate.passwordChangeRequired,
+    secondFactorEnrollmentRequired: secondFactorEnrollmentRequired(opened.account, candidate.user, secondFactorOn),
+  }
 }
+
+/** What a session is, before what it may do is known. */
+export type OpenedSession = Omit<SignedIn, 'passwordChangeRequired' | 'secondFactorEnrollmentRequired'>
 
 /** Opens a session for a user who just proved who they are: a new random id every time. */
 export async function openSession(
   deps: { store: Store; clock: Clock },
   input: { user: User; address: string; userAgent: string; policy: SessionPolicy },
-): Promise<Omit<SignedIn, 'passwordChangeRequired'>> {
+): Promise<OpenedSession> {
   const now = deps.clock.now()
   const sessionId = newSessionId()
   const session: Session = {
@@ -88,7 +111,7 @@ export async function openSession(
 export async function resumeSession(
   deps: { store: Store; clock: Clock },
   input: { sessionId: string; policy: SessionPolicy },
-): Promise<{ session: Session; user: User; account: Account; passwordChangeRequired: boolean } | undefined> {
+): Promise<{ session: Session; user: User; account: Account; passwordChangeRequired: boolean; secondFactorEnrollmentRequired: boolean } | undefined> {
   if (input.sessionId.length === 0 || input.sessionId.length > 100) return undefined
   const session = await deps.store.sessions.findByIdHash(hashSessionId(input.sessionId))
   const now = deps.clock.now().getTime()
@@ -98,8 +121,10 @@ export async function resumeSession(
   if (!user || maySignIn(user)) return undefined
   const [account, password] = await Promise.all([deps.store.accounts.findById(user.accountId), deps.store.users.findPasswordState(user.id)])
   if (!account) return undefined
+  // Only asked where it matters: admins of accounts that require a second factor.
+  const enrollmentRequired = secondFactorEnrollmentRequired(account, user, account.requireAdminSecondFactor && user.role === 'admin' && await hasSecondFactor(deps.store, user))
   if (now - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await deps.store.sessions.touch(session.idHash, new Date(now))
-  return { session, user, account, passwordChangeRequired: password?.changeRequired ?? false }
+  return { session, user, account, passwordChangeRequired: password?.changeRequired ?? false, secondFactorEnrollmentRequired: enrollmentRequired }
 }
 
 /** Ends one session (sign-out); ending one that already ended is not an error. */

@@ -31,6 +31,8 @@ export interface Account {
   readonly name: string
   readonly plan: Plan
   readonly createdAt: Date
+  /** Every admin must sign in with a second factor; one without is made to enroll. */
+  readonly requireAdminSecondFactor: boolean
 }
 
 export interface User {

@@ -25,6 +25,8 @@ export interface SessionCaller {
   readonly user: User
   readonly account: Account
   readonly passwordChangeRequired: boolean
+  /** The account requires a second factor of admins, and this admin has none yet. */
+  readonly secondFactorEnrollmentRequired: boolean
 }
 
 declare module 'fastify' {
@@ -36,8 +38,8 @@ declare module 'fastify' {
     requiredScope?: ApiScope
     /** Who may call: anyone (sign-in itself), only a session (the signed-in person's own things), or both (the default). */
     callers?: 'anyone' | 'session'
-    /** Open to a session whose password must be changed first (to change it, or to sign out). */
-    beforePasswordChange?: true
+    /** Open to a session that must first change its password or enroll a second factor (to do so, or to sign out). */
+    whileRestricted?: true
     /** The route is about key pairs: an enterprise feature. */
     keyPairs?: true
   }
@@ -101,8 +103,11 @@ export function createApiAuthenticator(deps: ApiAuthDeps) {
     }
     if (!SAFE_METHODS.has(request.method)) checkCsrf(request, sessionId, deps.issuer())
     const config = request.routeOptions.config
-    if (resumed.passwordChangeRequired && !config.beforePasswordChange) {
+    if (resumed.passwordChangeRequired && !config.whileRestricted) {
       throw new Forbidden('KEYMINT_PASSWORD_CHANGE_REQUIRED', 'choose a new password first: POST /api/v1/me/password')
+    }
+    if (resumed.secondFactorEnrollmentRequired && !config.whileRestricted) {
+      throw new Forbidden('KEYMINT_SECOND_FACTOR_REQUIRED', 'this account requires a second factor of admins: set one up first (POST /api/v1/me/second-factor)')
     }
     return { accountId: resumed.user.accountId, actor: `user:${resumed.user.id}`, scopes: new Set(SESSION_SCOPES[resumed.user.role]), session: { ...resumed, sessionId } }
   }

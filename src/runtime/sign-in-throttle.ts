@@ -18,7 +18,10 @@ export type SignInVerdict =
 
 /** An attempt let through: counted as a failure until it is known to have succeeded. */
 export interface SignInAttempt {
+  /** Uncounts it, and remembers the address as one this email signs in from. */
   succeeded(): void
+  /** Uncounts it without vouching for the address (a right password still waiting for its second factor). */
+  uncount(): void
 }
 
 interface Counter { windowStart: number; failures: number }
@@ -65,13 +68,20 @@ export class SignInThrottle {
     if (byEmail && byEmail.failures >= this.policy.emailLimit && !this.#familiar.get(`${emailKey} ${address}`)) over.push(byEmail)
     if (over.length > 0) return { action: 'refuse', retryAfterSeconds: Math.max(...over.map((c) => this.#retryAfter(c, now))) }
     const counters = [this.#count(this.#addresses, address, byAddress, now), this.#count(this.#emails, emailKey, byEmail, now)]
+    let counted = true
+    const uncount = () => {
+      if (!counted) return
+      counted = false
+      for (const counter of counters) counter.failures = Math.max(0, counter.failures - 1)
+    }
     return {
       action: 'allow',
       attempt: {
         succeeded: () => {
-          for (const counter of counters) counter.failures = Math.max(0, counter.failures - 1)
+          uncount()
           this.#familiar.set(`${emailKey} ${address}`, true)
         },
+        uncount,
       },
     }
   }

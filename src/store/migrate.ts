@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010-add-user-token-cut-off.js'
 import * as m0011 from './migrations/0011-add-client-secret-auth.js'
 import * as m0012 from './migrations/0012-add-client-state.js'
 import * as m0013 from './migrations/0013-add-passwords-and-sessions.js'
+import * as m0014 from './migrations/0014-add-second-factor.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 export const MIGRATIONS = {
@@ -29,6 +30,7 @@ export const MIGRATIONS = {
   '0011-add-client-secret-auth': m0011,
   '0012-add-client-state': m0012,
   '0013-add-passwords-and-sessions': m0013,
+  '0014-add-second-factor': m0014,
 } as const
 
 export interface MigrationReport {

@@ -7,6 +7,7 @@ export interface AccountsTable {
   name: string
   plan: string
   created_at: number
+  require_admin_second_factor: Generated<number>
 }
 
 export interface UsersTable {
@@ -22,6 +23,19 @@ export interface UsersTable {
   tokens_cut_off_at: number | null
   password_hash: string | null
   password_change_required: Generated<number>
+  /** The base32 TOTP secret, sealed under the master key; pending while `totp_enabled_at` is null. */
+  totp_secret_sealed: string | null
+  totp_enabled_at: number | null
+  /** RFC 6238 time step of the last code accepted: codes of it or before it are refused. */
+  totp_last_step: number | null
+}
+
+export interface RecoveryCodesTable {
+  user_id: string
+  /** SHA-256 of the code's canonical form: the code itself is shown once and never stored. */
+  code_hash: string
+  created_at: number
+  used_at: number | null
 }
 
 export interface SessionsTable {
@@ -125,4 +139,5 @@ export interface Database {
   used_client_assertions: UsedClientAssertionsTable
   apis: ApisTable
   sessions: SessionsTable
+  recovery_codes: RecoveryCodesTable
 }

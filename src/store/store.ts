@@ -8,6 +8,7 @@ import { createClientAssertionRepository } from './repositories/client-assertion
 import { createClientRepository } from './repositories/clients.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
 import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
+import { createSecondFactorRepository } from './repositories/second-factors.js'
 import { createServerKeyRepository } from './repositories/server-keys.js'
 import { createSessionRepository } from './repositories/sessions.js'
 import { createUserRepository } from './repositories/users.js'
@@ -26,6 +27,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     clientAssertions: createClientAssertionRepository(db),
     apis: createApiRepository(db),
     sessions: createSessionRepository(db),
+    secondFactors: createSecondFactorRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

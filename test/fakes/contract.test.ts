@@ -229,6 +229,77 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.equal(await store.apis.findByIdentifier(B, 'https://b.example.com'), undefined)
   },
 
+  'accounts: setRequireAdminSecondFactor sets the flag; an unknown account is undefined': async (store) => {
+    await seed(store)
+    assert.deepEqual(await store.accounts.setRequireAdminSecondFactor(A, true), account(1, { requireAdminSecondFactor: true }))
+    assert.deepEqual(await store.accounts.findById(A), account(1, { requireAdminSecondFactor: true }))
+    assert.deepEqual(await store.accounts.setRequireAdminSecondFactor(A, false), account(1))
+    assert.equal(await store.accounts.setRequireAdminSecondFactor(uuid(99), true), undefined)
+  },
+
+  'second factors: pending, enabled, steps only forward, cleared with the recovery codes': async (store) => {
+    await seed(store)
+    const [admin, member] = [uuid<UserId>(10), uuid<UserId>(11)]
+    assert.equal(await store.secondFactors.findTotp(admin), undefined)
+    assert.equal(await store.secondFactors.enableTotp(admin, 5, at(1)), false, 'nothing pending')
+    assert.equal(await store.secondFactors.acceptTotpStep(admin, 5), false, 'nothing enabled')
+    assert.equal(await store.secondFactors.setPendingTotp(admin, 'sealed-1'), true)
+    assert.equal(await store.secondFactors.setPendingTotp(admin, 'sealed-2'), true, 'a pending secret is replaced')
+    assert.deepEqual(await store.secondFactors.findTotp(admin), { secretSealed: 'sealed-2', enabledAt: null, lastStep: null })
+    assert.equal(await store.secondFactors.acceptTotpStep(admin, 5), false, 'a pending secret takes no code')
+    assert.equal(await store.secondFactors.enableTotp(admin, 5, at(2)), true)
+    assert.equal(await store.secondFactors.enableTotp(admin, 6, at(3)), false, 'enabled once')
+    assert.deepEqual(await store.secondFactors.findTotp(admin), { secretSealed: 'sealed-2', enabledAt: at(2), lastStep: 5 })
+    assert.deepEqual((await store.users.findById(admin))?.updatedAt, at(2))
+    assert.equal(await store.secondFactors.setPendingTotp(admin, 'sealed-3'), false, 'an enabled secret is not replaced')
+    assert.equal(await store.secondFactors.acceptTotpStep(admin, 5), false, 'the same step again')
+    assert.equal(await store.secondFactors.acceptTotpStep(admin, 4), false, 'an earlier step')
+    assert.equal(await store.secondFactors.acceptTotpStep(admin, 7), true)
+    assert.equal((await store.secondFactors.findTotp(admin))?.lastStep, 7)
+    assert.equal(await store.secondFactors.findTotp(member), undefined, 'per user')
+    await store.secondFactors.replaceRecoveryCodes(admin, ['h1', 'h2'], at(4))
+    assert.equal(await store.secondFactors.clear(admin, at(5)), true)
+    assert.equal(await store.secondFactors.clear(admin, at(6)), false)
+    assert.equal(await store.secondFactors.findTotp(admin), undefined)
+    assert.equal(await store.secondFactors.countRecoveryCodesLeft(admin), 0, 'the recovery codes went with it')
+    assert.deepEqual((await store.users.findById(admin))?.updatedAt, at(5))
+    assert.equal(await store.secondFactors.setPendingTotp(uuid(99), 'sealed'), false, 'no such user')
+  },
+
+  'second factors: sealed secrets listed by user id and re-sealed in place': async (store) => {
+    await seed(store)
+    const [admin, member] = [uuid<UserId>(10), uuid<UserId>(11)]
+    await store.secondFactors.setPendingTotp(member, 'sealed-m')
+    await store.secondFactors.setPendingTotp(admin, 'sealed-a')
+    await store.secondFactors.enableTotp(admin, 3, at(1))
+    assert.deepEqual(await store.secondFactors.listSealedSecrets(), [{ userId: admin, secretSealed: 'sealed-a' }, { userId: member, secretSealed: 'sealed-m' }])
+    await store.secondFactors.resealSecret(admin, 'resealed-a')
+    assert.deepEqual(await store.secondFactors.findTotp(admin), { secretSealed: 'resealed-a', enabledAt: at(1), lastStep: 3 })
+    await store.secondFactors.clear(member, at(2))
+    await store.secondFactors.resealSecret(member, 'resealed-m')
+    assert.equal(await store.secondFactors.findTotp(member), undefined, 'nothing to re-seal: nothing written')
+    assert.deepEqual(await store.secondFactors.listSealedSecrets(), [{ userId: admin, secretSealed: 'resealed-a' }])
+  },
+
+  'recovery codes: each used once, per user; replacing drops the old ones; the user must exist': async (store) => {
+    await seed(store)
+    const [admin, member] = [uuid<UserId>(10), uuid<UserId>(11)]
+    await store.secondFactors.replaceRecoveryCodes(admin, ['h1', 'h2', 'h3'], at(1))
+    await store.secondFactors.replaceRecoveryCodes(member, ['h1'], at(1))
+    assert.equal(await store.secondFactors.countRecoveryCodesLeft(admin), 3)
+    assert.equal(await store.secondFactors.useRecoveryCode(admin, 'h2', at(2)), true)
+    assert.equal(await store.secondFactors.useRecoveryCode(admin, 'h2', at(3)), false, 'used already')
+    assert.equal(await store.secondFactors.useRecoveryCode(admin, 'h9', at(3)), false, 'no such code')
+    assert.equal(await store.secondFactors.countRecoveryCodesLeft(admin), 2)
+    assert.equal(await store.secondFactors.countRecoveryCodesLeft(member), 1, 'another user\'s codes are their own')
+    assert.equal(await store.secondFactors.useRecoveryCode(member, 'h2', at(3)), false)
+    await store.secondFactors.replaceRecoveryCodes(admin, ['h4', 'h2'], at(4))
+    assert.equal(await store.secondFactors.countRecoveryCodesLeft(admin), 2)
+    assert.equal(await store.secondFactors.useRecoveryCode(admin, 'h1', at(5)), false, 'replaced')
+    assert.equal(await store.secondFactors.useRecoveryCode(admin, 'h2', at(5)), true, 'a new code with an old hash is unused')
+    await assert.rejects(store.secondFactors.replaceRecoveryCodes(uuid(99), ['h1'], at(6)))
+  },
+
   'transactions: a throw writes nothing, a return commits; nested ones join the outer one': async (store) => {
     await seed(store)
     await assert.rejects(store.transaction(async (tx) => {

@@ -1,3 +1,6 @@
+import { generateMasterKey, parseMasterKey } from '../../src/crypto/master-key.js'
+import { createSealer } from '../../src/crypto/sealing.js'
+import type { Sealer } from '../../src/domain/server-keys.js'
 import { FixedClock } from './clock.js'
 import { FakeSecretService } from './secrets.js'
 import { createFakeStore, type FakeStore } from './store.js'
@@ -7,8 +10,13 @@ export interface FakeDeps {
   readonly store: FakeStore
   readonly clock: FixedClock
   readonly secrets: FakeSecretService
+  /** The real sealer under a master key of the test's own: sealing is fast and has no state. */
+  readonly sealer: Sealer
 }
 
 export function fakeDeps(): FakeDeps {
-  return { store: createFakeStore(), clock: new FixedClock(), secrets: new FakeSecretService() }
+  return {
+    store: createFakeStore(), clock: new FixedClock(), secrets: new FakeSecretService(),
+    sealer: createSealer(parseMasterKey(generateMasterKey(), 'test master key')),
+  }
 }

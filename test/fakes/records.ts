@@ -9,7 +9,7 @@ export const uuid = <T extends string>(n: number): T => `00000000-0000-4000-8000
 export const at = (seconds: number): Date => new Date(Date.UTC(2030, 0, 1) + seconds * 1000)
 
 export const account = (n: number, extra: Partial<Account> = {}): Account => ({
-  id: uuid<AccountId>(n), name: `account ${n}`, plan: 'enterprise', createdAt: at(0), ...extra,
+  id: uuid<AccountId>(n), name: `account ${n}`, plan: 'enterprise', createdAt: at(0), requireAdminSecondFactor: false, ...extra,
 })
 
 export const user = (n: number, accountId: AccountId, extra: Partial<User> = {}): User => ({

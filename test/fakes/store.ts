@@ -1,9 +1,9 @@
 import type { AuditEvent, AuditStore } from '../../src/domain/audit.js'
 import type {
   AccountStore, ApiStore, ClientAssertionStore, ClientStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
-  ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, UserStore,
+  SecondFactorStore, ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, TotpRecord, UserStore,
 } from '../../src/domain/ports.js'
-import type { Account, Api, Client, ClientCredential, KeyPair, KeyPairId, User } from '../../src/domain/types.js'
+import type { Account, Api, Client, ClientCredential, KeyPair, KeyPairId, User, UserId } from '../../src/domain/types.js'
 import { Conflict } from '../../src/domain/errors.js'
 import { translateUniqueViolation } from '../../src/store/errors.js'
 
@@ -33,15 +33,26 @@ export interface FakeTables {
   /** When each deleted client was deleted, by client id; its row stays in `clients`. */
   deletedClients: Map<string, Date>
   sessions: Map<string, Session>
+  /** TOTP secret (pending or enabled), by user id. */
+  totp: Map<string, TotpRecord>
+  /** Recovery codes by `user id:code hash`. */
+  recoveryCodes: Map<string, RecoveryCodeRow>
 }
 
-const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions'] as const
+interface RecoveryCodeRow {
+  readonly userId: string
+  readonly codeHash: string
+  readonly createdAt: Date
+  readonly usedAt: Date | null
+}
+
+const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes'] as const
 
 function emptyTables(): FakeTables {
   return {
     accounts: new Map(), users: new Map(), clients: new Map(), keyPairs: new Map(), serverKeys: new Map(),
     revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), apis: new Map(),
-    passwords: new Map(), deletedClients: new Map(), sessions: new Map(),
+    passwords: new Map(), deletedClients: new Map(), sessions: new Map(), totp: new Map(), recoveryCodes: new Map(),
   }
 }
 
@@ -86,6 +97,13 @@ function accounts(db: Tables): AccountStore {
     },
     async findById(id) { return copy(db().accounts.get(id)) },
     async count() { return db().accounts.size },
+    async setRequireAdminSecondFactor(id, required) {
+      const before = db().accounts.get(id)
+      if (!before) return undefined
+      const after: Account = { ...before, requireAdminSecondFactor: required }
+      db().accounts.set(id, copy(after))
+      return copy(after)
+    },
     async listAll() {
       return [...db().accounts.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || byString(a.id, b.id)).map(copy)
     },
@@ -415,10 +433,69 @@ function sessions(db: Tables): SessionStore {
   }
 }
 
+function secondFactors(db: Tables): SecondFactorStore {
+  const touchUser = (userId: string, at: Date) => {
+    const user = db().users.get(userId)
+    if (user) db().users.set(userId, copy({ ...user, updatedAt: at }))
+  }
+  const codesOf = (userId: string) => [...db().recoveryCodes.values()].filter((c) => c.userId === userId)
+  return {
+    async findTotp(userId) { return copy(db().totp.get(userId)) },
+    async setPendingTotp(userId, secretSealed) {
+      const t = db()
+      if (!t.users.has(userId) || t.totp.get(userId)?.enabledAt) return false
+      t.totp.set(userId, { secretSealed, enabledAt: null, lastStep: null })
+      return true
+    },
+    async enableTotp(userId, step, at) {
+      const before = db().totp.get(userId)
+      if (!before || before.enabledAt !== null) return false
+      db().totp.set(userId, { ...before, enabledAt: new Date(at.getTime()), lastStep: step })
+      touchUser(userId, at)
+      return true
+    },
+    async acceptTotpStep(userId, step) {
+      const before = db().totp.get(userId)
+      if (!before?.enabledAt || (before.lastStep !== null && before.lastStep >= step)) return false
+      db().totp.set(userId, { ...before, lastStep: step })
+      return true
+    },
+    async clear(userId, at) {
+      const t = db()
+      for (const c of codesOf(userId)) t.recoveryCodes.delete(`${userId}:${c.codeHash}`)
+      if (!t.totp.delete(userId)) return false
+      touchUser(userId, at)
+      return true
+    },
+    async replaceRecoveryCodes(userId, codeHashes, at) {
+      const t = db()
+      if (codeHashes.length > 0) requireRow(t.users, userId, 'recovery_codes.user_id')
+      if (new Set(codeHashes).size !== codeHashes.length) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (recovery_codes)')
+      for (const c of codesOf(userId)) t.recoveryCodes.delete(`${userId}:${c.codeHash}`)
+      for (const codeHash of codeHashes) t.recoveryCodes.set(`${userId}:${codeHash}`, { userId, codeHash, createdAt: new Date(at.getTime()), usedAt: null })
+    },
+    async useRecoveryCode(userId, codeHash, at) {
+      const before = db().recoveryCodes.get(`${userId}:${codeHash}`)
+      if (!before || before.usedAt !== null) return false
+      db().recoveryCodes.set(`${userId}:${codeHash}`, { ...before, usedAt: new Date(at.getTime()) })
+      return true
+    },
+    async countRecoveryCodesLeft(userId) { return codesOf(userId).filter((c) => c.usedAt === null).length },
+    async listSealedSecrets() {
+      return [...db().totp.entries()].sort(([a], [b]) => byString(a, b)).map(([userId, t]) => ({ userId: userId as UserId, secretSealed: t.secretSealed }))
+    },
+    async resealSecret(userId, secretSealed) {
+      const before = db().totp.get(userId)
+      if (before) db().totp.set(userId, { ...before, secretSealed })
+    },
+  }
+}
+
 function repositories(db: Tables) {
   return {
     accounts: accounts(db), users: users(db), clients: clients(db), keyPairs: keyPairs(db), serverKeys: serverKeys(db),
     revokedTokens: revokedTokens(db), audit: audit(db), clientAssertions: clientAssertions(db), apis: apis(db), sessions: sessions(db),
+    secondFactors: secondFactors(db),
   }
 }
 

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { loadConfig } from '../../src/config.js'
 import { generateMasterKey, MasterKeyError } from '../../src/crypto/master-key.js'
-import { masterKeyStatus, resealServerKeys } from '../../src/domain/master-key-rotation.js'
+import { totpCode } from '../../src/crypto/totp.js'
+import { masterKeyStatus, resealSecondFactorSecrets, resealServerKeys } from '../../src/domain/master-key-rotation.js'
+import { beginTotpEnrollment, checkSecondFactor, confirmTotpEnrollment } from '../../src/domain/second-factor.js'
+import { createUser } from '../../src/domain/users.js'
 import { startServer } from '../../src/server.js'
 import { openServices } from '../../src/services.js'
 import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
@@ -15,21 +18,29 @@ async function open(t: TestContext, url: string, current: string, previous: stri
 }
 
 describeEachDialect('master key rotation', (dialect) => {
-  test('rotate to a new master key without breaking key pairs or signing keys', async (t) => {
+  test('rotate to a new master key without breaking key pairs, signing keys or second factors', async (t) => {
     const db = await createTestDatabase(t, dialect, tempDir(t))
     const oldKey = generateMasterKey()
     const newKey = generateMasterKey()
+    // A clock of the test's own for the second factor: each check a step after the last.
+    let now = Date.UTC(2030, 0, 1, 0, 0, 10)
+    const clock = { now: () => new Date(now) }
 
     const first = await open(t, db.url, oldKey)
     const firstServer = await startServer(first.config, { services: first.services })
     const c = await seedClient(first.services)
+    const user = await createUser(first.services, { accountId: c.accountId, email: 'ada@example.com' })
+    const { secret } = await beginTotpEnrollment({ ...first.services, clock }, { user })
+    await confirmTotpEnrollment({ ...first.services, clock }, { user, code: totpCode(secret, clock.now()) })
     await firstServer.close()
 
     await assert.rejects(open(t, db.url, newKey), MasterKeyError, 'a wrong key opens nothing')
 
     const during = await open(t, db.url, newKey, [oldKey])
     const status = () => masterKeyStatus({ ...during.services, currentOnly: during.services.currentOnlySealer })
-    assert.deepEqual(await status(), { serverKeysToReseal: 2, keyPairsToRehash: 1 })
+    assert.deepEqual(await status(), { serverKeysToReseal: 2, keyPairsToRehash: 1, secondFactorSecretsToReseal: 1 })
+    now += 30_000
+    assert.deepEqual(await checkSecondFactor({ ...during.services, clock }, { user, otp: totpCode(secret, clock.now()) }), { method: 'totp' }, 'opens while the previous key is given')
     const server = await startServer(during.config, { services: during.services })
     t.after(() => server.close())
     const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
@@ -41,7 +52,8 @@ describeEachDialect('master key rotation', (dialect) => {
     }
     assert.equal(rehashed.keyPairsToRehash, 0, 'the secret was re-hashed at its use')
     assert.equal(await resealServerKeys(during.services), 2)
-    assert.deepEqual(await status(), { serverKeysToReseal: 0, keyPairsToRehash: 0 })
+    assert.equal(await resealSecondFactorSecrets(during.services), 1)
+    assert.deepEqual(await status(), { serverKeysToReseal: 0, keyPairsToRehash: 0, secondFactorSecretsToReseal: 0 })
     await server.close()
 
     const after = await open(t, db.url, newKey)
@@ -49,5 +61,7 @@ describeEachDialect('master key rotation', (dialect) => {
     t.after(() => finalServer.close())
     const again = await fetch(`${finalServer.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
     assert.equal(again.status, 200, 'the old key can be dropped')
+    now += 30_000
+    assert.deepEqual(await checkSecondFactor({ ...after.services, clock }, { user, otp: totpCode(secret, clock.now()) }), { method: 'totp' }, 'the second factor too')
   })
 })

@@ -7,6 +7,7 @@ import { auditEventRoutes } from './api/audit-events.js'
 import { clientRoutes } from './api/clients.js'
 import { keyPairRoutes } from './api/key-pairs.js'
 import { meRoutes } from './api/me.js'
+import { secondFactorRoutes } from './api/second-factor.js'
 import { sessionRoutes } from './api/sessions.js'
 import type { ManagementDeps } from './api/management-deps.js'
 import { signingKeyRoutes } from './api/signing-keys.js'
@@ -41,7 +42,7 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    for (const surface of [sessionRoutes, meRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes]) {
+    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes]) {
       await api.register(surface, deps)
     }
   }, { prefix: '/api/v1' })

@@ -15,6 +15,7 @@ export const Account = Type.Object({
   id: Type.String(),
   name: Type.String(),
   plan: StringEnum(PLANS, { description: 'Only `enterprise` accounts obtain tokens.' }),
+  require_admin_second_factor: Type.Boolean({ description: 'Every admin must sign in with a second factor; one without is made to set it up first.' }),
   created_at: time(),
 }, { $id: 'Account', additionalProperties: false, description: "The caller's account." })
 

@@ -19,6 +19,7 @@ export const SignedIn = Type.Object({
   account: refTo(Account),
   expires_at: time('The absolute end of the session; it also ends after a while unused.'),
   password_change_required: Type.Boolean({ description: 'True after a one-time password: only `POST /api/v1/me/password` (and sign-out) work until it is changed.' }),
+  second_factor_enrollment_required: Type.Boolean({ description: 'True for an admin of an account that requires a second factor, without one: only setting it up (and sign-out) work until then.' }),
 }, { additionalProperties: false })
 
 export const SessionInfo = Type.Object({
@@ -35,7 +36,7 @@ export const SessionIdParams = Type.Object({ id: Type.String({ minLength: 1, max
 
 export const exampleSignedIn: Static<typeof SignedIn> = {
   csrf_token: 'mH3yQ0v9cE2kq2m6WbH8n2qf3TgZ8m4qz0yR5kqQb0Q', user: { ...exampleUser, role: 'admin' }, account: exampleAccount,
-  expires_at: '2025-01-15T21:30:00.000Z', password_change_required: false,
+  expires_at: '2025-01-15T21:30:00.000Z', password_change_required: false, second_factor_enrollment_required: false,
 }
 
 export const exampleSessionInfo: Static<typeof SessionInfo> = {

@@ -9,6 +9,7 @@ const toAccount = (row: Selectable<AccountsTable>): Account => ({
   name: row.name,
   plan: row.plan as Plan,
   createdAt: toDate(row.created_at),
+  requireAdminSecondFactor: Number(row.require_admin_second_factor) === 1,
 })
 
 export function createAccountRepository(db: Kysely<Database>): AccountStore {
@@ -16,6 +17,7 @@ export function createAccountRepository(db: Kysely<Database>): AccountStore {
     async insert(account) {
       await db.insertInto('accounts').values({
         id: account.id, name: account.name, plan: account.plan, created_at: account.createdAt.getTime(),
+        require_admin_second_factor: account.requireAdminSecondFactor ? 1 : 0,
       }).execute()
       return account
     },
@@ -25,6 +27,10 @@ export function createAccountRepository(db: Kysely<Database>): AccountStore {
     },
     async listAll() {
       return (await db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute()).map(toAccount)
+    },
+    async setRequireAdminSecondFactor(id, required) {
+      const row = await db.updateTable('accounts').set({ require_admin_second_factor: required ? 1 : 0 }).where('id', '=', id).returningAll().executeTakeFirst()
+      return row && toAccount(row)
     },
     async count() {
       const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()

@@ -1,4 +1,5 @@
 import type { Clock, SecretService, Store } from '../../../domain/ports.js'
+import type { Sealer } from '../../../domain/server-keys.js'
 import type { SessionPolicy } from '../../../domain/sessions.js'
 import type { Refusal } from '../../../runtime/refusal-log.js'
 import type { SignInThrottle } from '../../../runtime/sign-in-throttle.js'
@@ -9,6 +10,8 @@ export interface ManagementDeps {
   readonly store: Store
   readonly clock: Clock
   readonly secrets: SecretService
+  /** Seals what must be read back, such as TOTP secrets, under the master key. */
+  readonly sealer: Sealer
   /** keymint's own default `aud` values, which no account may register as an API. */
   readonly defaultAudiences: () => readonly string[]
   readonly signIn: SignInDeps

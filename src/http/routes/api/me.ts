@@ -44,7 +44,7 @@ export async function meRoutes(fastify: FastifyInstance, deps: ManagementDeps): 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.post('/me/password', {
-    config: { callers: 'session', beforePasswordChange: true },
+    config: { callers: 'session', whileRestricted: true },
     schema: {
       operationId: 'changeMyPassword',
       summary: 'Change my password',
@@ -61,7 +61,7 @@ export async function meRoutes(fastify: FastifyInstance, deps: ManagementDeps): 
     verdict.attempt.succeeded()
     const opened = await openSession(deps, { user: current.user, address: request.ip, userAgent: request.headers['user-agent'] ?? '', policy: deps.signIn.policy })
     reply.header('cache-control', 'no-store')
-    return answerSignedIn(reply, deps, opened, false)
+    return answerSignedIn(reply, deps, opened, { passwordChangeRequired: false, secondFactorEnrollmentRequired: current.secondFactorEnrollmentRequired })
   })
 
   app.get('/me/key-pair', {

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { presentAccount, presentUser } from '../../../contract/dto.js'
 import { csrfTokenFor, hashSessionId } from '../../../crypto/session-ids.js'
 import { Forbidden } from '../../../domain/errors.js'
-import { endAllSessions, endOwnSession, endSession, listOwnSessions, signIn, SignInRefused, type SignedIn } from '../../../domain/sessions.js'
+import { endAllSessions, endOwnSession, endSession, listOwnSessions, signIn, SignInRefused, type OpenedSession, type SignedIn } from '../../../domain/sessions.js'
+import { SecondFactorRequired } from '../../../domain/second-factor.js'
 import { TooManyAttempts } from '../../../oauth/errors.js'
 import { isSameOrigin, sessionOf } from '../../api-auth.js'
 import { problemResponses } from '../../schemas/errors.js'
@@ -16,14 +17,15 @@ import type { ManagementDeps } from './management-deps.js'
 const noContent = { description: 'Done.', type: 'null' } as const
 
 /** The session's answer: the cookie is set on the reply, the CSRF token goes in the body. */
-export function answerSignedIn(reply: FastifyReply, deps: ManagementDeps, signedIn: Omit<SignedIn, 'passwordChangeRequired'>, passwordChangeRequired: boolean) {
+export function answerSignedIn(reply: FastifyReply, deps: ManagementDeps, signedIn: OpenedSession, restrictions: { passwordChangeRequired: boolean; secondFactorEnrollmentRequired: boolean }) {
   setSessionCookie(reply, deps.signIn.cookie, signedIn.sessionId, signedIn.session.expiresAt)
   return {
     csrf_token: csrfTokenFor(signedIn.sessionId),
     user: presentUser(signedIn.user),
     account: presentAccount(signedIn.account),
     expires_at: signedIn.session.expiresAt.toISOString(),
-    password_change_required: passwordChangeRequired,
+    password_change_required: restrictions.passwordChangeRequired,
+    second_factor_enrollment_required: restrictions.secondFactorEnrollmentRequired,
   }
 }
 
@@ -49,14 +51,16 @@ export async function sessionRoutes(fastify: FastifyInstance, deps: ManagementDe
     if (request.headers.origin !== undefined && !isSameOrigin(request, request.server.issuer())) {
       throw new Forbidden('KEYMINT_CSRF_CHECK_FAILED', 'sign-in from another site is refused')
     }
-    const { email, password } = request.body
+    const { email, password, otp } = request.body
     const address = request.ip
     const verdict = deps.signIn.throttle.begin(address, email)
     if (verdict.action === 'refuse') throw new TooManyAttempts('too many failed sign-ins; try again later', verdict.retryAfterSeconds)
     let signedIn: SignedIn
     try {
-      signedIn = await signIn(deps, { email, password, address, userAgent: userAgentOf(request), policy })
+      signedIn = await signIn(deps, { email, password, ...(otp === undefined ? {} : { otp }), address, userAgent: userAgentOf(request), policy })
     } catch (err) {
+      // The password was right: asking for the second factor is not a failure.
+      if (err instanceof SecondFactorRequired) verdict.attempt.uncount()
       if (err instanceof SignInRefused) {
         deps.signIn.refused({ subject: 'user', clientId: err.user?.id ?? email, accountId: err.user?.accountId ?? null, address, reason: err.reason })
       }
@@ -67,11 +71,11 @@ export async function sessionRoutes(fastify: FastifyInstance, deps: ManagementDe
     const previous = request.cookies[deps.signIn.cookie.name]
     if (previous) await endSession(deps, { idHash: hashSessionId(previous), user: signedIn.user })
     reply.header('cache-control', 'no-store')
-    return reply.status(201).send(answerSignedIn(reply, deps, signedIn, signedIn.passwordChangeRequired))
+    return reply.status(201).send(answerSignedIn(reply, deps, signedIn, signedIn))
   })
 
   app.get('/sessions/current', {
-    config: { callers: 'session', beforePasswordChange: true },
+    config: { callers: 'session', whileRestricted: true },
     schema: {
       operationId: 'getCurrentSession',
       summary: 'Who is signed in',
@@ -87,11 +91,12 @@ export async function sessionRoutes(fastify: FastifyInstance, deps: ManagementDe
       account: presentAccount(current.account),
       expires_at: current.session.expiresAt.toISOString(),
       password_change_required: current.passwordChangeRequired,
+      second_factor_enrollment_required: current.secondFactorEnrollmentRequired,
     }
   })
 
   app.delete('/sessions/current', {
-    config: { callers: 'session', beforePasswordChange: true },
+    config: { callers: 'session', whileRestricted: true },
     schema: {
       operationId: 'signOut',
       summary: 'Sign out',
@@ -107,7 +112,7 @@ export async function sessionRoutes(fastify: FastifyInstance, deps: ManagementDe
   })
 
   app.delete('/sessions', {
-    config: { callers: 'session', beforePasswordChange: true },
+    config: { callers: 'session', whileRestricted: true },
     schema: {
       operationId: 'signOutEverywhere',
       summary: 'Sign out everywhere',
