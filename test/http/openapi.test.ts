@@ -70,7 +70,7 @@ test('both security schemes, and the scope each management operation needs', asy
   assert.deepEqual([bearerAuth?.type, bearerAuth?.scheme], ['http', 'bearer'])
   assert.deepEqual([clientBasic?.type, clientBasic?.scheme], ['http', 'basic'])
   assert.deepEqual([sessionCookie?.type, sessionCookie?.in, sessionCookie?.name], ['apiKey', 'cookie', 'keymint_session'])
-  const sessionOnly = ['/api/v1/sessions', '/api/v1/sessions/current', '/api/v1/sessions/{id}', '/api/v1/me/password', '/api/v1/me/key-pair']
+  const sessionOnly = ['/api/v1/sessions', '/api/v1/sessions/current', '/api/v1/sessions/{id}', '/api/v1/me/password', '/api/v1/me/key-pair', '/api/v1/me/second-factor', '/api/v1/me/second-factor/confirm', '/api/v1/me/recovery-codes']
   for (const { name, path, op } of operationsOf(doc)) {
     const schemes = (op.security ?? []).flatMap((requirement) => Object.keys(requirement))
     if (name === 'POST /api/v1/sessions') assert.deepEqual(op.security, [], 'anyone may try to sign in')
