@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander'
 import { KEYMINT_VERSION } from '../version.js'
-import { describeFailure, formatFailure } from './failure.js'
 import { registerAccountCommands } from './commands/account.js'
 import { registerApiCommands } from './commands/api.js'
 import { registerAuditCommands } from './commands/audit.js'
@@ -42,6 +41,12 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
   return program
 }
 
+/** Loaded only on failure: telling errors apart needs the classes of every layer, the store's too. */
+async function failureText(err: unknown, json: boolean): Promise<string> {
+  const { describeFailure, formatFailure } = await import('./failure.js')
+  return formatFailure(describeFailure(err), json)
+}
+
 export async function main(argv: string[]): Promise<void> {
   const json = wantsJson(argv)
   try {
@@ -50,10 +55,10 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2
       // Without --json Commander has already printed its message (or the help text).
-      if (json && err.exitCode !== 0) process.stderr.write(formatFailure(describeFailure(err), true))
+      if (json && err.exitCode !== 0) process.stderr.write(await failureText(err, true))
       return
     }
-    process.stderr.write(formatFailure(describeFailure(err), json))
+    process.stderr.write(await failureText(err, json))
     process.exitCode = 1
   }
 }
