@@ -5,6 +5,7 @@ import { generateMasterKey, MasterKeyError } from '../../src/crypto/master-key.j
 import { masterKeyStatus, resealServerKeys } from '../../src/domain/master-key-rotation.js'
 import { startServer } from '../../src/server.js'
 import { openServices } from '../../src/services.js'
+import { cleanup } from '../helpers/cleanup.js'
 import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
 import { seedClient, tempDir } from '../helpers/server.js'
 
@@ -31,7 +32,7 @@ describeEachDialect('master key rotation', (dialect) => {
     const status = () => masterKeyStatus({ ...during.services, currentOnly: during.services.currentOnlySealer })
     assert.deepEqual(await status(), { serverKeysToReseal: 2, keyPairsToRehash: 1 })
     const server = await startServer(during.config, { services: during.services })
-    t.after(() => server.close())
+    cleanup(t, () => server.close())
     const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
     assert.equal(res.status, 200, 'an old secret works while the previous key is given')
     let rehashed = await status()
@@ -46,7 +47,7 @@ describeEachDialect('master key rotation', (dialect) => {
 
     const after = await open(t, db.url, newKey)
     const finalServer = await startServer(after.config, { services: after.services })
-    t.after(() => finalServer.close())
+    cleanup(t, () => finalServer.close())
     const again = await fetch(`${finalServer.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
     assert.equal(again.status, 200, 'the old key can be dropped')
   })
