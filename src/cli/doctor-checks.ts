@@ -67,7 +67,12 @@ async function masterKeyFindings(config: Config, database: OpenDatabase): Promis
   }
   let key: MasterKey
   if ('file' in source) {
-    if (!existsSync(source.file)) return [found('problem', 'master key', `${source.file} is missing; restore it, or set KEYMINT_MASTER_KEY`)]
+    if (!existsSync(source.file)) {
+      const keys = await database.db.selectFrom('server_keys').select('kid').limit(1).execute()
+      return keys.length === 0
+        ? [found('warn', 'master key', `${source.file} does not exist yet; the first keymint serve creates it (back it up then)`)]
+        : [found('problem', 'master key', `${source.file} is missing, but the database holds keys sealed with a master key; restore it, or set KEYMINT_MASTER_KEY`)]
+    }
     if (groupOrOtherMayRead(source.file)) findings.push(found('problem', 'master key', `${source.file} is mode ${octal(source.file)}: chmod 600 it`))
     try {
       key = readMasterKeyFile(source.file)

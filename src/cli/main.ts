@@ -28,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'encryption-key': async () => (await import('./commands/encryption-key.js')).registerEncryptionKeyCommands,
   audit: async () => (await import('./commands/audit.js')).registerAuditCommands,
   'master-key': async () => (await import('./commands/master-key.js')).registerMasterKeyCommands,
+  backup: async () => (await import('./commands/backup.js')).registerBackupCommand,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctorCommand,
 }
 
 export async function buildProgram(argv: readonly string[], opts: { json?: boolean } = {}): Promise<Command> {
