@@ -11,7 +11,7 @@ const forbid = (...groups) => ({
 // STYLE §1: web/ talks to the server over HTTP only. A relative import that lands in the server's
 // src/ (or the package's own entry points) is refused wherever it is written from; web/src itself is fine.
 const SERVER_SRC = resolve(import.meta.dirname, 'src')
-const overHttpOnly = {
+export const overHttpOnly = {
   meta: { type: 'problem', messages: { server: 'web/ talks to the server over HTTP only (STYLE §1): use the API client, not {{path}}' } },
   create(context) {
     const check = (node) => {
