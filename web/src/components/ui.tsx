@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react'
 import {
-  Button, Dialog, FieldError, Heading, Input, Label, Modal, ModalOverlay, Text, TextField, type TextFieldProps,
+  Button, Dialog, FieldError, Form, Heading, Input, Label, Modal, ModalOverlay, Text, TextField, type FormProps, type TextFieldProps,
 } from 'react-aria-components'
 
 /** A labelled text field whose error (from the browser's checks or the server) sits right under it. */
@@ -147,4 +147,12 @@ export function FormDialog({ title, isOpen, onOpenChange, children }: { title: s
       </Modal>
     </ModalOverlay>
   )
+}
+
+/**
+ * A form showing the server's errors next to their fields until the person edits any field: a
+ * field the server refused stays marked invalid (and would stop the next submit) otherwise.
+ */
+export function EditableForm({ onEdit, ...props }: FormProps & { onEdit: () => void }) {
+  return <div className="contents" onInput={onEdit}><Form {...props} /></div>
 }

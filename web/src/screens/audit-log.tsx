@@ -46,19 +46,19 @@ export function AuditLog() {
         <EmptyState title="No events here.">{page.data.items.length > 0 ? 'No event on this page matches the filters: clear them, or look at older events.' : 'Nothing happened in this period yet. Pick an earlier "Since", or clear it.'}</EmptyState>
       ) : (
         <div className="table-wrap" role="region" aria-label="Audit events" tabIndex={0}>
-          <table className="table">
+          <table className="table table-stacking">
             <thead>
               <tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Count</th></tr>
             </thead>
             <tbody>
               {shown.map((e) => (
                 <tr key={e.id}>
-                  <td>{formatTime(e.time)}</td>
-                  <td><code>{e.actor}</code></td>
-                  <td>{e.action}</td>
-                  <td>{e.target && <code>{e.target}</code>}</td>
-                  <td>{e.reason}</td>
-                  <td>{e.count}</td>
+                  <td data-label="Time">{formatTime(e.time)}</td>
+                  <td data-label="Actor"><code>{e.actor}</code></td>
+                  <td data-label="Action">{e.action}</td>
+                  <td data-label="Target">{e.target && <code>{e.target}</code>}</td>
+                  <td data-label="Reason">{e.reason}</td>
+                  <td data-label="Count">{e.count}</td>
                 </tr>
               ))}
             </tbody>

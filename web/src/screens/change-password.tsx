@@ -1,7 +1,7 @@
 import { useState } from 'react'
-import { Button, Form } from 'react-aria-components'
+import { Button } from 'react-aria-components'
 import { api, problemOf, type SignedIn } from '../api/client'
-import { Field, Notice } from '../components/ui'
+import { EditableForm, Field, Notice } from '../components/ui'
 import { useSession } from '../session'
 
 type Errors = Partial<Record<'current_password' | 'new_password' | 'repeat', string>>
@@ -48,7 +48,7 @@ export function ChangePassword({ onChanged }: { onChanged: (signedIn: SignedIn) 
           at least 12 characters, and not a common one.
         </Notice>
         {formError && <Notice kind="error">{formError}</Notice>}
-        <Form validationErrors={errors} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
+        <EditableForm validationErrors={errors} onEdit={() => setErrors((e) => Object.keys(e).length === 0 ? e : {})} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
           <input type="text" name="username" autoComplete="username" value={signedIn.user.email} readOnly hidden />
           <Field name="current_password" label="Current (one-time) password" type="password" autoComplete="current-password" isRequired value={current} onChange={setCurrent} autoFocus />
           <Field name="new_password" label="New password" type="password" autoComplete="new-password" isRequired minLength={12} value={next} onChange={setNext} description="At least 12 characters." />
@@ -57,7 +57,7 @@ export function ChangePassword({ onChanged }: { onChanged: (signedIn: SignedIn) 
             <Button className="button" onPress={() => void signOut()}>Sign out</Button>
             <Button type="submit" className="button button-primary" isDisabled={busy}>{busy ? 'Saving…' : 'Save password'}</Button>
           </div>
-        </Form>
+        </EditableForm>
       </div>
     </main>
   )

@@ -1,8 +1,8 @@
 import { useState } from 'react'
-import { Button, Form, Label, Link, Radio, RadioGroup } from 'react-aria-components'
+import { Button, Label, Link, Radio, RadioGroup } from 'react-aria-components'
 import { api, fieldOf, problemOf } from '../api/client'
 import { NewKeyPair } from '../components/new-key-pair'
-import { EmptyState, Field, FormDialog, Notice, NotAllowed, PageTitle, SelectField } from '../components/ui'
+import { EditableForm, EmptyState, Field, FormDialog, NotAllowed, Notice, PageTitle, SelectField } from '../components/ui'
 import { formatTime, parseScopes } from '../format'
 import { useAbilities } from '../session'
 import { useLoad } from '../use-load'
@@ -43,18 +43,18 @@ export function Clients() {
             <EmptyState title="No clients yet.">{admin ? <>Click <strong>Create client</strong> to add the first integration, or generate your own key pair under <Link href="/settings/integrations/api">Settings &amp; Integrations → API</Link>.</> : 'An admin of the account creates them.'}</EmptyState>
           ) : (
             <div className="table-wrap" role="region" aria-label="Clients" tabIndex={0}>
-              <table className="table">
+              <table className="table table-stacking">
                 <thead>
                   <tr><th scope="col">Name</th><th scope="col">Level</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">State</th></tr>
                 </thead>
                 <tbody>
                   {clients.data.items.map((c) => (
                     <tr key={c.id}>
-                      <td><Link href={`/clients/${c.id}`}>{c.name}</Link></td>
-                      <td>{c.level === 'user' ? `user: ${emailOf(c.user_id)}` : 'subscription'}</td>
-                      <td>{c.scopes === null ? <em>unrestricted</em> : c.scopes.join(' ') || <em>none</em>}</td>
-                      <td>{formatTime(c.created_at)}</td>
-                      <td>{c.disabled ? <span className="badge badge-muted">disabled</span> : <span className="badge badge-ok">enabled</span>}</td>
+                      <td data-label="Name"><Link href={`/clients/${c.id}`}>{c.name}</Link></td>
+                      <td data-label="Level">{c.level === 'user' ? `user: ${emailOf(c.user_id)}` : 'subscription'}</td>
+                      <td data-label="Scopes">{c.scopes === null ? <em>unrestricted</em> : c.scopes.join(' ') || <em>none</em>}</td>
+                      <td data-label="Created">{formatTime(c.created_at)}</td>
+                      <td data-label="State">{c.disabled ? <span className="badge badge-muted">disabled</span> : <span className="badge badge-ok">enabled</span>}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -117,7 +117,7 @@ function CreateClientForm({ users, onCancel, onCreated }: {
   }
 
   return (
-    <Form validationErrors={errors} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
+    <EditableForm validationErrors={errors} onEdit={() => setErrors((e) => Object.keys(e).length === 0 ? e : {})} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
       {formError && <Notice kind="error">{formError}</Notice>}
       <Field name="name" label="Name" isRequired value={name} onChange={setName} autoFocus description="Say what the integration is, e.g. billing-sync." />
       <RadioGroup value={level} onChange={(v) => setLevel(v as 'user' | 'subscription')} className="radio-group" name="level">
@@ -139,6 +139,6 @@ function CreateClientForm({ users, onCancel, onCreated }: {
         <Button className="button" onPress={onCancel}>Cancel</Button>
         <Button type="submit" className="button button-primary">Create client</Button>
       </div>
-    </Form>
+    </EditableForm>
   )
 }

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react'
-import { Button, Form } from 'react-aria-components'
+import { Button } from 'react-aria-components'
 import { api, problemOf, type SignedIn } from '../api/client'
 import { QrCode } from '../components/qr-code'
-import { CopyButton, Field, Notice } from '../components/ui'
+import { CopyButton, EditableForm, Field, Notice } from '../components/ui'
 import { useSession } from '../session'
 
 /** The account requires a second factor of admins: set up TOTP before anything else. */
@@ -76,13 +76,13 @@ export function EnrollSecondFactor({ onDone }: { onDone: (signedIn: SignedIn) =>
                 </div>
               </div>
             ) : !formError && <p role="status">Preparing a key…</p>}
-            <Form validationErrors={otpError ? { otp: otpError } : {}} onSubmit={(e) => { e.preventDefault(); void confirm() }} className="form">
+            <EditableForm validationErrors={otpError ? { otp: otpError } : {}} onEdit={() => setOtpError(undefined)} onSubmit={(e) => { e.preventDefault(); void confirm() }} className="form">
               <Field name="otp" label="Code from the app" autoComplete="one-time-code" inputMode="numeric" isRequired value={otp} onChange={setOtp} />
               <div className="actions">
                 <Button className="button" onPress={() => void signOut()}>Sign out</Button>
                 <Button type="submit" className="button button-primary" isDisabled={busy || !enrollment}>Turn on</Button>
               </div>
-            </Form>
+            </EditableForm>
           </>
         )}
       </div>

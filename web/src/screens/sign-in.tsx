@@ -1,7 +1,7 @@
 import { useState } from 'react'
-import { Button, Form } from 'react-aria-components'
+import { Button } from 'react-aria-components'
 import { api, problemOf, type SignedIn } from '../api/client'
-import { Field, Notice } from '../components/ui'
+import { EditableForm, Field, Notice } from '../components/ui'
 import { BrandMark } from '../components/icons'
 
 type Errors = Partial<Record<'email' | 'password' | 'otp', string>>
@@ -29,7 +29,8 @@ export function SignIn({ message, onSignedIn }: { message?: string | undefined; 
       const problem = problemOf(error, response)
       if (problem.code === 'KEYMINT_OTP_REQUIRED') {
         setNeedsOtp(true)
-      } else if (problem.code === 'KEYMINT_OTP_INVALID') {
+      } else if (needsOtp && response.status === 401) {
+        // The password was right a moment ago (the server asks for a code only then): the code is not.
         setErrors({ otp: 'That code is wrong, or was used before. Try the next code from your app.' })
       } else if (response.status === 401) {
         setErrors({ password: 'The email or the password is wrong.' })
@@ -55,7 +56,7 @@ export function SignIn({ message, onSignedIn }: { message?: string | undefined; 
         <h1 className="page-title">Sign in</h1>
         {message && <Notice kind="info">{message}</Notice>}
         {formError && <Notice kind="error">{formError}</Notice>}
-        <Form validationErrors={errors} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
+        <EditableForm validationErrors={errors} onEdit={() => setErrors((e) => Object.keys(e).length === 0 ? e : {})} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
           <Field name="email" label="Email" type="email" autoComplete="username" isRequired value={email} onChange={setEmail} autoFocus isReadOnly={needsOtp} />
           <Field name="password" label="Password" type="password" autoComplete="current-password" isRequired value={password} onChange={setPassword} isReadOnly={needsOtp} />
           {needsOtp && (
@@ -68,7 +69,7 @@ export function SignIn({ message, onSignedIn }: { message?: string | undefined; 
             {needsOtp && <Button className="button" onPress={() => { setNeedsOtp(false); setOtp(''); setErrors({}) }}>Back</Button>}
             <Button type="submit" className="button button-primary" isDisabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</Button>
           </div>
-        </Form>
+        </EditableForm>
       </div>
     </main>
   )

@@ -17,13 +17,13 @@ export function SigningKeys() {
           {keys.problem && <Notice kind="error">{keys.problem.detail}</Notice>}
           {keys.data && (keys.data.items.length === 0 ? <EmptyState title="No keys yet.">The server makes its first keys when it starts.</EmptyState> : (
             <div className="table-wrap" role="region" aria-label="Signing keys" tabIndex={0}>
-              <table className="table">
+              <table className="table table-stacking">
                 <thead><tr><th scope="col">Key id (kid)</th><th scope="col">Use</th><th scope="col">Algorithm</th><th scope="col">State</th><th scope="col">Created</th><th scope="col">Signs from</th><th scope="col">Retired</th></tr></thead>
                 <tbody>
                   {keys.data.items.map((k) => (
                     <tr key={k.kid}>
-                      <td><code>{k.kid}</code></td><td>{k.use}</td><td>{k.alg}</td><td>{k.state}</td>
-                      <td>{formatTime(k.created_at)}</td><td>{formatTime(k.activates_at)}</td><td>{k.retired_at ? formatTime(k.retired_at) : '—'}</td>
+                      <td data-label="Key id"><code>{k.kid}</code></td><td data-label="Use">{k.use}</td><td data-label="Algorithm">{k.alg}</td><td data-label="State">{k.state}</td>
+                      <td data-label="Created">{formatTime(k.created_at)}</td><td data-label="Signs from">{formatTime(k.activates_at)}</td><td data-label="Retired">{k.retired_at ? formatTime(k.retired_at) : '—'}</td>
                     </tr>
                   ))}
                 </tbody>

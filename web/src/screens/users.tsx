@@ -1,7 +1,7 @@
 import { useState } from 'react'
-import { Button, Checkbox, CheckboxGroup, Form, Label, Radio, RadioGroup } from 'react-aria-components'
+import { Button, Checkbox, CheckboxGroup, Label, Radio, RadioGroup } from 'react-aria-components'
 import { api, fieldOf, problemOf, type Schemas } from '../api/client'
-import { Confirm, EmptyState, Field, FormDialog, Notice, NotAllowed, PageTitle } from '../components/ui'
+import { Confirm, EditableForm, EmptyState, Field, FormDialog, NotAllowed, Notice, PageTitle } from '../components/ui'
 import { formatTime, parseScopes } from '../format'
 import { useAbilities, useSession } from '../session'
 import { useLoad } from '../use-load'
@@ -43,19 +43,19 @@ export function Users() {
         <EmptyState title="No users yet.">{admin ? 'Click Create user to add one.' : 'An admin adds them.'}</EmptyState>
       ) : (
         <div className="table-wrap" role="region" aria-label="Users" tabIndex={0}>
-          <table className="table">
+          <table className="table table-stacking">
             <thead>
               <tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Permissions</th><th scope="col">Scopes</th><th scope="col">State</th>{admin && <th scope="col"><span className="offscreen">Actions</span></th>}</tr>
             </thead>
             <tbody>
               {users.data.items.map((u) => (
                 <tr key={u.id}>
-                  <td>{u.email}{u.id === signedIn.user.id && ' (you)'}</td>
-                  <td>{u.role}</td>
-                  <td>{u.permissions.join(', ') || <em>none</em>}</td>
-                  <td>{u.scopes.join(' ') || <em>none</em>}</td>
-                  <td>{u.disabled ? <span className="badge badge-muted">disabled</span> : <span className="badge badge-ok">active</span>}</td>
-                  {admin && <td><Button className="button button-small" onPress={() => setEditing(u)} aria-label={`Change ${u.email}`}>Change</Button></td>}
+                  <td data-label="Email">{u.email}{u.id === signedIn.user.id && ' (you)'}</td>
+                  <td data-label="Role">{u.role}</td>
+                  <td data-label="Permissions">{u.permissions.join(', ') || <em>none</em>}</td>
+                  <td data-label="Scopes">{u.scopes.join(' ') || <em>none</em>}</td>
+                  <td data-label="State">{u.disabled ? <span className="badge badge-muted">disabled</span> : <span className="badge badge-ok">active</span>}</td>
+                  {admin && <td data-label=""><Button className="button button-small" onPress={() => setEditing(u)} aria-label={`Change ${u.email}`}>Change</Button></td>}
                 </tr>
               ))}
             </tbody>
@@ -96,7 +96,7 @@ function CreateUserForm({ onCancel, onCreated }: { onCancel: () => void; onCreat
   }
 
   return (
-    <Form validationErrors={errors} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
+    <EditableForm validationErrors={errors} onEdit={() => setErrors((e) => Object.keys(e).length === 0 ? e : {})} onSubmit={(e) => { e.preventDefault(); void submit() }} className="form">
       {formError && <Notice kind="error">{formError}</Notice>}
       <Field name="email" label="Email" type="email" isRequired value={email} onChange={setEmail} autoFocus />
       <RadioGroup value={role} onChange={(v) => setRole(v as 'admin' | 'member')} className="radio-group" name="role">
@@ -110,7 +110,7 @@ function CreateUserForm({ onCancel, onCreated }: { onCancel: () => void; onCreat
         <Button className="button" onPress={onCancel}>Cancel</Button>
         <Button type="submit" className="button button-primary">Create user</Button>
       </div>
-    </Form>
+    </EditableForm>
   )
 }
 
@@ -140,7 +140,7 @@ function EditUserForm({ user, clientCount, onCancel, onSaved }: { user: User; cl
   }
 
   return (
-    <Form validationErrors={errors} onSubmit={(e) => { e.preventDefault(); if (cutsOff) setConfirming(true); else void save() }} className="form">
+    <EditableForm validationErrors={errors} onEdit={() => setErrors((e) => Object.keys(e).length === 0 ? e : {})} onSubmit={(e) => { e.preventDefault(); if (cutsOff) setConfirming(true); else void save() }} className="form">
       {formError && <Notice kind="error">{formError}</Notice>}
       <p>Role: {user.role}. Created {formatTime(user.created_at)}.</p>
       <PermissionBoxes value={permissions} onChange={setPermissions} />
@@ -156,6 +156,6 @@ function EditUserForm({ user, clientCount, onCancel, onSaved }: { user: User; cl
         <p>{disabled && !user.disabled ? `${user.email} will no longer sign in, and` : 'Without both ui and api,'} {clients} of {user.email} get no new tokens.</p>
         <p><strong>Every token those clients were issued stops being accepted, for good:</strong> enabling the user or giving the permissions back later revives none of them; only tokens issued afterwards work.</p>
       </Confirm>
-    </Form>
+    </EditableForm>
   )
 }
