@@ -70,6 +70,9 @@ export async function assertAccessibleAtBothWidths(page: Page, where: string, sc
   for (const [name, width] of Object.entries(WIDTHS)) {
     await page.setViewportSize({ width, height: width === WIDTHS.phone ? 844 : 900 })
     await assertAccessible(page, `${where} at ${width} px`)
+    // Nothing wider than the screen: no sideways scrolling of the page (wide tables scroll inside their frame).
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth)
+    assert.ok(scrollWidth <= width, `${where} at ${width} px: the page is ${scrollWidth} px wide`)
     if (screenshot) await page.screenshot({ path: `${SCREENSHOTS}${screenshot}-${name}.png`, fullPage: true })
   }
   if (original) await page.setViewportSize(original)
