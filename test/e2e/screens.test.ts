@@ -75,11 +75,18 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   await nav(page, 'Users').click()
   await page.getByRole('button', { name: 'Create user' }).click()
   const create = page.getByRole('dialog', { name: 'Create a user' })
-  // The server's refusal appears next to the field it is about.
+  // Errors appear next to the field they are about, on submit: an empty field, a malformed
+  // email (the server's schema), an email taken (the server's rule).
+  const emailError = () => create.locator('.field-error').textContent()
+  await create.getByRole('button', { name: 'Create user' }).click()
+  assert.equal(await emailError(), 'Fill this in.')
+  await create.getByLabel('Email').fill('not-an-email')
+  await create.getByRole('button', { name: 'Create user' }).click()
+  await create.getByText('Enter an email address, such as name@example.com.').waitFor()
   await create.getByLabel('Email').fill('dev@acme.example')
   await create.getByRole('button', { name: 'Create user' }).click()
-  const emailError = await create.locator('.field-error').textContent()
-  assert.match(emailError ?? '', /dev@acme\.example/)
+  await create.getByText(/dev@acme\.example/).waitFor()
+  assert.match(await emailError() ?? '', /dev@acme\.example/)
   await create.getByLabel('Email').fill('new@acme.example')
   await create.getByRole('button', { name: 'Create user' }).click()
   await page.getByText('new@acme.example was created.').waitFor()

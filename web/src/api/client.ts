@@ -51,6 +51,21 @@ export function problemOf(error: unknown, response?: Response): Problem {
   return { title: 'error', status: response?.status ?? 0, detail: response ? `The server answered ${response.status}.` : 'The server could not be reached.' }
 }
 
+/** A problem's detail for people: the schema's wording of the common cases said plainly. */
+export function explain(problem: Problem): string {
+  if (/must match format "email"|^invalid email address/.test(problem.detail)) return 'Enter an email address, such as name@example.com.'
+  if (/must NOT have fewer than 1 characters/.test(problem.detail)) return 'Fill this in.'
+  const detail = problem.detail.replace(/^invalid request: /, '')
+  return detail.charAt(0).toUpperCase() + detail.slice(1)
+}
+
+/** The fields of a form left empty, each with the message to show under it. */
+export function emptyFields<K extends string>(values: Record<K, string>): Partial<Record<K, string>> {
+  const errors: Partial<Record<K, string>> = {}
+  for (const key of Object.keys(values) as K[]) if (values[key].trim() === '') errors[key] = 'Fill this in.'
+  return errors
+}
+
 /** The body field a 400 names ("invalid request: body/email must match format …"), if any. */
 export function fieldOf(problem: Problem): string | undefined {
   return /\bbody\/([a-z_]+)/.exec(problem.detail)?.[1]

@@ -150,9 +150,10 @@ export function FormDialog({ title, isOpen, onOpenChange, children }: { title: s
 }
 
 /**
- * A form showing the server's errors next to their fields until the person edits any field: a
- * field the server refused stays marked invalid (and would stop the next submit) otherwise.
+ * A form whose errors (the server's, and its own checks on submit) show next to their fields until
+ * the person edits any field. Errors appear only on submit, never as a field loses focus: an error
+ * appearing then would move the submit button away from under the pointer mid-click.
  */
 export function EditableForm({ onEdit, ...props }: FormProps & { onEdit: () => void }) {
-  return <div className="contents" onInput={onEdit}><Form {...props} /></div>
+  return <div className="contents" onInput={onEdit}><Form {...props} validationBehavior="aria" /></div>
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { Button } from 'react-aria-components'
-import { api, problemOf, type SignedIn } from '../api/client'
+import { api, emptyFields, explain, problemOf, type SignedIn } from '../api/client'
 import { EditableForm, Field, Notice } from '../components/ui'
 import { useSession } from '../session'
 
@@ -17,8 +17,10 @@ export function ChangePassword({ onChanged }: { onChanged: (signedIn: SignedIn) 
   const [busy, setBusy] = useState(false)
 
   const submit = async () => {
-    setErrors({})
     setFormError(undefined)
+    const empty = emptyFields({ current_password: current, new_password: next, repeat })
+    setErrors(empty)
+    if (Object.keys(empty).length > 0) return
     if (next !== repeat) {
       setErrors({ repeat: 'The two new passwords differ.' })
       return
@@ -33,7 +35,7 @@ export function ChangePassword({ onChanged }: { onChanged: (signedIn: SignedIn) 
       const problem = problemOf(error, response)
       if (problem.code === 'KEYMINT_WRONG_PASSWORD') setErrors({ current_password: 'This is not your current password.' })
       else if (problem.code === 'KEYMINT_WEAK_PASSWORD') setErrors({ new_password: `Choose another password: ${problem.detail}.` })
-      else setFormError(problem.detail)
+      else setFormError(explain(problem))
     } finally {
       setBusy(false)
     }

@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { Button, Label, Link, Radio, RadioGroup } from 'react-aria-components'
-import { api, fieldOf, problemOf } from '../api/client'
+import { api, emptyFields, explain, fieldOf, problemOf } from '../api/client'
 import { NewKeyPair } from '../components/new-key-pair'
 import { EditableForm, EmptyState, Field, FormDialog, NotAllowed, Notice, PageTitle, SelectField } from '../components/ui'
 import { formatTime, parseScopes } from '../format'
@@ -92,8 +92,10 @@ function CreateClientForm({ users, onCancel, onCreated }: {
   const [formError, setFormError] = useState<string | undefined>()
 
   const submit = async () => {
-    setErrors({})
     setFormError(undefined)
+    const empty = emptyFields({ name })
+    setErrors(empty)
+    if (Object.keys(empty).length > 0) return
     const { data, error, response } = await api.POST('/api/v1/clients', {
       body: {
         name, level,
@@ -110,10 +112,10 @@ function CreateClientForm({ users, onCancel, onCreated }: {
     }
     const problem = problemOf(error, response)
     const field = fieldOf(problem)
-    if (field && ['name', 'user_id', 'scopes', 'lifetime_seconds', 'signing_alg', 'token_encryption'].includes(field)) setErrors({ [field]: problem.detail })
-    else if (/scope/i.test(problem.detail)) setErrors({ scopes: problem.detail })
-    else if (/user/i.test(problem.detail) && level === 'user') setErrors({ user_id: problem.detail })
-    else setFormError(problem.detail)
+    if (field && ['name', 'user_id', 'scopes', 'lifetime_seconds', 'signing_alg', 'token_encryption'].includes(field)) setErrors({ [field]: explain(problem) })
+    else if (/scope/i.test(problem.detail)) setErrors({ scopes: explain(problem) })
+    else if (/user/i.test(problem.detail) && level === 'user') setErrors({ user_id: explain(problem) })
+    else setFormError(explain(problem))
   }
 
   return (

@@ -26,6 +26,10 @@ export function EnrollSecondFactor({ onDone }: { onDone: (signedIn: SignedIn) =>
   }, [])
 
   const confirm = async () => {
+    if (otp.trim() === '') {
+      setOtpError('Enter the code your app shows.')
+      return
+    }
     setBusy(true)
     setOtpError(undefined)
     try {

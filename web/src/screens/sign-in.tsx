@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { Button } from 'react-aria-components'
-import { api, problemOf, type SignedIn } from '../api/client'
+import { api, emptyFields, explain, problemOf, type SignedIn } from '../api/client'
 import { EditableForm, Field, Notice } from '../components/ui'
 import { BrandMark } from '../components/icons'
 
@@ -17,9 +17,11 @@ export function SignIn({ message, onSignedIn }: { message?: string | undefined; 
   const [busy, setBusy] = useState(false)
 
   const submit = async () => {
-    setBusy(true)
-    setErrors({})
     setFormError(undefined)
+    const empty: Errors = needsOtp ? emptyFields({ email, password, otp }) : emptyFields({ email, password })
+    setErrors(empty)
+    if (Object.keys(empty).length > 0) return
+    setBusy(true)
     try {
       const { data, error, response } = await api.POST('/api/v1/sessions', { body: { email, password, ...(needsOtp ? { otp } : {}) } })
       if (data) {
@@ -38,9 +40,9 @@ export function SignIn({ message, onSignedIn }: { message?: string | undefined; 
         const minutes = Math.ceil(Number(response.headers.get('retry-after') ?? '60') / 60)
         setFormError(`Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`)
       } else if (problem.detail.includes('body/email')) {
-        setErrors({ email: 'Enter an email address.' })
+        setErrors({ email: explain(problem) })
       } else {
-        setFormError(problem.detail)
+        setFormError(explain(problem))
       }
     } catch {
       setFormError('The server could not be reached. Try again.')

@@ -1,8 +1,8 @@
 import { useState } from 'react'
-import { Button, FieldError, Form, Label, TextArea, TextField } from 'react-aria-components'
+import { Button, FieldError, Label, TextArea, TextField } from 'react-aria-components'
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose'
 import { api, problemOf } from '../api/client'
-import { PageTitle } from '../components/ui'
+import { EditableForm, PageTitle } from '../components/ui'
 import { formatTime } from '../format'
 
 type Decoded =
@@ -63,6 +63,10 @@ export function TokenTester() {
     setError(undefined)
     setResult(undefined)
     const trimmed = token.trim().replace(/^Bearer\s+/i, '')
+    if (trimmed === '') {
+      setError('Paste a token first.')
+      return
+    }
     let decoded: Decoded
     try {
       decoded = decode(trimmed)
@@ -84,14 +88,14 @@ export function TokenTester() {
     <>
       <PageTitle>Token tester</PageTitle>
       <p>Paste an access token to see its header and claims, whether its signature verifies against this server's published keys (checked here, in your browser), and whether it is active for your account (asked of the server).</p>
-      <Form className="form" validationErrors={error ? { token: error } : {}} onSubmit={(e) => { e.preventDefault(); void check() }}>
+      <EditableForm className="form" validationErrors={error ? { token: error } : {}} onEdit={() => setError(undefined)} onSubmit={(e) => { e.preventDefault(); void check() }}>
         <TextField name="token" value={token} onChange={setToken} isRequired className="field">
           <Label>Access token</Label>
           <TextArea className="input textarea" rows={5} spellCheck={false} />
           <FieldError className="field-error" />
         </TextField>
         <div className="actions"><Button type="submit" className="button button-primary" isDisabled={busy}>{busy ? 'Checking…' : 'Check token'}</Button></div>
-      </Form>
+      </EditableForm>
       {result && (
         <section aria-labelledby="token-result" className="token-result">
           <h2 id="token-result">Result</h2>

@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { Button, Checkbox, CheckboxGroup, Label, Radio, RadioGroup } from 'react-aria-components'
-import { api, fieldOf, problemOf, type Schemas } from '../api/client'
+import { api, emptyFields, explain, fieldOf, problemOf, type Schemas } from '../api/client'
 import { Confirm, EditableForm, EmptyState, Field, FormDialog, NotAllowed, Notice, PageTitle } from '../components/ui'
 import { formatTime, parseScopes } from '../format'
 import { useAbilities, useSession } from '../session'
@@ -84,15 +84,17 @@ function CreateUserForm({ onCancel, onCreated }: { onCancel: () => void; onCreat
   const [formError, setFormError] = useState<string | undefined>()
 
   const submit = async () => {
-    setErrors({})
     setFormError(undefined)
+    const empty = emptyFields({ email })
+    setErrors(empty)
+    if (Object.keys(empty).length > 0) return
     const { data, error, response } = await api.POST('/api/v1/users', { body: { email, role, permissions, scopes: parseScopes(scopes) } })
     if (data) return onCreated(data)
     const problem = problemOf(error, response)
     const field = fieldOf(problem)
-    if (field === 'email' || /email/i.test(problem.detail)) setErrors({ email: problem.detail })
-    else if (field === 'scopes' || /scope/i.test(problem.detail)) setErrors({ scopes: problem.detail })
-    else setFormError(problem.detail)
+    if (field === 'email' || /email/i.test(problem.detail)) setErrors({ email: explain(problem) })
+    else if (field === 'scopes' || /scope/i.test(problem.detail)) setErrors({ scopes: explain(problem) })
+    else setFormError(explain(problem))
   }
 
   return (
@@ -135,8 +137,8 @@ function EditUserForm({ user, clientCount, onCancel, onSaved }: { user: User; cl
     })
     if (data) return onSaved(data)
     const problem = problemOf(error, response)
-    if (fieldOf(problem) === 'scopes' || /scope/i.test(problem.detail)) setErrors({ scopes: problem.detail })
-    else setFormError(problem.detail)
+    if (fieldOf(problem) === 'scopes' || /scope/i.test(problem.detail)) setErrors({ scopes: explain(problem) })
+    else setFormError(explain(problem))
   }
 
   return (
