@@ -34,13 +34,15 @@ export function AuditLog() {
     <>
       <PageTitle>Audit log</PageTitle>
       <p>Who did what, and when: key pairs generated, rotated and revoked, sign-ins, permission changes, refused authentications. Never a secret or a token.</p>
-      <Form className="filters" aria-label="Filters" onSubmit={(e) => { e.preventDefault(); setCursors([]); setApplied({ since, limit }) }}>
+      <Form className="filters" aria-label="Which events" onSubmit={(e) => { e.preventDefault(); setCursors([]); setApplied({ since, limit }) }}>
         <Field name="since" label="Since" type="datetime-local" value={since} onChange={setSince} />
         <SelectField name="limit" label="Page size" value={limit} onChange={setLimit} options={PAGE_SIZES} />
-        <Button type="submit" className="button">Apply</Button>
-        <Field name="action" label="Action contains" value={action} onChange={setAction} description="Filters the page shown, e.g. key_pair" />
-        <Field name="actor" label="Actor contains" value={actor} onChange={setActor} description="e.g. user: or client:" />
+        <Button type="submit" className="button">Show events</Button>
       </Form>
+      <div className="filters" role="group" aria-label="Filter this page">
+        <Field name="action" label="Action contains" value={action} onChange={setAction} description="e.g. key_pair or user." />
+        <Field name="actor" label="Actor contains" value={actor} onChange={setActor} description="e.g. user: or client:" />
+      </div>
       {page.problem && <Notice kind="error">{page.problem.detail}</Notice>}
       {page.data && (shown.length === 0 ? (
         <EmptyState title="No events here.">{page.data.items.length > 0 ? 'No event on this page matches the filters: clear them, or look at older events.' : 'Nothing happened in this period yet. Pick an earlier "Since", or clear it.'}</EmptyState>
