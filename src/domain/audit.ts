@@ -16,6 +16,8 @@ export type AuditAction =
   | 'key_pair.created'
   | 'key_pair.rotated'
   | 'key_pair.revoked'
+  | 'key_pair.rotation_finished'
+  | 'key_pair.rotation_cancelled'
   | 'signing_key.rotated'
   | 'signing_key.retired'
   | 'encryption_key.retired'

@@ -154,6 +154,26 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.deepEqual(await revokedAt(uuid(21)), { 33: null })
   },
 
+  'key pairs: clearGrace makes one pair in its grace active again, and nothing else': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A))
+    await store.clients.insert(client(21, A))
+    await store.keyPairs.insert(keyPair(30, uuid(20)))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { expiresAt: at(50) }))
+    await store.keyPairs.insert(keyPair(32, uuid(20), { expiresAt: at(5) }))
+    await store.keyPairs.insert(keyPair(33, uuid(20), { expiresAt: at(50), revokedAt: at(8) }))
+    await store.keyPairs.insert(keyPair(34, uuid(21), { expiresAt: at(50) }))
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(30), at(10)), false, 'active already')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(32), at(10)), false, 'its grace ended')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(33), at(10)), false, 'revoked')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(34), at(10)), false, "another client's pair")
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(99), at(10)), false, 'unknown')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(31), at(10)), true, 'in a grace')
+    const ends = async (clientId: ClientId) => Object.fromEntries((await store.keyPairs.listByClient(clientId)).map((p) => [p.id.slice(-2), [p.expiresAt, p.revokedAt]]))
+    assert.deepEqual(await ends(uuid(20)), { 30: [null, null], 31: [null, null], 32: [at(5), null], 33: [at(50), at(8)] })
+    assert.deepEqual(await ends(uuid(21)), { 34: [at(50), null] })
+  },
+
   'key pairs: ended per account, live per user, hashed otherwise, usage': async (store) => {
     await seed(store)
     await store.users.insert(user(12, B))

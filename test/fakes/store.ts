@@ -240,6 +240,12 @@ function keyPairs(db: Tables): KeyPairStore {
       put({ ...pair, revokedAt: new Date(at.getTime()) })
       return true
     },
+    async clearGrace(clientId, id, at) {
+      const pair = db().keyPairs.get(id)
+      if (!pair || pair.clientId !== clientId || pair.expiresAt === null || !live(pair, at.getTime())) return false
+      put({ ...pair, expiresAt: null })
+      return true
+    },
     async findCredential(id): Promise<ClientCredential | undefined> {
       const t = db()
       const pair = t.keyPairs.get(id)

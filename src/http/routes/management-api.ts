@@ -7,6 +7,7 @@ import { auditEventRoutes } from './api/audit-events.js'
 import { clientRoutes } from './api/clients.js'
 import { keyPairRoutes } from './api/key-pairs.js'
 import { meRoutes } from './api/me.js'
+import { rotationPhaseRoutes } from './api/rotation-phases.js'
 import { secondFactorRoutes } from './api/second-factor.js'
 import { sessionRoutes } from './api/sessions.js'
 import type { ManagementDeps } from './api/management-deps.js'
@@ -43,7 +44,7 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes]) {
+    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, rotationPhaseRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes]) {
       await api.register(surface, deps)
     }
   }, { prefix: '/api/v1' })

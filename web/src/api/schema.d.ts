@@ -165,6 +165,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clients/{id}/key-pairs/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a client's key pair rotation
+         * @description Undoes a rotation still in its grace: the newest key pair is revoked at once, and the key pair it replaced works again with no end. Key pairs older still keep their grace. The body may be left out. Needs the `keymint:keys:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         */
+        post: operations["cancelKeyPairRotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clients/{id}/key-pairs/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a client's key pair rotation
+         * @description Ends the grace of a rotation now: every older key pair stops working (its tokens stop being accepted) and only the newest stays. The body may be left out. Needs the `keymint:keys:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         */
+        post: operations["finishKeyPairRotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/key-pair": {
         parameters: {
             query?: never;
@@ -2526,6 +2566,252 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelKeyPairRotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's own id (`Client.id`), not a key pair's `client_id`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key pair revoked, and the one active again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "revoked": [
+                     *         "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b"
+                     *       ],
+                     *       "restored": "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The key pair it replaced: active again, with no end. */
+                        restored: string;
+                        /** @description The `client_id` of the newest key pair, revoked. */
+                        revoked: string[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No rotation is in progress: no older key pair is in a grace period (the client was rotated without one, its grace ended, or it was finished, cancelled or revoked). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_state",
+                     *       "status": 409,
+                     *       "code": "KEYMINT_NO_ROTATION_IN_PROGRESS",
+                     *       "detail": "client 7d444840-9dc0-41f5-8d0a-95e4a5ee2c1b has no rotation in progress: no older pair is in a grace period (there was none, or it ended)"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishKeyPairRotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's own id (`Client.id`), not a key pair's `client_id`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key pair kept, and those revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kept": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+                     *       "revoked": [
+                     *         "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The newest key pair: the only one that still works. */
+                        kept: string;
+                        /** @description The `client_id`s of the older key pairs whose grace ended now. */
+                        revoked: string[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No rotation is in progress: no older key pair is in a grace period (the client was rotated without one, its grace ended, or it was finished, cancelled or revoked). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_state",
+                     *       "status": 409,
+                     *       "code": "KEYMINT_NO_ROTATION_IN_PROGRESS",
+                     *       "detail": "client 7d444840-9dc0-41f5-8d0a-95e4a5ee2c1b has no rotation in progress: no older pair is in a grace period (there was none, or it ended)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
