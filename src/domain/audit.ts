@@ -18,6 +18,8 @@ export type AuditAction =
   | 'key_pair.revoked'
   | 'key_pair.rotation_finished'
   | 'key_pair.rotation_cancelled'
+  | 'webhook.created'
+  | 'webhook.deleted'
   | 'signing_key.rotated'
   | 'signing_key.retired'
   | 'encryption_key.retired'

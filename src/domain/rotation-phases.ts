@@ -1,3 +1,4 @@
+import { enqueueWebhookEvent } from './webhook-events.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import type { Authority } from './authority.js'
 import { assertMayManageKeyPairs, getClient } from './clients.js'
@@ -60,6 +61,7 @@ export async function finishRotation(
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.rotation_finished', target: client.id,
       details: { client_id: current.id, revoked }, createdAt: now,
     })])
+    await enqueueWebhookEvent(tx, { accountId: client.accountId, type: 'key_pair.rotation_finished', data: { client: client.id, client_id: current.id, revoked }, at: now })
     return { clientId: client.id, kept: current.id, revoked }
   }, { lock: `keymint:client:${input.clientId}` })
 }
@@ -85,6 +87,9 @@ export async function cancelRotation(
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.rotation_cancelled', target: client.id,
       details: { revoked: [current.id], restored: restored.id }, createdAt: now,
     })])
+    await enqueueWebhookEvent(tx, {
+      accountId: client.accountId, type: 'key_pair.rotation_cancelled', data: { client: client.id, revoked: [current.id], restored: restored.id }, at: now,
+    })
     return { clientId: client.id, revoked: current.id, restored: restored.id }
   }, { lock: `keymint:client:${input.clientId}` })
 }
