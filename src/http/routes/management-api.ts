@@ -14,6 +14,7 @@ import type { ManagementDeps } from './api/management-deps.js'
 import { signingKeyRoutes } from './api/signing-keys.js'
 import { tokenCheckRoutes } from './api/token-checks.js'
 import { userRoutes } from './api/users.js'
+import { webhookRoutes } from './api/webhooks.js'
 
 export interface ManagementApiDeps extends ManagementDeps {
   readonly auth: ApiAuthDeps
@@ -44,7 +45,7 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, rotationPhaseRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes]) {
+    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, rotationPhaseRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes, webhookRoutes]) {
       await api.register(surface, deps)
     }
   }, { prefix: '/api/v1' })
