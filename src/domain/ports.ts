@@ -268,6 +268,10 @@ export interface WebhookStore {
   claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]>
   /** Records an attempt and releases the lease. */
   recordAttempt(id: string, outcome: DeliveryOutcome): Promise<void>
+  /** Every endpoint's sealed secret: what a master key rotation re-seals. */
+  listSealedSecrets(): Promise<{ id: string; secretSealed: string }[]>
+  /** Replaces an endpoint's sealed secret (after a master key rotation). */
+  resealSecret(id: string, secretSealed: string): Promise<void>
 }
 
 export interface Store {

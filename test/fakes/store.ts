@@ -560,6 +560,13 @@ function webhooks(db: Tables): WebhookStore {
         return { ...toDelivery(d), url: e.url, secretSealed: e.secretSealed }
       })
     },
+    async listSealedSecrets() {
+      return [...db().webhookEndpoints.values()].sort((a, b) => byString(a.id, b.id)).map((e) => ({ id: e.id, secretSealed: e.secretSealed }))
+    },
+    async resealSecret(id, secretSealed) {
+      const e = db().webhookEndpoints.get(id)
+      if (e) db().webhookEndpoints.set(id, { ...e, secretSealed })
+    },
     async recordAttempt(id, outcome) {
       const t = db()
       const d = t.webhookDeliveries.get(id)

@@ -93,6 +93,15 @@ export function createWebhookRepository(db: Kysely<Database>, engine: SqlEngine)
       return db.transaction().execute((trx) => claim(trx, from, until, limit))
     },
 
+    async listSealedSecrets() {
+      const rows = await db.selectFrom('webhook_endpoints').select(['id', 'secret_sealed']).orderBy('id').execute()
+      return rows.map((r) => ({ id: r.id, secretSealed: r.secret_sealed }))
+    },
+
+    async resealSecret(id, secretSealed) {
+      await db.updateTable('webhook_endpoints').set({ secret_sealed: secretSealed }).where('id', '=', id).execute()
+    },
+
     async recordAttempt(id, outcome) {
       const at = outcome.at.getTime()
       const common = { leased_until: null, last_status: outcome.status, last_error: outcome.kind === 'delivered' ? null : outcome.error }
