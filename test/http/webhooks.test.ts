@@ -111,6 +111,23 @@ describeEachDialect('webhook delivery', (dialect) => {
     verify(r.got[1]!, secret)
   })
 
+  test('two instances polling the one outbox at once deliver each event once', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const other = await startAnotherInstance(t, s, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const c = await seedClient(s.services)
+    await register(s, c.accountId, r.url())
+    for (let i = 0; i < 5; i++) {
+      s.clock.advance(1)
+      await rotateKeyPair(s.services, { clientId: c.clientRecordId })
+    }
+    other.clock.advance(10)
+    const attempted = await Promise.all([s.server.deliverWebhooks(), other.server.deliverWebhooks(), s.server.deliverWebhooks(), other.server.deliverWebhooks()])
+    assert.equal(attempted.reduce((a, b) => a + b, 0), 5)
+    assert.equal(r.got.length, 5)
+    assert.equal(new Set(r.got.map((g) => g.headers['webhook-id'])).size, 5, 'no message twice')
+  })
+
   test('a delivery still failing a day after its event is marked failed', async (t) => {
     const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
     const r = await receiver(t)

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { ClaimedDelivery, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookStore } from '../../domain/ports.js'
+import type { WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookStore } from '../../domain/ports.js'
 import type { AccountId } from '../../domain/types.js'
 import type { SqlEngine } from '../database-url.js'
 import { toDate, toDateOrNull } from '../errors.js'
@@ -30,23 +30,29 @@ const toDelivery = (r: Selectable<WebhookDeliveriesTable>): WebhookDelivery => (
 })
 
 export function createWebhookRepository(db: Kysely<Database>, engine: SqlEngine): WebhookStore {
-  /** Claims inside `trx`: PostgreSQL skips rows another instance holds locked; SQLite has one writer. */
-  const claim = async (trx: Kysely<Database>, now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> => {
-    let due = trx.selectFrom('webhook_deliveries').select('id')
-      .where('delivered_at', 'is', null).where('failed_at', 'is', null)
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', now)]))
-      .orderBy('next_attempt_at').limit(limit)
-    if (engine === 'postgres') due = due.forUpdate().skipLocked()
-    const ids = (await due.execute()).map((r) => r.id)
-    if (ids.length === 0) return []
-    await trx.updateTable('webhook_deliveries').set({ leased_until: leaseUntil }).where('id', 'in', ids).execute()
-    const rows = await trx.selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-      .selectAll('d').select(['e.url', 'e.secret_sealed'])
-      .where('d.id', 'in', ids).orderBy('d.next_attempt_at').orderBy('d.id')
-      .execute()
-    return rows.map((r) => ({ ...toDelivery(r), url: r.url, secretSealed: r.secret_sealed }))
+  const due = (q: Kysely<Database>, now: number, limit: number) => q.selectFrom('webhook_deliveries').select('id')
+    .where('delivered_at', 'is', null).where('failed_at', 'is', null)
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', now)]))
+    .orderBy('next_attempt_at').limit(limit)
+
+  /**
+   * Leases due rows and returns their ids. PostgreSQL: in a transaction, skipping rows another
+   * instance holds locked. SQLite: one UPDATE statement, so the single writer takes them whole
+   * (a read-then-write transaction would fail with SQLITE_BUSY beside another instance).
+   */
+  const lease = async (now: number, leaseUntil: number, limit: number): Promise<string[]> => {
+    if (engine === 'sqlite') {
+      const rows = await db.updateTable('webhook_deliveries').set({ leased_until: leaseUntil })
+        .where('id', 'in', due(db, now, limit)).returning('id').execute()
+      return rows.map((r) => r.id)
+    }
+    const run = async (trx: Kysely<Database>) => {
+      const ids = (await due(trx, now, limit).forUpdate().skipLocked().execute()).map((r) => r.id)
+      if (ids.length > 0) await trx.updateTable('webhook_deliveries').set({ leased_until: leaseUntil }).where('id', 'in', ids).execute()
+      return ids
+    }
+    return db.isTransaction ? run(db) : db.transaction().execute(run)
   }
 
   return {
@@ -88,9 +94,14 @@ export function createWebhookRepository(db: Kysely<Database>, engine: SqlEngine)
     },
 
     async claimDue(now, leaseUntil, limit) {
-      const [from, until] = [now.getTime(), leaseUntil.getTime()]
-      if (db.isTransaction) return claim(db, from, until, limit)
-      return db.transaction().execute((trx) => claim(trx, from, until, limit))
+      const ids = await lease(now.getTime(), leaseUntil.getTime(), limit)
+      if (ids.length === 0) return []
+      const rows = await db.selectFrom('webhook_deliveries as d')
+        .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+        .selectAll('d').select(['e.url', 'e.secret_sealed'])
+        .where('d.id', 'in', ids).orderBy('d.next_attempt_at').orderBy('d.id')
+        .execute()
+      return rows.map((r) => ({ ...toDelivery(r), url: r.url, secretSealed: r.secret_sealed }))
     },
 
     async listSealedSecrets() {
