@@ -25,6 +25,7 @@ import { openServices, type Services } from './services.js'
 import { pingDatabase } from './store/database.js'
 import { listenForChanges } from './store/changes.js'
 import { coalesced } from './runtime/background.js'
+import { WebhookDeliverer } from './runtime/webhook-delivery.js'
 import { SignInThrottle } from './runtime/sign-in-throttle.js'
 import { resumeSession } from './domain/sessions.js'
 import { sessionCookieFor } from './http/session-cookie.js'
@@ -60,6 +61,8 @@ export interface RunningServer {
   refreshRevocations(): Promise<void>
   /** Reloads server keys (rotations, retirements) now instead of at the next poll. */
   refreshKeys(): Promise<void>
+  /** Sends the webhook deliveries due now instead of at the next poll; how many it attempted. */
+  deliverWebhooks(): Promise<number>
   /** Stops accepting, drains in-flight requests, flushes usage, closes the database. Idempotent. */
   close(): Promise<void>
 }
@@ -80,6 +83,7 @@ interface Runtime {
   readonly throttle: AuthThrottle
   readonly signInThrottle: SignInThrottle
   readonly metrics: Metrics
+  readonly webhooks: WebhookDeliverer
   start(): void
   stop(): Promise<void>
 }
@@ -101,14 +105,16 @@ async function createRuntime(config: Config, services: Services, log: Logger): P
   const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
   const metrics = createMetrics({ revocationsCached: () => revocations.size, throttleEntries: () => throttle.size + signInThrottle.size })
   let changes: { close(): Promise<void> } | undefined
+  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
   return {
-    ring, usage, revocations, refusals, throttle, signInThrottle, metrics,
+    ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
       refusals.start(config.lastUsedFlushMs)
       revocations.start(config.revocationPollMs)
       ring.start(config.keyRefreshMs)
+      webhooks.start(config.webhooks.pollMs)
       // With PostgreSQL, other instances announce revocations and key changes: reload at once
       // instead of at the next poll (which stays as the fallback).
       changes = services.database.engine === 'postgres'
@@ -124,6 +130,7 @@ async function createRuntime(config: Config, services: Services, log: Logger): P
       ring.stop()
       await usage.stop()
       await refusals.stop()
+      await webhooks.stop()
     },
   }
 }
@@ -217,6 +224,7 @@ function managementDeps(config: Config, services: Services, runtime: Runtime, co
     clock: services.clock,
     secrets: services.secrets,
     sealer: services.sealer,
+    webhooks: config.webhooks,
     defaultAudiences: () => [context.issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
     version: KEYMINT_VERSION,
     signIn: {
@@ -256,6 +264,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     flushUsage: async () => { await runtime.usage.flush(); await runtime.refusals.flush() },
     refreshRevocations: () => runtime.revocations.refresh(),
     refreshKeys: () => runtime.ring.refresh(),
+    deliverWebhooks: () => runtime.webhooks.deliverDue(),
     close() {
       closing ??= (async () => {
         await listener.close()
