@@ -5,6 +5,7 @@ import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { issueOneTimePassword } from './domain/passwords.js'
 import { KeyPairUsageRecorder } from './runtime/key-pair-usage.js'
 import type { Account, KeyPairId, User } from './domain/types.js'
+import type { Clock } from './domain/ports.js'
 import { encryptNestedJwt, encryptNestedJwtTo } from './crypto/jwe.js'
 import { KeyRing } from './runtime/key-ring.js'
 import { ensureServerKeys } from './domain/server-keys.js'
@@ -22,14 +23,18 @@ import { createMetrics, type Metrics } from './runtime/metrics.js'
 import { KEYMINT_VERSION } from './version.js'
 import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
-import { pingDatabase } from './store/database.js'
+import { DatabaseUnavailable, pingDatabase } from './store/database.js'
 import { listenForChanges } from './store/changes.js'
 import { coalesced } from './runtime/background.js'
+import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from './runtime/credential-cache.js'
+import { DatabaseHealth } from './runtime/database-health.js'
+import { watchDataVersion } from './runtime/data-version-watch.js'
 import { SignInThrottle } from './runtime/sign-in-throttle.js'
 import { resumeSession } from './domain/sessions.js'
 import { sessionCookieFor } from './http/session-cookie.js'
 import type { ManagementApiDeps } from './http/routes/management-api.js'
 import type { TokenStateDeps } from './oauth/introspection.js'
+import type { Readiness } from './http/routes/health.js'
 
 export interface Bootstrapped {
   readonly account: Account
@@ -70,8 +75,15 @@ export interface StartOptions {
   readonly sleep?: (ms: number) => Promise<void>
 }
 
+/** How often SQLite's data_version is read: what other processes change shows within this. */
+const DATA_VERSION_POLL_MS = 200
+/** How often an unreachable database is tried again. */
+const DATABASE_PROBE_MS = 1000
+
 /** The machinery one server process runs beside its routes: caches, batched writers, timers. */
 interface Runtime {
+  readonly health: DatabaseHealth
+  readonly credentials: CredentialCache
   readonly ring: KeyRing
   readonly signers: TokenSigners
   readonly usage: KeyPairUsageRecorder
@@ -86,8 +98,22 @@ interface Runtime {
 
 /** Keys, caches and writers over the opened services; nothing runs until `start`. */
 async function createRuntime(config: Config, services: Services, log: Logger): Promise<Runtime> {
-  const failed = (what: string) => (err: unknown) => log.error({ err }, `${what} failed`)
-  const { store, clock } = services
+  const { store, clock, database } = services
+  const health = new DatabaseHealth({ ping: () => pingDatabase(database.db), log, now: () => clock.now(), probeMs: DATABASE_PROBE_MS })
+  // An unreachable database is logged once, by `health`, not by every task that finds it so.
+  const failed = (what: string) => (err: unknown) => {
+    if (err instanceof DatabaseUnavailable) health.noteError(err)
+    else log.error({ err }, `${what} failed`)
+  }
+  let feed: { freshAsOf(): number } | undefined
+  const credentials = new CredentialCache({ ...CREDENTIAL_CACHE_DEFAULTS, maxStaleMs: config.cacheMaxStaleMs }, {
+    load: (id) => store.keyPairs.findCredential(id),
+    freshAsOf: () => feed?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
+    now: () => performance.now(),
+    health,
+  })
+  // This instance's own changes count at once: the commit is published before its caller resumes.
+  const unsubscribe = database.changes.subscribe((subjects) => credentials.invalidate(subjects))
   const ring = new KeyRing({ store, clock, sealer: services.sealer, onError: failed('reloading server keys') },
     await ensureServerKeys(services, config.tokens.signingAlg))
   // Open the keys now: a wrong master key must stop the start, not fail the first request.
@@ -99,27 +125,53 @@ async function createRuntime(config: Config, services: Services, log: Logger): P
   const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
   const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
   const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
-  const metrics = createMetrics({ revocationsCached: () => revocations.size, throttleEntries: () => throttle.size + signInThrottle.size })
+  const metrics = createMetrics({
+    revocationsCached: () => revocations.size,
+    throttleEntries: () => throttle.size + signInThrottle.size,
+    credentialsCached: () => credentials.size,
+    credentialLookups: () => credentials.counts,
+    databaseReachable: () => !health.down,
+  })
   let changes: { close(): Promise<void> } | undefined
+  let watch: { stop(): void } | undefined
   return {
-    ring, usage, revocations, refusals, throttle, signInThrottle, metrics,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
       refusals.start(config.lastUsedFlushMs)
       revocations.start(config.revocationPollMs)
       ring.start(config.keyRefreshMs)
-      // With PostgreSQL, other instances announce revocations and key changes: reload at once
-      // instead of at the next poll (which stays as the fallback).
-      changes = services.database.engine === 'postgres'
-        ? listenForChanges(config.database.url, {
-          revocations: coalesced(() => revocations.refresh(), failed('refreshing revocations')),
-          server_keys: coalesced(() => ring.refresh(), failed('reloading server keys')),
+      const reloadRevocations = coalesced(() => revocations.refresh(), failed('refreshing revocations'))
+      const reloadKeys = coalesced(() => ring.refresh(), failed('reloading server keys'))
+      if (database.engine === 'postgres') {
+        // Other instances (and the CLI) announce their changes: reload at once instead of at the
+        // next poll, which stays as the fallback; cached credentials go back to the database
+        // while the listener is away.
+        const listener = listenForChanges(config.database.url, {
+          revocations: reloadRevocations,
+          server_keys: reloadKeys,
+          credentials: (subject) => credentials.invalidate([subject]),
         }, (err) => log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
-        : undefined
+        feed = listener
+        changes = listener
+      } else if (database.dataVersion) {
+        // SQLite: another process (the CLI, another server on the file) committed something.
+        const read = database.dataVersion
+        const watched = watchDataVersion(read, () => {
+          credentials.invalidate(['*'])
+          reloadRevocations()
+          reloadKeys()
+        }, { intervalMs: DATA_VERSION_POLL_MS, now: () => performance.now(), onError: failed('reading the SQLite data version') })
+        feed = watched
+        watch = watched
+      }
     },
     async stop() {
+      unsubscribe()
+      watch?.stop()
       await changes?.close()
+      health.stop()
       revocations.stop()
       ring.stop()
       await usage.stop()
@@ -131,7 +183,7 @@ async function createRuntime(config: Config, services: Services, log: Logger): P
 /** How clients authenticate at every endpoint that takes client credentials. */
 function clientAuthDeps(services: Services, runtime: Runtime, log: Logger, issuer: string, sleepFor: (ms: number) => Promise<void>): ClientAuthDeps {
   const now = () => services.clock.now()
-  const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
+  const findCredential = (id: KeyPairId) => runtime.credentials.get(id)
   return {
     secrets: {
       findCredential,
@@ -166,7 +218,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
   const auth = clientAuthDeps(services, runtime, log, issuer, context.sleep)
   const tokenState = {
     verify: createAccessTokenVerifier(runtime.ring, () => issuer, now),
-    findCredential: (id: KeyPairId) => services.store.keyPairs.findCredential(id),
+    findCredential: (id: KeyPairId) => runtime.credentials.get(id),
     isRevoked: (jti: string) => runtime.revocations.has(jti),
     now,
   }
@@ -199,13 +251,26 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
     }),
     management: () => managementDeps(config, services, runtime, { issuer, tokenState }),
     wellKnown: { publishedKeys: () => runtime.ring.published() },
-    health: { ping: () => pingDatabase(services.database.db) },
+    health: { readiness: () => readinessOf(config, runtime, services.clock) },
     metrics: { metrics: runtime.metrics, bearerToken: config.metricsToken },
     issuer,
     listener: context.listener,
     logger: log,
     trustProxy: config.server.trustProxy,
   }
+}
+
+/** What `/readyz` answers: the database asked now, and for how long cached key pairs still get tokens without it. */
+async function readinessOf(config: Config, runtime: Runtime, clock: Clock): Promise<Readiness> {
+  await runtime.health.check()
+  const state = runtime.health.state
+  if (state.reachable) return { status: 'ready' }
+  const down = `database unreachable since ${state.since.toISOString()} (${state.reason})`
+  const until = new Date(state.since.getTime() + config.cacheMaxStaleMs)
+  if (config.cacheMaxStaleMs > 0 && until.getTime() > clock.now().getTime() && runtime.credentials.size > 0) {
+    return { status: 'degraded', reason: `${down}; the ${runtime.credentials.size} key pairs held in memory get tokens until ${until.toISOString()}, everything else answers 503` }
+  }
+  return { status: 'unavailable', reason: config.cacheMaxStaleMs > 0 ? `${down}; no key pair held in memory may be used any longer` : `${down}; KEYMINT_CACHE_MAX_STALE is 0: no token without it` }
 }
 
 /** The management API's: the store, and how callers sign in and are recognized. */

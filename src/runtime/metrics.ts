@@ -15,6 +15,10 @@ export interface Metrics {
 export interface MetricsGauges {
   readonly revocationsCached: () => number
   readonly throttleEntries: () => number
+  readonly credentialsCached: () => number
+  /** Credential lookups since start: served from memory, read from the database, served stale, shed. */
+  readonly credentialLookups: () => { readonly hit: number; readonly miss: number; readonly stale: number; readonly shed: number }
+  readonly databaseReachable: () => boolean
 }
 
 // Process metrics (CPU, memory, event-loop delay, GC) are per process, not per server: collected
@@ -60,6 +64,28 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     help: 'Addresses and client ids the failed-authentication throttle holds (bounded)',
     registers: [registry],
     collect() { this.set(gauges.throttleEntries()) },
+  })
+  new client.Gauge({
+    name: 'keymint_credentials_cached',
+    help: 'Key pairs (with client, plan and user) held in memory',
+    registers: [registry],
+    collect() { this.set(gauges.credentialsCached()) },
+  })
+  new client.Counter({
+    name: 'keymint_credential_lookups_total',
+    help: 'Client credential lookups: hit (from memory), miss (read from the database), stale (from memory while the database was unreachable), shed (refused: too many lookups of unknown ids)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [result, n] of Object.entries(gauges.credentialLookups())) this.inc({ result }, n)
+    },
+  })
+  new client.Gauge({
+    name: 'keymint_database_reachable',
+    help: '1 while the database answers, 0 while it is unreachable',
+    registers: [registry],
+    collect() { this.set(gauges.databaseReachable() ? 1 : 0) },
   })
   const registries = [processMetrics(), registry]
   const exposition = cluster.isWorker ? workerExposition(registries) : async (): Promise<string> => {
