@@ -39,9 +39,12 @@ export class DatabaseHealth {
     return this.#state
   }
 
-  /** Notes `err` if it says the database is out of reach; other errors are not its business. */
+  /**
+   * Notes `err` if it says the database is out of reach. Other errors are not its business, nor
+   * is SQLite refusing one writer while another writes (busy): reads go on meanwhile.
+   */
   noteError(err: unknown): void {
-    if (!(err instanceof DatabaseUnavailable) || !this.#state.reachable || this.#stopped) return
+    if (!(err instanceof DatabaseUnavailable) || /^SQLITE_(BUSY|LOCKED)/.test(err.code ?? '') || !this.#state.reachable || this.#stopped) return
     this.#state = { reachable: false, since: this.#deps.now(), reason: err.message }
     this.#deps.log.warn({ reason: err.message }, 'database unreachable; answering 503 to what needs it until it is back')
     this.#scheduleProbe()
