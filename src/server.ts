@@ -75,8 +75,12 @@ export interface StartOptions {
   readonly sleep?: (ms: number) => Promise<void>
 }
 
-/** How often SQLite's data_version is read: what other processes change shows within this. */
+/**
+ * SQLite's data_version is read on use, at most every millisecond (what another process commits
+ * counts at once), and every 200 ms besides (revocations and server keys reload within that).
+ */
 const DATA_VERSION_POLL_MS = 200
+const DATA_VERSION_CHECK_MS = 1
 /** How often an unreachable database is tried again. */
 const DATABASE_PROBE_MS = 1000
 
@@ -162,7 +166,7 @@ async function createRuntime(config: Config, services: Services, log: Logger): P
           credentials.invalidate(['*'])
           reloadRevocations()
           reloadKeys()
-        }, { intervalMs: DATA_VERSION_POLL_MS, now: () => performance.now(), onError: failed('reading the SQLite data version') })
+        }, { intervalMs: DATA_VERSION_POLL_MS, checkMs: DATA_VERSION_CHECK_MS, now: () => performance.now(), onError: failed('reading the SQLite data version') })
         feed = watched
         watch = watched
       }

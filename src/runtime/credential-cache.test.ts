@@ -20,6 +20,7 @@ function world(opts: Partial<CredentialCacheOptions> = {}) {
   for (const n of [1, 2, 3]) rows.set(credentialOf(n).keyPair.id, credentialOf(n))
   let now = 1000
   let freshAsOf = Number.NEGATIVE_INFINITY
+  let onAsk: (() => void) | undefined
   let failing: Error | undefined
   let held: (() => void)[] | undefined
   const reads: string[] = []
@@ -39,7 +40,7 @@ function world(opts: Partial<CredentialCacheOptions> = {}) {
       if (failure) throw failure
       return row
     },
-    freshAsOf: () => freshAsOf,
+    freshAsOf: () => { onAsk?.(); return freshAsOf },
     now: () => now,
     health,
   })
@@ -50,6 +51,8 @@ function world(opts: Partial<CredentialCacheOptions> = {}) {
     vouch: () => { freshAsOf = now },
     fail: (err: Error | undefined) => { failing = err },
     hold: () => { held = [] },
+    /** What the feed does when asked (SQLite's reads its data version, and may invalidate). */
+    whenAsked: (fn: (() => void) | undefined) => { onAsk = fn },
     release: () => { const h = held ?? []; held = undefined; for (const r of h) r() },
   }
 }
@@ -76,6 +79,14 @@ test('without the feed vouching (listener away), an entry is read again once it 
   w.advance(200)
   await w.cache.get(w.id(1))
   assert.deepEqual(w.reads, [w.id(1), w.id(1)])
+})
+
+test('a feed that learns of a change when asked (SQLite) has it applied before the entry is used', async () => {
+  const w = world()
+  await w.cache.get(w.id(1))
+  w.rows.set(w.id(1), { ...credentialOf(1), accountPlan: 'standard' })
+  w.whenAsked(() => { w.vouch(); w.cache.invalidate(['*']); w.whenAsked(undefined) })
+  assert.equal((await w.cache.get(w.id(1)))?.accountPlan, 'standard')
 })
 
 test('invalidation drops exactly what it names: a key pair, a client, a user, an account, or everything', async () => {

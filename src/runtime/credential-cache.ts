@@ -36,7 +36,8 @@ export interface CredentialCacheDeps {
   readonly load: (id: KeyPairId) => Promise<ClientCredential | undefined>
   /**
    * A time (by `now`) up to which every change made anywhere has been applied to this cache
-   * (the change feed's watermark); -Infinity while there is no feed.
+   * (the change feed's watermark); -Infinity while there is no feed. Asked before every use: it
+   * may apply changes (invalidate) before it answers.
    */
   readonly freshAsOf: () => number
   /** Monotonic milliseconds. */
@@ -94,10 +95,12 @@ export class CredentialCache {
 
   /** The credential of a key pair id; undefined when there is none. */
   get(id: KeyPairId): Promise<ClientCredential | undefined> {
+    // First: asking the feed may apply changes it has just learnt of (SQLite reads its data version).
+    const feedFreshAsOf = this.#deps.freshAsOf()
     const entry = this.#entries.get(id)
     if (entry === undefined) return this.#miss(id)
     const now = this.#deps.now()
-    const freshAt = Math.max(entry.loadedAt, this.#deps.freshAsOf())
+    const freshAt = Math.max(entry.loadedAt, feedFreshAsOf)
     if (now - freshAt > this.#opts.freshMs) return this.#revalidate(id, entry, freshAt)
     this.counts.hit++
     if (now - entry.loadedAt > this.#opts.refreshMs && !this.#loading.has(id)) this.#load(id).catch(() => {})

@@ -1,25 +1,28 @@
 /** The change feed of SQLite, where there is no channel between processes. */
 export interface DataVersionWatch {
-  /** A time (by `now`) up to which every other connection's commit has been reported. */
+  /**
+   * Reads the data version now, unless it was read less than `checkMs` ago, reporting a change
+   * first; returns the time (by `now`) as of which every other connection's commit is reported.
+   */
   freshAsOf(): number
   stop(): void
 }
 
 /**
- * Polls SQLite's `PRAGMA data_version`, which moves whenever another connection (the CLI, another
+ * Watches SQLite's `PRAGMA data_version`, which moves whenever another connection (the CLI, another
  * server process on the same file) commits, and calls `onChange` when it has moved. The read is
- * synchronous and costs microseconds, so a poll every `intervalMs` keeps what other processes
- * change at most that far behind.
+ * synchronous and costs about two microseconds, so it is made on use (at most every `checkMs`,
+ * amortized over the requests between), which makes another process's change count as soon as
+ * it is committed, and every `intervalMs` besides, for what is reloaded in the background.
  */
 export function watchDataVersion(
   read: () => number,
   onChange: () => void,
-  opts: { intervalMs: number; now: () => number; onError: (err: unknown) => void },
+  opts: { intervalMs: number; checkMs: number; now: () => number; onError: (err: unknown) => void },
 ): DataVersionWatch {
   let last = read()
-  let freshAsOf = opts.now()
-  const timer = setInterval(() => {
-    const at = opts.now()
+  let checkedAt = opts.now()
+  const check = (at: number): void => {
     let version: number
     try {
       version = read()
@@ -31,11 +34,16 @@ export function watchDataVersion(
       last = version
       onChange()
     }
-    freshAsOf = at
-  }, opts.intervalMs)
+    checkedAt = at
+  }
+  const timer = setInterval(() => check(opts.now()), opts.intervalMs)
   timer.unref()
   return {
-    freshAsOf: () => freshAsOf,
+    freshAsOf() {
+      const at = opts.now()
+      if (at - checkedAt >= opts.checkMs) check(at)
+      return checkedAt
+    },
     stop: () => clearInterval(timer),
   }
 }

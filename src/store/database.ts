@@ -104,8 +104,8 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
     const changes = new ChangeFeed()
     const dialect = observeDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), { feed: changes, translate: translateUnreachable })
     const db = new Kysely<Database>({ dialect })
-    const open = sqlite
-    return { db, engine: 'sqlite', changes, dataVersion: () => open.pragma('data_version', { simple: true }) as number, close: () => db.destroy() }
+    const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
+    return { db, engine: 'sqlite', changes, dataVersion: () => dataVersion.get() as number, close: () => db.destroy() }
   }
 
   const pool = new pg.Pool({

@@ -164,12 +164,14 @@ describeEachDialect('several instances over one database', (dialect) => {
     const person = await seedClient(a.services, { level: 'user' })
     await token(a.url, sub)
     await token(a.url, person)
+    // SQLite: the server reads the file's data version on use, so another process's change counts at once.
+    const deadline = dialect === 'sqlite' ? 0 : PROPAGATION_MS
     await cli(['keys', 'revoke', '--client', sub.clientRecordId])
     // The CLI revokes as of its own (real) clock; the server's test clock stands still until moved past it.
     a.clock.advance(60)
-    await within(PROPAGATION_MS, 'a key pair revoked by the CLI is refused', async () => refused(await ask(a.url, sub)))
+    await within(deadline, 'a key pair revoked by the CLI is refused', async () => refused(await ask(a.url, sub)))
     await cli(['user', 'update', '--user', person.userId!, '--disabled', 'true'])
-    await within(PROPAGATION_MS, 'a user disabled by the CLI is refused', async () => refused(await ask(a.url, person)))
+    await within(deadline, 'a user disabled by the CLI is refused', async () => refused(await ask(a.url, person)))
     const rotated = await cli<{ kid: string }>(['signing-keys', 'rotate', '--alg', 'ES256'])
     await within(PROPAGATION_MS, 'a signing key rotated by the CLI is published', async () => {
       const { keys } = await (await fetch(`${a.url}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] }
