@@ -1,12 +1,13 @@
 import cluster from 'node:cluster'
 import { randomUUID } from 'node:crypto'
 import client from 'prom-client'
+import { RequestDurations } from './request-durations.js'
 
 /** What the server counts; exposed in the Prometheus text format at `/metrics`. */
 export interface Metrics {
   readonly tokensIssued: client.Counter<'dialect'>
   readonly authenticationsRefused: client.Counter<'reason'>
-  readonly requestDuration: client.Histogram<'method' | 'route' | 'status'>
+  readonly requestDuration: RequestDurations
   /** The exposition of this process, or of every worker under `serve --workers`. */
   readonly exposition: () => Promise<string>
   readonly contentType: string
@@ -46,13 +47,8 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   })
-  const requestDuration = new client.Histogram({
-    name: 'keymint_http_request_duration_seconds',
-    help: 'HTTP requests by method, route pattern and status, and how long they took',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  })
+  const requestDuration = new RequestDurations()
+  registry.registerMetric(requestDuration as unknown as client.Metric)
   new client.Gauge({
     name: 'keymint_revocations_cached',
     help: 'Revoked, unexpired tokens held in memory',
