@@ -32,6 +32,7 @@ test('a write confined to ids names them; one that is not names everything', () 
     ['users of an account deleted', db.deleteFrom('users').where('account_id', '=', 'a1'), ['*']],
     ['upsert of a user', db.insertInto('users').values({ id: 'u1' } as never).onConflict((oc) => oc.column('id').doUpdateSet({ disabled: 1 })), ['*']],
     ['raw update', { toOperationNode: () => sql`update accounts set plan = 'standard'`.toOperationNode() }, ['*']],
+    ['raw truncate', { toOperationNode: () => sql`truncate key_pairs`.toOperationNode() }, ['*']],
     ['raw update after a cte', { toOperationNode: () => sql`with x as (select 1) update users set disabled = 1`.toOperationNode() }, ['*']],
     ['update in a cte', db.with('x', (q) => q.updateTable('users').set({ disabled: 1 }).where('id', '=', 'u1').returning('id')).selectFrom('x').selectAll(), ['u:u1']],
   ]

@@ -80,7 +80,7 @@ function subjectsOf(table: string, where: unknown, out: Set<CredentialSubject>):
   else for (const id of ids) out.add(`${prefix}:${id}`)
 }
 
-const WRITE = /^\s*(?:with\b[\s\S]*\b)?(?:update|delete|insert|replace|merge|upsert)\b/i
+const WRITE = /^\s*(?:with\b[\s\S]*\b)?(?:update|delete|insert|replace|merge|upsert|truncate)\b/i
 const CREDENTIAL_TABLE = /\b(?:key_pairs|clients|users|accounts)\b/i
 
 /**

@@ -23,6 +23,14 @@ export async function up(db: Kysely<unknown>, engine: SqlEngine): Promise<void> 
       return null;
     end
     $$`.execute(db)
+  // Emptying a table changes every credential read from it: `*`, everything.
+  await sql`
+    create function keymint_announce_credentials_emptied() returns trigger language plpgsql as $$
+    begin
+      perform pg_notify('keymint_changes', 'credentials:*');
+      return null;
+    end
+    $$`.execute(db)
   for (const { table, prefix, inert } of TABLES) {
     const strip = inert.map((c) => ` - '${c}'`).join('')
     await sql.raw(`
@@ -32,6 +40,9 @@ export async function up(db: Kysely<unknown>, engine: SqlEngine): Promise<void> 
     await sql.raw(`
       create trigger keymint_${table}_deleted after delete on ${table} for each row
       execute function keymint_announce_credential_change('${prefix}')`).execute(db)
+    await sql.raw(`
+      create trigger keymint_${table}_emptied after truncate on ${table} for each statement
+      execute function keymint_announce_credentials_emptied()`).execute(db)
   }
 }
 
@@ -40,6 +51,8 @@ export async function down(db: Kysely<unknown>, engine: SqlEngine): Promise<void
   for (const { table } of TABLES) {
     await sql.raw(`drop trigger if exists keymint_${table}_updated on ${table}`).execute(db)
     await sql.raw(`drop trigger if exists keymint_${table}_deleted on ${table}`).execute(db)
+    await sql.raw(`drop trigger if exists keymint_${table}_emptied on ${table}`).execute(db)
   }
   await sql`drop function if exists keymint_announce_credential_change()`.execute(db)
+  await sql`drop function if exists keymint_announce_credentials_emptied()`.execute(db)
 }
