@@ -1,3 +1,5 @@
+import { dirname, resolve, sep } from 'node:path'
+import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
 // Import direction (STYLE §1): http → oauth/domain → store/crypto, never back up; the published
@@ -6,11 +8,28 @@ const forbid = (...groups) => ({
   'no-restricted-imports': ['error', { patterns: groups.map((g) => ({ group: [g], message: 'breaks the import direction (STYLE §1)' })) }],
 })
 
+// STYLE §1: web/ talks to the server over HTTP only. A relative import that lands in the server's
+// src/ (or the package's own entry points) is refused wherever it is written from; web/src itself is fine.
+const SERVER_SRC = resolve(import.meta.dirname, 'src')
+export const overHttpOnly = {
+  meta: { type: 'problem', messages: { server: 'web/ talks to the server over HTTP only (STYLE §1): use the API client, not {{path}}' } },
+  create(context) {
+    const check = (node) => {
+      const path = node.source?.value
+      if (typeof path !== 'string') return
+      const target = path.startsWith('.') ? resolve(dirname(context.filename), path) : undefined
+      const intoServer = target !== undefined && (target === SERVER_SRC || target.startsWith(SERVER_SRC + sep))
+      if (intoServer || path === 'keymint' || path.startsWith('keymint/')) context.report({ node, messageId: 'server', data: { path } })
+    }
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check }
+  },
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '*.config.js'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // node:test's test() and describe() return promises the runner itself awaits.
@@ -35,4 +54,14 @@ export default tseslint.config(
   // The CLI is an edge beside http, never through it.
   { files: ['src/cli/**/*.ts'], rules: forbid('**/http/**', 'fastify') },
   { files: ['src/client/**/*.ts', 'src/verify/**/*.ts'], rules: forbid('../*', '!./*') },
+  // The dashboard: React's rules of hooks, and the server only over HTTP.
+  {
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    plugins: { 'react-hooks': reactHooks, keymint: { rules: { 'over-http-only': overHttpOnly } } },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+      'keymint/over-http-only': 'error',
+    },
+  },
 )

@@ -26,10 +26,10 @@ export interface Services {
 
 export const systemClock: Clock = { now: () => new Date() }
 
-type MasterKeySource = { key: MasterKey; name: string } | { file: string }
+export type MasterKeySource = { key: MasterKey; name: string } | { file: string }
 
 /** Decides where the master key comes from without touching the disk. */
-function masterKeySource(config: Config): MasterKeySource {
+export function masterKeySource(config: Config): MasterKeySource {
   if (config.masterKey.value !== undefined) {
     return { key: parseMasterKey(config.masterKey.value, 'KEYMINT_MASTER_KEY'), name: 'KEYMINT_MASTER_KEY' }
   }
@@ -55,7 +55,7 @@ async function holdsKeyMaterial(database: OpenDatabase): Promise<boolean> {
  * Every stored server key must open (current or previous master key); a database without
  * server keys yet must have a secret hash made under one of them, if it has any.
  */
-async function assertMasterKeyOpens(
+export async function assertMasterKeyOpens(
   database: OpenDatabase,
   keys: { sealer: ReturnType<typeof createSealer>; hashKeyIds: readonly string[]; source: string },
 ): Promise<void> {

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { InvalidInput } from '../domain/errors.js'
-import { DatabaseUnavailable } from '../store/database.js'
 import { parseDatabaseUrl } from '../store/database-url.js'
 import { loadConfig, type Config, type ConfigInput } from '../config.js'
 import { describeSetting, SETTINGS } from '../config-schema.js'
-import { openServices, type Services } from '../services.js'
+import type { Services } from '../services.js'
 
 /** Who audit events name for changes made on the command line (an operator with database access). */
 export const CLI_ACTOR = 'cli'
@@ -50,8 +49,11 @@ export async function withServices<T>(
   const config = configFrom(options)
   const location = parseDatabaseUrl(config.database.url)
   if (!opts.mayCreateDatabase && location.engine === 'sqlite' && location.filename !== ':memory:' && !existsSync(location.filename)) {
+    const { DatabaseUnavailable } = await import('../store/database.js')
     throw new DatabaseUnavailable(`database ${location.filename} does not exist; create it with keymint migrate or keymint serve`)
   }
+  // The store (Kysely and both drivers) loads only once a command needs the database.
+  const { openServices } = await import('../services.js')
   const services = await openServices(config, { poolSize: 2 })
   if (services.createdMasterKeyFile) {
     // On stderr, so --json output stays one object.

@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js'
 import { MasterKeyError } from '../crypto/master-key.js'
 import { UnsealError } from '../crypto/sealing.js'
 import { DomainError } from '../domain/errors.js'
+import { BackupRefused } from '../store/backup.js'
 import { DatabaseUnavailable } from '../store/database.js'
 import { DatabaseUrlError } from '../store/database-url.js'
 
@@ -37,6 +38,7 @@ export function describeFailure(err: unknown): Failure {
   if (err instanceof DatabaseUrlError) return { error: 'invalid_configuration', message: oneLine(err.message) }
   if (err instanceof MasterKeyError || err instanceof UnsealError) return { error: 'invalid_master_key', message: oneLine(err.message) }
   if (err instanceof DatabaseUnavailable) return { error: 'database_unavailable', message: oneLine(err.message) }
+  if (err instanceof BackupRefused) return { error: 'backup_refused', message: oneLine(err.message) }
   if (err instanceof CommanderError) {
     // A command group without its subcommand: Commander printed the help text, its message says only that.
     const message = err.code === 'commander.help' ? 'a command is required (see --help)' : err.message.replace(/^error: /, '')

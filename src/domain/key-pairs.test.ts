@@ -5,7 +5,7 @@ import { client as clientRecord } from '../../test/fakes/records.js'
 import { createAccount } from './accounts.js'
 import { createClient } from './clients.js'
 import { Forbidden, InvalidInput, NotFound } from './errors.js'
-import { listKeyPairs, MAX_GRACE_SECONDS, revokeKeyPairs, rotateKeyPair } from './key-pairs.js'
+import { listKeyPairs, MAX_GRACE_SECONDS, revokeKeyPair, revokeKeyPairs, rotateKeyPair } from './key-pairs.js'
 import type { ClientId } from './types.js'
 
 async function world() {
@@ -65,6 +65,38 @@ test('revoking ends every pair that still works, in a grace or not; then there i
   assert.deepEqual((await revokeKeyPairs(deps, { clientId: client.id })).revoked, [])
   const audited = (await deps.store.audit.list({ limit: 10 })).filter((e) => e.action === 'key_pair.revoked')
   assert.deepEqual(audited.map((e) => (e.details.revoked as string[]).length), [0, 2])
+})
+
+test('revoking one pair ends the grace of the old one now and leaves the new one working', async () => {
+  const { deps, client, first, states } = await world()
+  const rotated = await rotateKeyPair(deps, { clientId: client.id, graceSeconds: 600 })
+  deps.clock.advance(5)
+  assert.deepEqual(await revokeKeyPair(deps, { clientId: client.id, keyPairId: first.id, actor: 'user:u' }), { clientId: client.id, revoked: [first.id] })
+  const now = deps.clock.now()
+  assert.deepEqual(await states(), { [first.id]: { state: 'revoked', since: now }, [rotated.keyPair.id]: { state: 'active' } })
+  const [event] = (await deps.store.audit.list({ limit: 10 })).filter((e) => e.action === 'key_pair.revoked')
+  assert.deepEqual([event?.actor, event?.target, event?.details], ['user:u', client.id, { revoked: [first.id] }])
+  deps.clock.advance(1)
+  assert.deepEqual((await revokeKeyPair(deps, { clientId: client.id, keyPairId: first.id })).revoked, [], 'ended already: nothing to do')
+  assert.equal((await deps.store.audit.list({ limit: 10 })).filter((e) => e.action === 'key_pair.revoked').length, 1, 'and nothing audited')
+})
+
+test("revoking one pair refuses another client's pair, a malformed id and a caller holding less, writing nothing", async () => {
+  const { deps, accountId, client, first } = await world()
+  const other = await createClient(deps, { accountId, name: 'other', level: 'subscription', scopes: ['keymint:admin'] })
+  const cases: [string, Parameters<typeof revokeKeyPair>[1], (e: unknown) => boolean][] = [
+    ["another client's pair", { clientId: client.id, keyPairId: other.keyPair.id }, (e) => e instanceof NotFound && e.code === 'KEYMINT_KEY_PAIR_NOT_FOUND'],
+    ['unknown pair', { clientId: client.id, keyPairId: '00000000-0000-4000-8000-000000000000' }, (e) => e instanceof NotFound && e.code === 'KEYMINT_KEY_PAIR_NOT_FOUND'],
+    ['key pair id not a UUID', { clientId: client.id, keyPairId: 'x' }, (e) => e instanceof InvalidInput],
+    ['unknown client', { clientId: '00000000-0000-4000-8000-000000000000', keyPairId: first.id }, (e) => e instanceof NotFound && e.code === 'KEYMINT_CLIENT_NOT_FOUND'],
+    ['a client holding more than the caller', { clientId: other.client.id, keyPairId: other.keyPair.id, authority: { scopes: new Set(['keymint:keys:write']) } },
+      (e) => e instanceof Forbidden && e.code === 'KEYMINT_ADMIN_REQUIRED'],
+  ]
+  for (const [name, input, expected] of cases) {
+    const before = deps.store.dump()
+    await assert.rejects(revokeKeyPair(deps, input), expected, name)
+    assert.deepEqual(deps.store.dump(), before, `${name}: nothing written`)
+  }
 })
 
 test('rotation refuses a bad grace, an unknown client and a non-enterprise account, writing nothing', async () => {

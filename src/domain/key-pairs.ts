@@ -3,7 +3,8 @@ import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import type { Authority } from './authority.js'
 import { assertMayManageKeyPairs, getClient } from './clients.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
-import { InvalidInput } from './errors.js'
+import { InvalidInput, NotFound } from './errors.js'
+import { requireUuid } from './validation.js'
 import type { Clock, SecretService, Store } from './ports.js'
 import { keyPairState } from './types.js'
 import type { ClientId, KeyPair, KeyPairId, KeyPairState } from './types.js'
@@ -60,6 +61,32 @@ export async function revokeKeyPairs(
       details: { revoked }, createdAt: now,
     })])
     return { clientId: client.id, revoked }
+  }, { lock: `keymint:client:${input.clientId}` })
+}
+
+/**
+ * Revokes one key pair of the client now: the old pair of a rotation still in its grace ("end the
+ * grace now"), or any one pair, leaving the others as they are. A pair that no longer works
+ * changes nothing; a pair of another client is not found.
+ */
+export async function revokeKeyPair(
+  deps: { store: Store; clock: Clock },
+  input: { clientId: string; keyPairId: string; actor?: string; authority?: Authority },
+): Promise<{ clientId: ClientId; revoked: KeyPairId[] }> {
+  const keyPairId = requireUuid<KeyPairId>(input.keyPairId, 'client_id')
+  return deps.store.transaction(async (tx) => {
+    const client = await getClient({ store: tx }, input.clientId)
+    await assertMayManageKeyPairs(tx, client, input.authority)
+    if (!(await tx.keyPairs.listByClient(client.id)).some((p) => p.id === keyPairId)) {
+      throw new NotFound('KEYMINT_KEY_PAIR_NOT_FOUND', `client ${client.id} has no key pair ${keyPairId}`)
+    }
+    const now = deps.clock.now()
+    if (!await tx.keyPairs.revokeOne(client.id, keyPairId, now)) return { clientId: client.id, revoked: [] }
+    await tx.audit.insert([auditEvent({
+      accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.revoked', target: client.id,
+      details: { revoked: [keyPairId] }, createdAt: now,
+    })])
+    return { clientId: client.id, revoked: [keyPairId] }
   }, { lock: `keymint:client:${input.clientId}` })
 }
 

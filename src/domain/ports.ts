@@ -75,6 +75,8 @@ export interface KeyPairStore {
    * (a pair already ending sooner keeps its end). Returns each pair and when it really ends.
    */
   endLive(clientId: ClientId, at: Date, expiresAt: Date | null): Promise<{ id: KeyPairId; endsAt: Date }[]>
+  /** Revokes one pair of the client if it still works at `at` (in a grace too); whether it did. */
+  revokeOne(clientId: ClientId, id: KeyPairId, at: Date): Promise<boolean>
   /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
   /** Last use and the number of tokens issued since the previous call, per key pair. */

@@ -107,11 +107,14 @@ export async function openSession(
   return { sessionId, session, user: input.user, account }
 }
 
+/** A live session, its user and account, and what the user must do before anything else. */
+export type ResumedSession = Omit<SignedIn, 'sessionId'>
+
 /** The live session behind a cookie, and its user; undefined once it ended for any reason. */
 export async function resumeSession(
   deps: { store: Store; clock: Clock },
   input: { sessionId: string; policy: SessionPolicy },
-): Promise<{ session: Session; user: User; account: Account; passwordChangeRequired: boolean; secondFactorEnrollmentRequired: boolean } | undefined> {
+): Promise<ResumedSession | undefined> {
   if (input.sessionId.length === 0 || input.sessionId.length > 100) return undefined
   const session = await deps.store.sessions.findByIdHash(hashSessionId(input.sessionId))
   const now = deps.clock.now().getTime()

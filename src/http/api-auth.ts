@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { csrfTokenMatches } from '../crypto/session-ids.js'
 import { Forbidden, Unauthenticated } from '../domain/errors.js'
-import type { Session, UserStore } from '../domain/ports.js'
-import type { Account, AccountId, User, UserId } from '../domain/types.js'
+import type { UserStore } from '../domain/ports.js'
+import type { ResumedSession } from '../domain/sessions.js'
+import type { AccountId, User, UserId } from '../domain/types.js'
 import { InsufficientScope, InvalidToken } from '../oauth/errors.js'
 import { activeToken, type TokenStateDeps } from '../oauth/introspection.js'
 import { clearSessionCookie, type SessionCookie } from './session-cookie.js'
@@ -17,17 +18,8 @@ export interface ApiCaller {
   readonly session?: SessionCaller
 }
 
-/** A signed-in person, as a session call establishes them. */
-export interface SessionCaller {
-  /** The id the cookie carries: only ever in memory, to derive the CSRF token. */
-  readonly sessionId: string
-  readonly session: Session
-  readonly user: User
-  readonly account: Account
-  readonly passwordChangeRequired: boolean
-  /** The account requires a second factor of admins, and this admin has none yet. */
-  readonly secondFactorEnrollmentRequired: boolean
-}
+/** A signed-in person, as a session call establishes them (the cookie's id only ever in memory, to derive the CSRF token). */
+export type SessionCaller = ResumedSession & { readonly sessionId: string }
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -10,6 +10,7 @@ import { securityHeaders } from './security-headers.js'
 import { parseFormBody } from './form-body.js'
 import { openApiOptions } from './openapi.js'
 import { apiReferenceRoutes } from './routes/api-reference.js'
+import { dashboardRoutes } from './routes/dashboard.js'
 import { healthRoutes, type HealthDeps } from './routes/health.js'
 import { introspectionRoutes } from './routes/introspect.js'
 import { managementApiRoutes, noStoreUnderApi, type ManagementApiDeps } from './routes/management-api.js'
@@ -138,5 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
   await app.register(healthRoutes, deps.health)
   await app.register(metricsRoutes, deps.metrics)
+  // Last: its catch-all answers only what no route above does.
+  await app.register(dashboardRoutes, {})
   return app
 }

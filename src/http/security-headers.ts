@@ -27,3 +27,12 @@ export function securityHeaders(options: { https: boolean }): onSendHookHandler 
 
 /** The reference page styles itself inline; it runs no script at all. */
 export const REFERENCE_PAGE_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'unsafe-inline'").replace("script-src 'self'", "script-src 'none'")
+
+/**
+ * The dashboard's page. Its component library (React Aria) adds two small `<style>` elements at
+ * run time (touch-action on pressable elements, and overscroll containment while a dialog is
+ * open on iOS), and takes the nonce they carry from `<meta name="csp-nonce">`. So style-src
+ * also admits that one nonce, new for every page load; scripts stay 'self' only.
+ */
+export const dashboardPagePolicy = (styleNonce: string): string =>
+  CONTENT_SECURITY_POLICY.replace("style-src 'self'", `style-src 'self' 'nonce-${styleNonce}'`)

@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/ports.js'
+import { FailureWindows } from './failure-windows.js'
 
 export interface ThrottlePolicy {
   /** Length of the counting window, and of a refusal, in seconds. */
@@ -21,25 +22,9 @@ export type FailureVerdict =
   | { readonly action: 'fail'; readonly delayMs: number }
   | { readonly action: 'refuse'; readonly delayMs: number; readonly retryAfterSeconds: number }
 
-interface Counter { windowStart: number; failures: number }
-
 // Failed answers are slowed once half a limit is used: 100 ms per failure past it, at most 2 s.
 const DELAY_STEP_MS = 100
 const MAX_DELAY_MS = 2000
-
-/** Bounded map in insertion order; re-inserting moves a key to the end. */
-export class BoundedMap<V> {
-  readonly #map = new Map<string, V>()
-  constructor(readonly max: number) {}
-  get(key: string): V | undefined { return this.#map.get(key) }
-  set(key: string, value: V): void {
-    this.#map.delete(key)
-    this.#map.set(key, value)
-    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as string)
-  }
-  delete(key: string): void { this.#map.delete(key) }
-  get size(): number { return this.#map.size }
-}
 
 /**
  * Failed client authentication, counted per remote address and per client_id in fixed windows.
@@ -50,40 +35,20 @@ export class BoundedMap<V> {
  * that run in parallel see one another.
  */
 export class AuthThrottle {
-  readonly #addresses: BoundedMap<Counter>
-  readonly #clients: BoundedMap<Counter>
+  readonly #addresses: FailureWindows
+  readonly #clients: FailureWindows
 
   constructor(readonly policy: ThrottlePolicy, readonly clock: Clock) {
-    this.#addresses = new BoundedMap(policy.maxEntries)
-    this.#clients = new BoundedMap(policy.maxEntries)
-  }
-
-  #live(map: BoundedMap<Counter>, key: string, now: number): Counter | undefined {
-    const counter = map.get(key)
-    if (counter && now - counter.windowStart >= this.policy.windowSeconds * 1000) {
-      map.delete(key)
-      return undefined
-    }
-    return counter
-  }
-
-  #count(map: BoundedMap<Counter>, key: string, now: number): Counter {
-    const counter = this.#live(map, key, now) ?? { windowStart: now, failures: 0 }
-    counter.failures++
-    map.set(key, counter)
-    return counter
-  }
-
-  #retryAfter(counter: Counter, now: number): number {
-    return Math.max(1, Math.ceil((counter.windowStart + this.policy.windowSeconds * 1000 - now) / 1000))
+    this.#addresses = new FailureWindows(policy.windowSeconds, policy.maxEntries)
+    this.#clients = new FailureWindows(policy.windowSeconds, policy.maxEntries)
   }
 
   /** Decides, before authentication, whether this address may try. */
   checkAddress(address: string): AddressVerdict {
     const now = this.clock.now().getTime()
-    const byAddress = this.#live(this.#addresses, address, now)
+    const byAddress = this.#addresses.live(address, now)
     if (byAddress && byAddress.failures >= this.policy.addressLimit) {
-      return { action: 'refuse', retryAfterSeconds: this.#retryAfter(byAddress, now) }
+      return { action: 'refuse', retryAfterSeconds: this.#addresses.retryAfter(byAddress, now) }
     }
     return { action: 'allow' }
   }
@@ -91,15 +56,15 @@ export class AuthThrottle {
   /** Counts a failed attempt, then decides how it is answered from the counts including it. */
   recordFailure(clientId: string, address: string): FailureVerdict {
     const now = this.clock.now().getTime()
-    const byAddress = this.#count(this.#addresses, address, now)
-    const byClient = this.#count(this.#clients, clientId, now)
+    const byAddress = this.#addresses.count(address, now)
+    const byClient = this.#clients.count(clientId, now)
     const delayMs = Math.max(delayFor(byAddress.failures, this.policy.addressLimit), delayFor(byClient.failures, this.policy.clientLimit))
     const over = [
       ...byAddress.failures > this.policy.addressLimit ? [byAddress] : [],
       ...byClient.failures > this.policy.clientLimit ? [byClient] : [],
     ]
     if (over.length === 0) return { action: 'fail', delayMs }
-    return { action: 'refuse', delayMs, retryAfterSeconds: Math.max(...over.map((c) => this.#retryAfter(c, now))) }
+    return { action: 'refuse', delayMs, retryAfterSeconds: Math.max(...over.map((c) => this.#addresses.retryAfter(c, now))) }
   }
 
   /** Entries held, for tests and metrics. */

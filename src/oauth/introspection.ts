@@ -1,8 +1,6 @@
 import type { ClientCredential, KeyPairId } from '../domain/types.js'
-import { keyPairState } from '../domain/types.js'
 import type { AccessTokenClaims, VerifyAccessToken } from './access-token-verifier.js'
-import { issuedBeforeCutOff } from '../domain/users.js'
-import { credentialUserMayAct } from './client-authorization.js'
+import { tokenVerdict } from './token-verdict.js'
 
 export interface TokenStateDeps {
   readonly verify: VerifyAccessToken
@@ -24,18 +22,8 @@ export async function activeTokenClaims(deps: TokenStateDeps, caller: ClientCred
 
 /** A token's claims and the credential it was issued to, while the token is active. */
 export async function activeToken(deps: TokenStateDeps, token: string): Promise<{ claims: AccessTokenClaims; issuedTo: ClientCredential } | undefined> {
-  const claims = await deps.verify(token)
-  if (!claims) return undefined
-  if (deps.isRevoked(claims.jti)) return undefined
-  const issuedTo = await deps.findCredential(claims.client_id as KeyPairId)
-  if (!issuedTo || issuedTo.client.accountId !== claims.account_id) return undefined
-  if (keyPairState(issuedTo.keyPair, deps.now()).state === 'revoked') return undefined
-  const iat = typeof claims.iat === 'number' ? claims.iat : 0
-  if (issuedTo.client.disabled || issuedBeforeCutOff(issuedTo.client, iat)) return undefined
-  if (issuedTo.accountPlan !== 'enterprise') return undefined
-  if (issuedTo.client.level === 'user' && !credentialUserMayAct(issuedTo)) return undefined
-  if (issuedTo.user && issuedBeforeCutOff(issuedTo.user, iat)) return undefined
-  return { claims, issuedTo }
+  const verdict = await tokenVerdict(deps, token)
+  return verdict.active ? { claims: verdict.claims, issuedTo: verdict.issuedTo } : undefined
 }
 
 /** RFC 7662 §2.2: `active`, and for an active token the claims a resource server needs. */

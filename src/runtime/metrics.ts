@@ -16,10 +16,10 @@ export interface Metrics {
 export interface MetricsGauges {
   readonly revocationsCached: () => number
   readonly throttleEntries: () => number
-  readonly credentialsCached: () => number
+  readonly credentialsCached?: () => number
   /** Credential lookups since start: served from memory, read from the database, served stale, shed. */
-  readonly credentialLookups: () => { readonly hit: number; readonly miss: number; readonly stale: number; readonly shed: number }
-  readonly databaseReachable: () => boolean
+  readonly credentialLookups?: () => { readonly hit: number; readonly miss: number; readonly stale: number; readonly shed: number }
+  readonly databaseReachable?: () => boolean
 }
 
 // Process metrics (CPU, memory, event-loop delay, GC) are per process, not per server: collected
@@ -65,7 +65,7 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     name: 'keymint_credentials_cached',
     help: 'Key pairs (with client, plan and user) held in memory',
     registers: [registry],
-    collect() { this.set(gauges.credentialsCached()) },
+    collect() { this.set(gauges.credentialsCached?.() ?? 0) },
   })
   new client.Counter({
     name: 'keymint_credential_lookups_total',
@@ -74,14 +74,14 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     registers: [registry],
     collect() {
       this.reset()
-      for (const [result, n] of Object.entries(gauges.credentialLookups())) this.inc({ result }, n)
+      for (const [result, n] of Object.entries(gauges.credentialLookups?.() ?? {})) this.inc({ result }, n)
     },
   })
   new client.Gauge({
     name: 'keymint_database_reachable',
     help: '1 while the database answers, 0 while it is unreachable',
     registers: [registry],
-    collect() { this.set(gauges.databaseReachable() ? 1 : 0) },
+    collect() { this.set(gauges.databaseReachable?.() === false ? 0 : 1) },
   })
   const registries = [processMetrics(), registry]
   const exposition = cluster.isWorker ? workerExposition(registries) : async (): Promise<string> => {

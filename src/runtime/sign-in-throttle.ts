@@ -1,5 +1,5 @@
 import type { Clock } from '../domain/ports.js'
-import { BoundedMap } from '../oauth/auth-throttle.js'
+import { BoundedMap, FailureWindows, type Counter } from '../oauth/failure-windows.js'
 
 export interface SignInThrottlePolicy {
   /** Length of the counting window, and of a refusal, in seconds. */
@@ -24,8 +24,6 @@ export interface SignInAttempt {
   uncount(): void
 }
 
-interface Counter { windowStart: number; failures: number }
-
 /**
  * Failed sign-ins, counted per address and per email in fixed windows. An attempt counts as a
  * failure from the moment it starts (so parallel guesses see one another) until it succeeds.
@@ -33,41 +31,28 @@ interface Counter { windowStart: number; failures: number }
  * guessing someone's password slows the guesses, not the owner at their usual place.
  */
 export class SignInThrottle {
-  readonly #addresses: BoundedMap<Counter>
-  readonly #emails: BoundedMap<Counter>
+  readonly #addresses: FailureWindows
+  readonly #emails: FailureWindows
   /** `email address` pairs that signed in successfully, kept like the counters. */
   readonly #familiar: BoundedMap<true>
 
   constructor(readonly policy: SignInThrottlePolicy, readonly clock: Clock) {
-    this.#addresses = new BoundedMap(policy.maxEntries)
-    this.#emails = new BoundedMap(policy.maxEntries)
+    this.#addresses = new FailureWindows(policy.windowSeconds, policy.maxEntries)
+    this.#emails = new FailureWindows(policy.windowSeconds, policy.maxEntries)
     this.#familiar = new BoundedMap(policy.maxEntries)
-  }
-
-  #live(map: BoundedMap<Counter>, key: string, now: number): Counter | undefined {
-    const counter = map.get(key)
-    if (counter && now - counter.windowStart >= this.policy.windowSeconds * 1000) {
-      map.delete(key)
-      return undefined
-    }
-    return counter
-  }
-
-  #retryAfter(counter: Counter, now: number): number {
-    return Math.max(1, Math.ceil((counter.windowStart + this.policy.windowSeconds * 1000 - now) / 1000))
   }
 
   /** Decides whether this attempt may check a password at all; if so, counts it. */
   begin(address: string, email: string): SignInVerdict {
     const now = this.clock.now().getTime()
     const emailKey = email.trim().toLowerCase()
-    const byAddress = this.#live(this.#addresses, address, now)
-    const byEmail = this.#live(this.#emails, emailKey, now)
+    const byAddress = this.#addresses.live(address, now)
+    const byEmail = this.#emails.live(emailKey, now)
     const over: Counter[] = []
     if (byAddress && byAddress.failures >= this.policy.addressLimit) over.push(byAddress)
     if (byEmail && byEmail.failures >= this.policy.emailLimit && !this.#familiar.get(`${emailKey} ${address}`)) over.push(byEmail)
-    if (over.length > 0) return { action: 'refuse', retryAfterSeconds: Math.max(...over.map((c) => this.#retryAfter(c, now))) }
-    const counters = [this.#count(this.#addresses, address, byAddress, now), this.#count(this.#emails, emailKey, byEmail, now)]
+    if (over.length > 0) return { action: 'refuse', retryAfterSeconds: Math.max(...over.map((c) => this.#emails.retryAfter(c, now))) }
+    const counters = [this.#addresses.count(address, now), this.#emails.count(emailKey, now)]
     let counted = true
     const uncount = () => {
       if (!counted) return
@@ -84,13 +69,6 @@ export class SignInThrottle {
         uncount,
       },
     }
-  }
-
-  #count(map: BoundedMap<Counter>, key: string, live: Counter | undefined, now: number): Counter {
-    const counter = live ?? { windowStart: now, failures: 0 }
-    counter.failures++
-    map.set(key, counter)
-    return counter
   }
 
   /** Entries held, for tests and metrics. */

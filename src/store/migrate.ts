@@ -1,4 +1,4 @@
-import { Migrator, type Migration } from 'kysely'
+import { Migrator, sql, type Migration } from 'kysely'
 import type { OpenDatabase } from './database.js'
 import * as m0001 from './migrations/0001-create-core-tables.js'
 import * as m0002 from './migrations/0002-create-revoked-tokens.js'
@@ -54,4 +54,13 @@ export async function migrateToLatest(database: OpenDatabase): Promise<Migration
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw new Error(`migration failed: ${(error as Error).message ?? String(error)}`, { cause: error })
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
+}
+
+/** Migrations this database has not had yet (all of them for a database keymint never opened). */
+export async function pendingMigrations(database: OpenDatabase): Promise<string[]> {
+  const tables = await database.db.introspection.getTables()
+  if (!tables.some((t) => t.name === 'keymint_migrations')) return Object.keys(MIGRATIONS)
+  const rows = await sql<{ name: string }>`select name from keymint_migrations`.execute(database.db)
+  const applied = new Set(rows.rows.map((r) => r.name))
+  return Object.keys(MIGRATIONS).filter((name) => !applied.has(name))
 }

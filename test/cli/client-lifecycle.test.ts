@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { assertJsonFailure, cliBesideServer } from '../helpers/cli.js'
+import { assertJsonFailure, cliBesideServer, type Created } from '../helpers/cli.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { tokenOf } from '../helpers/management.js'
 import type { SeededClient, TestServer } from '../helpers/server.js'
 import { basic, form } from '../helpers/tokens.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON under test
-interface Created { id: string; client_id: string; client_secret: string }
 
 const token = (s: TestServer, pair: { client_id: string; client_secret: string }) =>
   fetch(`${s.url}/oauth2/token`, {

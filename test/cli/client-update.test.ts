@@ -2,12 +2,11 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { assertJsonFailure, cliBesideServer } from '../helpers/cli.js'
+import { assertJsonFailure, cliBesideServer, type Created } from '../helpers/cli.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { basic, form } from '../helpers/tokens.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON under test
-interface Created { id: string; client_id: string; client_secret: string }
 
 const token = (url: string, pair: { client_id: string; client_secret: string }) =>
   fetch(`${url}/oauth2/token`, {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { assertJsonFailure, cliBesideServer, keymint } from '../helpers/cli.js'
+import { assertJsonFailure, cliBesideServer, keymint, type Created } from '../helpers/cli.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON under test
-interface Created { id: string; client_id: string; client_secret: string }
 
 describeEachDialect('keymint CLI: lists and show', (dialect) => {
   test('lists are {"items": [...]}, and every item is what the API shows for the same record', async (t) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { signIn } from '../../src/domain/sessions.js'
+import { cleanup } from '../helpers/cleanup.js'
 import { assertJsonFailure, cliDatabase } from '../helpers/cli.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { openServices } from '../../src/services.js'
@@ -22,7 +23,7 @@ describeEachDialect('keymint user set-password (DESIGN §8)', (dialect) => {
     assert.deepEqual(JSON.parse(ok.stdout), { id: user.id, password_set: true })
     assert.ok(!ok.stdout.includes(PASSWORD) && !ok.stderr.includes(PASSWORD), 'the password is never printed')
     const services = await openServices(loadConfig({ db: db.url }, env))
-    t.after(() => services.close())
+    cleanup(t, () => services.close())
     const signedIn = await signIn(services, { email: 'ada@example.com', password: PASSWORD, address: 'test', userAgent: 'test', policy: { idleSeconds: 60, absoluteSeconds: 600 } })
     assert.equal(signedIn.user.id, user.id, 'the password signs the user in')
     const audit = await json<{ items: { action: string; details: unknown }[] }>(['audit', 'list', '--account', account.id])

@@ -136,6 +136,24 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.deepEqual(await store.keyPairs.endLive(uuid(20), at(26), null), [])
   },
 
+  'key pairs: revokeOne revokes one live pair of its client, in a grace too, and nothing else': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A))
+    await store.clients.insert(client(21, A))
+    await store.keyPairs.insert(keyPair(30, uuid(20)))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { expiresAt: at(50) }))
+    await store.keyPairs.insert(keyPair(32, uuid(20), { expiresAt: at(5) }))
+    await store.keyPairs.insert(keyPair(33, uuid(21)))
+    assert.equal(await store.keyPairs.revokeOne(uuid(20), uuid(31), at(10)), true, 'in a grace')
+    assert.equal(await store.keyPairs.revokeOne(uuid(20), uuid(31), at(11)), false, 'revoked already')
+    assert.equal(await store.keyPairs.revokeOne(uuid(20), uuid(32), at(10)), false, 'its grace ended')
+    assert.equal(await store.keyPairs.revokeOne(uuid(20), uuid(33), at(10)), false, "another client's pair")
+    assert.equal(await store.keyPairs.revokeOne(uuid(20), uuid(99), at(10)), false, 'unknown')
+    const revokedAt = async (clientId: ClientId) => Object.fromEntries((await store.keyPairs.listByClient(clientId)).map((p) => [p.id.slice(-2), p.revokedAt]))
+    assert.deepEqual(await revokedAt(uuid(20)), { 30: null, 31: at(10), 32: null })
+    assert.deepEqual(await revokedAt(uuid(21)), { 33: null })
+  },
+
   'key pairs: ended per account, live per user, hashed otherwise, usage': async (store) => {
     await seed(store)
     await store.users.insert(user(12, B))

@@ -234,6 +234,12 @@ function keyPairs(db: Tables): KeyPairStore {
         return { id: p.id, endsAt: new Date(endsAt) }
       })
     },
+    async revokeOne(clientId, id, at) {
+      const pair = db().keyPairs.get(id)
+      if (!pair || pair.clientId !== clientId || !live(pair, at.getTime())) return false
+      put({ ...pair, revokedAt: new Date(at.getTime()) })
+      return true
+    },
     async findCredential(id): Promise<ClientCredential | undefined> {
       const t = db()
       const pair = t.keyPairs.get(id)

@@ -3,6 +3,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { cleanup } from './cleanup.js'
 import { createTestDatabase, type Dialect } from './dialects.js'
 import { adminOf, type ApiCall } from './management.js'
 import { startTestServer, tempDir, type SeededClient, type TestServer } from './server.js'
@@ -10,6 +11,9 @@ import { startTestServer, tempDir, type SeededClient, type TestServer } from './
 export const BIN = fileURLToPath(new URL('../../../bin/keymint', import.meta.url))
 
 export interface CliResult { code: number; stdout: string; stderr: string }
+
+/** What `client create --json` and `keys rotate --json` print of the pair they issue. */
+export interface Created { id: string; client_id: string; client_secret: string }
 
 /** Runs `bin/keymint` as a user would, in its own process. */
 export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
@@ -38,7 +42,8 @@ export function serve(t: TestContext, args: string[], opts: { env?: NodeJS.Proce
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  // Through cleanup: killed before the test's database is dropped and its directory removed.
+  cleanup(t, () => { if (child.exitCode === null) child.kill('SIGKILL') })
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString()

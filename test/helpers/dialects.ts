@@ -14,25 +14,20 @@ const ONLY = process.env.KEYMINT_TEST_DIALECTS?.split(',').map((d) => d.trim())
 export const DIALECTS: readonly Dialect[] = (['sqlite', 'postgres'] as const).filter((d) => !ONLY || ONLY.includes(d))
 const IN_CI = process.env.CI === 'true'
 
-let pgProbe: Promise<string | undefined> | undefined
-
 /** Resolves to undefined when PostgreSQL answers, else to the reason it does not. */
-function probePostgres(): Promise<string | undefined> {
-  pgProbe ??= (async () => {
-    // Generous: on a loaded machine a first connection can take seconds, and one failed probe
-    // fails every PostgreSQL suite of the file under CI=true.
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 15_000 })
-    try {
-      await client.connect()
-      await client.query('select 1')
-      return undefined
-    } catch (err) {
-      return (err as Error).message || String(err)
-    } finally {
-      await client.end().catch(() => {})
-    }
-  })()
-  return pgProbe
+async function probePostgres(): Promise<string | undefined> {
+  // Generous: on a loaded machine a first connection can take seconds, and one failed probe
+  // fails every PostgreSQL suite of the file under CI=true.
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 15_000 })
+  try {
+    await client.connect()
+    await client.query('select 1')
+    return undefined
+  } catch (err) {
+    return (err as Error).message || String(err)
+  } finally {
+    await client.end().catch(() => {})
+  }
 }
 
 export interface TestDatabase {
@@ -113,6 +108,11 @@ export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: 
   return { dialect, url: databaseUrl(name) }
 }
 
+// Asked once, as this module loads: suites must be built without awaiting anything. (Node 20
+// files tests registered after an `await` in a describe callback under whichever suite is being
+// built at the time, so a file's second set of PostgreSQL tests ran inside its first.)
+const PG_UNREACHABLE = DIALECTS.includes('postgres') ? await probePostgres() : undefined
+
 /**
  * `describe` once per dialect. Without PostgreSQL its suite is skipped with one clear
  * message, except under CI=true, where it fails. The engines' suites of a file run side by
@@ -123,14 +123,11 @@ export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: 
 export function describeEachDialect(title: string, body: (dialect: Dialect) => void): void {
   describe(title, { concurrency: DIALECTS.length }, () => {
     for (const dialect of DIALECTS) {
-      describe(`${title} [${dialect}]`, { concurrency: 1 }, async () => {
-        if (dialect === 'postgres') {
-          const reason = await probePostgres()
-          if (reason !== undefined) {
-            if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but unreachable at ${PG_URL}: ${reason}`)
-            describe(`PostgreSQL unreachable at ${PG_URL} (${reason}); set KEYMINT_TEST_PG_URL or KEYMINT_TEST_DIALECTS=sqlite`, { skip: true }, () => {})
-            return
-          }
+      describe(`${title} [${dialect}]`, { concurrency: 1 }, () => {
+        if (dialect === 'postgres' && PG_UNREACHABLE !== undefined) {
+          if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but unreachable at ${PG_URL}: ${PG_UNREACHABLE}`)
+          describe(`PostgreSQL unreachable at ${PG_URL} (${PG_UNREACHABLE}); set KEYMINT_TEST_PG_URL or KEYMINT_TEST_DIALECTS=sqlite`, { skip: true }, () => {})
+          return
         }
         body(dialect)
       })

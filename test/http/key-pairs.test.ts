@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { revokeKeyPairs, rotateKeyPair, listKeyPairs } from '../../src/domain/key-pairs.js'
+import { personOf, signedIn } from '../helpers/browser.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { seedClient, startTestServer, type TestServer } from '../helpers/server.js'
 import { form } from '../helpers/tokens.js'
@@ -73,5 +74,67 @@ describeEachDialect('key pair lifecycle over HTTP', (dialect) => {
     const lastUsed = after.keyPairs[0]?.lastUsedAt
     assert.ok(lastUsed instanceof Date)
     assert.ok(Math.abs(lastUsed.getTime() - s.clock.now().getTime()) < 1000)
+  })
+})
+
+describeEachDialect('DELETE /api/v1/clients/{id}/key-pairs/{client_id}: one key pair', (dialect) => {
+  test('ends a grace now: the old pair stops, its tokens stop being accepted, the new pair works; audited', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { accountId } = await personOf(s)
+    const admin = await signedIn(s, (await personOf(s, { accountId, email: 'boss@example.com' })).user.email)
+    const created = await admin.call('POST', '/clients', { name: 'billing', level: 'subscription', scopes: ['api.read'] })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const clientId = created.body.client.id as string
+    const old = created.body.key_pair as { client_id: string; client_secret: string }
+    const rotated = await admin.call('POST', `/clients/${clientId}/key-pairs`, { grace_seconds: 3600 })
+    assert.equal(rotated.status, 201)
+    const oldToken = await token(s, old.client_id, old.client_secret)
+    assert.equal(oldToken.status, 200, 'the old pair works in its grace')
+    const { access_token: accessToken } = await oldToken.json() as { access_token: string }
+
+    const ended = await admin.call('DELETE', `/clients/${clientId}/key-pairs/${old.client_id}`)
+    assert.equal(ended.status, 200, JSON.stringify(ended.body))
+    assert.deepEqual(ended.body, { revoked: [old.client_id] })
+    assert.equal((await token(s, old.client_id, old.client_secret)).status, 401)
+    assert.equal((await token(s, rotated.body.key_pair.client_id, rotated.body.key_pair.client_secret)).status, 200)
+    const introspected = await fetch(`${s.url}/oauth2/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ token: accessToken, client_id: rotated.body.key_pair.client_id, client_secret: rotated.body.key_pair.client_secret }),
+    })
+    assert.deepEqual(await introspected.json(), { active: false })
+    const listed = await admin.call('GET', `/clients/${clientId}/key-pairs`)
+    assert.deepEqual(listed.body.items.map((k: { state: string }) => k.state).sort(), ['active', 'revoked'])
+    const again = await admin.call('DELETE', `/clients/${clientId}/key-pairs/${old.client_id}`)
+    assert.deepEqual([again.status, again.body], [200, { revoked: [] }], 'ended already')
+    const events = await admin.call('GET', '/audit-events?limit=50')
+    const revokedEvents = events.body.items.filter((e: { action: string }) => e.action === 'key_pair.revoked')
+    assert.deepEqual(revokedEvents.map((e: { details: unknown; target: string }) => [e.target, e.details]), [[clientId, { revoked: [old.client_id] }]])
+  })
+
+  test('refuses: another client\'s pair, another account, a member, no CSRF token, a malformed id', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { accountId, user } = await personOf(s)
+    const admin = await signedIn(s, user.email)
+    const first = await admin.call('POST', '/clients', { name: 'a', level: 'subscription' })
+    const second = await admin.call('POST', '/clients', { name: 'b', level: 'subscription' })
+    const stranger = await seedClient(s.services)
+    const member = await signedIn(s, (await personOf(s, { accountId, role: 'member' })).user.email)
+    const path = (client: string, pair: string) => `/clients/${client}/key-pairs/${pair}`
+    const cases: { name: string; as: typeof admin; path: string; csrf?: false; status: number; code?: string; title?: string }[] = [
+      { name: "another client's pair", as: admin, path: path(first.body.client.id, second.body.key_pair.client_id), status: 404, code: 'KEYMINT_KEY_PAIR_NOT_FOUND' },
+      { name: "another account's client", as: admin, path: path(stranger.clientRecordId, stranger.clientId), status: 404, code: 'KEYMINT_CLIENT_NOT_FOUND' },
+      { name: 'a member', as: member, path: path(first.body.client.id, first.body.key_pair.client_id), status: 403, title: 'insufficient_scope' },
+      { name: 'no CSRF token', as: admin, path: path(first.body.client.id, first.body.key_pair.client_id), csrf: false, status: 403, code: 'KEYMINT_CSRF_CHECK_FAILED' },
+      { name: 'a malformed client_id', as: admin, path: path(first.body.client.id, 'nope'), status: 400, title: 'invalid_request' },
+    ]
+    for (const c of cases) {
+      const res = await c.as.call('DELETE', c.path, undefined, c.csrf === false ? { csrf: false } : {})
+      assert.equal(res.status, c.status, `${c.name}: ${JSON.stringify(res.body)}`)
+      if (c.code) assert.equal(res.body.code, c.code, c.name)
+      if (c.title) assert.equal(res.body.title, c.title, c.name)
+    }
+    const pairs = await admin.call('GET', `/clients/${first.body.client.id}/key-pairs`)
+    assert.deepEqual(pairs.body.items.map((k: { state: string }) => k.state), ['active'], 'nothing was revoked')
   })
 })

@@ -8,6 +8,7 @@ import { beginTotpEnrollment, checkSecondFactor, confirmTotpEnrollment } from '.
 import { createUser } from '../../src/domain/users.js'
 import { startServer } from '../../src/server.js'
 import { openServices } from '../../src/services.js'
+import { cleanup } from '../helpers/cleanup.js'
 import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
 import { seedClient, tempDir } from '../helpers/server.js'
 
@@ -42,7 +43,7 @@ describeEachDialect('master key rotation', (dialect) => {
     now += 30_000
     assert.deepEqual(await checkSecondFactor({ ...during.services, clock }, { user, otp: totpCode(secret, clock.now()) }), { method: 'totp' }, 'opens while the previous key is given')
     const server = await startServer(during.config, { services: during.services })
-    t.after(() => server.close())
+    cleanup(t, () => server.close())
     const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
     assert.equal(res.status, 200, 'an old secret works while the previous key is given')
     let rehashed = await status()
@@ -58,7 +59,7 @@ describeEachDialect('master key rotation', (dialect) => {
 
     const after = await open(t, db.url, newKey)
     const finalServer = await startServer(after.config, { services: after.services })
-    t.after(() => finalServer.close())
+    cleanup(t, () => finalServer.close())
     const again = await fetch(`${finalServer.url}/auth/oauth`, { method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret } })
     assert.equal(again.status, 200, 'the old key can be dropped')
     now += 30_000

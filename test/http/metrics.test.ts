@@ -43,7 +43,7 @@ test('/metrics counts issued tokens per dialect, refused authentications per rea
   })
   assert.equal(wrong.status, 401)
   // Random paths must not each become a series.
-  for (let i = 0; i < 3; i++) assert.equal((await fetch(`${url}/no-such-${randomUUID()}`)).status, 404)
+  for (let i = 0; i < 3; i++) assert.equal((await fetch(`${url}/api/v1/no-such-${randomUUID()}`)).status, 404)
 
   const text = await scrape(url)
   assert.equal(sample(text, 'keymint_tokens_issued_total{dialect="header"}'), 2)

@@ -57,5 +57,6 @@ test('a known path asked with another method is 405 with Allow', async (t) => {
   assert.equal(api.status, 405)
   assert.equal(api.headers.get('allow'), 'GET')
   assert.equal((await api.json() as { status: number }).status, 405)
-  assert.equal((await fetch(`${url}/no-such-path`)).status, 404)
+  // Any other unknown path is the dashboard's page (a deep link); API paths keep their 404.
+  assert.equal((await fetch(`${url}/api/v1/no-such-path`)).status, 404)
 })

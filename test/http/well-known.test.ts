@@ -53,7 +53,7 @@ describeEachDialect('discovery, JWKS and health', (dialect) => {
     const { url } = await startTestServer(t, dialect)
     assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' })
     assert.deepEqual(await (await fetch(`${url}/readyz`)).json(), { status: 'ready' })
-    const missing = await fetch(`${url}/nope`)
+    const missing = await fetch(`${url}/.well-known/nope`)
     assert.equal(missing.status, 404)
     assert.match(missing.headers.get('content-type') ?? '', /application\/problem\+json/)
   })

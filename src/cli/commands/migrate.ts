@@ -1,13 +1,12 @@
 import type { Command } from 'commander'
-import { openDatabase } from '../../store/database.js'
 import { redactDatabaseUrl } from '../../store/database-url.js'
-import { migrateToLatest } from '../../store/migrate.js'
 import { configFrom, emit, withCommonOptions, type CommonOptions } from '../context.js'
 
 export function registerMigrateCommand(program: Command): void {
   withCommonOptions(program.command('migrate').description('bring the database schema up to date'))
     .action(async (opts: CommonOptions) => {
       const config = configFrom(opts)
+      const [{ openDatabase }, { migrateToLatest }] = await Promise.all([import('../../store/database.js'), import('../../store/migrate.js')])
       const database = await openDatabase(config.database.url, { poolSize: 1 })
       try {
         const report = await migrateToLatest(database)

@@ -2,9 +2,8 @@ import cluster from 'node:cluster'
 import { relative, sep } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULT_DATABASE_URL, defaultKeyFile, type Config } from '../../config.js'
-import { serveClusterMetrics } from '../../runtime/metrics.js'
 import { redactDatabaseUrl } from '../../store/database-url.js'
-import { prepareInstance, startServer, type Bootstrapped } from '../../server.js'
+import type { Bootstrapped } from '../../server.js'
 import { describeEnvironment, describeSetting, SETTINGS } from '../../config-schema.js'
 import { configFrom, type CommonOptions } from '../context.js'
 
@@ -73,7 +72,12 @@ function printWelcome(dbFlag: string | undefined, config: Config, boot: Bootstra
   if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`)
 }
 
+// The server (Fastify, the routes, prom-client, pino) is loaded only by `serve`: the other
+// commands start without it.
+const loadServer = () => import('../../server.js')
+
 async function runSingle(config: Config): Promise<void> {
+  const { startServer } = await loadServer()
   const server = await startServer(config)
   const stop = (): void => {
     server.close().then(() => process.exit(0), (err: unknown) => {
@@ -91,6 +95,7 @@ async function runSingle(config: Config): Promise<void> {
 async function runPrimary(config: Config): Promise<void> {
   let listening = 0
   let stopping = false
+  const { serveClusterMetrics } = await import('../../runtime/metrics.js')
   serveClusterMetrics()
   for (let i = 0; i < config.server.workers; i++) cluster.fork()
   cluster.on('message', (_worker, message: { type?: string; url?: string }) => {
@@ -117,6 +122,7 @@ async function runPrimary(config: Config): Promise<void> {
 }
 
 async function runWorker(config: Config): Promise<void> {
+  const { startServer } = await loadServer()
   const server = await startServer(config)
   process.once('SIGTERM', () => {
     server.close().then(() => process.exit(0), () => process.exit(1))
@@ -143,6 +149,7 @@ export function registerServeCommand(program: Command): void {
         ...(opts.workers === undefined ? {} : { workers: opts.workers }),
       })
       if (cluster.isWorker) return runWorker(config)
+      const { prepareInstance } = await loadServer()
       const prepared = await prepareInstance(config)
       printWelcome(opts.db, config, prepared.bootstrapped, prepared.createdMasterKeyFile)
       return config.server.workers > 1 ? runPrimary(config) : runSingle(config)

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { resetSecondFactor } from '../../domain/second-factor.js'
 import { createUser, getUser, listUsers, updateUser } from '../../domain/users.js'
 import type { User } from '../../domain/types.js'
 import { presentUser } from '../../contract/dto.js'
@@ -69,5 +70,12 @@ export function registerUserCommands(program: Command): void {
       const password = await readSecret('New password: ')
       await withServices(opts, (s) => setUserPassword(s, { userId: opts.user, password, actor: CLI_ACTOR }))
       emit(opts, { id: opts.user, password_set: true }, () => `password set for user ${opts.user}; every session of the user was ended`)
+    })
+
+  withCommonOptions(user.command('reset-second-factor').description("turn off a user's second factor (a lost device); they sign in with the password, or enroll again"))
+    .requiredOption('--user <id>', 'user id')
+    .action(async (opts: CommonOptions & { user: string }) => {
+      await withServices(opts, (s) => resetSecondFactor(s, { userId: opts.user, actor: CLI_ACTOR }))
+      emit(opts, { id: opts.user, second_factor: false }, () => `second factor turned off for user ${opts.user}`)
     })
 }

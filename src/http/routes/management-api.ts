@@ -11,6 +11,7 @@ import { secondFactorRoutes } from './api/second-factor.js'
 import { sessionRoutes } from './api/sessions.js'
 import type { ManagementDeps } from './api/management-deps.js'
 import { signingKeyRoutes } from './api/signing-keys.js'
+import { tokenCheckRoutes } from './api/token-checks.js'
 import { userRoutes } from './api/users.js'
 
 export interface ManagementApiDeps extends ManagementDeps {
@@ -42,7 +43,7 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes]) {
+    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes]) {
       await api.register(surface, deps)
     }
   }, { prefix: '/api/v1' })

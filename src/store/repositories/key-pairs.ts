@@ -84,6 +84,17 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
       }))
     },
 
+    async revokeOne(clientId, id, at) {
+      const now = at.getTime()
+      const result = await db.updateTable('key_pairs').set({ revoked_at: now })
+        .where('id', '=', id)
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+
     async findCredential(id) {
       const { rows } = await db.executeQuery<CredentialRow>({ ...compiledCredentialQuery, parameters: [id] })
       const row = rows[0]

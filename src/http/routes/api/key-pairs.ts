@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { getClient } from '../../../domain/clients.js'
-import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../../domain/key-pairs.js'
+import { listKeyPairs, revokeKeyPair, revokeKeyPairs, rotateKeyPair } from '../../../domain/key-pairs.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../../../contract/dto.js'
 import { callerOf } from '../../api-auth.js'
 import { problemResponses } from '../../schemas/errors.js'
@@ -27,6 +27,11 @@ const Rotated = Type.Object({
 
 const Revoked = Type.Object({
   revoked: Type.Array(keyPairId(), { description: 'The `client_id`s of the key pairs revoked.' }),
+}, { additionalProperties: false })
+
+const KeyPairParams = Type.Object({
+  id: ClientIdParams.properties.id,
+  client_id: Type.String({ format: 'uuid', description: "The key pair's `client_id`." }),
 }, { additionalProperties: false })
 
 const NEW_SECRET_AT = '2025-03-01T08:00:00.000Z'
@@ -95,5 +100,21 @@ export async function keyPairRoutes(fastify: FastifyInstance, deps: ManagementDe
     const caller = callerOf(request)
     const client = ownedByCaller(caller, await getClient(deps, request.params.id), 'client')
     return { revoked: (await revokeKeyPairs(deps, { clientId: client.id, actor: caller.actor, authority: caller })).revoked }
+  })
+
+  app.delete('/clients/:id/key-pairs/:client_id', {
+    config: { requiredScope: 'keymint:keys:write' },
+    schema: {
+      operationId: 'revokeKeyPair',
+      summary: 'Revoke one key pair of a client',
+      description: "Revokes one key pair now, such as the old pair of a rotation still in its grace (ending the grace early); the client's other pairs keep working. Its tokens stop being accepted. `revoked` is empty when the pair had stopped working already.",
+      tags: ['key pairs'],
+      params: KeyPairParams,
+      response: { 200: jsonResponse('The key pair revoked.', Revoked, { revoked: [EXAMPLE_KEY_PAIR_ID] }), ...problemResponses },
+    },
+  }, async (request) => {
+    const caller = callerOf(request)
+    const client = ownedByCaller(caller, await getClient(deps, request.params.id), 'client')
+    return { revoked: (await revokeKeyPair(deps, { clientId: client.id, keyPairId: request.params.client_id, actor: caller.actor, authority: caller })).revoked }
   })
 }

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+// The dashboard driven in Debian's Chromium (never a downloaded browser), one browser per test
+// file, a fresh context (profile) per test.
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const WIDTHS = { desktop: 1280, phone: 390 } as const
+const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+const BUILT = fileURLToPath(new URL('../../web/index.html', import.meta.url))
+
+export function launchBrowser(): Promise<Browser> {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`)
+  assert.ok(existsSync(BUILT), 'the dashboard is not built: npm run build')
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] })
+}
+
+export interface Tab {
+  readonly context: BrowserContext
+  readonly page: Page
+  /** Console errors and uncaught exceptions, CSP violations included: a test ends with none. */
+  readonly errors: string[]
+}
+
+export async function openTab(browser: Browser, url: string, opts: { width?: number; dark?: boolean } = {}): Promise<Tab> {
+  const width = opts.width ?? WIDTHS.desktop
+  const context = await browser.newContext({
+    viewport: { width, height: width === WIDTHS.phone ? 844 : 900 },
+    colorScheme: opts.dark ? 'dark' : 'light',
+    permissions: ['clipboard-read', 'clipboard-write'],
+  })
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()) })
+  page.on('pageerror', (err) => errors.push(err.message))
+  await page.goto(url)
+  return { context, page, errors }
+}
+
+/** Errors the browser reported, leaving out the 4xx answers a test provoked on purpose. */
+export function unexpectedErrors(tab: Tab): string[] {
+  return tab.errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+
+/**
+ * axe-core over the page as it is now: no serious or critical violation. The script is evaluated
+ * through the browser's debugging protocol: the page's CSP rightly refuses inline scripts.
+ */
+export async function assertAccessible(page: Page, where: string): Promise<void> {
+  await page.evaluate(axeSource)
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe
+    const result = await axe.run(document, { resultTypes: ['violations'] })
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target) }))
+  })
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  assert.deepEqual(serious, [], `${where}: ${JSON.stringify(serious, null, 1)}`)
+}
+
+/** Checks the page at both widths (and takes the screenshot, when named). */
+export async function assertAccessibleAtBothWidths(page: Page, where: string, screenshot?: string): Promise<void> {
+  const original = page.viewportSize()
+  for (const [name, width] of Object.entries(WIDTHS)) {
+    await page.setViewportSize({ width, height: width === WIDTHS.phone ? 844 : 900 })
+    await assertAccessible(page, `${where} at ${width} px`)
+    // Nothing wider than the screen: no sideways scrolling of the page (wide tables scroll inside their frame).
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth)
+    assert.ok(scrollWidth <= width, `${where} at ${width} px: the page is ${scrollWidth} px wide`)
+    if (screenshot) await page.screenshot({ path: `${SCREENSHOTS}${screenshot}-${name}.png`, fullPage: true })
+  }
+  if (original) await page.setViewportSize(original)
+}
+
+export async function signInThroughPage(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+export async function close(browser: Browser): Promise<void> {
+  await browser.close()
+}

@@ -1,0 +1,45 @@
+import type { ReactNode } from 'react'
+import type { Schemas } from '../api/client'
+import { formatLastUsed, formatRelative, formatTime } from '../format'
+
+type KeyPair = Schemas['KeyPair']
+
+function stateOf(k: KeyPair): ReactNode {
+  if (k.state === 'grace' && k.expires_at) return <><span className="badge badge-warning">grace</span> stops {formatRelative(k.expires_at)} ({formatTime(k.expires_at)})</>
+  if (k.state === 'revoked') return <span className="badge badge-muted">revoked</span>
+  if (k.expires_at) return <><span className="badge badge-ok">active</span> expires {formatTime(k.expires_at)}</>
+  return <span className="badge badge-ok">active</span>
+}
+
+/** A client's key pairs: never a secret; state, when made, last used, tokens issued. */
+export function KeyPairTable({ pairs, caption, action }: { pairs: readonly KeyPair[]; caption: string; action?: (k: KeyPair) => ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={caption} tabIndex={0}>
+      <table className="table table-stacking">
+        <caption className="offscreen">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Client ID</th>
+            <th scope="col">State</th>
+            <th scope="col">Created</th>
+            <th scope="col">Last used</th>
+            <th scope="col">Tokens issued</th>
+            {action && <th scope="col"><span className="offscreen">Actions</span></th>}
+          </tr>
+        </thead>
+        <tbody>
+          {pairs.map((k) => (
+            <tr key={k.client_id} data-state={k.state}>
+              <td data-label="Client ID"><code>{k.client_id}</code></td>
+              <td data-label="State">{stateOf(k)}</td>
+              <td data-label="Created">{formatTime(k.created_at)}</td>
+              <td data-label="Last used" data-testid="last-used">{formatLastUsed(k.last_used_at)}</td>
+              <td data-label="Tokens issued">{k.tokens_issued}</td>
+              {action && <td data-label="">{action(k)}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}

@@ -1,0 +1,24 @@
+import { Tab, TabList, TabPanel, Tabs } from 'react-aria-components'
+import { PageTitle } from '../components/ui'
+import { ApiTab } from './settings-api'
+import { GeneralTab } from './settings-general'
+
+export const API_TAB_PATH = '/settings/integrations/api'
+
+/** "The Settings & Integrations screen appears. Click the API tab." (second seed) */
+export function Settings({ path }: { path: string }) {
+  const selected = path === API_TAB_PATH ? 'api' : 'general'
+  return (
+    <>
+      <PageTitle>Settings &amp; Integrations</PageTitle>
+      <Tabs selectedKey={selected} className="tabs">
+        <TabList aria-label="Settings & Integrations" className="tablist">
+          <Tab id="general" href="/settings/integrations" className="tab">General</Tab>
+          <Tab id="api" href={API_TAB_PATH} className="tab">API</Tab>
+        </TabList>
+        <TabPanel id="general" className="tabpanel"><GeneralTab /></TabPanel>
+        <TabPanel id="api" className="tabpanel"><ApiTab /></TabPanel>
+      </Tabs>
+    </>
+  )
+}
