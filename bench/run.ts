@@ -7,18 +7,22 @@
  * in interleaved rounds so drift on a noisy machine is shared:
  *   keymint-RS256, keymint-ES256, keymint-EdDSA  keymint on SQLite (a fresh database per signing
  *                                               algorithm), both dialects
+ *   keymint-RS256-pg, keymint-EdDSA-pg           the same on PostgreSQL (a fresh database each, made
+ *                                               and dropped at KEYMINT_BENCH_PG_URL's server)
+ *   keymint-RS256-2w                             `serve --workers 2` on SQLite, on both cores (wrk
+ *                                               shares core 1 with the second worker)
  *   ideal-RS256, ideal-EdDSA                     a minimal Fastify + jose token server (ideal-server.ts)
  *   oidc-provider                                node-oidc-provider, JWT access tokens via a
  *                                               resource indicator (oidc-provider-server.ts)
  *   sign                                         raw single-core signing rates, jose and node:crypto
- * and then the ratios of issue 5's targets, each marked met or missed.
+ * and then the ratios of issue 14's targets, each marked met or missed.
  *
  * Settings: --rounds (KEYMINT_BENCH_ROUNDS, 3), --duration seconds (KEYMINT_BENCH_DURATION, 10),
  * --warmup seconds (KEYMINT_BENCH_WARMUP, 5), --connections (KEYMINT_BENCH_CONNECTIONS, 64),
  * --timeout seconds for wrk (KEYMINT_BENCH_TIMEOUT, 30), --sign-seconds per signer and round
  * (KEYMINT_BENCH_SIGN_SECONDS, 2), --quiet-wait seconds to wait for other processes to go quiet
  * before the start and before each round (KEYMINT_BENCH_QUIET_WAIT, 120), --only <names>
- * (comma-separated target names above, or the groups keymint, ideal; default all), --cpu-prof
+ * (comma-separated target names above, or the groups keymint, pg, workers, ideal; default all), --cpu-prof
  * <dir> (run the servers with node --cpu-prof, profiles written to <dir> when they stop).
  * Exits non-zero when any response is not 2xx or any socket error occurs. Missed targets are
  * reported, not failures.
@@ -31,9 +35,10 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { cpuBusy } from './host.js'
+import { createBenchDatabase, postgresReachable, BENCH_PG_URL } from './pg.js'
 import { killAll, onPath, runChecked } from './proc.js'
 import {
-  keymintJson, procCpuSeconds, procMemoryMb, startPinned, startServer, stringField, type RunningServer,
+  childPids, keymintJson, procCpuSeconds, procMemoryMb, startPinned, startServer, stringField, type RunningServer,
 } from './server.js'
 import type { SignAlg, SignRates } from './sign-rate.js'
 import { ensureWrk, runWrk, writeWrkScript, type WrkRequest, type WrkResult } from './wrk.js'
@@ -43,6 +48,8 @@ const REPO = resolve(HERE, '..', '..')
 const BIN = join(REPO, 'bin', 'keymint')
 const SERVER_CORE = 0
 const LOAD_CORE = 1
+/** Where `serve --workers 2` runs: both cores (wrk shares the second). */
+const BOTH_CORES = '0-1'
 const START_TIMEOUT_MS = 30_000
 /** Pause between unfreezing a server and loading it. */
 const SETTLE_MS = 500
@@ -51,12 +58,23 @@ const RESOURCE = 'https://api.bench.keymint.test/'
 
 type Dialect = 'header' | 'oauth2'
 type KeymintAlg = 'RS256' | 'ES256' | 'EdDSA'
-const KEYMINT_ALGS: readonly KeymintAlg[] = ['RS256', 'ES256', 'EdDSA']
+/** One way of running keymint: a signing algorithm, a database engine, a number of worker processes. */
+interface KeymintVariant { readonly name: string; readonly alg: KeymintAlg; readonly db: 'sqlite' | 'postgres'; readonly workers: 1 | 2 }
+const KEYMINT_VARIANTS: readonly KeymintVariant[] = [
+  { name: 'keymint-RS256', alg: 'RS256', db: 'sqlite', workers: 1 },
+  { name: 'keymint-ES256', alg: 'ES256', db: 'sqlite', workers: 1 },
+  { name: 'keymint-EdDSA', alg: 'EdDSA', db: 'sqlite', workers: 1 },
+  { name: 'keymint-RS256-pg', alg: 'RS256', db: 'postgres', workers: 1 },
+  { name: 'keymint-EdDSA-pg', alg: 'EdDSA', db: 'postgres', workers: 1 },
+  { name: 'keymint-RS256-2w', alg: 'RS256', db: 'sqlite', workers: 2 },
+]
 const IDEAL_ALGS: readonly KeymintAlg[] = ['RS256', 'EdDSA']
 const SIGN_ALGS: readonly SignAlg[] = ['RS256', 'ES256', 'EdDSA']
-const TARGET_NAMES = [...KEYMINT_ALGS.map((a) => `keymint-${a}`), ...IDEAL_ALGS.map((a) => `ideal-${a}`), 'oidc-provider', 'sign']
+const TARGET_NAMES = [...KEYMINT_VARIANTS.map((v) => v.name), ...IDEAL_ALGS.map((a) => `ideal-${a}`), 'oidc-provider', 'sign']
 const GROUPS: Readonly<Record<string, readonly string[]>> = {
-  keymint: KEYMINT_ALGS.map((a) => `keymint-${a}`),
+  keymint: KEYMINT_VARIANTS.map((v) => v.name),
+  pg: KEYMINT_VARIANTS.filter((v) => v.db === 'postgres').map((v) => v.name),
+  workers: KEYMINT_VARIANTS.filter((v) => v.workers > 1).map((v) => v.name),
   ideal: IDEAL_ALGS.map((a) => `ideal-${a}`),
 }
 
@@ -170,14 +188,19 @@ async function measureSignRates(seconds: number): Promise<SignRates> {
   return JSON.parse(stdout) as SignRates
 }
 
-/** One server process under test. */
+/** One server under test (a process, or a primary and its workers). */
 interface Target {
   readonly name: string
+  /** How it is shown: `keymint`, `keymint pg`, `keymint 2w`, `ideal`, `oidc-provider`. */
   readonly server: string
   readonly alg: KeymintAlg
+  readonly variant?: KeymintVariant
   running?: RunningServer | undefined
+  /** The largest of its processes'. */
   rssMb?: number
   peakMb?: number
+  /** Its processes: the server, or a primary and its workers. */
+  pids?: number[]
 }
 
 /** One request shape against one target: a row of the table. */
@@ -233,22 +256,37 @@ async function main(): Promise<number> {
 
   const targets: Target[] = []
   const points: LoadPoint[] = []
+  const databases: { drop: () => Promise<void> }[] = []
+  // One master key for every keymint database of the run (PostgreSQL needs one given).
+  const masterKey = randomBytes(32).toString('base64url')
   try {
     // Servers start one by one; each is idle until its own runs.
-    for (const alg of KEYMINT_ALGS) {
-      const name = `keymint-${alg}`
+    const wantsPg = KEYMINT_VARIANTS.some((v) => v.db === 'postgres' && config.only.has(v.name))
+    const pgProblem = wantsPg ? await postgresReachable() : undefined
+    if (pgProblem !== undefined) throw new Error(`PostgreSQL at ${BENCH_PG_URL} is needed for the pg targets (set KEYMINT_BENCH_PG_URL, or leave them out with --only): ${pgProblem}`)
+    for (const variant of KEYMINT_VARIANTS) {
+      const { name, alg } = variant
       if (!config.only.has(name)) continue
       // The first signing key's algorithm is chosen on an empty database, so each gets its own.
-      const db = `sqlite:${join(dir, `keymint-${alg}.db`)}`
-      const env = { KEYMINT_SIGNING_ALG: alg, KEYMINT_LOG_LEVEL: 'warn' }
+      let db = `sqlite:${join(dir, `${name}.db`)}`
+      if (variant.db === 'postgres') {
+        const created = await createBenchDatabase(name)
+        databases.push(created)
+        db = created.url
+      }
+      const env = { KEYMINT_SIGNING_ALG: alg, KEYMINT_LOG_LEVEL: 'warn', KEYMINT_MASTER_KEY: masterKey }
       const account = await keymintJson(BIN, ['account', 'create', '--db', db, '--name', 'bench'], env)
       const client = await keymintJson(BIN, [
         'client', 'create', '--db', db, '--account', stringField(account, 'id'), '--name', 'bench-sub', '--level', 'subscription',
       ], env)
       const clientId = stringField(client, 'client_id')
       const clientSecret = stringField(client, 'client_secret')
-      const target: Target = { name, server: 'keymint', alg }
-      target.running = await startServer({ bin: BIN, db, core: SERVER_CORE, startTimeoutMs: START_TIMEOUT_MS, env, nodeOptions })
+      const server = variant.workers > 1 ? `keymint ${variant.workers}w` : variant.db === 'postgres' ? 'keymint pg' : 'keymint'
+      const target: Target = { name, server, alg, variant }
+      target.running = await startServer({
+        bin: BIN, db, core: variant.workers > 1 ? BOTH_CORES : SERVER_CORE, startTimeoutMs: START_TIMEOUT_MS, env, nodeOptions,
+        ...(variant.workers > 1 ? { workers: variant.workers } : {}),
+      })
       targets.push(target)
       points.push(
         { target, dialect: 'header', path: '/auth/oauth', request: { method: 'POST', headers: { clientId, clientSecret } }, script: '', results: [], cpu: [] },
@@ -283,17 +321,25 @@ async function main(): Promise<number> {
     }
     const measureSigning = config.only.has('sign')
 
-    for (const target of targets) say(`${target.name.padEnd(14)} pid ${target.running?.pid} (node, pinned to core ${SERVER_CORE}) at ${target.running?.url}`)
+    for (const target of targets) {
+      const pid = target.running?.pid ?? 0
+      target.pids = [pid, ...childPids(pid)]
+      const workers = target.pids.length > 1 ? `, workers ${target.pids.slice(1).join(' ')}, on cores ${BOTH_CORES}` : `, pinned to core ${SERVER_CORE}`
+      say(`${target.name.padEnd(17)} pid ${pid} (node${workers}) at ${target.running?.url}`)
+    }
     say(`wrk: 1 thread pinned to core ${LOAD_CORE}, ${config.connections} connections`)
     const frozen = new Set<Target>()
+    const signal = (target: Target, sig: NodeJS.Signals): void => {
+      for (const pid of target.pids ?? []) process.kill(pid, sig)
+    }
     const resume = (target: Target): void => {
-      if (frozen.delete(target) && target.running) process.kill(target.running.pid, 'SIGCONT')
+      if (frozen.delete(target) && target.running) signal(target, 'SIGCONT')
     }
     const freezeAllBut = (keep: Target | undefined): void => {
       for (const target of targets) {
         if (target === keep) resume(target)
         else if (!frozen.has(target) && target.running) {
-          process.kill(target.running.pid, 'SIGSTOP')
+          signal(target, 'SIGSTOP')
           frozen.add(target)
         }
       }
@@ -309,16 +355,16 @@ async function main(): Promise<number> {
       // Only this server runs on core 0; let it settle before the load starts.
       freezeAllBut(point.target)
       await sleep(SETTLE_MS)
-      const self = pidOf(point)
-      const others = targets.filter((t) => t !== point.target).map((t) => t.running?.pid ?? 0)
-      const cpuBefore = [procCpuSeconds(self), ...others.map(procCpuSeconds)]
+      const cpuOf = (target: Target): number => (target.pids ?? []).reduce((sum, pid) => sum + procCpuSeconds(pid), 0)
+      const others = targets.filter((t) => t !== point.target)
+      const cpuBefore = [cpuOf(point.target), ...others.map(cpuOf)]
       const started = performance.now()
       const result = await runWrk({
         url: urlOf(point) + point.path, script: point.script, seconds,
         connections: config.connections, core: LOAD_CORE, timeoutSeconds: config.timeout,
       })
       const wall = (performance.now() - started) / 1000
-      const cpuAfter = [procCpuSeconds(self), ...others.map(procCpuSeconds)]
+      const cpuAfter = [cpuOf(point.target), ...others.map(cpuOf)]
       const used = cpuAfter.map((after, i) => (after - (cpuBefore[i] ?? 0)) / wall)
       const selfCpu = used[0] ?? 0
       othersCpuMax = Math.max(othersCpuMax, used.slice(1).reduce((a, b) => a + b, 0))
@@ -351,9 +397,8 @@ async function main(): Promise<number> {
     }
     for (const target of targets) resume(target)
     for (const target of targets) {
-      const pid = target.running?.pid ?? 0
-      target.rssMb = procMemoryMb(pid, 'VmRSS')
-      target.peakMb = procMemoryMb(pid, 'VmHWM')
+      target.rssMb = Math.max(...(target.pids ?? []).map((pid) => procMemoryMb(pid, 'VmRSS')))
+      target.peakMb = Math.max(...(target.pids ?? []).map((pid) => procMemoryMb(pid, 'VmHWM')))
     }
 
     for (const target of targets) {
@@ -381,10 +426,11 @@ async function main(): Promise<number> {
   } finally {
     for (const target of targets) {
       // A frozen server would not act on SIGTERM.
-      if (target.running) process.kill(target.running.pid, 'SIGCONT')
+      for (const pid of target.pids ?? []) { try { process.kill(pid, 'SIGCONT') } catch { /* gone */ } }
       await target.running?.stop().catch(() => {})
     }
     killAll()
+    for (const database of databases) await database.drop().catch(() => {})
     rmSync(dir, { recursive: true, force: true })
   }
 }
@@ -393,12 +439,6 @@ function urlOf(point: LoadPoint): string {
   const url = point.target.running?.url
   if (url === undefined) throw new Error(`${point.target.name} is not running`)
   return url
-}
-
-function pidOf(point: LoadPoint): number {
-  const pid = point.target.running?.pid
-  if (pid === undefined) throw new Error(`${point.target.name} is not running`)
-  return pid
 }
 
 /** Per-round quotients of two series measured in the same rounds. */
@@ -441,32 +481,35 @@ function report(config: Settings, points: readonly LoadPoint[], signing: readonl
   const idealEd = find('ideal-EdDSA', 'oauth2')
   const oidc = find('oidc-provider', 'oauth2')
   for (const dialect of ['header', 'oauth2'] as const) {
-    const rs = find('keymint-RS256', dialect)
-    if (rs === undefined) continue
-    const name = `keymint RS256 ${dialect}`
-    if (ideal) checks.push({ what: `${name} ÷ ideal RS256`, values: quotients(rates(rs), rates(ideal)), digits: 2, op: '>=', limit: 1.3 })
-    if (oidc) checks.push({ what: `${name} ÷ oidc-provider`, values: quotients(rates(rs), rates(oidc)), digits: 2, op: '>=', limit: 2 })
-    if (signing.length > 0) checks.push({ what: `${name} ÷ raw node:crypto RS256`, values: quotients(rates(rs), sign('RS256', 'nodeCrypto')), digits: 2, op: '>=', limit: 0.75 })
+    for (const alg of ['RS256', 'EdDSA'] as const) {
+      const sqlite = find(`keymint-${alg}`, dialect)
+      const pg = find(`keymint-${alg}-pg`, dialect)
+      if (sqlite && pg) checks.push({ what: `keymint ${alg} ${dialect}: PostgreSQL ÷ SQLite`, values: quotients(rates(pg), rates(sqlite)), digits: 2, op: '>=', limit: 0.9 })
+    }
     const ed = find('keymint-EdDSA', dialect)
-    if (ed) checks.push({ what: `keymint EdDSA ${dialect} ÷ keymint RS256 ${dialect}`, values: quotients(rates(ed), rates(rs)), digits: 2, op: '>=', limit: 3 })
+    if (ed && idealEd) checks.push({ what: `keymint EdDSA ${dialect} ÷ ideal EdDSA`, values: quotients(rates(ed), rates(idealEd)), digits: 2, op: '>=', limit: 1.5 })
+    const rs = find('keymint-RS256', dialect)
+    if (rs && signing.length > 0) checks.push({ what: `keymint RS256 ${dialect} ÷ raw node:crypto RS256`, values: quotients(rates(rs), sign('RS256', 'nodeCrypto')), digits: 2, op: '>=', limit: 0.9 })
+    const two = find('keymint-RS256-2w', dialect)
+    if (rs && two) checks.push({ what: `keymint RS256 ${dialect}: 2 workers ÷ 1`, values: quotients(rates(two), rates(rs)), digits: 2, op: '>=', limit: 1.8 })
   }
-  for (const point of points.filter((p) => p.target.server === 'keymint')) {
+  for (const point of points.filter((p) => p.target.variant !== undefined)) {
     checks.push({
-      what: `keymint ${point.target.alg} ${point.dialect} p99 ÷ p50`,
+      what: `${point.target.server} ${point.target.alg} ${point.dialect} p99 ÷ p50`,
       values: point.results.map((r) => r.p99Ms / r.p50Ms), digits: 1, op: '<=', limit: 3,
     })
   }
-  for (const target of targets.filter((t) => t.server === 'keymint')) {
-    checks.push({ what: `keymint ${target.alg} peak RSS`, values: [target.peakMb ?? 0], digits: 0, op: '<=', limit: 150, unit: ' MB' })
+  for (const target of targets.filter((t) => t.variant !== undefined)) {
+    checks.push({ what: `${target.server} ${target.alg} peak RSS`, values: [target.peakMb ?? 0], digits: 0, op: '<=', limit: 150, unit: ' MB' })
   }
-  if (ideal && idealEd) infos.push({ what: 'ideal EdDSA ÷ ideal RS256 (measured before keymint: ≈ 3.0)', values: quotients(rates(idealEd), rates(ideal)), digits: 2 })
-  if (ideal) infos.push({ what: 'ideal RS256 tokens/s (before keymint: ≈ 900)', values: rates(ideal), digits: 0 })
-  if (oidc) infos.push({ what: 'oidc-provider tokens/s (before keymint: ≈ 690)', values: rates(oidc), digits: 0 })
   for (const dialect of ['header', 'oauth2'] as const) {
     const rs = find('keymint-RS256', dialect)
+    if (rs && ideal) infos.push({ what: `keymint RS256 ${dialect} ÷ ideal RS256`, values: quotients(rates(rs), rates(ideal)), digits: 2 })
+    if (rs && oidc) infos.push({ what: `keymint RS256 ${dialect} ÷ oidc-provider`, values: quotients(rates(rs), rates(oidc)), digits: 2 })
     const es = find('keymint-ES256', dialect)
     if (rs && es) infos.push({ what: `keymint ES256 ${dialect} ÷ keymint RS256 ${dialect}`, values: quotients(rates(es), rates(rs)), digits: 2 })
   }
+  if (ideal && idealEd) infos.push({ what: 'ideal EdDSA ÷ ideal RS256', values: quotients(rates(idealEd), rates(ideal)), digits: 2 })
   for (const alg of SIGN_ALGS) {
     for (const dialect of ['header', 'oauth2'] as const) {
       const point = find(`keymint-${alg}`, dialect)
@@ -478,7 +521,7 @@ function report(config: Settings, points: readonly LoadPoint[], signing: readonl
 
   if (checks.length > 0) {
     const width = Math.max(...checks.map((c) => c.what.length), ...infos.map((i) => i.what.length)) + 2
-    lines.push('', `targets (issue 5), each from this run; ratios are median [min–max] of the per-round ratios`)
+    lines.push('', `targets (issue 14), each from this run; ratios are median [min–max] of the per-round ratios`)
     for (const check of checks) {
       const mid = median(check.values)
       const met = check.op === '>=' ? mid >= check.limit : mid <= check.limit

@@ -59,15 +59,25 @@ export interface PinnedServer {
   readonly env?: NodeJS.ProcessEnv
   /** Options for node itself, e.g. `--cpu-prof`. */
   readonly nodeOptions?: readonly string[]
-  readonly core: number
+  /** A core, or a list taskset takes (`0-1`). */
+  readonly core: number | string
   readonly startTimeoutMs: number
 }
 
-/** Starts `keymint serve` pinned to one core and resolves once it prints its URL. */
-export function startServer(options: { bin: string; db: string; core: number; startTimeoutMs: number; env?: NodeJS.ProcessEnv; nodeOptions?: readonly string[] }): Promise<RunningServer> {
+/** The processes a process started (a cluster primary's workers). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((p) => p !== '').map(Number)
+  } catch {
+    return []
+  }
+}
+
+/** Starts `keymint serve` pinned to a core (or cores: `0-1`) and resolves once it prints its URL. */
+export function startServer(options: { bin: string; db: string; core: number | string; startTimeoutMs: number; env?: NodeJS.ProcessEnv; nodeOptions?: readonly string[]; workers?: number }): Promise<RunningServer> {
   return startPinned({
     name: 'keymint',
-    args: [options.bin, 'serve', '--db', options.db, '--port', '0'],
+    args: [options.bin, 'serve', '--db', options.db, '--port', '0', ...(options.workers === undefined ? [] : ['--workers', String(options.workers)])],
     env: { KEYMINT_LOG_LEVEL: 'warn', ...options.env },
     core: options.core,
     startTimeoutMs: options.startTimeoutMs,

@@ -55,6 +55,8 @@ export interface Config {
   readonly revocationPollMs: number
   /** How often an instance reloads its server keys. */
   readonly keyRefreshMs: number
+  /** How long cached key pairs keep getting tokens while the database is unreachable; 0: not at all. */
+  readonly cacheMaxStaleMs: number
 }
 
 export const DEFAULT_DATABASE_URL = SETTINGS.db.default
@@ -220,5 +222,6 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,
+    cacheMaxStaleMs: (v.cacheMaxStale as number) * 1000,
   })
 }

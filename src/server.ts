@@ -3,34 +3,25 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { issueOneTimePassword } from './domain/passwords.js'
-import { KeyPairUsageRecorder } from './runtime/key-pair-usage.js'
 import type { Account, KeyPairId, User } from './domain/types.js'
+import type { Clock } from './domain/ports.js'
 import { encryptNestedJwt, encryptNestedJwtTo } from './crypto/jwe.js'
-import { KeyRing } from './runtime/key-ring.js'
 import { ensureServerKeys } from './domain/server-keys.js'
-import { RevocationCache } from './runtime/revocation-cache.js'
 import { revocationFeed } from './domain/revocation-feed.js'
-import { RefusalLog, type Refusal } from './runtime/refusal-log.js'
+import type { Refusal } from './runtime/refusal-log.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp, type AppDeps } from './http/app.js'
 import { bindListener, type Listener } from './http/listener.js'
 import { createLogger, type Logger } from './runtime/logger.js'
-import { TokenSigners } from './runtime/token-signers.js'
 import type { ClientAuthDeps } from './oauth/client-auth/authenticate-client.js'
-import { TurnQueue } from './runtime/turn-queue.js'
-import { createMetrics, type Metrics } from './runtime/metrics.js'
+import { createRuntime, type Runtime } from './runtime/runtime.js'
 import { KEYMINT_VERSION } from './version.js'
-import { AuthThrottle } from './oauth/auth-throttle.js'
 import { openServices, type Services } from './services.js'
-import { pingDatabase } from './store/database.js'
-import { listenForChanges } from './store/changes.js'
-import { coalesced } from './runtime/background.js'
-import { WebhookDeliverer } from './runtime/webhook-delivery.js'
-import { SignInThrottle } from './runtime/sign-in-throttle.js'
 import { resumeSession } from './domain/sessions.js'
 import { sessionCookieFor } from './http/session-cookie.js'
 import type { ManagementApiDeps } from './http/routes/management-api.js'
 import type { TokenStateDeps } from './oauth/introspection.js'
+import type { Readiness } from './http/routes/health.js'
 
 export interface Bootstrapped {
   readonly account: Account
@@ -57,12 +48,12 @@ export interface RunningServer {
   readonly url: string
   /** Writes pending last-used times, token counts and refusals now instead of at the next interval. */
   flushUsage(): Promise<void>
+  /** Sends the webhook deliveries due now instead of at the next poll; how many it attempted. */
+  deliverWebhooks(): Promise<number>
   /** Picks up revocations made by other instances now instead of at the next poll. */
   refreshRevocations(): Promise<void>
   /** Reloads server keys (rotations, retirements) now instead of at the next poll. */
   refreshKeys(): Promise<void>
-  /** Sends the webhook deliveries due now instead of at the next poll; how many it attempted. */
-  deliverWebhooks(): Promise<number>
   /** Stops accepting, drains in-flight requests, flushes usage, closes the database. Idempotent. */
   close(): Promise<void>
 }
@@ -73,72 +64,10 @@ export interface StartOptions {
   readonly sleep?: (ms: number) => Promise<void>
 }
 
-/** The machinery one server process runs beside its routes: caches, batched writers, timers. */
-interface Runtime {
-  readonly ring: KeyRing
-  readonly signers: TokenSigners
-  readonly usage: KeyPairUsageRecorder
-  readonly revocations: RevocationCache
-  readonly refusals: RefusalLog
-  readonly throttle: AuthThrottle
-  readonly signInThrottle: SignInThrottle
-  readonly metrics: Metrics
-  readonly webhooks: WebhookDeliverer
-  start(): void
-  stop(): Promise<void>
-}
-
-/** Keys, caches and writers over the opened services; nothing runs until `start`. */
-async function createRuntime(config: Config, services: Services, log: Logger): Promise<Runtime> {
-  const failed = (what: string) => (err: unknown) => log.error({ err }, `${what} failed`)
-  const { store, clock } = services
-  const ring = new KeyRing({ store, clock, sealer: services.sealer, onError: failed('reloading server keys') },
-    await ensureServerKeys(services, config.tokens.signingAlg))
-  // Open the keys now: a wrong master key must stop the start, not fail the first request.
-  ring.accessTokenSigner(config.tokens.signingAlg)
-  ring.encryptionKey()
-  const usage = new KeyPairUsageRecorder({ keyPairs: store.keyPairs, clock, onError: failed('recording key pair usage') })
-  const revocations = new RevocationCache({ revokedTokens: store.revokedTokens, clock, onError: failed('refreshing revocations') })
-  await revocations.refresh()
-  const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
-  const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
-  const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
-  const metrics = createMetrics({ revocationsCached: () => revocations.size, throttleEntries: () => throttle.size + signInThrottle.size })
-  let changes: { close(): Promise<void> } | undefined
-  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
-  return {
-    ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
-    signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
-    start() {
-      usage.start(config.lastUsedFlushMs)
-      refusals.start(config.lastUsedFlushMs)
-      revocations.start(config.revocationPollMs)
-      ring.start(config.keyRefreshMs)
-      webhooks.start(config.webhooks.pollMs)
-      // With PostgreSQL, other instances announce revocations and key changes: reload at once
-      // instead of at the next poll (which stays as the fallback).
-      changes = services.database.engine === 'postgres'
-        ? listenForChanges(config.database.url, {
-          revocations: coalesced(() => revocations.refresh(), failed('refreshing revocations')),
-          server_keys: coalesced(() => ring.refresh(), failed('reloading server keys')),
-        }, (err) => log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
-        : undefined
-    },
-    async stop() {
-      await changes?.close()
-      revocations.stop()
-      ring.stop()
-      await usage.stop()
-      await refusals.stop()
-      await webhooks.stop()
-    },
-  }
-}
-
 /** How clients authenticate at every endpoint that takes client credentials. */
 function clientAuthDeps(services: Services, runtime: Runtime, log: Logger, issuer: string, sleepFor: (ms: number) => Promise<void>): ClientAuthDeps {
   const now = () => services.clock.now()
-  const findCredential = (id: KeyPairId) => services.store.keyPairs.findCredential(id)
+  const findCredential = (id: KeyPairId) => runtime.credentials.get(id)
   return {
     secrets: {
       findCredential,
@@ -173,7 +102,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
   const auth = clientAuthDeps(services, runtime, log, issuer, context.sleep)
   const tokenState = {
     verify: createAccessTokenVerifier(runtime.ring, () => issuer, now),
-    findCredential: (id: KeyPairId) => services.store.keyPairs.findCredential(id),
+    findCredential: (id: KeyPairId) => runtime.credentials.get(id),
     isRevoked: (jti: string) => runtime.revocations.has(jti),
     now,
   }
@@ -206,13 +135,26 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
     }),
     management: () => managementDeps(config, services, runtime, { issuer, tokenState }),
     wellKnown: { publishedKeys: () => runtime.ring.published() },
-    health: { ping: () => pingDatabase(services.database.db) },
+    health: { readiness: () => readinessOf(config, runtime, services.clock) },
     metrics: { metrics: runtime.metrics, bearerToken: config.metricsToken },
     issuer,
     listener: context.listener,
     logger: log,
     trustProxy: config.server.trustProxy,
   }
+}
+
+/** What `/readyz` answers: the database asked now, and for how long cached key pairs still get tokens without it. */
+async function readinessOf(config: Config, runtime: Runtime, clock: Clock): Promise<Readiness> {
+  await runtime.health.check()
+  const state = runtime.health.state
+  if (state.reachable) return { status: 'ready' }
+  const down = `database unreachable since ${state.since.toISOString()} (${state.reason})`
+  const until = new Date(state.since.getTime() + config.cacheMaxStaleMs)
+  if (config.cacheMaxStaleMs > 0 && until.getTime() > clock.now().getTime() && runtime.credentials.size > 0) {
+    return { status: 'degraded', reason: `${down}; the ${runtime.credentials.size} key pairs held in memory get tokens until ${until.toISOString()}, everything else answers 503` }
+  }
+  return { status: 'unavailable', reason: config.cacheMaxStaleMs > 0 ? `${down}; no key pair held in memory may be used any longer` : `${down}; KEYMINT_CACHE_MAX_STALE is 0: no token without it` }
 }
 
 /** The management API's: the store, and how callers sign in and are recognized. */
@@ -262,9 +204,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     app,
     url: listener.url,
     flushUsage: async () => { await runtime.usage.flush(); await runtime.refusals.flush() },
+    deliverWebhooks: () => runtime.webhooks.deliverDue(),
     refreshRevocations: () => runtime.revocations.refresh(),
     refreshKeys: () => runtime.ring.refresh(),
-    deliverWebhooks: () => runtime.webhooks.deliverDue(),
     close() {
       closing ??= (async () => {
         await listener.close()

@@ -41,7 +41,8 @@ export function createCompactSigner(key: { kid: string; alg: SigningAlg; private
     alg: key.alg,
     sign(payload) {
       const input = prefix + Buffer.from(JSON.stringify(payload)).toString('base64url')
-      return `${input}.${signInput(Buffer.from(input)).toString('base64url')}`
+      // The signing input is base64url and dots: ASCII, so latin1 encodes it byte for byte, faster than utf8.
+      return `${input}.${signInput(Buffer.from(input, 'latin1')).toString('base64url')}`
     },
   }
 }

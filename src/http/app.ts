@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Listener } from './listener.js'
 import './fastify-types.js'
 import { registerErrorHandler } from './error-handler.js'
+import { lazyChildLogger } from './request-logger.js'
 import { securityHeaders } from './security-headers.js'
 import { parseFormBody } from './form-body.js'
 import { openApiOptions } from './openapi.js'
@@ -53,7 +54,10 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
 
 /** Answers a request Node could not parse (bad framing, oversized headers) and closes the connection. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // A request whose headers parsed may have been answered already (a refused body, say) before
+  // the parser reached the bad bytes: one answer per request, so then only close.
+  const answered = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
+  if (err.code === 'ECONNRESET' || !socket.writable || answered) {
     socket.destroy()
     return
   }
@@ -74,8 +78,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       handler = fastifyHandler
       return deps.listener.server
     },
-    // The token endpoint is the hot path: one log line per refusal, none per success.
+    // The token endpoint is the hot path: one log line per refusal, none per success, and no
+    // child logger made for a request that logs nothing.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     // Unknown body fields are refused, not silently dropped: a typo must not look like success.
     ajv: { customOptions: { removeAdditional: false } },
     // Requests Node's HTTP parser refuses still get an error body in keymint's format.

@@ -9,10 +9,19 @@ import type { ClientAuthenticationFields } from './schemas/oauth.js'
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
 function singleHeader(request: FastifyRequest, name: string): string | undefined {
-  const values = request.raw.headersDistinct[name]
-  if (values === undefined) return undefined
-  if (values.length > 1) throw new InvalidRequest(`the ${name} header must be sent once`)
-  return values[0]
+  const value = request.headers[name]
+  if (value === undefined) return undefined
+  // Node keeps the first of a repeated Authorization and joins repeats of other headers with ", ":
+  // count the raw lines instead (no per-request copy of every header, as headersDistinct makes).
+  const raw = request.raw.rawHeaders
+  let seen = 0
+  for (let i = 0; i < raw.length; i += 2) {
+    const header = raw[i]!
+    if (header.length === name.length && header.toLowerCase() === name && ++seen > 1) {
+      throw new InvalidRequest(`the ${name} header must be sent once`)
+    }
+  }
+  return Array.isArray(value) ? value[0] : value
 }
 
 // Every `client_id` read here (a header, Basic credentials, a form field) is a key pair's id

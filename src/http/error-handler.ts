@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../domain/errors.js'
-import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, ServerError, TooManyAttempts } from '../oauth/errors.js'
+import {
+  InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, ServerError, TemporarilyUnavailable, TooManyAttempts,
+} from '../oauth/errors.js'
+import { DatabaseUnavailable } from '../store/database.js'
+
+/** How long a client is asked to wait while the database is out of reach: about how often it is tried again. */
+const DATABASE_RETRY_AFTER_SECONDS = 2
 
 const DOMAIN_STATUS = { not_found: 404, conflict: 409, forbidden: 403, invalid_state: 409, invalid_input: 400, unauthenticated: 401 } as const
 
@@ -30,7 +36,7 @@ function sendOAuthError(request: FastifyRequest, reply: FastifyReply, err: OAuth
     // RFC 6749 §5.2: a 401 after (or instead of) Basic authentication carries the challenge.
     reply.header('www-authenticate', 'Basic realm="keymint", charset="UTF-8"')
   }
-  if (err instanceof TooManyAttempts) reply.header('retry-after', String(err.retryAfterSeconds))
+  if (err instanceof TooManyAttempts || err instanceof TemporarilyUnavailable) reply.header('retry-after', String(err.retryAfterSeconds))
   return reply.status(err.status).header('cache-control', 'no-store').type('application/json; charset=utf-8')
     .send({ error: err.error, error_description: err.message })
 }
@@ -47,13 +53,18 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | OAuthError | DomainError | Error, request, reply) => {
     const oauthRoute = request.routeOptions.config.errorFormat === 'oauth'
     let err: unknown = error
+    // Whatever needed the database while it is out of reach: 503 and a time to come back, never 500.
+    if (err instanceof DatabaseUnavailable) {
+      err = new TemporarilyUnavailable('the service is temporarily unavailable; retry later', DATABASE_RETRY_AFTER_SECONDS, { detail: err.message, cause: err })
+    }
     if (!(err instanceof OAuthError) && !(err instanceof DomainError)) err = fromFastifyError(error as FastifyError) ?? err
 
     if (err instanceof OAuthError) {
-      const level = err.status >= 500 ? 'error' : 'info'
+      // An unreachable database is logged once when found (runtime/database-health.ts); its 503s are not errors of their own.
+      const level = err instanceof TemporarilyUnavailable ? 'warn' : err.status >= 500 ? 'error' : 'info'
       request.log[level]({ err: { type: err.name, error: err.error, detail: err.detail }, clientAuthMethod: request.clientAuthMethod }, 'request refused')
       if (oauthRoute) return sendOAuthError(request, reply, err)
-      if (err instanceof TooManyAttempts) reply.header('retry-after', String(err.retryAfterSeconds))
+      if (err instanceof TooManyAttempts || err instanceof TemporarilyUnavailable) reply.header('retry-after', String(err.retryAfterSeconds))
       if (err instanceof InvalidToken || err instanceof InsufficientScope) {
         // RFC 6750 §3: bearer-protected resources name the error in the challenge.
         reply.header('www-authenticate', `Bearer realm="keymint", error="${err.error}", error_description="${err.message.replace(/["\\]/g, '')}"`)

@@ -22,6 +22,8 @@ export function parseFormBody(body: string): FormParams {
 }
 
 export function decodeFormComponent(text: string, where = 'request body'): string {
+  // Most parameters (ids, secrets, grant types) are plain: nothing to decode.
+  if (!text.includes('%') && !text.includes('+')) return text
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '))
   } catch (err) {

@@ -118,3 +118,17 @@ export class TooManyAttempts extends OAuthError {
     this.retryAfterSeconds = retryAfterSeconds
   }
 }
+
+/**
+ * RFC 6749 §5.2 / §4.1.2.1 `temporarily_unavailable`: the server cannot answer now (its database
+ * is out of reach, or it sheds lookups of unknown clients); carries Retry-After.
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  readonly error = 'temporarily_unavailable'
+  readonly status = 503
+  readonly retryAfterSeconds: number
+  constructor(description: string, retryAfterSeconds: number, opts: OAuthErrorOptions = {}) {
+    super(description, opts)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}

@@ -18,7 +18,7 @@ export function mintAccessToken(
   const { client, keyPair, user } = input.credential
   const iat = Math.floor(deps.clock.now().getTime() / 1000)
   const jti = randomUUID()
-  const accessToken = deps.signer.sign({
+  const claims: Record<string, unknown> = {
     iss: input.issuer,
     // RFC 9068 §2.2: the resource owner when there is one, else the client itself.
     sub: user ? user.id : client.id,
@@ -28,10 +28,11 @@ export function mintAccessToken(
     jti,
     client_id: keyPair.id,
     scope: input.scope,
-    // The first seed's tokens list them as an array; APIs written against that format read it.
-    ...(input.scopesArray ? { scopes: input.scope.split(' ') } : {}),
-    account_id: client.accountId,
-    client_level: client.level,
-  })
+  }
+  // The first seed's tokens list them as an array; APIs written against that format read it.
+  if (input.scopesArray) claims.scopes = input.scope.split(' ')
+  claims.account_id = client.accountId
+  claims.client_level = client.level
+  const accessToken = deps.signer.sign(claims)
   return { accessToken, jti, expiresIn: input.lifetimeSeconds, scope: input.scope }
 }

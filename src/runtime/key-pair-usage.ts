@@ -1,6 +1,7 @@
 import { BatchedWriter } from './background.js'
 import type { Clock, KeyPairStore } from '../domain/ports.js'
 import type { KeyPairId } from '../domain/types.js'
+import { DatabaseUnavailable } from '../store/database.js'
 
 /**
  * Remembers when each key pair was last used and how many tokens it got, and writes both in
@@ -13,7 +14,11 @@ export class KeyPairUsageRecorder {
 
   constructor(deps: { keyPairs: KeyPairStore; clock: Clock; onError: (err: unknown) => void }) {
     this.#clock = deps.clock
-    this.#batch = new BatchedWriter((batch) => deps.keyPairs.recordUsage(batch), deps.onError)
+    // Through a database outage the counts add up in memory (one entry per key pair) and are written once it is back.
+    this.#batch = new BatchedWriter((batch) => deps.keyPairs.recordUsage(batch), deps.onError, {
+      keep: (err) => err instanceof DatabaseUnavailable,
+      merge: (kept, since) => ({ lastUsedAt: since.lastUsedAt > kept.lastUsedAt ? since.lastUsedAt : kept.lastUsedAt, tokens: kept.tokens + since.tokens }),
+    })
   }
 
   /** Notes a use; O(1), no I/O. */

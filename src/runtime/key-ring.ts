@@ -3,6 +3,21 @@ import { createCompactSigner, type CompactSigner, type SigningAlg } from '../cry
 import { every } from './background.js'
 import type { Clock, ServerKeyRecord, Store } from '../domain/ports.js'
 import { ensureSigningKeyFor, openPrivateKey, publicJwk, publicKeyOf, serverKeyStates, type Sealer, type ServerKeyState } from '../domain/server-keys.js'
+import { MAX_LIFETIME_SECONDS } from '../domain/validation.js'
+
+/** The keys' states, good from `from` until (not including) `until`, when one of them changes state. */
+interface States { readonly version: number; readonly from: number; readonly until: number; readonly states: Map<string, ServerKeyState> }
+
+/** The next time after `t` at which any key changes state: activates, retires, or stops being published. */
+function nextTransition(records: readonly ServerKeyRecord[], t: number): number {
+  let next = Number.POSITIVE_INFINITY
+  for (const r of records) {
+    for (const at of [r.activatesAt.getTime(), r.retiredAt?.getTime(), r.retiredAt && r.retiredAt.getTime() + MAX_LIFETIME_SECONDS * 1000]) {
+      if (at !== undefined && at !== null && at > t && at < next) next = at
+    }
+  }
+  return next
+}
 
 export interface KeyRingDeps {
   readonly store: Store
@@ -25,6 +40,7 @@ export class KeyRing {
   readonly #deps: KeyRingDeps
   #stopTimer: (() => void) | undefined
   readonly #ensuring = new Map<SigningAlg, Promise<void>>()
+  #cachedStates: States | undefined
 
   constructor(deps: KeyRingDeps, records: readonly ServerKeyRecord[]) {
     this.#deps = deps
@@ -56,8 +72,15 @@ export class KeyRing {
     return this.#version
   }
 
+  /** Worked out again only when the keys change or one of them reaches a transition: not per token. */
   #states(): Map<string, ServerKeyState> {
-    return serverKeyStates(this.#records, this.#deps.clock.now())
+    const now = this.#deps.clock.now()
+    const t = now.getTime()
+    const cached = this.#cachedStates
+    if (cached !== undefined && cached.version === this.#version && t >= cached.from && t < cached.until) return cached.states
+    const states = serverKeyStates(this.#records, now)
+    this.#cachedStates = { version: this.#version, from: t, until: nextTransition(this.#records, t), states }
+    return states
   }
 
   #current(use: 'sig' | 'enc', alg?: SigningAlg): ServerKeyRecord | undefined {

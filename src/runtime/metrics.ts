@@ -1,12 +1,13 @@
 import cluster from 'node:cluster'
 import { randomUUID } from 'node:crypto'
 import client from 'prom-client'
+import { RequestDurations } from './request-durations.js'
 
 /** What the server counts; exposed in the Prometheus text format at `/metrics`. */
 export interface Metrics {
   readonly tokensIssued: client.Counter<'dialect'>
   readonly authenticationsRefused: client.Counter<'reason'>
-  readonly requestDuration: client.Histogram<'method' | 'route' | 'status'>
+  readonly requestDuration: RequestDurations
   /** The exposition of this process, or of every worker under `serve --workers`. */
   readonly exposition: () => Promise<string>
   readonly contentType: string
@@ -15,6 +16,10 @@ export interface Metrics {
 export interface MetricsGauges {
   readonly revocationsCached: () => number
   readonly throttleEntries: () => number
+  readonly credentialsCached?: () => number
+  /** Credential lookups since start: served from memory, read from the database, served stale, shed. */
+  readonly credentialLookups?: () => { readonly hit: number; readonly miss: number; readonly stale: number; readonly shed: number }
+  readonly databaseReachable?: () => boolean
 }
 
 // Process metrics (CPU, memory, event-loop delay, GC) are per process, not per server: collected
@@ -42,13 +47,8 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   })
-  const requestDuration = new client.Histogram({
-    name: 'keymint_http_request_duration_seconds',
-    help: 'HTTP requests by method, route pattern and status, and how long they took',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  })
+  const requestDuration = new RequestDurations()
+  registry.registerMetric(requestDuration as unknown as client.Metric)
   new client.Gauge({
     name: 'keymint_revocations_cached',
     help: 'Revoked, unexpired tokens held in memory',
@@ -60,6 +60,28 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     help: 'Addresses and client ids the failed-authentication throttle holds (bounded)',
     registers: [registry],
     collect() { this.set(gauges.throttleEntries()) },
+  })
+  new client.Gauge({
+    name: 'keymint_credentials_cached',
+    help: 'Key pairs (with client, plan and user) held in memory',
+    registers: [registry],
+    collect() { this.set(gauges.credentialsCached?.() ?? 0) },
+  })
+  new client.Counter({
+    name: 'keymint_credential_lookups_total',
+    help: 'Client credential lookups: hit (from memory), miss (read from the database), stale (from memory while the database was unreachable), shed (refused: too many lookups of unknown ids)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [result, n] of Object.entries(gauges.credentialLookups?.() ?? {})) this.inc({ result }, n)
+    },
+  })
+  new client.Gauge({
+    name: 'keymint_database_reachable',
+    help: '1 while the database answers, 0 while it is unreachable',
+    registers: [registry],
+    collect() { this.set(gauges.databaseReachable?.() === false ? 0 : 1) },
   })
   const registries = [processMetrics(), registry]
   const exposition = cluster.isWorker ? workerExposition(registries) : async (): Promise<string> => {

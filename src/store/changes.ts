@@ -1,46 +1,73 @@
 import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
+import { parseCredentialSubject, type CredentialSubject } from './credential-changes.js'
 import type { SqlEngine } from './database-url.js'
 import type { Database } from './schema.js'
 
 /** What other instances cache and must reload when it changes. */
-export type ChangeTopic = 'revocations' | 'server_keys'
-const TOPICS: ReadonlySet<string> = new Set<ChangeTopic>(['revocations', 'server_keys'])
+export type ChangeTopic = 'revocations' | 'server_keys' | 'credentials'
 
 const CHANNEL = 'keymint_changes'
+/** How the listening connection names itself in `pg_stat_activity`. */
+export const LISTENER_APPLICATION_NAME = 'keymint-changes'
 
 /**
  * Tells every instance sharing a PostgreSQL database that `topic` changed. Inside a transaction
  * PostgreSQL delivers it on commit, never for a rollback. SQLite has no such channel: instances
- * there rely on polling alone.
+ * there poll instead. (Credential rows announce themselves: see migration 0015.)
  */
-export async function announceChange(db: Kysely<Database>, engine: SqlEngine, topic: ChangeTopic): Promise<void> {
+export async function announceChange(db: Kysely<Database>, engine: SqlEngine, topic: Exclude<ChangeTopic, 'credentials'>): Promise<void> {
   if (engine !== 'postgres') return
   await sql`select pg_notify(${CHANNEL}, ${topic})`.execute(db)
 }
 
+export interface ChangeHandlers {
+  readonly revocations: () => void
+  readonly server_keys: () => void
+  /** `*`: anything may have changed (a reconnect, an announcement not understood). */
+  readonly credentials: (subject: CredentialSubject) => void
+}
+
 export interface ChangeListener {
+  /**
+   * A time (by `now`) before which every announcement has been handled: the start of the last
+   * round trip on the listening connection that came back. Notifications committed before a
+   * query is sent arrive before its answer, so caches may trust what they hold up to then.
+   */
+  freshAsOf(): number
   close(): Promise<void>
 }
 
-const RECONNECT_MIN_MS = 500
-const RECONNECT_MAX_MS = 30_000
+const RECONNECT_MIN_MS = 250
+const RECONNECT_MAX_MS = 4000
+/** How often the listening connection proves it is alive; `freshAsOf` lags by about this much. */
+const HEARTBEAT_MS = 250
+/** A heartbeat unanswered for this long means a dead connection: it is dropped and made again. */
+const HEARTBEAT_TIMEOUT_MS = 3000
 
 /**
  * `LISTEN`s for changes announced by any instance on a connection of its own, reconnecting with
- * backoff when it drops. After every (re)connect it reports each topic as changed, since
- * announcements made while it was away are lost.
+ * backoff when it drops, and proving the connection alive every heartbeat. After every
+ * (re)connect it reports each topic as changed, since announcements made while it was away are
+ * lost.
  */
 export function listenForChanges(
   url: string,
-  handlers: Readonly<Record<ChangeTopic, () => void>>,
+  handlers: ChangeHandlers,
   onError: (err: unknown) => void,
+  now: () => number = () => performance.now(),
 ): ChangeListener {
-  const onChange = (topic: ChangeTopic): void => handlers[topic]()
+  const everything = (): void => {
+    handlers.revocations()
+    handlers.server_keys()
+    handlers.credentials('*')
+  }
   let client: pg.Client | undefined
   let closed = false
   let delay = RECONNECT_MIN_MS
   let timer: NodeJS.Timeout | undefined
+  let heartbeat: NodeJS.Timeout | undefined
+  let freshAsOf = Number.NEGATIVE_INFINITY
 
   const reconnectLater = (): void => {
     if (closed || timer) return
@@ -49,19 +76,52 @@ export function listenForChanges(
     delay = Math.min(delay * 2, RECONNECT_MAX_MS)
   }
 
+  const drop = (dead: pg.Client): void => {
+    if (client !== dead) return
+    client = undefined
+    if (heartbeat) clearTimeout(heartbeat)
+    heartbeat = undefined
+    dead.end().catch(() => {})
+    reconnectLater()
+  }
+
+  const beat = (live: pg.Client): void => {
+    heartbeat = setTimeout(() => {
+      const sentAt = now()
+      const overdue = setTimeout(() => {
+        onError(new Error(`the change listener's connection did not answer within ${HEARTBEAT_TIMEOUT_MS} ms`))
+        drop(live)
+      }, HEARTBEAT_TIMEOUT_MS)
+      overdue.unref()
+      live.query('select 1').then(() => {
+        clearTimeout(overdue)
+        if (client !== live) return
+        freshAsOf = Math.max(freshAsOf, sentAt)
+        beat(live)
+      }, () => {
+        clearTimeout(overdue)
+        drop(live)
+      })
+    }, HEARTBEAT_MS)
+    heartbeat.unref()
+  }
+
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: LISTENER_APPLICATION_NAME, keepAlive: true })
     next.on('notification', (message) => {
-      if (message.channel === CHANNEL && message.payload !== undefined && TOPICS.has(message.payload)) {
-        onChange(message.payload as ChangeTopic)
-      }
+      if (message.channel !== CHANNEL || message.payload === undefined) return
+      const colon = message.payload.indexOf(':')
+      const topic = colon === -1 ? message.payload : message.payload.slice(0, colon)
+      if (topic === 'credentials') handlers.credentials(parseCredentialSubject(colon === -1 ? undefined : message.payload.slice(colon + 1)))
+      else if (topic === 'revocations') handlers.revocations()
+      else if (topic === 'server_keys') handlers.server_keys()
     })
     next.on('error', (err) => {
       onError(err)
-      next.end().catch(() => {})
-      if (client === next) client = undefined
-      reconnectLater()
+      if (client === next) drop(next)
+      else next.end().catch(() => {})
     })
+    const startedAt = now()
     try {
       await next.connect()
       await next.query(`LISTEN ${CHANNEL}`)
@@ -78,14 +138,18 @@ export function listenForChanges(
     client = next
     delay = RECONNECT_MIN_MS
     // The first connect too: what the instance loaded before it listened may have changed since.
-    for (const topic of TOPICS) onChange(topic as ChangeTopic)
+    everything()
+    freshAsOf = Math.max(freshAsOf, startedAt)
+    beat(next)
   }
 
   void connect()
   return {
+    freshAsOf: () => freshAsOf,
     async close() {
       closed = true
       if (timer) clearTimeout(timer)
+      if (heartbeat) clearTimeout(heartbeat)
       await client?.end().catch(() => {})
       client = undefined
     },

@@ -3,16 +3,40 @@ import SqliteDatabase from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase as SqliteDialectDatabase } from 'kysely'
 import pg from 'pg'
 import { parseDatabaseUrl, redactDatabaseUrl, type SqlEngine } from './database-url.js'
+import { ChangeFeed, observeDialect, type CommittedChanges } from './observed-dialect.js'
 import type { Database } from './schema.js'
+import { unreachableReason } from './unreachable.js'
 
 export interface OpenDatabase {
   readonly db: Kysely<Database>
   readonly engine: SqlEngine
+  /** Every committed change to credential rows made through `db`, as it commits. */
+  readonly changes: CommittedChanges
+  /**
+   * SQLite only: `PRAGMA data_version`, which changes whenever another connection (another
+   * process, say the CLI) commits to the file. Synchronous and nearly free: for polling.
+   */
+  readonly dataVersion?: () => number
   close(): Promise<void>
 }
 
+/** The database cannot be opened or reached (refused, dropped, shut down, locked for too long). */
 export class DatabaseUnavailable extends Error {
   override readonly name = 'DatabaseUnavailable'
+  /** The driver's code, when there was one (`ECONNREFUSED`, `57P01`, `SQLITE_BUSY`…). */
+  readonly code: string | undefined
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts)
+    const code = (opts.cause as { code?: unknown } | undefined)?.code
+    this.code = typeof code === 'string' ? code : undefined
+  }
+}
+
+/** What the store's callers see of a driver error that means the database is out of reach. */
+function translateUnreachable(err: unknown): unknown {
+  if (err instanceof DatabaseUnavailable) return err
+  const reason = unreachableReason(err)
+  return reason === undefined ? err : new DatabaseUnavailable(`the database cannot serve now (${reason})`, { cause: err })
 }
 
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's exact range.
@@ -77,14 +101,19 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
     sqlite.pragma('foreign_keys = ON')
     // The CLI and a running server share the file; wait for each other's writes.
     sqlite.pragma('busy_timeout = 5000')
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-    return { db, engine: 'sqlite', close: () => db.destroy() }
+    const changes = new ChangeFeed()
+    const dialect = observeDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), { feed: changes, translate: translateUnreachable })
+    const db = new Kysely<Database>({ dialect })
+    const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
+    return { db, engine: 'sqlite', changes, dataVersion: () => dataVersion.get() as number, close: () => db.destroy() }
   }
 
   const pool = new pg.Pool({
     connectionString: location.url,
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
+    // A connection the network dropped without a word is found out, not waited on for ever.
+    keepAlive: true,
     types: pgTypes,
   })
   // An idle client losing its connection must not crash the process; the pool replaces it.
@@ -103,8 +132,9 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
       { cause: err },
     )
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  return { db, engine: 'postgres', close: () => db.destroy() }
+  const changes = new ChangeFeed()
+  const db = new Kysely<Database>({ dialect: observeDialect(new PostgresDialect({ pool }), { feed: changes, translate: translateUnreachable }) })
+  return { db, engine: 'postgres', changes, close: () => db.destroy() }
 }
 
 export async function pingDatabase(db: Kysely<Database>): Promise<void> {

@@ -14,6 +14,7 @@ import * as m0011 from './migrations/0011-add-client-secret-auth.js'
 import * as m0012 from './migrations/0012-add-client-state.js'
 import * as m0013 from './migrations/0013-add-passwords-and-sessions.js'
 import * as m0014 from './migrations/0014-add-second-factor.js'
+import * as m0015 from './migrations/0015-add-credential-change-triggers.js'
 import * as m0016 from './migrations/0016-create-webhooks.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
@@ -32,6 +33,7 @@ export const MIGRATIONS = {
   '0012-add-client-state': m0012,
   '0013-add-passwords-and-sessions': m0013,
   '0014-add-second-factor': m0014,
+  '0015-add-credential-change-triggers': m0015,
   '0016-create-webhooks': m0016,
 } as const
 
@@ -43,7 +45,7 @@ export interface MigrationReport {
 export async function migrateToLatest(database: OpenDatabase): Promise<MigrationReport> {
   const migrations: Record<string, Migration> = {}
   for (const [name, m] of Object.entries(MIGRATIONS)) {
-    migrations[name] = { up: (db) => m.up(db, database.engine), down: (db) => m.down(db) }
+    migrations[name] = { up: (db) => m.up(db, database.engine), down: (db) => m.down(db, database.engine) }
   }
   const migrator = new Migrator({
     db: database.db,

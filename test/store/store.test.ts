@@ -63,7 +63,7 @@ describeEachDialect('store', (dialect) => {
     // Back to before 0009: undo it and everything after it, newest first.
     const since0009 = Object.entries(MIGRATIONS).filter(([name]) => name >= '0009')
     for (const [name, migration] of [...since0009].reverse()) {
-      await migration.down(db as never)
+      await migration.down(db as never, s.database.engine)
       await db.deleteFrom('keymint_migrations' as never).where('name' as never, '=', name as never).execute()
     }
     const row = (id: string, accountId: string, identifier: string, at: number) => ({ id, account_id: accountId, identifier, name: identifier, created_at: at })

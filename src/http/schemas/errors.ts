@@ -7,7 +7,7 @@ import { refTo, StringEnum } from './schema-helpers.js'
 
 export const Problem = Type.Object({
   type: Type.String({ description: 'Always `about:blank`: the `title` and `code` say what went wrong.' }),
-  title: Type.String({ description: 'The kind of error: `invalid_request`, `invalid_token`, `insufficient_scope`, `not_found`, `conflict`, `forbidden`, `invalid_state` or `invalid_input`.' }),
+  title: Type.String({ description: 'The kind of error: `invalid_request`, `invalid_token`, `insufficient_scope`, `not_found`, `conflict`, `forbidden`, `invalid_state`, `invalid_input` or `temporarily_unavailable`.' }),
   status: Type.Integer({ description: 'The HTTP status, repeated.' }),
   detail: Type.String({ description: 'What went wrong, for people; never quotes a value that was sent.' }),
   code: Type.Optional(Type.String({ description: 'A stable code to branch on, such as `KEYMINT_CLIENT_NOT_FOUND` or `KEYMINT_ADMIN_REQUIRED`.' })),
@@ -32,6 +32,9 @@ export const problemResponses = {
   }),
   409: problem('The change conflicts with the current state.', {
     title: 'conflict', status: 409, detail: 'the API identifier is registered already', code: 'KEYMINT_API_EXISTS',
+  }),
+  503: problem('The database is out of reach; `Retry-After` says when to try again.', {
+    title: 'temporarily_unavailable', status: 503, detail: 'the service is temporarily unavailable; retry later',
   }),
 }
 
@@ -58,5 +61,8 @@ export const oauthErrorResponses = {
   }),
   429: oauthError('Too many failed authentications from this address or for this client; `Retry-After` says when to try again.', {
     error: 'temporarily_unavailable', error_description: 'too many failed authentication attempts; retry later',
+  }),
+  503: oauthError('The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again.', {
+    error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry later',
   }),
 }

@@ -1,0 +1,133 @@
+import { WebhookDeliverer } from './webhook-delivery.js'
+import type { Config } from '../config.js'
+import { ensureServerKeys } from '../domain/server-keys.js'
+import { AuthThrottle } from '../oauth/auth-throttle.js'
+import type { Services } from '../services.js'
+import { listenForChanges } from '../store/changes.js'
+import { DatabaseUnavailable, pingDatabase } from '../store/database.js'
+import { coalesced } from './background.js'
+import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from './credential-cache.js'
+import { DatabaseHealth } from './database-health.js'
+import { watchDataVersion } from './data-version-watch.js'
+import { KeyPairUsageRecorder } from './key-pair-usage.js'
+import { KeyRing } from './key-ring.js'
+import type { Logger } from './logger.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { RefusalLog } from './refusal-log.js'
+import { RevocationCache } from './revocation-cache.js'
+import { SignInThrottle } from './sign-in-throttle.js'
+import { TokenSigners } from './token-signers.js'
+import { TurnQueue } from './turn-queue.js'
+
+/**
+ * SQLite's data_version is read on use, at most every millisecond (what another process commits
+ * counts at once), and every 200 ms besides (revocations and server keys reload within that).
+ */
+const DATA_VERSION_POLL_MS = 200
+const DATA_VERSION_CHECK_MS = 1
+/** How often an unreachable database is tried again. */
+const DATABASE_PROBE_MS = 1000
+
+/** The machinery one server process runs beside its routes: caches, batched writers, timers. */
+export interface Runtime {
+  readonly health: DatabaseHealth
+  readonly credentials: CredentialCache
+  readonly ring: KeyRing
+  readonly signers: TokenSigners
+  readonly usage: KeyPairUsageRecorder
+  readonly revocations: RevocationCache
+  readonly refusals: RefusalLog
+  readonly throttle: AuthThrottle
+  readonly signInThrottle: SignInThrottle
+  readonly metrics: Metrics
+  readonly webhooks: WebhookDeliverer
+  start(): void
+  stop(): Promise<void>
+}
+
+/** Keys, caches and writers over the opened services; nothing runs until `start`. */
+export async function createRuntime(config: Config, services: Services, log: Logger): Promise<Runtime> {
+  const { store, clock, database } = services
+  const health = new DatabaseHealth({ ping: () => pingDatabase(database.db), log, now: () => clock.now(), probeMs: DATABASE_PROBE_MS })
+  // An unreachable database is logged once, by `health`, not by every task that finds it so.
+  const failed = (what: string) => (err: unknown) => {
+    if (err instanceof DatabaseUnavailable) health.noteError(err)
+    else log.error({ err }, `${what} failed`)
+  }
+  let feed: { freshAsOf(): number } | undefined
+  const credentials = new CredentialCache({ ...CREDENTIAL_CACHE_DEFAULTS, maxStaleMs: config.cacheMaxStaleMs }, {
+    load: (id) => store.keyPairs.findCredential(id),
+    freshAsOf: () => feed?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
+    now: () => performance.now(),
+    health,
+  })
+  // This instance's own changes count at once: the commit is published before its caller resumes.
+  const unsubscribe = database.changes.subscribe((subjects) => credentials.invalidate(subjects))
+  const ring = new KeyRing({ store, clock, sealer: services.sealer, onError: failed('reloading server keys') },
+    await ensureServerKeys(services, config.tokens.signingAlg))
+  // Open the keys now: a wrong master key must stop the start, not fail the first request.
+  ring.accessTokenSigner(config.tokens.signingAlg)
+  ring.encryptionKey()
+  const usage = new KeyPairUsageRecorder({ keyPairs: store.keyPairs, clock, onError: failed('recording key pair usage') })
+  const revocations = new RevocationCache({ revokedTokens: store.revokedTokens, clock, onError: failed('refreshing revocations') })
+  await revocations.refresh()
+  const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
+  const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
+  const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
+  const metrics = createMetrics({
+    revocationsCached: () => revocations.size,
+    throttleEntries: () => throttle.size + signInThrottle.size,
+    credentialsCached: () => credentials.size,
+    credentialLookups: () => credentials.counts,
+    databaseReachable: () => !health.down,
+  })
+  let changes: { close(): Promise<void> } | undefined
+  let watch: { stop(): void } | undefined
+  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
+  return {
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
+    signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
+    start() {
+      usage.start(config.lastUsedFlushMs)
+      refusals.start(config.lastUsedFlushMs)
+      revocations.start(config.revocationPollMs)
+      ring.start(config.keyRefreshMs)
+      webhooks.start(config.webhooks.pollMs)
+      const reloadRevocations = coalesced(() => revocations.refresh(), failed('refreshing revocations'))
+      const reloadKeys = coalesced(() => ring.refresh(), failed('reloading server keys'))
+      if (database.engine === 'postgres') {
+        // Other instances (and the CLI) announce their changes: reload at once instead of at the
+        // next poll, which stays as the fallback; cached credentials go back to the database
+        // while the listener is away.
+        const listener = listenForChanges(config.database.url, {
+          revocations: reloadRevocations,
+          server_keys: reloadKeys,
+          credentials: (subject) => credentials.invalidate([subject]),
+        }, (err) => log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
+        feed = listener
+        changes = listener
+      } else if (database.dataVersion) {
+        // SQLite: another process (the CLI, another server on the file) committed something.
+        const read = database.dataVersion
+        const watched = watchDataVersion(read, () => {
+          credentials.invalidate(['*'])
+          reloadRevocations()
+          reloadKeys()
+        }, { intervalMs: DATA_VERSION_POLL_MS, checkMs: DATA_VERSION_CHECK_MS, now: () => performance.now(), onError: failed('reading the SQLite data version') })
+        feed = watched
+        watch = watched
+      }
+    },
+    async stop() {
+      unsubscribe()
+      watch?.stop()
+      await changes?.close()
+      health.stop()
+      revocations.stop()
+      ring.stop()
+      await webhooks.stop()
+      await usage.stop()
+      await refusals.stop()
+    },
+  }
+}
