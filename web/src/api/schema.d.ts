@@ -828,7 +828,7 @@ export interface components {
             detail: string;
             /** @description The HTTP status, repeated. */
             status: number;
-            /** @description The kind of error: `invalid_request`, `invalid_token`, `insufficient_scope`, `not_found`, `conflict`, `forbidden`, `invalid_state` or `invalid_input`. */
+            /** @description The kind of error: `invalid_request`, `invalid_token`, `insufficient_scope`, `not_found`, `conflict`, `forbidden`, `invalid_state`, `invalid_input` or `temporarily_unavailable`. */
             title: string;
             /** @description Always `about:blank`: the `title` and `code` say what went wrong. */
             type: string;
@@ -1023,6 +1023,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     updateAccount: {
@@ -1150,6 +1167,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listApis: {
@@ -1269,6 +1303,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1413,6 +1464,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listAuditEvents: {
@@ -1551,6 +1619,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listClients: {
@@ -1678,6 +1763,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1856,6 +1958,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getClient: {
@@ -1980,6 +2099,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2140,6 +2276,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listKeyPairs: {
@@ -2262,6 +2415,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2413,6 +2583,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     revokeKeyPairs: {
@@ -2528,6 +2715,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2650,6 +2854,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2778,6 +2999,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     finishKeyPairRotation: {
@@ -2896,6 +3134,23 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "KEYMINT_NO_ROTATION_IN_PROGRESS",
                      *       "detail": "client 7d444840-9dc0-41f5-8d0a-95e4a5ee2c1b has no rotation in progress: no older pair is in a grace period (there was none, or it ended)"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3040,6 +3295,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3193,6 +3465,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3355,6 +3644,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     regenerateRecoveryCodes: {
@@ -3485,6 +3791,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMySecondFactor: {
@@ -3601,6 +3924,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3724,6 +4064,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     disableSecondFactor: {
@@ -3836,6 +4193,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3960,6 +4334,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4097,6 +4488,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4266,6 +4674,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     signOutEverywhere: {
@@ -4366,6 +4791,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4473,6 +4915,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4627,6 +5086,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     signOut: {
@@ -4727,6 +5203,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4851,6 +5344,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4987,6 +5497,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listUsers: {
@@ -5113,6 +5640,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5266,6 +5810,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     updateUser: {
@@ -5410,6 +5971,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listWebhooks: {
@@ -5539,6 +6117,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5697,6 +6292,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteWebhook: {
@@ -5800,6 +6412,23 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5957,6 +6586,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     sendTestWebhook: {
@@ -6101,6 +6747,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     requestSubscriptionToken: {
@@ -6191,6 +6854,21 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
         };
     };
     requestUserToken: {
@@ -6276,6 +6954,21 @@ export interface operations {
                      * @example {
                      *       "error": "temporarily_unavailable",
                      *       "error_description": "too many failed authentication attempts; retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -6384,6 +7077,21 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
         };
     };
     listRevocations: {
@@ -6470,6 +7178,21 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
         };
     };
     revokeToken: {
@@ -6550,6 +7273,21 @@ export interface operations {
                      * @example {
                      *       "error": "temporarily_unavailable",
                      *       "error_description": "too many failed authentication attempts; retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -6650,6 +7388,21 @@ export interface operations {
                      * @example {
                      *       "error": "temporarily_unavailable",
                      *       "error_description": "too many failed authentication attempts; retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "the service is temporarily unavailable; retry later"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
