@@ -49,6 +49,7 @@ export interface Config {
   readonly log: { readonly level: string }
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined
+  readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number }
   readonly lastUsedFlushMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
@@ -217,6 +218,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     bootstrap: Object.freeze({ accountName: v.accountName as string, adminEmail: v.adminEmail as string }),
     log: Object.freeze({ level: v.logLevel as string }),
     metricsToken: v.metricsToken as string | undefined,
+    webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000 }),
     lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,

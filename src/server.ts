@@ -48,6 +48,8 @@ export interface RunningServer {
   readonly url: string
   /** Writes pending last-used times, token counts and refusals now instead of at the next interval. */
   flushUsage(): Promise<void>
+  /** Sends the webhook deliveries due now instead of at the next poll; how many it attempted. */
+  deliverWebhooks(): Promise<number>
   /** Picks up revocations made by other instances now instead of at the next poll. */
   refreshRevocations(): Promise<void>
   /** Reloads server keys (rotations, retirements) now instead of at the next poll. */
@@ -164,6 +166,7 @@ function managementDeps(config: Config, services: Services, runtime: Runtime, co
     clock: services.clock,
     secrets: services.secrets,
     sealer: services.sealer,
+    webhooks: config.webhooks,
     defaultAudiences: () => [context.issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
     version: KEYMINT_VERSION,
     signIn: {
@@ -201,6 +204,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     app,
     url: listener.url,
     flushUsage: async () => { await runtime.usage.flush(); await runtime.refusals.flush() },
+    deliverWebhooks: () => runtime.webhooks.deliverDue(),
     refreshRevocations: () => runtime.revocations.refresh(),
     refreshKeys: () => runtime.ring.refresh(),
     close() {

@@ -1,3 +1,4 @@
+import { enqueueWebhookEvent } from './webhook-events.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { assertMayTouch, managementPowerOf, type Authority } from './authority.js'
 import { getClient } from './clients.js'
@@ -76,6 +77,7 @@ export async function deleteClient(deps: { store: Store; clock: Clock }, input: 
       ...(revoked.length === 0 ? [] : [auditEvent({ accountId: client.accountId, actor, action: 'key_pair.revoked', target: client.id, details: { revoked }, createdAt: now })]),
       auditEvent({ accountId: client.accountId, actor, action: 'client.deleted', target: client.id, details: { name: client.name, level: client.level, revoked }, createdAt: now }),
     ])
+    if (revoked.length > 0) await enqueueWebhookEvent(tx, { accountId: client.accountId, type: 'key_pair.revoked', data: { client: client.id, revoked }, at: now })
     return { clientId: client.id, revoked, deletedAt: now }
   }, { lock: `keymint:client:${input.clientId}` })
 }

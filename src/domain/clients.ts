@@ -1,3 +1,4 @@
+import { enqueueWebhookEvent } from './webhook-events.js'
 import { randomUUID } from 'node:crypto'
 import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
@@ -97,6 +98,7 @@ export async function createClient(
       auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes }, createdAt: now }),
       auditEvent({ accountId: account.id, actor, action: 'key_pair.created', target: client.id, details: { client_id: keyPair.id }, createdAt: now }),
     ])
+    await enqueueWebhookEvent(tx, { accountId: account.id, type: 'key_pair.generated', data: { client: client.id, client_id: keyPair.id }, at: now })
     return { client, keyPair }
   })
 }

@@ -1,3 +1,4 @@
+import { enqueueWebhookEvent } from './webhook-events.js'
 import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import type { Authority } from './authority.js'
@@ -42,6 +43,10 @@ export async function rotateKeyPair(
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.rotated', target: client.id,
       details: { client_id: keyPair.id, ended: ended.map((e) => e.id), grace_seconds: grace }, createdAt: now,
     })])
+    await enqueueWebhookEvent(tx, {
+      accountId: client.accountId, type: 'key_pair.rotated', at: now,
+      data: { client: client.id, client_id: keyPair.id, ended: ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() })) },
+    })
     return { clientId: client.id, keyPair, ended }
   }, { lock: `keymint:client:${input.clientId}` })
 }
@@ -60,6 +65,7 @@ export async function revokeKeyPairs(
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.revoked', target: client.id,
       details: { revoked }, createdAt: now,
     })])
+    if (revoked.length > 0) await enqueueWebhookEvent(tx, { accountId: client.accountId, type: 'key_pair.revoked', data: { client: client.id, revoked }, at: now })
     return { clientId: client.id, revoked }
   }, { lock: `keymint:client:${input.clientId}` })
 }
@@ -86,6 +92,7 @@ export async function revokeKeyPair(
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.revoked', target: client.id,
       details: { revoked: [keyPairId] }, createdAt: now,
     })])
+    await enqueueWebhookEvent(tx, { accountId: client.accountId, type: 'key_pair.revoked', data: { client: client.id, revoked: [keyPairId] }, at: now })
     return { clientId: client.id, revoked: [keyPairId] }
   }, { lock: `keymint:client:${input.clientId}` })
 }

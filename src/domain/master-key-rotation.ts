@@ -1,6 +1,7 @@
 import type { Clock, SecretService, Store } from './ports.js'
 import { sealedFor } from './second-factor.js'
 import type { Sealer } from './server-keys.js'
+import { sealedForEndpoint } from './webhooks.js'
 
 export interface MasterKeyStatus {
   /** Server keys whose private part is sealed under a previous master key. */
@@ -9,6 +10,8 @@ export interface MasterKeyStatus {
   readonly keyPairsToRehash: number
   /** Users' TOTP secrets sealed under a previous master key. */
   readonly secondFactorSecretsToReseal: number
+  /** Webhook endpoints' signing secrets sealed under a previous master key. */
+  readonly webhookSecretsToReseal: number
 }
 
 /**
@@ -37,6 +40,18 @@ export async function resealSecondFactorSecrets(deps: { store: Store; sealer: Se
   })
 }
 
+/** Re-seals every webhook endpoint's signing secret under the current master key; returns how many. */
+export async function resealWebhookSecrets(deps: { store: Store; sealer: Sealer }): Promise<number> {
+  return deps.store.transaction(async (tx) => {
+    const secrets = await tx.webhooks.listSealedSecrets()
+    for (const { id, secretSealed } of secrets) {
+      const context = sealedForEndpoint(id)
+      await tx.webhooks.resealSecret(id, deps.sealer.seal(deps.sealer.unseal(secretSealed, context), context))
+    }
+    return secrets.length
+  })
+}
+
 const opensWith = (sealer: Sealer, sealed: string, context: string): boolean => {
   try {
     sealer.unseal(sealed, context)
@@ -51,9 +66,11 @@ export async function masterKeyStatus(
 ): Promise<MasterKeyStatus> {
   const keys = await deps.store.serverKeys.listAll()
   const totp = await deps.store.secondFactors.listSealedSecrets()
+  const webhooks = await deps.store.webhooks.listSealedSecrets()
   return {
     serverKeysToReseal: keys.filter((k) => !opensWith(deps.currentOnly, k.privateKeySealed, k.kid)).length,
     keyPairsToRehash: await deps.store.keyPairs.countLiveHashedOtherwise(deps.secrets.keyId, deps.clock.now()),
     secondFactorSecretsToReseal: totp.filter((s) => !opensWith(deps.currentOnly, s.secretSealed, sealedFor({ id: s.userId }))).length,
+    webhookSecretsToReseal: webhooks.filter((w) => !opensWith(deps.currentOnly, w.secretSealed, sealedForEndpoint(w.id))).length,
   }
 }

@@ -77,6 +77,8 @@ export interface KeyPairStore {
   endLive(clientId: ClientId, at: Date, expiresAt: Date | null): Promise<{ id: KeyPairId; endsAt: Date }[]>
   /** Revokes one pair of the client if it still works at `at` (in a grace too); whether it did. */
   revokeOne(clientId: ClientId, id: KeyPairId, at: Date): Promise<boolean>
+  /** Makes one pair of the client that is in its grace at `at` active again (its end cleared); whether it did. */
+  clearGrace(clientId: ClientId, id: KeyPairId, at: Date): Promise<boolean>
   /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
   /** Last use and the number of tokens issued since the previous call, per key pair. */
@@ -204,6 +206,74 @@ export interface SecondFactorStore {
   resealSecret(userId: UserId, secretSealed: string): Promise<void>
 }
 
+export type WebhookEventType =
+  | 'key_pair.generated' | 'key_pair.rotated' | 'key_pair.rotation_finished' | 'key_pair.rotation_cancelled'
+  | 'key_pair.revoked' | 'user.disabled' | 'webhook.test'
+
+export interface WebhookEndpoint {
+  readonly id: string
+  readonly accountId: AccountId
+  readonly url: string
+  readonly events: readonly WebhookEventType[]
+  /** The signing secret, sealed under the master key; shown in clear once, at registration. */
+  readonly secretSealed: string
+  readonly createdAt: Date
+  readonly disabled: boolean
+}
+
+export interface NewWebhookDelivery {
+  readonly id: string
+  readonly endpointId: string
+  readonly eventType: WebhookEventType
+  /** The JSON body sent, as sent: the signature covers these exact bytes. */
+  readonly payload: string
+  readonly createdAt: Date
+}
+
+export interface WebhookDelivery extends NewWebhookDelivery {
+  readonly attempts: number
+  readonly nextAttemptAt: Date
+  readonly deliveredAt: Date | null
+  readonly failedAt: Date | null
+  readonly lastStatus: number | null
+  readonly lastError: string | null
+}
+
+/** A delivery claimed by one instance, with where to send it and the sealed secret to sign with. */
+export interface ClaimedDelivery extends WebhookDelivery {
+  readonly url: string
+  readonly secretSealed: string
+}
+
+export type DeliveryOutcome =
+  | { readonly kind: 'delivered'; readonly at: Date; readonly status: number }
+  | { readonly kind: 'retry'; readonly at: Date; readonly next: Date; readonly status: number | null; readonly error: string | null }
+  | { readonly kind: 'failed'; readonly at: Date; readonly status: number | null; readonly error: string | null }
+
+export interface WebhookStore {
+  insertEndpoint(endpoint: WebhookEndpoint): Promise<void>
+  /** The account's endpoints, oldest first. */
+  listEndpoints(accountId: AccountId): Promise<WebhookEndpoint[]>
+  findEndpoint(id: string): Promise<WebhookEndpoint | undefined>
+  /** Removes the endpoint and its deliveries; false when there was none. */
+  deleteEndpoint(id: string): Promise<boolean>
+  /** Adds deliveries to the outbox, due at once. */
+  enqueue(deliveries: readonly NewWebhookDelivery[]): Promise<void>
+  /** The endpoint's deliveries, newest first. */
+  listDeliveries(endpointId: string, limit: number): Promise<WebhookDelivery[]>
+  /**
+   * Claims up to `limit` deliveries due at `now` that no instance holds, until `leaseUntil`:
+   * two instances never claim the same one while its lease runs.
+   */
+  claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]>
+  /** Records an attempt and releases the lease. */
+  recordAttempt(id: string, outcome: DeliveryOutcome): Promise<void>
+  /** Every endpoint's sealed secret: what a master key rotation re-seals. */
+  listSealedSecrets(): Promise<{ id: string; secretSealed: string }[]>
+  /** Replaces an endpoint's sealed secret (after a master key rotation). */
+  resealSecret(id: string, secretSealed: string): Promise<void>
+}
+
 export interface Store {
   readonly accounts: AccountStore
   readonly users: UserStore
@@ -216,6 +286,7 @@ export interface Store {
   readonly apis: ApiStore
   readonly sessions: SessionStore
   readonly secondFactors: SecondFactorStore
+  readonly webhooks: WebhookStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

@@ -1,3 +1,4 @@
+import { enqueueWebhookEvent } from './webhook-events.js'
 import { randomUUID } from 'node:crypto'
 import { getAccount } from './accounts.js'
 import { assertMayGrant, assertMayTouch, ADMIN_SCOPE, isManagementScope, managementPowerOfUser, type Authority } from './authority.js'
@@ -95,6 +96,9 @@ export async function updateUser(deps: { store: Store; clock: Clock }, input: Us
         accountId: user.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'user.updated', target: user.id,
         details: changed, createdAt: patch.updatedAt,
       })])
+    }
+    if (!before.disabled && user.disabled) {
+      await enqueueWebhookEvent(tx, { accountId: user.accountId, type: 'user.disabled', data: { user: user.id }, at: now })
     }
     return user
   })

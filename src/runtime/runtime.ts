@@ -1,3 +1,4 @@
+import { WebhookDeliverer } from './webhook-delivery.js'
 import type { Config } from '../config.js'
 import { ensureServerKeys } from '../domain/server-keys.js'
 import { AuthThrottle } from '../oauth/auth-throttle.js'
@@ -39,6 +40,7 @@ export interface Runtime {
   readonly throttle: AuthThrottle
   readonly signInThrottle: SignInThrottle
   readonly metrics: Metrics
+  readonly webhooks: WebhookDeliverer
   start(): void
   stop(): Promise<void>
 }
@@ -81,14 +83,16 @@ export async function createRuntime(config: Config, services: Services, log: Log
   })
   let changes: { close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
+  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
   return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
       refusals.start(config.lastUsedFlushMs)
       revocations.start(config.revocationPollMs)
       ring.start(config.keyRefreshMs)
+      webhooks.start(config.webhooks.pollMs)
       const reloadRevocations = coalesced(() => revocations.refresh(), failed('refreshing revocations'))
       const reloadKeys = coalesced(() => ring.refresh(), failed('reloading server keys'))
       if (database.engine === 'postgres') {
@@ -121,6 +125,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       health.stop()
       revocations.stop()
       ring.stop()
+      await webhooks.stop()
       await usage.stop()
       await refusals.stop()
     },

@@ -15,6 +15,7 @@ import * as m0012 from './migrations/0012-add-client-state.js'
 import * as m0013 from './migrations/0013-add-passwords-and-sessions.js'
 import * as m0014 from './migrations/0014-add-second-factor.js'
 import * as m0015 from './migrations/0015-add-credential-change-triggers.js'
+import * as m0016 from './migrations/0016-create-webhooks.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 export const MIGRATIONS = {
@@ -33,6 +34,7 @@ export const MIGRATIONS = {
   '0013-add-passwords-and-sessions': m0013,
   '0014-add-second-factor': m0014,
   '0015-add-credential-change-triggers': m0015,
+  '0016-create-webhooks': m0016,
 } as const
 
 export interface MigrationReport {

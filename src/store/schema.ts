@@ -128,6 +128,35 @@ export interface ApisTable {
   created_at: number
 }
 
+export interface WebhookEndpointsTable {
+  id: string
+  account_id: string
+  url: string
+  /** JSON list of event types. */
+  events: string
+  /** The signing secret (`whsec_…`), sealed under the master key. */
+  secret_sealed: string
+  created_at: number
+  disabled: Generated<number>
+}
+
+/** The outbox: one row per event and endpoint, until delivered or given up. */
+export interface WebhookDeliveriesTable {
+  id: string
+  endpoint_id: string
+  event_type: string
+  payload: string
+  created_at: number
+  attempts: Generated<number>
+  next_attempt_at: number
+  /** While an instance is delivering it: no other instance claims it before then. */
+  leased_until: number | null
+  delivered_at: number | null
+  failed_at: number | null
+  last_status: number | null
+  last_error: string | null
+}
+
 export interface Database {
   accounts: AccountsTable
   users: UsersTable
@@ -140,4 +169,6 @@ export interface Database {
   apis: ApisTable
   sessions: SessionsTable
   recovery_codes: RecoveryCodesTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_deliveries: WebhookDeliveriesTable
 }

@@ -12,6 +12,7 @@ import { createSecondFactorRepository } from './repositories/second-factors.js'
 import { createServerKeyRepository } from './repositories/server-keys.js'
 import { createSessionRepository } from './repositories/sessions.js'
 import { createUserRepository } from './repositories/users.js'
+import { createWebhookRepository } from './repositories/webhooks.js'
 import type { Database } from './schema.js'
 
 /** Binds every repository to one connection (or one open transaction). */
@@ -28,6 +29,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     apis: createApiRepository(db),
     sessions: createSessionRepository(db),
     secondFactors: createSecondFactorRepository(db),
+    webhooks: createWebhookRepository(db, engine),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

@@ -154,6 +154,26 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.deepEqual(await revokedAt(uuid(21)), { 33: null })
   },
 
+  'key pairs: clearGrace makes one pair in its grace active again, and nothing else': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A))
+    await store.clients.insert(client(21, A))
+    await store.keyPairs.insert(keyPair(30, uuid(20)))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { expiresAt: at(50) }))
+    await store.keyPairs.insert(keyPair(32, uuid(20), { expiresAt: at(5) }))
+    await store.keyPairs.insert(keyPair(33, uuid(20), { expiresAt: at(50), revokedAt: at(8) }))
+    await store.keyPairs.insert(keyPair(34, uuid(21), { expiresAt: at(50) }))
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(30), at(10)), false, 'active already')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(32), at(10)), false, 'its grace ended')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(33), at(10)), false, 'revoked')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(34), at(10)), false, "another client's pair")
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(99), at(10)), false, 'unknown')
+    assert.equal(await store.keyPairs.clearGrace(uuid(20), uuid(31), at(10)), true, 'in a grace')
+    const ends = async (clientId: ClientId) => Object.fromEntries((await store.keyPairs.listByClient(clientId)).map((p) => [p.id.slice(-2), [p.expiresAt, p.revokedAt]]))
+    assert.deepEqual(await ends(uuid(20)), { 30: [null, null], 31: [null, null], 32: [at(5), null], 33: [at(50), at(8)] })
+    assert.deepEqual(await ends(uuid(21)), { 34: [at(50), null] })
+  },
+
   'key pairs: ended per account, live per user, hashed otherwise, usage': async (store) => {
     await seed(store)
     await store.users.insert(user(12, B))
@@ -316,6 +336,39 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.equal(await store.secondFactors.useRecoveryCode(admin, 'h1', at(5)), false, 'replaced')
     assert.equal(await store.secondFactors.useRecoveryCode(admin, 'h2', at(5)), true, 'a new code with an old hash is unused')
     await assert.rejects(store.secondFactors.replaceRecoveryCodes(uuid(99), ['h1'], at(6)))
+  },
+
+  'webhooks: endpoints by account; the outbox claims what is due and unleased, records attempts, and deletes with its endpoint': async (store) => {
+    await seed(store)
+    const endpoint = (n: number, accountId: AccountId) => ({
+      id: uuid(n), accountId, url: `https://hooks${n}.example.com/`, events: ['key_pair.revoked' as const], secretSealed: `sealed ${n}`, createdAt: at(n), disabled: false,
+    })
+    await store.webhooks.insertEndpoint(endpoint(41, A))
+    await store.webhooks.insertEndpoint(endpoint(40, A))
+    await store.webhooks.insertEndpoint(endpoint(42, B))
+    await assert.rejects(store.webhooks.insertEndpoint(endpoint(43, uuid(99))))
+    assert.deepEqual((await store.webhooks.listEndpoints(A)).map((e) => e.id), [uuid(40), uuid(41)], 'oldest first')
+    assert.deepEqual(await store.webhooks.findEndpoint(uuid(42)), endpoint(42, B))
+    const delivery = (id: string, endpointId: string, s: number) => ({ id, endpointId, eventType: 'key_pair.revoked' as const, payload: `{"n":"${id}"}`, createdAt: at(s) })
+    await store.webhooks.enqueue([delivery('m1', uuid(40), 10), delivery('m2', uuid(40), 20), delivery('m3', uuid(42), 30)])
+    await assert.rejects(store.webhooks.enqueue([delivery('m4', uuid(99), 10)]))
+    const first = await store.webhooks.claimDue(at(20), at(80), 10)
+    assert.deepEqual(first.map((d) => [d.id, d.url, d.secretSealed, d.attempts]), [['m1', 'https://hooks40.example.com/', 'sealed 40', 0], ['m2', 'https://hooks40.example.com/', 'sealed 40', 0]])
+    assert.deepEqual(await store.webhooks.claimDue(at(30), at(90), 10).then((c) => c.map((d) => d.id)), ['m3'], 'leased ones are not claimed again')
+    await store.webhooks.recordAttempt('m1', { kind: 'delivered', at: at(21), status: 204 })
+    await store.webhooks.recordAttempt('m2', { kind: 'retry', at: at(21), next: at(26), status: 503, error: 'HTTP 503' })
+    await store.webhooks.recordAttempt('m3', { kind: 'failed', at: at(31), status: null, error: 'ECONNREFUSED' })
+    assert.deepEqual(await store.webhooks.claimDue(at(25), at(85), 10), [], 'not due before its next attempt')
+    assert.deepEqual((await store.webhooks.claimDue(at(26), at(86), 10)).map((d) => [d.id, d.attempts, d.lastStatus, d.lastError]), [['m2', 1, 503, 'HTTP 503']])
+    assert.deepEqual((await store.webhooks.claimDue(at(87), at(147), 10)).map((d) => d.id), ['m2'], 'a lease that ran out is claimed again')
+    const log = await store.webhooks.listDeliveries(uuid(40), 10)
+    assert.deepEqual(log.map((d) => [d.id, d.deliveredAt, d.failedAt]), [['m2', null, null], ['m1', at(21), null]], 'newest first')
+    assert.deepEqual((await store.webhooks.listDeliveries(uuid(42), 10)).map((d) => [d.failedAt, d.lastError]), [[at(31), 'ECONNREFUSED']])
+    await store.webhooks.resealSecret(uuid(40), 'resealed')
+    assert.deepEqual((await store.webhooks.listSealedSecrets()).map((s) => s.secretSealed), ['resealed', 'sealed 41', 'sealed 42'])
+    assert.equal(await store.webhooks.deleteEndpoint(uuid(40)), true)
+    assert.equal(await store.webhooks.deleteEndpoint(uuid(40)), false)
+    assert.deepEqual(await store.webhooks.listDeliveries(uuid(40), 10), [])
   },
 
   'transactions: a throw writes nothing, a return commits; nested ones join the outer one': async (store) => {

@@ -2,6 +2,7 @@ import type { AuditEvent, AuditStore } from '../../src/domain/audit.js'
 import type {
   AccountStore, ApiStore, ClientAssertionStore, ClientStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
   SecondFactorStore, ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, TotpRecord, UserStore,
+  WebhookDelivery, WebhookEndpoint, WebhookStore,
 } from '../../src/domain/ports.js'
 import type { Account, Api, Client, ClientCredential, KeyPair, KeyPairId, User, UserId } from '../../src/domain/types.js'
 import { Conflict } from '../../src/domain/errors.js'
@@ -37,6 +38,12 @@ export interface FakeTables {
   totp: Map<string, TotpRecord>
   /** Recovery codes by `user id:code hash`. */
   recoveryCodes: Map<string, RecoveryCodeRow>
+  webhookEndpoints: Map<string, WebhookEndpoint>
+  webhookDeliveries: Map<string, WebhookDeliveryRow>
+}
+
+interface WebhookDeliveryRow extends WebhookDelivery {
+  readonly leasedUntil: Date | null
 }
 
 interface RecoveryCodeRow {
@@ -46,13 +53,14 @@ interface RecoveryCodeRow {
   readonly usedAt: Date | null
 }
 
-const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes'] as const
+const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries'] as const
 
 function emptyTables(): FakeTables {
   return {
     accounts: new Map(), users: new Map(), clients: new Map(), keyPairs: new Map(), serverKeys: new Map(),
     revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), apis: new Map(),
     passwords: new Map(), deletedClients: new Map(), sessions: new Map(), totp: new Map(), recoveryCodes: new Map(),
+    webhookEndpoints: new Map(), webhookDeliveries: new Map(),
   }
 }
 
@@ -238,6 +246,12 @@ function keyPairs(db: Tables): KeyPairStore {
       const pair = db().keyPairs.get(id)
       if (!pair || pair.clientId !== clientId || !live(pair, at.getTime())) return false
       put({ ...pair, revokedAt: new Date(at.getTime()) })
+      return true
+    },
+    async clearGrace(clientId, id, at) {
+      const pair = db().keyPairs.get(id)
+      if (!pair || pair.clientId !== clientId || pair.expiresAt === null || !live(pair, at.getTime())) return false
+      put({ ...pair, expiresAt: null })
       return true
     },
     async findCredential(id): Promise<ClientCredential | undefined> {
@@ -497,11 +511,81 @@ function secondFactors(db: Tables): SecondFactorStore {
   }
 }
 
+function webhooks(db: Tables): WebhookStore {
+  const toDelivery = ({ leasedUntil: _, ...d }: WebhookDeliveryRow): WebhookDelivery => copy(d)
+  return {
+    async insertEndpoint(e) {
+      const t = db()
+      if (t.webhookEndpoints.has(e.id)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (webhook_endpoints.id)')
+      requireRow(t.accounts, e.accountId, 'webhook_endpoints.account_id')
+      t.webhookEndpoints.set(e.id, copy(e))
+    },
+    async listEndpoints(accountId) {
+      return [...db().webhookEndpoints.values()].filter((e) => e.accountId === accountId)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || byString(a.id, b.id)).map(copy)
+    },
+    async findEndpoint(id) {
+      const e = db().webhookEndpoints.get(id)
+      return e && copy(e)
+    },
+    async deleteEndpoint(id) {
+      const t = db()
+      for (const d of [...t.webhookDeliveries.values()]) if (d.endpointId === id) t.webhookDeliveries.delete(d.id)
+      return t.webhookEndpoints.delete(id)
+    },
+    async enqueue(deliveries) {
+      const t = db()
+      for (const d of deliveries) {
+        if (t.webhookDeliveries.has(d.id)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (webhook_deliveries.id)')
+        requireRow(t.webhookEndpoints, d.endpointId, 'webhook_deliveries.endpoint_id')
+      }
+      for (const d of deliveries) {
+        t.webhookDeliveries.set(d.id, {
+          ...copy(d), attempts: 0, nextAttemptAt: copy(d.createdAt), deliveredAt: null, failedAt: null, lastStatus: null, lastError: null, leasedUntil: null,
+        })
+      }
+    },
+    async listDeliveries(endpointId, limit) {
+      return [...db().webhookDeliveries.values()].filter((d) => d.endpointId === endpointId)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || byString(a.id, b.id)).slice(0, limit).map(toDelivery)
+    },
+    async claimDue(now, leaseUntil, limit) {
+      const t = db()
+      const due = [...t.webhookDeliveries.values()]
+        .filter((d) => d.deliveredAt === null && d.failedAt === null && d.nextAttemptAt <= now && (d.leasedUntil === null || d.leasedUntil <= now))
+        .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || byString(a.id, b.id)).slice(0, limit)
+      return due.map((d) => {
+        t.webhookDeliveries.set(d.id, { ...d, leasedUntil: new Date(leaseUntil.getTime()) })
+        const e = t.webhookEndpoints.get(d.endpointId) as WebhookEndpoint
+        return { ...toDelivery(d), url: e.url, secretSealed: e.secretSealed }
+      })
+    },
+    async listSealedSecrets() {
+      return [...db().webhookEndpoints.values()].sort((a, b) => byString(a.id, b.id)).map((e) => ({ id: e.id, secretSealed: e.secretSealed }))
+    },
+    async resealSecret(id, secretSealed) {
+      const e = db().webhookEndpoints.get(id)
+      if (e) db().webhookEndpoints.set(id, { ...e, secretSealed })
+    },
+    async recordAttempt(id, outcome) {
+      const t = db()
+      const d = t.webhookDeliveries.get(id)
+      if (!d) return
+      t.webhookDeliveries.set(id, {
+        ...d, attempts: d.attempts + 1, leasedUntil: null, lastStatus: outcome.status, lastError: outcome.kind === 'delivered' ? null : outcome.error,
+        ...(outcome.kind === 'delivered' ? { deliveredAt: new Date(outcome.at.getTime()) } : {}),
+        ...(outcome.kind === 'failed' ? { failedAt: new Date(outcome.at.getTime()) } : {}),
+        ...(outcome.kind === 'retry' ? { nextAttemptAt: new Date(outcome.next.getTime()) } : {}),
+      })
+    },
+  }
+}
+
 function repositories(db: Tables) {
   return {
     accounts: accounts(db), users: users(db), clients: clients(db), keyPairs: keyPairs(db), serverKeys: serverKeys(db),
     revokedTokens: revokedTokens(db), audit: audit(db), clientAssertions: clientAssertions(db), apis: apis(db), sessions: sessions(db),
-    secondFactors: secondFactors(db),
+    secondFactors: secondFactors(db), webhooks: webhooks(db),
   }
 }
 

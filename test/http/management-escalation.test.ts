@@ -47,6 +47,8 @@ describeEachDialect('management API: no credential grants more than it holds', (
         ["change a client's public key", 'PATCH', `/clients/${plain.client.id}`, { public_key: publicKeyPem }],
         ['rotate the key pair of an admin client', 'POST', `/clients/${admin.seed.clientRecordId}/key-pairs`, {}],
         ['revoke the key pairs of an admin client', 'DELETE', `/clients/${admin.seed.clientRecordId}/key-pairs`],
+        ['finish the rotation of an admin client', 'POST', `/clients/${admin.seed.clientRecordId}/key-pairs/finish`],
+        ['cancel the rotation of an admin client', 'POST', `/clients/${admin.seed.clientRecordId}/key-pairs/cancel`],
         ['rename an admin client', 'PATCH', `/clients/${admin.seed.clientRecordId}`, { name: 'mine now' }],
         ['create an admin user', 'POST', '/users', { email: 'evil@example.com', role: 'admin' }],
         ['create a user holding keymint:admin', 'POST', '/users', { email: 'evil2@example.com', scopes: ['keymint:admin'] }],

@@ -3,7 +3,9 @@ import { test, type TestContext } from 'node:test'
 import { loadConfig } from '../../src/config.js'
 import { generateMasterKey, MasterKeyError } from '../../src/crypto/master-key.js'
 import { totpCode } from '../../src/crypto/totp.js'
-import { masterKeyStatus, resealSecondFactorSecrets, resealServerKeys } from '../../src/domain/master-key-rotation.js'
+import type { AccountId } from '../../src/domain/types.js'
+import { registerWebhook, sealedForEndpoint } from '../../src/domain/webhooks.js'
+import { masterKeyStatus, resealSecondFactorSecrets, resealServerKeys, resealWebhookSecrets } from '../../src/domain/master-key-rotation.js'
 import { beginTotpEnrollment, checkSecondFactor, confirmTotpEnrollment } from '../../src/domain/second-factor.js'
 import { createUser } from '../../src/domain/users.js'
 import { startServer } from '../../src/server.js'
@@ -33,13 +35,14 @@ describeEachDialect('master key rotation', (dialect) => {
     const user = await createUser(first.services, { accountId: c.accountId, email: 'ada@example.com' })
     const { secret } = await beginTotpEnrollment({ ...first.services, clock }, { user })
     await confirmTotpEnrollment({ ...first.services, clock }, { user, code: totpCode(secret, clock.now()) })
+    const hook = await registerWebhook({ ...first.services, policy: { allowLoopback: false } }, { accountId: c.accountId as AccountId, url: 'https://hooks.example.com/k', events: ['key_pair.revoked'] })
     await firstServer.close()
 
     await assert.rejects(open(t, db.url, newKey), MasterKeyError, 'a wrong key opens nothing')
 
     const during = await open(t, db.url, newKey, [oldKey])
     const status = () => masterKeyStatus({ ...during.services, currentOnly: during.services.currentOnlySealer })
-    assert.deepEqual(await status(), { serverKeysToReseal: 2, keyPairsToRehash: 1, secondFactorSecretsToReseal: 1 })
+    assert.deepEqual(await status(), { serverKeysToReseal: 2, keyPairsToRehash: 1, secondFactorSecretsToReseal: 1, webhookSecretsToReseal: 1 })
     now += 30_000
     assert.deepEqual(await checkSecondFactor({ ...during.services, clock }, { user, otp: totpCode(secret, clock.now()) }), { method: 'totp' }, 'opens while the previous key is given')
     const server = await startServer(during.config, { services: during.services })
@@ -54,7 +57,8 @@ describeEachDialect('master key rotation', (dialect) => {
     assert.equal(rehashed.keyPairsToRehash, 0, 'the secret was re-hashed at its use')
     assert.equal(await resealServerKeys(during.services), 2)
     assert.equal(await resealSecondFactorSecrets(during.services), 1)
-    assert.deepEqual(await status(), { serverKeysToReseal: 0, keyPairsToRehash: 0, secondFactorSecretsToReseal: 0 })
+    assert.equal(await resealWebhookSecrets(during.services), 1)
+    assert.deepEqual(await status(), { serverKeysToReseal: 0, keyPairsToRehash: 0, secondFactorSecretsToReseal: 0, webhookSecretsToReseal: 0 })
     await server.close()
 
     const after = await open(t, db.url, newKey)
@@ -64,5 +68,7 @@ describeEachDialect('master key rotation', (dialect) => {
     assert.equal(again.status, 200, 'the old key can be dropped')
     now += 30_000
     assert.deepEqual(await checkSecondFactor({ ...after.services, clock }, { user, otp: totpCode(secret, clock.now()) }), { method: 'totp' }, 'the second factor too')
+    const [sealed] = await after.services.store.webhooks.listSealedSecrets()
+    assert.equal(after.services.sealer.unseal(sealed?.secretSealed ?? '', sealedForEndpoint(hook.endpoint.id)), hook.secret, 'and the webhook secret')
   })
 })

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { getClientByIdOrKeyPair } from '../../domain/clients.js'
 import { listKeyPairs, revokeKeyPairs, rotateKeyPair } from '../../domain/key-pairs.js'
+import { cancelRotation, finishRotation } from '../../domain/rotation-phases.js'
 import type { Services } from '../../services.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
@@ -38,6 +39,26 @@ export function registerKeyCommands(program: Command): void {
         result.revoked.length === 0
           ? `client ${result.clientId} had no live key pairs`
           : `revoked ${result.revoked.length} key pair(s) of client ${result.clientId}:\n${result.revoked.join('\n')}`)
+    })
+
+  withCommonOptions(keys.command('finish').description('end the grace of a rotation now: only the newest pair stays'))
+    .requiredOption(...CLIENT_OPTION)
+    .action(async (opts: CommonOptions & { client: string }) => {
+      const result = await withServices(opts, async (s) =>
+        finishRotation({ store: s.store, clock: s.clock }, { clientId: await clientIdOf(s, opts.client), actor: CLI_ACTOR }))
+      emit(opts, { client: result.clientId, kept: result.kept, revoked: result.revoked }, () => [
+        `rotation of client ${result.clientId} finished: only key pair ${result.kept} works`,
+        ...result.revoked.map((id) => `revoked ${id}`),
+      ].join('\n'))
+    })
+
+  withCommonOptions(keys.command('cancel').description('revoke the newest key pair; the one it replaced stays active'))
+    .requiredOption(...CLIENT_OPTION)
+    .action(async (opts: CommonOptions & { client: string }) => {
+      const result = await withServices(opts, async (s) =>
+        cancelRotation({ store: s.store, clock: s.clock }, { clientId: await clientIdOf(s, opts.client), actor: CLI_ACTOR }))
+      emit(opts, { client: result.clientId, revoked: [result.revoked], restored: result.restored }, () =>
+        `rotation of client ${result.clientId} cancelled: revoked ${result.revoked}; ${result.restored} is active again`)
     })
 
   withCommonOptions(keys.command('list').description("list a client's key pairs (never their secrets)"))

@@ -7,12 +7,14 @@ import { auditEventRoutes } from './api/audit-events.js'
 import { clientRoutes } from './api/clients.js'
 import { keyPairRoutes } from './api/key-pairs.js'
 import { meRoutes } from './api/me.js'
+import { rotationPhaseRoutes } from './api/rotation-phases.js'
 import { secondFactorRoutes } from './api/second-factor.js'
 import { sessionRoutes } from './api/sessions.js'
 import type { ManagementDeps } from './api/management-deps.js'
 import { signingKeyRoutes } from './api/signing-keys.js'
 import { tokenCheckRoutes } from './api/token-checks.js'
 import { userRoutes } from './api/users.js'
+import { webhookRoutes } from './api/webhooks.js'
 
 export interface ManagementApiDeps extends ManagementDeps {
   readonly auth: ApiAuthDeps
@@ -43,7 +45,7 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes]) {
+    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, rotationPhaseRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes, webhookRoutes]) {
       await api.register(surface, deps)
     }
   }, { prefix: '/api/v1' })

@@ -13,7 +13,7 @@ export const Problem = Type.Object({
   code: Type.Optional(Type.String({ description: 'A stable code to branch on, such as `KEYMINT_CLIENT_NOT_FOUND` or `KEYMINT_ADMIN_REQUIRED`.' })),
 }, { $id: 'Problem', description: 'An RFC 9457 problem document (`application/problem+json`).' })
 
-const problem = (description: string, example: { title: string; status: number; detail: string; code?: string }) =>
+export const problem = (description: string, example: { title: string; status: number; detail: string; code?: string }) =>
   ({ description, content: { 'application/problem+json': { schema: refTo(Problem), example: { type: 'about:blank', ...example } } } })
 
 /** The errors every management API operation may answer. */

@@ -95,6 +95,16 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
       return Number(result.numUpdatedRows) > 0
     },
 
+    async clearGrace(clientId, id, at) {
+      const result = await db.updateTable('key_pairs').set({ expires_at: null })
+        .where('id', '=', id)
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at.getTime())
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+
     async findCredential(id) {
       const { rows } = await db.executeQuery<CredentialRow>({ ...compiledCredentialQuery, parameters: [id] })
       const row = rows[0]

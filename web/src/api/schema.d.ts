@@ -165,6 +165,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clients/{id}/key-pairs/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a client's key pair rotation
+         * @description Undoes a rotation still in its grace: the newest key pair is revoked at once, and the key pair it replaced works again with no end. Key pairs older still keep their grace. The body may be left out. Needs the `keymint:keys:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         */
+        post: operations["cancelKeyPairRotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clients/{id}/key-pairs/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a client's key pair rotation
+         * @description Ends the grace of a rotation now: every older key pair stops working (its tokens stop being accepted) and only the newest stays. The body may be left out. Needs the `keymint:keys:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         */
+        post: operations["finishKeyPairRotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/key-pair": {
         parameters: {
             query?: never;
@@ -431,6 +471,90 @@ export interface paths {
          * @description Changes a user's permissions, scopes, or whether it is disabled; fields left out stay as they are. Needs the `keymint:users:write` scope (or `keymint:admin`), or a dashboard session of an admin.
          */
         patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The caller's account's webhook endpoints; never their secrets. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Registers an endpoint for the chosen events. Its signing secret is in this response only. Events are written with the change that causes them and delivered signed (Standard Webhooks), retried with exponential backoff for a day. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        post: operations["registerWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Removes the endpoint and its delivery log; what was not delivered yet is not sent. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries
+         * @description The delivery log, newest first: pending (with the next attempt), delivered, or failed, with the last status or error. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Puts a `webhook.test` event in the outbox of this endpoint; it is delivered like any other. The body may be left out. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        post: operations["sendTestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/auth/oauth": {
@@ -2526,6 +2650,252 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "the API identifier is registered already",
                      *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelKeyPairRotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's own id (`Client.id`), not a key pair's `client_id`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key pair revoked, and the one active again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "revoked": [
+                     *         "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b"
+                     *       ],
+                     *       "restored": "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The key pair it replaced: active again, with no end. */
+                        restored: string;
+                        /** @description The `client_id` of the newest key pair, revoked. */
+                        revoked: string[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No rotation is in progress: no older key pair is in a grace period (the client was rotated without one, its grace ended, or it was finished, cancelled or revoked). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_state",
+                     *       "status": 409,
+                     *       "code": "KEYMINT_NO_ROTATION_IN_PROGRESS",
+                     *       "detail": "client 7d444840-9dc0-41f5-8d0a-95e4a5ee2c1b has no rotation in progress: no older pair is in a grace period (there was none, or it ended)"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishKeyPairRotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's own id (`Client.id`), not a key pair's `client_id`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key pair kept, and those revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kept": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+                     *       "revoked": [
+                     *         "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The newest key pair: the only one that still works. */
+                        kept: string;
+                        /** @description The `client_id`s of the older key pairs whose grace ended now. */
+                        revoked: string[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No rotation is in progress: no older key pair is in a grace period (the client was rotated without one, its grace ended, or it was finished, cancelled or revoked). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_state",
+                     *       "status": 409,
+                     *       "code": "KEYMINT_NO_ROTATION_IN_PROGRESS",
+                     *       "detail": "client 7d444840-9dc0-41f5-8d0a-95e4a5ee2c1b has no rotation in progress: no older pair is in a grace period (there was none, or it ended)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4951,6 +5321,697 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f0c2a9e-5b7d-4c1e-9a2f-6d8e0b1c4a7f",
+                     *           "url": "https://hooks.example.com/keymint",
+                     *           "events": [
+                     *             "key_pair.rotated",
+                     *             "key_pair.revoked"
+                     *           ],
+                     *           "created_at": "2025-03-01T08:00:00.000Z",
+                     *           "disabled": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            created_at: string;
+                            disabled: boolean;
+                            /** @description The events it receives. */
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                            /** @description The endpoint's id. */
+                            id: string;
+                            /** @description Where deliveries are POSTed. */
+                            url: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registerWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/keymint",
+                 *       "events": [
+                 *         "key_pair.rotated",
+                 *         "key_pair.revoked"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The events to receive. */
+                    events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                    /** @description An https URL (http to a loopback address only with KEYMINT_WEBHOOKS_ALLOW_LOOPBACK=true, for development). */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, and its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "webhook": {
+                     *         "id": "3f0c2a9e-5b7d-4c1e-9a2f-6d8e0b1c4a7f",
+                     *         "url": "https://hooks.example.com/keymint",
+                     *         "events": [
+                     *           "key_pair.rotated",
+                     *           "key_pair.revoked"
+                     *         ],
+                     *         "created_at": "2025-03-01T08:00:00.000Z",
+                     *         "disabled": false
+                     *       },
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The signing secret (`whsec_` and base64): shown in this response only. Deliveries carry `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with its base64-decoded part after `whsec_`. */
+                        secret: string;
+                        webhook: {
+                            created_at: string;
+                            disabled: boolean;
+                            /** @description The events it receives. */
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                            /** @description The endpoint's id. */
+                            id: string;
+                            /** @description Where deliveries are POSTed. */
+                            url: string;
+                        };
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "msg_9b2d6f4e-1a3c-4e5f-8b7d-2c4e6a8b0d1f",
+                     *           "event_type": "key_pair.rotated",
+                     *           "payload": "{\"type\":\"key_pair.rotated\",\"timestamp\":\"2025-03-01T08:00:00.000Z\",\"data\":{}}",
+                     *           "created_at": "2025-03-01T08:00:00.000Z",
+                     *           "attempts": 1,
+                     *           "state": "delivered",
+                     *           "next_attempt_at": null,
+                     *           "delivered_at": "2025-03-01T08:00:00.000Z",
+                     *           "failed_at": null,
+                     *           "last_status": 204,
+                     *           "last_error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            attempts: number;
+                            created_at: string;
+                            delivered_at: string | null;
+                            event_type: string;
+                            /** @description When it was given up, a day after the event. */
+                            failed_at: string | null;
+                            /** @description The message id, sent as `webhook-id`; the same on every attempt. */
+                            id: string;
+                            /** @description Why the last attempt failed: `HTTP 503`, `ECONNREFUSED`, `TimeoutError`… */
+                            last_error: string | null;
+                            /** @description The HTTP status of the last attempt; null when none answered. */
+                            last_status: number | null;
+                            /** @description When it is tried next; null once delivered or failed. */
+                            next_attempt_at: string | null;
+                            /** @description The JSON body sent, as sent. */
+                            payload: string;
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "failed";
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_9b2d6f4e-1a3c-4e5f-8b7d-2c4e6a8b0d1f",
+                     *       "event_type": "webhook.test",
+                     *       "payload": "{\"type\":\"key_pair.rotated\",\"timestamp\":\"2025-03-01T08:00:00.000Z\",\"data\":{}}",
+                     *       "created_at": "2025-03-01T08:00:00.000Z",
+                     *       "attempts": 0,
+                     *       "state": "pending",
+                     *       "next_attempt_at": "2025-03-01T08:00:00.000Z",
+                     *       "delivered_at": null,
+                     *       "failed_at": null,
+                     *       "last_status": null,
+                     *       "last_error": null
+                     *     }
+                     */
+                    "application/json": {
+                        attempts: number;
+                        created_at: string;
+                        delivered_at: string | null;
+                        event_type: string;
+                        /** @description When it was given up, a day after the event. */
+                        failed_at: string | null;
+                        /** @description The message id, sent as `webhook-id`; the same on every attempt. */
+                        id: string;
+                        /** @description Why the last attempt failed: `HTTP 503`, `ECONNREFUSED`, `TimeoutError`… */
+                        last_error: string | null;
+                        /** @description The HTTP status of the last attempt; null when none answered. */
+                        last_status: number | null;
+                        /** @description When it is tried next; null once delivered or failed. */
+                        next_attempt_at: string | null;
+                        /** @description The JSON body sent, as sent. */
+                        payload: string;
+                        /** @enum {string} */
+                        state: "pending" | "delivered" | "failed";
+                    };
                 };
             };
             /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */

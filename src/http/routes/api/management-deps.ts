@@ -1,5 +1,6 @@
 import type { Clock, SecretService, Store } from '../../../domain/ports.js'
 import type { Sealer } from '../../../domain/server-keys.js'
+import type { WebhookPolicy } from '../../../domain/webhooks.js'
 import type { SessionPolicy } from '../../../domain/sessions.js'
 import type { Refusal } from '../../../runtime/refusal-log.js'
 import type { SignInThrottle } from '../../../runtime/sign-in-throttle.js'
@@ -12,6 +13,8 @@ export interface ManagementDeps {
   readonly secrets: SecretService
   /** Seals what must be read back, such as TOTP secrets, under the master key. */
   readonly sealer: Sealer
+  /** Which webhook URLs are accepted. */
+  readonly webhooks: WebhookPolicy
   /** keymint's own default `aud` values, which no account may register as an API. */
   readonly defaultAudiences: () => readonly string[]
   readonly signIn: SignInDeps

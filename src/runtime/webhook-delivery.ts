@@ -1,0 +1,104 @@
+import { createHmac } from 'node:crypto'
+import type { Clock, ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../domain/ports.js'
+import type { Sealer } from '../domain/server-keys.js'
+import { sealedForEndpoint } from '../domain/webhooks.js'
+import { every } from './background.js'
+
+export const WEBHOOK_TIMEOUT_MS = 10_000
+/** A delivery not through this long after its event is given up and marked failed. */
+export const GIVE_UP_AFTER_MS = 24 * 3600 * 1000
+/** How long a claim holds: past it, a delivery an instance died on is claimed again. */
+const LEASE_MS = 60_000
+const BATCH = 20
+
+/** Seconds before the next attempt after `attempts` failed ones: 5 s, 10 s, 20 s, … up to an hour. */
+export const backoffSeconds = (attempts: number): number => Math.min(5 * 2 ** Math.max(0, attempts - 1), 3600)
+
+/** Standard Webhooks: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`, keyed with the secret's bytes. */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64')
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`
+}
+
+export interface WebhookDelivererDeps {
+  readonly webhooks: WebhookStore
+  readonly clock: Clock
+  readonly sealer: Sealer
+  readonly onError: (err: unknown) => void
+}
+
+/**
+ * Sends what the outbox holds: claims due deliveries (a lease, so two instances never send one
+ * at once), POSTs each signed, and records the outcome; failures retry with exponential backoff
+ * until a day after the event, then are marked failed.
+ */
+export class WebhookDeliverer {
+  readonly #deps: WebhookDelivererDeps
+  #running: Promise<number> = Promise.resolve(0)
+  #stopTimer: (() => void) | undefined
+
+  constructor(deps: WebhookDelivererDeps) {
+    this.#deps = deps
+  }
+
+  start(intervalMs: number): void {
+    this.#stopTimer = every(intervalMs, () => this.deliverDue(), this.#deps.onError)
+  }
+
+  async stop(): Promise<void> {
+    this.#stopTimer?.()
+    await this.#running.catch(() => 0)
+  }
+
+  /** One pass over what is due now, after any pass in progress; how many deliveries it attempted. */
+  deliverDue(): Promise<number> {
+    this.#running = this.#running.catch(() => 0).then(() => this.#pass())
+    return this.#running
+  }
+
+  async #pass(): Promise<number> {
+    let attempted = 0
+    for (;;) {
+      const now = this.#deps.clock.now()
+      const claimed = await this.#deps.webhooks.claimDue(now, new Date(now.getTime() + LEASE_MS), BATCH)
+      for (const delivery of claimed) await this.#deps.webhooks.recordAttempt(delivery.id, await this.#attempt(delivery))
+      attempted += claimed.length
+      if (claimed.length < BATCH) return attempted
+    }
+  }
+
+  async #attempt(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
+    const sentAt = this.#deps.clock.now()
+    const timestamp = Math.floor(sentAt.getTime() / 1000)
+    let status: number | null = null
+    let error: string | null = null
+    try {
+      const secret = this.#deps.sealer.unseal(delivery.secretSealed, sealedForEndpoint(delivery.endpointId))
+      const res = await fetch(delivery.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'keymint-webhooks',
+          'webhook-id': delivery.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(secret, delivery.id, timestamp, delivery.payload),
+        },
+        body: delivery.payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      })
+      status = res.status
+      await res.body?.cancel()
+      if (status >= 200 && status < 300) return { kind: 'delivered', at: this.#deps.clock.now(), status }
+      error = `HTTP ${status}`
+    } catch (err) {
+      // The cause names the network failure (refused, timed out); never the secret or the body.
+      const cause = (err as { cause?: { code?: string } }).cause
+      error = cause?.code ?? (err as Error).name
+    }
+    const at = this.#deps.clock.now()
+    const next = new Date(at.getTime() + backoffSeconds(delivery.attempts + 1) * 1000)
+    if (next.getTime() - delivery.createdAt.getTime() > GIVE_UP_AFTER_MS) return { kind: 'failed', at, status, error }
+    return { kind: 'retry', at, next, status, error }
+  }
+}

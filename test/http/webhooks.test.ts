@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { test, type TestContext } from 'node:test'
+import { rotateKeyPair } from '../../src/domain/key-pairs.js'
+import type { AccountId } from '../../src/domain/types.js'
+import { listWebhookDeliveries, registerWebhook } from '../../src/domain/webhooks.js'
+import { cleanup } from '../helpers/cleanup.js'
+import { describeEachDialect } from '../helpers/dialects.js'
+import { seedClient, startAnotherInstance, startTestServer, type TestServer } from '../helpers/server.js'
+
+interface Received { headers: IncomingHttpHeaders; body: string }
+
+/** A webhook receiver on loopback that answers `status()` and keeps what it got; `down()` and `up()` on one port. */
+async function receiver(t: TestContext) {
+  const got: Received[] = []
+  let status = 204
+  let server: Server | undefined
+  let port = 0
+  const up = async () => {
+    server = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => { body += c.toString() })
+      req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(status).end() })
+    })
+    await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve))
+    port = (server.address() as AddressInfo).port
+  }
+  const down = () => new Promise<void>((resolve) => { server?.closeAllConnections(); server?.close(() => resolve()) })
+  await up()
+  cleanup(t, down)
+  return { got, up, down, url: () => `http://127.0.0.1:${port}/hooks`, answer: (s: number) => { status = s } }
+}
+
+/** Checks a delivery as a receiver would, with the Standard Webhooks scheme. */
+function verify(r: Received, secret: string): { type: string; data: Record<string, unknown> } {
+  const id = String(r.headers['webhook-id'])
+  const timestamp = String(r.headers['webhook-timestamp'])
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64')
+  const expected = `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${r.body}`).digest('base64')}`
+  assert.equal(r.headers['webhook-signature'], expected, 'signature')
+  assert.match(id, /^msg_/)
+  assert.match(timestamp, /^\d{10}$/)
+  return JSON.parse(r.body) as { type: string; data: Record<string, unknown> }
+}
+
+const register = (s: TestServer, accountId: string, url: string) => registerWebhook(
+  { store: s.services.store, clock: s.clock, sealer: s.services.sealer, policy: { allowLoopback: true } },
+  { accountId: accountId as AccountId, url, events: ['key_pair.rotated', 'key_pair.revoked'] },
+)
+
+describeEachDialect('webhook delivery', (dialect) => {
+  test('an event is delivered once, signed with the endpoint secret; nothing is sent twice', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const c = await seedClient(s.services)
+    const { endpoint, secret } = await register(s, c.accountId, r.url())
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{32}$/)
+    const rotated = await rotateKeyPair(s.services, { clientId: c.clientRecordId })
+    assert.equal(await s.server.deliverWebhooks(), 1)
+    assert.equal(r.got.length, 1)
+    const body = verify(r.got[0]!, secret)
+    assert.equal(body.type, 'key_pair.rotated')
+    assert.equal(body.data.client_id, rotated.keyPair.id)
+    assert.equal(await s.server.deliverWebhooks(), 0)
+    assert.equal(r.got.length, 1)
+    const [delivery] = await listWebhookDeliveries(s.services, { accountId: c.accountId as AccountId, id: endpoint.id })
+    assert.equal(delivery?.attempts, 1)
+    assert.equal(delivery?.lastStatus, 204)
+    assert.ok(delivery?.deliveredAt)
+  })
+
+  test('receiver down, then up: retried after the backoff and delivered once', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const c = await seedClient(s.services)
+    const { endpoint, secret } = await register(s, c.accountId, r.url())
+    await r.down()
+    await rotateKeyPair(s.services, { clientId: c.clientRecordId })
+    assert.equal(await s.server.deliverWebhooks(), 1)
+    assert.equal(await s.server.deliverWebhooks(), 0, 'not due again before the backoff')
+    await r.up()
+    s.clock.advance(5)
+    assert.equal(await s.server.deliverWebhooks(), 1)
+    s.clock.advance(3600)
+    assert.equal(await s.server.deliverWebhooks(), 0)
+    assert.equal(r.got.length, 1)
+    verify(r.got[0]!, secret)
+    const [delivery] = await listWebhookDeliveries(s.services, { accountId: c.accountId as AccountId, id: endpoint.id })
+    assert.deepEqual([delivery?.attempts, delivery?.lastStatus, delivery?.deliveredAt !== null], [2, 204, true])
+  })
+
+  test('server restarted mid-retry: the next instance delivers it, once', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const c = await seedClient(s.services)
+    const { secret } = await register(s, c.accountId, r.url())
+    r.answer(503)
+    await rotateKeyPair(s.services, { clientId: c.clientRecordId })
+    assert.equal(await s.server.deliverWebhooks(), 1)
+    await s.server.close()
+    r.answer(200)
+    const next = await startAnotherInstance(t, s, { webhookPoll: '1h' })
+    next.clock.advance(60)
+    assert.equal(await next.server.deliverWebhooks(), 1)
+    next.clock.advance(3600)
+    assert.equal(await next.server.deliverWebhooks(), 0)
+    assert.equal(r.got.length, 2, 'one refused attempt, one delivery')
+    assert.equal(r.got[0]?.headers['webhook-id'], r.got[1]?.headers['webhook-id'], 'one message id across attempts')
+    verify(r.got[1]!, secret)
+  })
+
+  test('two instances polling the one outbox at once deliver each event once', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const other = await startAnotherInstance(t, s, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const c = await seedClient(s.services)
+    await register(s, c.accountId, r.url())
+    for (let i = 0; i < 5; i++) {
+      s.clock.advance(1)
+      await rotateKeyPair(s.services, { clientId: c.clientRecordId })
+    }
+    other.clock.advance(10)
+    const attempted = await Promise.all([s.server.deliverWebhooks(), other.server.deliverWebhooks(), s.server.deliverWebhooks(), other.server.deliverWebhooks()])
+    assert.equal(attempted.reduce((a, b) => a + b, 0), 5)
+    assert.equal(r.got.length, 5)
+    assert.equal(new Set(r.got.map((g) => g.headers['webhook-id'])).size, 5, 'no message twice')
+  })
+
+  test('a delivery still failing a day after its event is marked failed', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const c = await seedClient(s.services)
+    const { endpoint } = await register(s, c.accountId, r.url())
+    r.answer(500)
+    await rotateKeyPair(s.services, { clientId: c.clientRecordId })
+    let attempts = 0
+    for (let i = 0; i < 60; i++) {
+      attempts += await s.server.deliverWebhooks()
+      s.clock.advance(3600)
+    }
+    const [delivery] = await listWebhookDeliveries(s.services, { accountId: c.accountId as AccountId, id: endpoint.id })
+    assert.ok(delivery?.failedAt, 'failed')
+    assert.equal(delivery?.deliveredAt, null)
+    assert.equal(delivery?.attempts, attempts)
+    assert.ok(attempts > 5 && attempts < 40, `backoff spaced the attempts: ${attempts}`)
+    assert.ok(delivery.failedAt.getTime() - delivery.createdAt.getTime() <= 24 * 3600 * 1000)
+  })
+})
