@@ -188,6 +188,7 @@ function managementDeps(config: Config, services: Services, runtime: Runtime, co
     secrets: services.secrets,
     sealer: services.sealer,
     webhooks: config.webhooks,
+    federation: config.federation,
     defaultAudiences: () => [context.issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
     version: KEYMINT_VERSION,
     signIn: {
