@@ -34,7 +34,7 @@ export interface IssuerKeySet {
 
 interface Entry {
   set: IssuerKeySet | undefined
-  /** When the set was fetched (monotonic ms). */
+  /** When the set was fetched (ms). */
   fetchedAt: number
   /** When a fetch was last started, successful or not. */
   triedAt: number

@@ -87,7 +87,8 @@ export async function createRuntime(config: Config, services: Services, log: Log
   let changes: { close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
   const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
-  const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => performance.now() })
+  // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
+  const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() })
   return {
     health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
