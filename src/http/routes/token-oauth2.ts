@@ -41,7 +41,7 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
         // The trailing-slash twin is the same operation: documented once.
         ...(url === URL ? {} : { hide: true }),
         operationId: 'requestToken',
-        summary: 'Get an access token (client credentials)',
+        summary: 'Get an access token (client credentials, or a platform token)',
         description: 'RFC 6749 §4.4 client credentials grant. The client authenticates with HTTP Basic (`clientBasic`), with `client_id` and `client_secret` in the form (client_secret_post), or with a client assertion (private_key_jwt, RFC 7523); exactly one. Send `application/x-www-form-urlencoded`; a parameter sent twice is refused.\n\nWorkload identity federation: a platform token that a trust policy accepts stands in for a key pair, sent either as the client assertion (RFC 7523 §2.2, with `grant_type=client_credentials`; refused with `invalid_client`) or exchanged (RFC 8693, `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with `subject_token` and `subject_token_type`, no client authentication; refused with `invalid_request`). The token is the policy\'s client\'s, with `client_id` the policy\'s id and the workload in `act: {iss, sub}`.',
         tags: ['oauth2'],
         security: [{ clientBasic: [] }, {}],

@@ -19,7 +19,7 @@ const Claims = Type.Unsafe<Record<string, string>>({
 })
 
 const jwksSchema = {
-  required: ['keys'], properties: { keys: { type: 'array', minItems: 1, maxItems: MAX_ISSUER_KEYS, items: { type: 'object' } } },
+  required: ['keys'], properties: { keys: { type: 'array', minItems: 1, maxItems: MAX_ISSUER_KEYS, items: { type: 'object', additionalProperties: true } } },
   description: "The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document.",
 }
 const Jwks = Type.Unsafe<{ keys: Record<string, unknown>[] }>({ type: 'object', ...jwksSchema })
