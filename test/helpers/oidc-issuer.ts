@@ -39,7 +39,9 @@ export interface IssuerBehaviour {
 export class OidcIssuer {
   readonly url: string
   /** Requests served, by path. */
-  readonly requests = { discovery: 0, jwks: 0 }
+  readonly requests = { discovery: 0, jwks: 0, actions: 0 }
+  /** What a GitHub Actions job holds as ACTIONS_ID_TOKEN_REQUEST_TOKEN to ask `actionsRequestUrl` for tokens. */
+  readonly actionsRequestToken = randomUUID()
   readonly behaviour: IssuerBehaviour = {}
   #keys: IssuerKey[]
   readonly #now: () => Date
@@ -96,6 +98,11 @@ export class OidcIssuer {
     const kid = opts.kid === undefined ? key.kid : opts.kid
     const header = { alg: key.alg, ...(kid === null ? {} : { kid }), ...(opts.typ === undefined ? { typ: 'JWT' } : { typ: opts.typ }) }
     return new SignJWT({ iss: this.url, ...claims }).setProtectedHeader(header).sign(key.privateKey)
+  }
+
+  /** Like a runner's ACTIONS_ID_TOKEN_REQUEST_URL: it already has a query, `&audience=` is appended. */
+  get actionsRequestUrl(): string {
+    return `${this.url}/_apis/idtoken?api-version=2.0`
   }
 
   /** Seconds since the epoch by the issuer's clock. */
@@ -159,6 +166,14 @@ export class OidcIssuer {
         return
       }
       return json(200, this.jwks)
+    }
+    if (path === '/_apis/idtoken') {
+      // The runner's token service: the job's request token as bearer, the audience in the query.
+      this.requests.actions++
+      if (req.headers.authorization !== `bearer ${this.actionsRequestToken}`) return json(401, { message: 'bad request token' })
+      const audience = new URL(req.url ?? '/', this.url).searchParams.get('audience') ?? 'https://github.com/acme'
+      this.github(audience).then((value) => json(200, { count: value.length, value }), () => json(500, {}))
+      return
     }
     json(404, { error: 'not_found' })
   }

@@ -103,7 +103,7 @@ describeEachDialect('workload identity federation at /oauth2/token', (dialect) =
     assert.equal(payload.client_id, policy.id)
     assert.equal(payload.sub, seed.userId, 'a user-level client acts as its user')
     assert.equal(payload.scope, 'api.read api.write')
-    assert.deepEqual(issuer.requests, { discovery: 0, jwks: 0 }, 'the given keys are used; the issuer is never asked')
+    assert.deepEqual(issuer.requests, { discovery: 0, jwks: 0, actions: 0 }, 'the given keys are used; the issuer is never asked')
     // client_id may name the policy.
     assert.equal((await asAssertion(s, await issuer.kubernetes('keymint'), { client_id: policy.id })).status, 200)
     const wrongNamespace = await asAssertion(s, await issuer.kubernetes('keymint', { 'kubernetes.io': { namespace: 'other', serviceaccount: { name: 'sync' } } }))
@@ -208,9 +208,9 @@ describeEachDialect('workload identity federation at /oauth2/token', (dialect) =
   test('issuer keys: cached, fetched again for a rotated kid, at most once a minute for unknown ones', async (t) => {
     const { s, issuer } = await federated(t, dialect, { throttleAddressLimit: 10_000 })
     assert.equal((await exchange(s, await issuer.github(s.url))).status, 200)
-    assert.deepEqual(issuer.requests, { discovery: 1, jwks: 1 })
+    assert.deepEqual(issuer.requests, { discovery: 1, jwks: 1, actions: 0 })
     assert.equal((await exchange(s, await issuer.github(s.url))).status, 200)
-    assert.deepEqual(issuer.requests, { discovery: 1, jwks: 1 }, 'held, not fetched per request')
+    assert.deepEqual(issuer.requests, { discovery: 1, jwks: 1, actions: 0 }, 'held, not fetched per request')
 
     s.clock.advance(61)
     await issuer.rotate()
