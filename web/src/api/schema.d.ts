@@ -715,7 +715,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Get an access token (client credentials)
+         * Get an access token (client credentials, or a platform token)
          * @description RFC 6749 §4.4 client credentials grant. The client authenticates with HTTP Basic (`clientBasic`), with `client_id` and `client_secret` in the form (client_secret_post), or with a client assertion (private_key_jwt, RFC 7523); exactly one. Send `application/x-www-form-urlencoded`; a parameter sent twice is refused.
          *
          *     Workload identity federation: a platform token that a trust policy accepts stands in for a key pair, sent either as the client assertion (RFC 7523 §2.2, with `grant_type=client_credentials`; refused with `invalid_client`) or exchanged (RFC 8693, `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with `subject_token` and `subject_token_type`, no client authentication; refused with `invalid_request`). The token is the policy's client's, with `client_id` the policy's id and the workload in `act: {iss, sub}`.
@@ -3276,7 +3276,9 @@ export interface operations {
                             issuer: string;
                             /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
                             jwks: {
-                                keys: Record<string, never>[];
+                                keys: {
+                                    [key: string]: unknown;
+                                }[];
                             } | null;
                             /** @description Tokens issued (`iat`) longer ago are refused; null: only their `exp` counts. */
                             max_age_seconds: number | null;
@@ -3417,7 +3419,9 @@ export interface operations {
                     issuer: string;
                     /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
                     jwks?: {
-                        keys: Record<string, never>[];
+                        keys: {
+                            [key: string]: unknown;
+                        }[];
                     };
                     /** @description Refuse tokens issued (`iat`) longer ago than this. */
                     max_age_seconds?: number;
@@ -3466,7 +3470,9 @@ export interface operations {
                         issuer: string;
                         /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
                         jwks: {
-                            keys: Record<string, never>[];
+                            keys: {
+                                [key: string]: unknown;
+                            }[];
                         } | null;
                         /** @description Tokens issued (`iat`) longer ago are refused; null: only their `exp` counts. */
                         max_age_seconds: number | null;
@@ -3632,7 +3638,9 @@ export interface operations {
                         issuer: string;
                         /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
                         jwks: {
-                            keys: Record<string, never>[];
+                            keys: {
+                                [key: string]: unknown;
+                            }[];
                         } | null;
                         /** @description Tokens issued (`iat`) longer ago are refused; null: only their `exp` counts. */
                         max_age_seconds: number | null;
