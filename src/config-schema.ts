@@ -61,6 +61,7 @@ export const SETTINGS = {
   signInAddressLimit: { env: 'KEYMINT_SIGN_IN_ADDRESS_LIMIT', kind: 'integer', default: 20, min: 1, max: 1_000_000, doc: 'failed sign-ins per address and window before `429`' },
   signInEmailLimit: { env: 'KEYMINT_SIGN_IN_EMAIL_LIMIT', kind: 'integer', default: 10, min: 1, max: 1_000_000, doc: 'failed sign-ins per email and window before `429` for that email, except from addresses it signed in from before' },
   webhooksAllowLoopback: { env: 'KEYMINT_WEBHOOKS_ALLOW_LOOPBACK', kind: 'string', default: 'false', values: ['true', 'false'], doc: 'development only: accept webhook URLs `http://127.0.0.1`, `http://[::1]` and `http://localhost` (else https only)' },
+  federationAllowLoopback: { env: 'KEYMINT_FEDERATION_ALLOW_LOOPBACK', kind: 'string', default: 'false', values: ['true', 'false'], doc: 'development only: trust policies may name issuers `http://127.0.0.1`, `http://[::1]` and `http://localhost`, whose discovery and keys are then fetched over plain http (else https only)' },
   webhookPoll: { env: 'KEYMINT_WEBHOOK_POLL', kind: 'duration', default: '5s', min: 1, max: 3600, doc: 'how often each instance sends the webhook deliveries that are due' },
   metricsToken: { env: 'KEYMINT_METRICS_TOKEN', kind: 'string', defaultDoc: '(none)', secret: true, pattern: '^[\\x21-\\x7e]{16,512}$', rule: 'must be 16 to 512 printable characters without spaces', doc: 'bearer token `GET /metrics` requires (16–512 printable characters); unset, `/metrics` is open' },
 } as const satisfies Record<string, SettingSpec>

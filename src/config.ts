@@ -50,6 +50,8 @@ export interface Config {
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined
   readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number }
+  /** Development only: trust policies may name loopback http issuers. */
+  readonly federation: { readonly allowLoopback: boolean }
   readonly lastUsedFlushMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
@@ -219,6 +221,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     log: Object.freeze({ level: v.logLevel as string }),
     metricsToken: v.metricsToken as string | undefined,
     webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000 }),
+    federation: Object.freeze({ allowLoopback: v.federationAllowLoopback === 'true' }),
     lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { bootstrapIfEmpty } from './domain/bootstrap.js'
 import { issueOneTimePassword } from './domain/passwords.js'
-import type { Account, KeyPairId, User } from './domain/types.js'
+import type { Account, FederationPolicyId, KeyPairId, User } from './domain/types.js'
 import type { Clock } from './domain/ports.js'
 import { encryptNestedJwt, encryptNestedJwtTo } from './crypto/jwe.js'
 import { ensureServerKeys } from './domain/server-keys.js'
@@ -14,6 +14,7 @@ import { buildApp, type AppDeps } from './http/app.js'
 import { bindListener, type Listener } from './http/listener.js'
 import { createLogger, type Logger } from './runtime/logger.js'
 import type { ClientAuthDeps } from './oauth/client-auth/authenticate-client.js'
+import type { WorkloadAuthDeps } from './oauth/federation/authenticate-workload.js'
 import { createRuntime, type Runtime } from './runtime/runtime.js'
 import { KEYMINT_VERSION } from './version.js'
 import { openServices, type Services } from './services.js'
@@ -95,6 +96,24 @@ function clientAuthDeps(services: Services, runtime: Runtime, log: Logger, issue
   }
 }
 
+/** Platform tokens for workload identity federation: trust policies, issuers' keys, the shared replay store. */
+function workloadAuthDeps(services: Services, runtime: Runtime, auth: ClientAuthDeps): WorkloadAuthDeps {
+  const now = () => services.clock.now()
+  return {
+    tokens: {
+      policiesForIssuer: (issuer) => services.store.federationPolicies.listByIssuer(issuer),
+      issuerKeys: (issuer) => runtime.issuerKeys.keys(issuer),
+      issuerKeysAfterUnknownKid: (issuer) => runtime.issuerKeys.keysAfterUnknownKid(issuer),
+      findCredential: (id) => services.store.federationPolicies.findCredential(id),
+      rememberToken: (id, expiresAt) => services.store.clientAssertions.remember(id, expiresAt, now()),
+      now,
+    },
+    throttle: auth.throttle,
+    sleep: auth.sleep,
+    refused: auth.refused,
+  }
+}
+
 /** Everything the routes need, over the runtime; the issuer is known by now. */
 function appDeps(config: Config, services: Services, runtime: Runtime, context: { issuer: string; log: Logger; listener: Listener; sleep: (ms: number) => Promise<void> }): AppDeps {
   const { issuer, log } = context
@@ -103,6 +122,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
   const tokenState = {
     verify: createAccessTokenVerifier(runtime.ring, () => issuer, now),
     findCredential: (id: KeyPairId) => runtime.credentials.get(id),
+    findPolicyCredential: (id: FederationPolicyId) => services.store.federationPolicies.findCredential(id),
     isRevoked: (jti: string) => runtime.revocations.has(jti),
     now,
   }
@@ -113,6 +133,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
   return {
     token: {
       auth,
+      workloads: workloadAuthDeps(services, runtime, auth),
       grant: {
         signerFor: (alg) => runtime.signers.signerFor(alg), clock: services.clock, usage: runtime.usage,
         encrypt: (jws, alg) => encryptNestedJwt(jws, runtime.ring.encryptionKey(), alg),
@@ -167,6 +188,7 @@ function managementDeps(config: Config, services: Services, runtime: Runtime, co
     secrets: services.secrets,
     sealer: services.sealer,
     webhooks: config.webhooks,
+    federation: config.federation,
     defaultAudiences: () => [context.issuer, ...(config.tokens.audience === undefined ? [] : [config.tokens.audience])],
     version: KEYMINT_VERSION,
     signIn: {

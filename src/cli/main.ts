@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   keys: async () => (await import('./commands/keys.js')).registerKeyCommands,
   'signing-keys': async () => (await import('./commands/signing-keys.js')).registerSigningKeyCommands,
   'encryption-key': async () => (await import('./commands/encryption-key.js')).registerEncryptionKeyCommands,
+  federation: async () => (await import('./commands/federation.js')).registerFederationCommands,
   audit: async () => (await import('./commands/audit.js')).registerAuditCommands,
   'master-key': async () => (await import('./commands/master-key.js')).registerMasterKeyCommands,
   backup: async () => (await import('./commands/backup.js')).registerBackupCommand,

@@ -1,4 +1,5 @@
 import type { RetryPolicy } from './backoff.js'
+import type { PlatformTokenSource, PlatformTokenUse } from './platform-token.js'
 
 /**
  * Which wire format to speak: RFC 6749 client credentials at `/oauth2/token`, or keymint's header
@@ -36,10 +37,18 @@ export interface TokenClientOptions {
   readonly issuer?: string | undefined
   /** The token endpoint itself; skips discovery. */
   readonly tokenEndpoint?: string | undefined
-  /** The key pair's client_id. */
-  readonly clientId: string
-  /** The key pair's client_secret. */
-  readonly clientSecret: string
+  /** The key pair's client_id; with `platformToken`, optionally the trust policy's id (when several accept the token). */
+  readonly clientId?: string | undefined
+  /** The key pair's client_secret; not with `platformToken`. */
+  readonly clientSecret?: string | undefined
+  /**
+   * Workload identity federation: no key pair, but the platform's own token (GitHub Actions,
+   * a Kubernetes service account), which a trust policy accepts. Read again for every token
+   * request: a file's current content, or what the function returns. OAuth 2.0 dialect only.
+   */
+  readonly platformToken?: PlatformTokenSource | undefined
+  /** How the platform token is sent: `'token_exchange'` (RFC 8693, default) or `'client_assertion'` (RFC 7523). */
+  readonly platformTokenUse?: PlatformTokenUse | undefined
   /** Default `'oauth2'`. */
   readonly dialect?: TokenDialect | undefined
   /** OAuth 2.0 dialect only: the scopes to ask for (a space-separated string or a list). */
@@ -92,8 +101,12 @@ export type EndpointSource = { readonly kind: 'fixed'; readonly url: string } | 
 export interface ClientSettings {
   readonly endpoint: EndpointSource
   readonly issuer: string | undefined
+  /** Empty with a platform token and no policy id. */
   readonly clientId: string
+  /** Empty with a platform token (never sent then). */
   readonly clientSecret: string
+  /** Set instead of a key pair: where the platform token comes from and how it is sent. */
+  readonly platform: { readonly source: PlatformTokenSource; readonly use: PlatformTokenUse } | undefined
   readonly dialect: TokenDialect
   readonly scope: string | undefined
   readonly resource: string | undefined
@@ -135,6 +148,22 @@ function nonEmpty(name: string, value: unknown): string {
   return value
 }
 
+function platformSettings(options: TokenClientOptions, dialect: TokenDialect): ClientSettings['platform'] {
+  const source = options.platformToken
+  if (source === undefined) {
+    if (options.platformTokenUse !== undefined) throw new TypeError('TokenClient: platformTokenUse needs platformToken')
+    return undefined
+  }
+  if (typeof source !== 'function' && (typeof source !== 'object' || source === null || typeof source.file !== 'string' || source.file === '')) {
+    throw new TypeError('TokenClient: platformToken must be { file } or a function returning the token')
+  }
+  if (options.clientSecret !== undefined) throw new TypeError('TokenClient: a platform token replaces the client secret; give one of them')
+  if (dialect !== 'oauth2') throw new TypeError('TokenClient: a platform token works with the oauth2 dialect only')
+  const use = options.platformTokenUse ?? 'token_exchange'
+  if (use !== 'token_exchange' && use !== 'client_assertion') throw new TypeError('TokenClient: platformTokenUse must be token_exchange or client_assertion')
+  return Object.freeze({ source, use })
+}
+
 /**
  * Checks `options` and fills in defaults; a misconfiguration throws a TypeError at construction,
  * not at the first request.
@@ -165,14 +194,16 @@ export function resolveSettings(options: TokenClientOptions): ClientSettings {
   else if (dialect === 'header') endpoint = { kind: 'fixed', url: `${issuer}${HEADER_PATHS[options.level ?? 'subscription']}` }
   else endpoint = { kind: 'discover', issuer }
 
+  const platform = platformSettings(options, dialect)
   const scope = typeof options.scope === 'string' ? options.scope : options.scope?.join(' ')
   const encrypted = options.encrypted === undefined || options.encrypted === false ? undefined : String(options.encrypted)
   const fetchImpl = options.fetch ?? ((input: string | URL | Request, init?: RequestInit) => fetch(input, init))
   return Object.freeze({
     endpoint,
     issuer,
-    clientId: nonEmpty('clientId', options.clientId),
-    clientSecret: nonEmpty('clientSecret', options.clientSecret),
+    clientId: platform && options.clientId === undefined ? '' : nonEmpty('clientId', options.clientId),
+    clientSecret: platform ? '' : nonEmpty('clientSecret', options.clientSecret),
+    platform,
     dialect,
     scope: scope === '' ? undefined : scope,
     resource: options.resource,

@@ -3,12 +3,14 @@ import { discoverTokenEndpoint } from './discovery.js'
 import { headerTokenRequest, readHeaderToken } from './header-dialect.js'
 import { createTransport, tokenErrorFrom, type Transport } from './http.js'
 import { oauth2TokenRequest, readOAuth2Token } from './oauth2-dialect.js'
+import { platformTokenRequest, readPlatformToken } from './platform-token.js'
 import { resolveSettings, type ClientSettings, type TokenClientOptions } from './options.js'
 import { isTransient, withRetries } from './retry.js'
 import { cacheToken, type CachedToken, type TokenResponse } from './token-response.js'
 
 /**
- * Gets access tokens from keymint with a key pair (client credentials), in either dialect, and
+ * Gets access tokens from keymint with a key pair (client credentials), in either dialect, or
+ * with a platform token a trust policy accepts (workload identity federation), and
  * keeps one cached: refreshed ahead of expiry, one request however many callers wait for it,
  * transient failures retried with jittered backoff, `invalid_client` and other refusals never.
  *
@@ -24,6 +26,9 @@ import { cacheToken, type CachedToken, type TokenResponse } from './token-respon
  *
  * const client = new TokenClient({ issuer: 'https://id.example.com', clientId: ID, clientSecret: SECRET })
  * const res = await client.fetch('https://api.example.com/assets')
+ *
+ * // In a Kubernetes pod, with a projected service account token and no secret:
+ * const workload = new TokenClient({ issuer: 'https://id.example.com', platformToken: { file: '/var/run/secrets/keymint/token' } })
  * ```
  */
 export class TokenClient {
@@ -118,11 +123,21 @@ export class TokenClient {
     const url = await this.#tokenEndpoint()
     return withRetries(async () => {
       const startedAt = s.now()
-      const res = await this.#transport(url, s.dialect === 'oauth2' ? oauth2TokenRequest(s) : headerTokenRequest(s))
+      const res = await this.#transport(url, await this.#tokenRequest())
       if (res.status < 200 || res.status > 299) throw await tokenErrorFrom(res, url, s.now())
       const issued = s.dialect === 'oauth2' ? await readOAuth2Token(res, url) : await readHeaderToken(res, url)
       return cacheToken(issued, startedAt, { skewSeconds: s.refreshSkewSeconds, assumedLifetimeSeconds: s.assumedLifetimeSeconds })
     }, s.retry)
+  }
+
+  /** One attempt's request; a platform token is read anew for each (a file's current content). */
+  async #tokenRequest(): Promise<RequestInit> {
+    const s = this.#settings
+    if (s.platform) {
+      const token = await readPlatformToken(s.platform.source)
+      return platformTokenRequest(token, { use: s.platform.use, scope: s.scope, resource: s.resource, clientId: s.clientId === '' ? undefined : s.clientId })
+    }
+    return s.dialect === 'oauth2' ? oauth2TokenRequest(s) : headerTokenRequest(s)
   }
 
   /** The token endpoint; discovered once, and again only after a failed discovery. */

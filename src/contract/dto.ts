@@ -4,7 +4,7 @@ import type { IssuedKeyPair } from '../domain/issue-key-pair.js'
 import type { AuditEvent } from '../domain/audit.js'
 import type { ServerKeyRecord } from '../domain/ports.js'
 import type { ServerKeyState } from '../domain/server-keys.js'
-import type { Account, Api, Client, User } from '../domain/types.js'
+import type { Account, Api, Client, FederationPolicy, User } from '../domain/types.js'
 
 function iso(d: Date): string
 function iso(d: Date | null): string | null
@@ -93,4 +93,18 @@ export const presentAuditEvent = (e: AuditEvent) => ({
   reason: e.reason,
   count: e.count,
   details: e.details,
+})
+
+/** A trust policy; its `id` is the `client_id` of the tokens issued through it. */
+export const presentFederationPolicy = (p: FederationPolicy) => ({
+  id: p.id,
+  account_id: p.accountId,
+  client: p.clientId,
+  issuer: p.issuer,
+  audience: p.audience,
+  subject: p.subject,
+  claims: { ...p.claims },
+  jwks: p.jwks === null ? null : { keys: p.jwks.keys.map((k) => ({ ...k })) },
+  max_age_seconds: p.maxAgeSeconds,
+  created_at: iso(p.createdAt),
 })

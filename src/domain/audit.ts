@@ -20,6 +20,8 @@ export type AuditAction =
   | 'key_pair.rotation_cancelled'
   | 'webhook.created'
   | 'webhook.deleted'
+  | 'federation_policy.created'
+  | 'federation_policy.deleted'
   | 'signing_key.rotated'
   | 'signing_key.retired'
   | 'encryption_key.retired'

@@ -73,8 +73,11 @@ export async function deleteClient(deps: { store: Store; clock: Clock }, input: 
     const actor = input.actor ?? DEFAULT_ACTOR
     const revoked = (await tx.keyPairs.endLive(client.id, now, null)).map((e) => e.id)
     if (!await tx.clients.markDeleted(client.id, now)) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${input.clientId} not found`)
+    // Its trust policies go with it: none may lead to tokens for a client that is gone.
+    const policies = await tx.federationPolicies.markDeletedForClient(client.id, now)
     await tx.audit.insert([
       ...(revoked.length === 0 ? [] : [auditEvent({ accountId: client.accountId, actor, action: 'key_pair.revoked', target: client.id, details: { revoked }, createdAt: now })]),
+      ...policies.map((id) => auditEvent({ accountId: client.accountId, actor, action: 'federation_policy.deleted', target: id, details: { client: client.id, with_client: true }, createdAt: now })),
       auditEvent({ accountId: client.accountId, actor, action: 'client.deleted', target: client.id, details: { name: client.name, level: client.level, revoked }, createdAt: now }),
     ])
     if (revoked.length > 0) await enqueueWebhookEvent(tx, { accountId: client.accountId, type: 'key_pair.revoked', data: { client: client.id, revoked }, at: now })

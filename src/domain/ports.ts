@@ -1,7 +1,7 @@
 import type { AuditStore } from './audit.js'
 import type {
   Api,
-  Account, AccountId, Client, ClientCredential, ClientId, KeyPair, KeyPairId, User, UserId,
+  Account, AccountId, Client, ClientCredential, ClientId, FederationPolicy, FederationPolicyId, KeyPair, KeyPairId, User, UserId,
 } from './types.js'
 
 export interface Clock { now(): Date }
@@ -139,6 +139,31 @@ export interface RevokedTokenStore {
 export interface ClientAssertionStore {
   /** Remembers an assertion id until it expires; false when it was seen before (a replay). */
   remember(id: string, expiresAt: Date, now: Date): Promise<boolean>
+}
+
+/** Trust policies for workload identity federation. Reads see no deleted policy, except `findCredential`. */
+export interface FederationPolicyStore {
+  insert(policy: FederationPolicy): Promise<void>
+  findById(id: FederationPolicyId): Promise<FederationPolicy | undefined>
+  /** The account's policies (of clients not deleted), oldest first. */
+  listByAccount(accountId: AccountId): Promise<FederationPolicy[]>
+  /** Every policy that trusts this issuer, of clients not deleted, whatever the account. */
+  listByIssuer(issuer: string): Promise<FederationPolicy[]>
+  /** False when there was no such policy (or it was deleted before). */
+  markDeleted(id: FederationPolicyId, at: Date): Promise<boolean>
+  /** Deletes every policy of the client; their ids. */
+  markDeletedForClient(clientId: ClientId, at: Date): Promise<FederationPolicyId[]>
+  /**
+   * What the token path needs to issue and check tokens through a policy, as for a key pair: the
+   * policy stands in for the key pair (its id, `revokedAt` when it was deleted, no secret).
+   */
+  findCredential(id: FederationPolicyId): Promise<ClientCredential | undefined>
+  /** The account's policies deleted after `since`, by `now`. */
+  listEndedForAccount(accountId: AccountId, since: Date, now: Date): Promise<{ id: FederationPolicyId; endedAt: Date }[]>
+  /** Policies (deleted ones too) of these clients, with when each was made. */
+  listByClients(clientIds: readonly ClientId[]): Promise<{ id: FederationPolicyId; clientId: ClientId; createdAt: Date }[]>
+  /** Live policies of user-level clients acting as these users. */
+  listLiveForUsers(userIds: readonly UserId[]): Promise<{ id: FederationPolicyId; userId: UserId }[]>
 }
 
 export interface ApiStore {
@@ -287,6 +312,7 @@ export interface Store {
   readonly sessions: SessionStore
   readonly secondFactors: SecondFactorStore
   readonly webhooks: WebhookStore
+  readonly federationPolicies: FederationPolicyStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

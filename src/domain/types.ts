@@ -118,3 +118,31 @@ export interface ClientCredential {
   readonly accountPlan: Plan
   readonly user: Pick<User, 'id' | 'role' | 'permissions' | 'scopes' | 'disabled' | 'tokensCutOffAt'> | null
 }
+
+export type FederationPolicyId = string & { readonly __brand: 'FederationPolicyId' }
+
+/** A public key as an issuer publishes it in a JWKS (RFC 7517); only public members are kept. */
+export type PublicJwk = Readonly<Record<string, unknown>>
+
+/**
+ * A trust policy: tokens that `issuer` signs for `audience`, whose `sub` matches `subject`
+ * (exact, or a glob with `*`) and whose `claims` hold exactly these values, stand in for a key
+ * pair of `clientId`. The policy's id is the `client_id` of the tokens it leads to.
+ */
+export interface FederationPolicy {
+  readonly id: FederationPolicyId
+  readonly accountId: AccountId
+  readonly clientId: ClientId
+  readonly issuer: string
+  readonly audience: string
+  readonly subject: string
+  /** Claim name (or `/`-separated path into nested objects) → the exact string it must hold. */
+  readonly claims: Readonly<Record<string, string>>
+  /** The issuer's keys, given with the policy; null: fetched through OpenID discovery. */
+  readonly jwks: { readonly keys: readonly PublicJwk[] } | null
+  /** Tokens issued (`iat`) longer ago than this are refused; null: only `exp` counts. */
+  readonly maxAgeSeconds: number | null
+  readonly createdAt: Date
+  /** Set once deleted: tokens issued through it are refused from then on. */
+  readonly deletedAt: Date | null
+}

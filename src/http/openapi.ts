@@ -16,6 +16,7 @@ const TAGS = [
   { name: 'signing keys', description: "The server's keys (public facts; rotation stays on the command line)." },
   { name: 'apis', description: 'Registered APIs (resource servers) and their token encryption keys.' },
   { name: 'audit', description: "The account's audit log." },
+  { name: 'federation', description: 'Trust policies (workload identity federation): tokens of an external issuer (GitHub Actions, Kubernetes, any OIDC issuer) in place of a key pair, exchanged at `/oauth2/token`.' },
   { name: 'oauth2', description: 'The OAuth 2.0 endpoints (RFC 6749, 7662, 7009). Bodies are `application/x-www-form-urlencoded`; errors are RFC 6749 §5.2 JSON.' },
   { name: 'header dialect', description: 'Token endpoints that take the credentials in `clientId`/`clientSecret` headers and answer with the bare token.' },
 ]

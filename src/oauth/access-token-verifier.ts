@@ -21,6 +21,8 @@ export type AccessTokenClaims = JWTPayload & {
   readonly scope: string
   readonly account_id: string
   readonly client_level: string
+  /** RFC 8693 §4.1: set on tokens issued through a trust policy; `client_id` is then the policy's id. */
+  readonly act?: { readonly iss: string; readonly sub: string }
 }
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/

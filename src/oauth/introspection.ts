@@ -1,10 +1,12 @@
-import type { ClientCredential, KeyPairId } from '../domain/types.js'
+import type { ClientCredential, FederationPolicyId, KeyPairId } from '../domain/types.js'
 import type { AccessTokenClaims, VerifyAccessToken } from './access-token-verifier.js'
 import { tokenVerdict } from './token-verdict.js'
 
 export interface TokenStateDeps {
   readonly verify: VerifyAccessToken
   readonly findCredential: (id: KeyPairId) => Promise<ClientCredential | undefined>
+  /** For tokens issued through a trust policy (they carry `act`): the policy's client, the policy standing in for a key pair. */
+  readonly findPolicyCredential: (id: FederationPolicyId) => Promise<ClientCredential | undefined>
   readonly isRevoked: (jti: string) => boolean
   readonly now: () => Date
 }
@@ -30,7 +32,7 @@ export async function activeToken(deps: TokenStateDeps, token: string): Promise<
 export type TokenIntrospection =
   | { readonly active: false }
   | { readonly active: true; readonly token_type: 'Bearer' } & Pick<AccessTokenClaims,
-    'scope' | 'client_id' | 'sub' | 'aud' | 'iss' | 'exp' | 'iat' | 'jti' | 'account_id' | 'client_level'>
+    'scope' | 'client_id' | 'sub' | 'aud' | 'iss' | 'exp' | 'iat' | 'jti' | 'account_id' | 'client_level' | 'act'>
 
 /** RFC 7662 §2.2 response. */
 export async function introspectToken(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<TokenIntrospection> {
@@ -49,5 +51,6 @@ export async function introspectToken(deps: TokenStateDeps, caller: ClientCreden
     jti: claims.jti,
     account_id: claims.account_id,
     client_level: claims.client_level,
+    ...(claims.act === undefined ? {} : { act: { iss: claims.act.iss, sub: claims.act.sub } }),
   }
 }

@@ -13,7 +13,11 @@ export interface IssuedAccessToken {
 /** RFC 9068 access token: the one minting path for every endpoint. */
 export function mintAccessToken(
   deps: { signer: Pick<CompactSigner, 'sign'>; clock: Clock },
-  input: { credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number; scopesArray?: boolean },
+  input: {
+    credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number; scopesArray?: boolean
+    /** The external workload acting as the client (workload identity federation). */
+    actor?: { readonly iss: string; readonly sub: string }
+  },
 ): IssuedAccessToken {
   const { client, keyPair, user } = input.credential
   const iat = Math.floor(deps.clock.now().getTime() / 1000)
@@ -33,6 +37,8 @@ export function mintAccessToken(
   if (input.scopesArray) claims.scopes = input.scope.split(' ')
   claims.account_id = client.accountId
   claims.client_level = client.level
+  // RFC 8693 §4.1: the party acting, here the workload whose platform token a trust policy accepted.
+  if (input.actor) claims.act = { iss: input.actor.iss, sub: input.actor.sub }
   const accessToken = deps.signer.sign(claims)
   return { accessToken, jti, expiresIn: input.lifetimeSeconds, scope: input.scope }
 }

@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose'
-import type { ClientCredential, KeyPairId } from '../domain/types.js'
+import type { ClientCredential, FederationPolicyId, KeyPairId } from '../domain/types.js'
 import { keyPairState } from '../domain/types.js'
 import { issuedBeforeCutOff } from '../domain/users.js'
 import type { AccessTokenClaims } from './access-token-verifier.js'
@@ -41,7 +41,10 @@ export async function tokenVerdict(deps: TokenStateDeps, token: string, forAccou
   }
   if (forAccount !== undefined && claims.account_id !== forAccount) return inactive('other_account')
   if (deps.isRevoked(claims.jti)) return inactive('revoked')
-  const issuedTo = await deps.findCredential(claims.client_id as KeyPairId)
+  // A token with `act` was issued through a trust policy: its client_id is the policy's id.
+  const issuedTo = claims.act === undefined
+    ? await deps.findCredential(claims.client_id as KeyPairId)
+    : await deps.findPolicyCredential(claims.client_id as FederationPolicyId)
   if (!issuedTo || issuedTo.client.accountId !== claims.account_id) return inactive('key_pair_revoked')
   if (keyPairState(issuedTo.keyPair, deps.now()).state === 'revoked') return inactive('key_pair_revoked')
   const iat = typeof claims.iat === 'number' ? claims.iat : 0

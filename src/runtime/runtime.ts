@@ -9,6 +9,7 @@ import { coalesced } from './background.js'
 import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from './credential-cache.js'
 import { DatabaseHealth } from './database-health.js'
 import { watchDataVersion } from './data-version-watch.js'
+import { ISSUER_KEYS_DEFAULTS, IssuerKeys } from './issuer-keys.js'
 import { KeyPairUsageRecorder } from './key-pair-usage.js'
 import { KeyRing } from './key-ring.js'
 import type { Logger } from './logger.js'
@@ -41,6 +42,8 @@ export interface Runtime {
   readonly signInThrottle: SignInThrottle
   readonly metrics: Metrics
   readonly webhooks: WebhookDeliverer
+  /** External issuers' keys, for workload identity federation. */
+  readonly issuerKeys: IssuerKeys
   start(): void
   stop(): Promise<void>
 }
@@ -85,8 +88,10 @@ export async function createRuntime(config: Config, services: Services, log: Log
   })
   let changes: { close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
+  // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
+  const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() })
   return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)

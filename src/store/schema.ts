@@ -157,6 +157,24 @@ export interface WebhookDeliveriesTable {
   last_error: string | null
 }
 
+/** A trust policy; `id` is the `client_id` of the tokens issued through it. */
+export interface FederationPoliciesTable {
+  id: string
+  account_id: string
+  /** The client's own id. */
+  client_id: string
+  issuer: string
+  audience: string
+  subject: string
+  /** JSON object: claim name → the exact value required. */
+  claims: string
+  /** JSON Web Key Set given with the policy; null: fetched through discovery. */
+  jwks: string | null
+  max_age_seconds: number | null
+  created_at: number
+  deleted_at: number | null
+}
+
 export interface Database {
   accounts: AccountsTable
   users: UsersTable
@@ -171,4 +189,5 @@ export interface Database {
   recovery_codes: RecoveryCodesTable
   webhook_endpoints: WebhookEndpointsTable
   webhook_deliveries: WebhookDeliveriesTable
+  federation_policies: FederationPoliciesTable
 }

@@ -1,10 +1,10 @@
 import type { AuditEvent, AuditStore } from '../../src/domain/audit.js'
 import type {
-  AccountStore, ApiStore, ClientAssertionStore, ClientStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
+  AccountStore, ApiStore, ClientAssertionStore, ClientStore, FederationPolicyStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
   SecondFactorStore, ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, TotpRecord, UserStore,
   WebhookDelivery, WebhookEndpoint, WebhookStore,
 } from '../../src/domain/ports.js'
-import type { Account, Api, Client, ClientCredential, KeyPair, KeyPairId, User, UserId } from '../../src/domain/types.js'
+import type { Account, Api, Client, ClientCredential, FederationPolicy, FederationPolicyId, KeyPair, KeyPairId, User, UserId } from '../../src/domain/types.js'
 import { Conflict } from '../../src/domain/errors.js'
 import { translateUniqueViolation } from '../../src/store/errors.js'
 
@@ -40,6 +40,7 @@ export interface FakeTables {
   recoveryCodes: Map<string, RecoveryCodeRow>
   webhookEndpoints: Map<string, WebhookEndpoint>
   webhookDeliveries: Map<string, WebhookDeliveryRow>
+  federationPolicies: Map<string, FederationPolicy>
 }
 
 interface WebhookDeliveryRow extends WebhookDelivery {
@@ -53,14 +54,14 @@ interface RecoveryCodeRow {
   readonly usedAt: Date | null
 }
 
-const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries'] as const
+const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries', 'federationPolicies'] as const
 
 function emptyTables(): FakeTables {
   return {
     accounts: new Map(), users: new Map(), clients: new Map(), keyPairs: new Map(), serverKeys: new Map(),
     revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), apis: new Map(),
     passwords: new Map(), deletedClients: new Map(), sessions: new Map(), totp: new Map(), recoveryCodes: new Map(),
-    webhookEndpoints: new Map(), webhookDeliveries: new Map(),
+    webhookEndpoints: new Map(), webhookDeliveries: new Map(), federationPolicies: new Map(),
   }
 }
 
@@ -581,11 +582,77 @@ function webhooks(db: Tables): WebhookStore {
   }
 }
 
+function federationPolicies(db: Tables): FederationPolicyStore {
+  const live = () => {
+    const t = db()
+    return [...t.federationPolicies.values()].filter((p) => p.deletedAt === null && !t.deletedClients.has(p.clientId))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
+  }
+  const end = (p: FederationPolicy, at: Date) => db().federationPolicies.set(p.id, { ...p, deletedAt: new Date(at.getTime()) })
+  return {
+    async insert(policy) {
+      const t = db()
+      if (t.federationPolicies.has(policy.id)) throw translateUniqueViolation({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' }, 'federation policy exists')
+      if (!t.accounts.has(policy.accountId) || !t.clients.has(policy.clientId)) throw new Error('FOREIGN KEY constraint failed')
+      t.federationPolicies.set(policy.id, copy(policy))
+    },
+    async findById(id) {
+      const p = live().find((x) => x.id === id)
+      return p && copy(p)
+    },
+    async listByAccount(accountId) { return live().filter((p) => p.accountId === accountId).map(copy) },
+    async listByIssuer(issuer) { return live().filter((p) => p.issuer === issuer).map(copy) },
+    async markDeleted(id, at) {
+      const p = db().federationPolicies.get(id)
+      if (!p || p.deletedAt !== null) return false
+      end(p, at)
+      return true
+    },
+    async markDeletedForClient(clientId, at) {
+      const ended = [...db().federationPolicies.values()].filter((p) => p.clientId === clientId && p.deletedAt === null)
+      for (const p of ended) end(p, at)
+      return ended.map((p) => p.id)
+    },
+    async findCredential(id): Promise<ClientCredential | undefined> {
+      const t = db()
+      const policy = t.federationPolicies.get(id)
+      const client = policy && !t.deletedClients.has(policy.clientId) ? t.clients.get(policy.clientId) : undefined
+      const account = client && t.accounts.get(client.accountId)
+      if (!policy || !client || !account) return undefined
+      const user = client.userId === null ? undefined : t.users.get(client.userId)
+      return copy({
+        keyPair: { id: policy.id as string as KeyPairId, secretHash: Buffer.alloc(0), expiresAt: null, revokedAt: policy.deletedAt },
+        client,
+        accountPlan: account.plan,
+        user: user
+          ? { id: user.id, permissions: user.permissions, scopes: user.scopes, disabled: user.disabled, role: user.role, tokensCutOffAt: user.tokensCutOffAt }
+          : null,
+      })
+    },
+    async listEndedForAccount(accountId, since, now) {
+      return [...db().federationPolicies.values()]
+        .filter((p) => p.accountId === accountId && p.deletedAt !== null && p.deletedAt.getTime() > since.getTime() && p.deletedAt.getTime() <= now.getTime())
+        .map((p) => ({ id: p.id, endedAt: new Date((p.deletedAt as Date).getTime()) }))
+    },
+    async listByClients(clientIds) {
+      return [...db().federationPolicies.values()].filter((p) => clientIds.includes(p.clientId))
+        .map((p) => ({ id: p.id as FederationPolicyId, clientId: p.clientId, createdAt: new Date(p.createdAt.getTime()) }))
+    },
+    async listLiveForUsers(userIds) {
+      const t = db()
+      return [...t.federationPolicies.values()].filter((p) => p.deletedAt === null).flatMap((p) => {
+        const userId = t.clients.get(p.clientId)?.userId
+        return userId !== null && userId !== undefined && userIds.includes(userId) ? [{ id: p.id, userId }] : []
+      })
+    },
+  }
+}
+
 function repositories(db: Tables) {
   return {
     accounts: accounts(db), users: users(db), clients: clients(db), keyPairs: keyPairs(db), serverKeys: serverKeys(db),
     revokedTokens: revokedTokens(db), audit: audit(db), clientAssertions: clientAssertions(db), apis: apis(db), sessions: sessions(db),
-    secondFactors: secondFactors(db), webhooks: webhooks(db),
+    secondFactors: secondFactors(db), webhooks: webhooks(db), federationPolicies: federationPolicies(db),
   }
 }
 

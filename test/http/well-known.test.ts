@@ -13,7 +13,7 @@ describeEachDialect('discovery, JWKS and health', (dialect) => {
       assert.equal(meta.issuer, url)
       assert.equal(meta.token_endpoint, `${url}/oauth2/token`)
       assert.equal(meta.jwks_uri, `${url}/.well-known/jwks.json`)
-      assert.deepEqual(meta.grant_types_supported, ['client_credentials'])
+      assert.deepEqual(meta.grant_types_supported, ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'])
       assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
     }
   })

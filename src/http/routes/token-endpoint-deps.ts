@@ -1,10 +1,13 @@
 import type { Config } from '../../config.js'
 import type { ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
+import type { WorkloadAuthDeps } from '../../oauth/federation/authenticate-workload.js'
 import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
 
 /** What both token dialects need: the same authentication and the same grant. */
 export interface TokenEndpointDeps {
   readonly auth: ClientAuthDeps
+  /** Platform tokens that trust policies accept (workload identity federation). */
+  readonly workloads: WorkloadAuthDeps
   readonly grant: ClientCredentialsDeps
   readonly tokens: Config['tokens']
   readonly issuer: () => string

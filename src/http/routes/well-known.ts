@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { ServerKeyRecord } from '../../domain/ports.js'
 import { publicJwk } from '../../domain/server-keys.js'
+import { TOKEN_EXCHANGE_GRANT } from '../../oauth/grants/token-exchange.js'
 
 export interface WellKnownDeps {
   readonly issuer: () => string
@@ -44,7 +45,8 @@ export async function wellKnownRoutes(fastify: FastifyInstance, deps: WellKnownD
       issuer,
       token_endpoint: `${issuer}/oauth2/token`,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
-      grant_types_supported: ['client_credentials'],
+      // RFC 8693 token exchange: a platform token (workload identity federation) for an access token.
+      grant_types_supported: ['client_credentials', TOKEN_EXCHANGE_GRANT],
       response_types_supported: ['token'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'EdDSA'],

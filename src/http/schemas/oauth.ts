@@ -10,10 +10,10 @@ import { StringEnum } from './schema-helpers.js'
 // the handlers check what is required, in RFC order.
 
 const clientAuthenticationFields = {
-  client_id: Type.Optional(keyPairId('A key pair\'s id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match.')),
+  client_id: Type.Optional(keyPairId('A key pair\'s id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match. With a platform token (workload identity federation): the id of the trust policy to use, needed only when several accept the token.')),
   client_secret: Type.Optional(Type.String({ description: 'client_secret_post. Prefer HTTP Basic (`clientBasic`).' })),
   client_assertion_type: Type.Optional(Type.String({ description: `private_key_jwt (RFC 7523): \`${JWT_BEARER_ASSERTION}\`.` })),
-  client_assertion: Type.Optional(Type.String({ description: "private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`." })),
+  client_assertion: Type.Optional(Type.String({ description: "private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`. Or (RFC 7523 §2.2, workload identity federation) a platform token whose `iss` is an issuer a trust policy names: GitHub Actions' OIDC token, a Kubernetes service account token." })),
 }
 
 /** The client authentication fields a form may carry (RFC 6749 §2.3.1, RFC 7523 §2.2). */
@@ -26,11 +26,21 @@ const resourceFields = {
 }
 
 export const TokenRequestForm = Type.Object({
-  grant_type: Type.Optional(Type.String({ description: 'Required; `client_credentials` is the only grant.' })),
+  grant_type: Type.Optional(Type.String({ description: 'Required: `client_credentials`, or `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) to exchange a platform token.' })),
   scope: Type.Optional(Type.String({ description: 'Space-separated scopes; default: everything the client may have.' })),
   ...resourceFields,
   ...clientAuthenticationFields,
-}, { examples: [{ grant_type: 'client_credentials', scope: 'orders:read' }] })
+  subject_token: Type.Optional(Type.String({ description: 'Token exchange: the platform token (a JWT) a trust policy accepts.' })),
+  subject_token_type: Type.Optional(Type.String({ description: 'Token exchange: `urn:ietf:params:oauth:token-type:jwt` or `urn:ietf:params:oauth:token-type:id_token`.' })),
+  requested_token_type: Type.Optional(Type.String({ description: 'Token exchange: `urn:ietf:params:oauth:token-type:access_token` (the default, and the only type issued).' })),
+  actor_token: Type.Optional(Type.String({ description: 'Token exchange: not supported (refused).' })),
+  actor_token_type: Type.Optional(Type.String({ description: 'Token exchange: not supported.' })),
+}, {
+  examples: [
+    { grant_type: 'client_credentials', scope: 'orders:read' },
+    { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJpc3MiOiJodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tIn0.c2lnbmF0dXJl', subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', scope: 'orders:read' },
+  ],
+})
 
 export const HeaderDialectForm = Type.Object({
   ...resourceFields,
@@ -62,6 +72,7 @@ export const TokenResponse = Type.Object({
   token_type: StringEnum(['Bearer']),
   expires_in: Type.Integer({ description: 'Seconds.' }),
   scope: Type.String({ description: 'The scopes granted, space-separated.' }),
+  issued_token_type: Type.Optional(StringEnum(['urn:ietf:params:oauth:token-type:access_token'], { description: 'Token exchange only (RFC 8693 §2.2.1).' })),
 }, { $id: 'TokenResponse', additionalProperties: false, description: 'RFC 6749 §5.1 access token response.' })
 
 export const IntrospectionResponse = Type.Object({
@@ -77,6 +88,10 @@ export const IntrospectionResponse = Type.Object({
   jti: Type.Optional(Type.String()),
   account_id: Type.Optional(Type.String()),
   client_level: Type.Optional(Type.String()),
+  act: Type.Optional(Type.Object({
+    iss: Type.String({ description: "The workload's issuer." }),
+    sub: Type.String({ description: 'The workload, as its issuer names it.' }),
+  }, { additionalProperties: false, description: 'RFC 8693 §4.1: for a token issued through a trust policy (workload identity federation), the workload acting as the client; `client_id` is then the policy\'s id.' })),
 }, { $id: 'IntrospectionResponse', additionalProperties: false, description: 'RFC 7662 §2.2 introspection response.' })
 
 export const RevocationFeed = Type.Object({

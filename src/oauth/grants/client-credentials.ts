@@ -37,6 +37,8 @@ export interface ClientCredentialsRequest {
   readonly defaultLifetimeSeconds: number
   /** Also carry the scopes as an array claim `scopes`, as the first seed's tokens do. */
   readonly scopesArray?: boolean
+  /** Set when a trust policy stands in for the key pair: the workload, carried as `act`. */
+  readonly actor?: { readonly iss: string; readonly sub: string }
 }
 
 async function registeredApi(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string): Promise<Api> {
@@ -69,8 +71,10 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     audience,
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
     scopesArray: req.scopesArray === true,
+    ...(req.actor === undefined ? {} : { actor: req.actor }),
   })
-  deps.usage.touch(credential.keyPair.id)
+  // Usage is counted per key pair; a trust policy has none.
+  if (req.actor === undefined) deps.usage.touch(credential.keyPair.id)
   // An API with a key of its own reads its tokens with that key alone: keymint's encryption key
   // (asked for with `encrypted=`, or set on the client) would make it need keymint's private key.
   if (api?.encryption) return { ...token, accessToken: await deps.encryptTo(token.accessToken, api.encryption) }

@@ -205,6 +205,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/federation-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List trust policies
+         * @description The caller's account's trust policies (workload identity federation), oldest first; `?client=` for one client's. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        get: operations["listFederationPolicies"];
+        put?: never;
+        /**
+         * Create a trust policy
+         * @description Trusts an external issuer's tokens for one client of the account: a token the issuer signed (asymmetric algorithms only) for `audience`, whose `sub` matches `subject` and which carries `claims`, then gets the client's access tokens at `/oauth2/token`, as the client assertion (RFC 7523) or by token exchange (RFC 8693). Each token works once. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        post: operations["createFederationPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation-policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a trust policy
+         * @description Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        get: operations["getFederationPolicy"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a trust policy
+         * @description No token is issued through the policy any more, and the tokens it led to are refused from now on (introspection at once, the revocation feed for verifiers). Needs the `keymint:admin` scope, or an admin's dashboard session.
+         */
+        delete: operations["deleteFederationPolicy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/key-pair": {
         parameters: {
             query?: never;
@@ -667,8 +715,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Get an access token (client credentials)
+         * Get an access token (client credentials, or a platform token)
          * @description RFC 6749 §4.4 client credentials grant. The client authenticates with HTTP Basic (`clientBasic`), with `client_id` and `client_secret` in the form (client_secret_post), or with a client assertion (private_key_jwt, RFC 7523); exactly one. Send `application/x-www-form-urlencoded`; a parameter sent twice is refused.
+         *
+         *     Workload identity federation: a platform token that a trust policy accepts stands in for a key pair, sent either as the client assertion (RFC 7523 §2.2, with `grant_type=client_credentials`; refused with `invalid_client`) or exchanged (RFC 8693, `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with `subject_token` and `subject_token_type`, no client authentication; refused with `invalid_request`). The token is the policy's client's, with `client_id` the policy's id and the workload in `act: {iss, sub}`.
          */
         post: operations["requestToken"];
         delete?: never;
@@ -768,6 +818,13 @@ export interface components {
         /** @description RFC 7662 §2.2 introspection response. */
         IntrospectionResponse: {
             account_id?: string;
+            /** @description RFC 8693 §4.1: for a token issued through a trust policy (workload identity federation), the workload acting as the client; `client_id` is then the policy's id. */
+            act?: {
+                /** @description The workload's issuer. */
+                iss: string;
+                /** @description The workload, as its issuer names it. */
+                sub: string;
+            };
             /** @description False for anything not active, or of another account; then nothing else is sent. */
             active: boolean;
             aud?: string | string[];
@@ -875,6 +932,11 @@ export interface components {
             access_token: string;
             /** @description Seconds. */
             expires_in: number;
+            /**
+             * @description Token exchange only (RFC 8693 §2.2.1).
+             * @enum {string}
+             */
+            issued_token_type?: "urn:ietf:params:oauth:token-type:access_token";
             /** @description The scopes granted, space-separated. */
             scope: string;
             /** @enum {string} */
@@ -3134,6 +3196,666 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "KEYMINT_NO_ROTATION_IN_PROGRESS",
                      *       "detail": "client 7d444840-9dc0-41f5-8d0a-95e4a5ee2c1b has no rotation in progress: no older pair is in a grace period (there was none, or it ended)"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFederationPolicies: {
+        parameters: {
+            query?: {
+                /** @description Only this client's policies. */
+                client?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "6b1f0c3e-2d4a-4e8b-9c7d-1a2b3c4d5e6f",
+                     *           "account_id": "9a7b5c3d-1e2f-4a6b-8c0d-2e4f6a8b0c1d",
+                     *           "client": "0b8e6c1a-7f2d-4e3b-a5c9-8d1e2f3a4b5c",
+                     *           "issuer": "https://token.actions.githubusercontent.com",
+                     *           "audience": "https://keymint.example.com",
+                     *           "subject": "repo:acme/deploy:ref:refs/heads/main",
+                     *           "claims": {
+                     *             "workflow": "release"
+                     *           },
+                     *           "jwks": null,
+                     *           "max_age_seconds": 600,
+                     *           "created_at": "2025-03-01T08:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            account_id: string;
+                            /** @description A value the tokens' `aud` must hold. */
+                            audience: string;
+                            /** @description Claims the token must carry with exactly these values (strings; numbers and booleans compare as JSON writes them). A name with `/` reaches into nested objects when no top-level claim has that name: `kubernetes.io/namespace`. */
+                            claims: {
+                                [key: string]: string;
+                            };
+                            /** @description The client (its own id) whose tokens the workload gets. */
+                            client: string;
+                            created_at: string;
+                            /** @description The policy's id. Tokens issued through it carry it as `client_id`; send it as `client_id` to choose this policy when several accept a token. */
+                            id: string;
+                            /** @description The `iss` tokens must carry, exactly. */
+                            issuer: string;
+                            /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
+                            jwks: {
+                                keys: {
+                                    [key: string]: unknown;
+                                }[];
+                            } | null;
+                            /** @description Tokens issued (`iat`) longer ago are refused; null: only their `exp` counts. */
+                            max_age_seconds: number | null;
+                            /** @description The `sub` tokens must carry: exact, or a glob where `*` matches any run of characters. */
+                            subject: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createFederationPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A value the tokens' `aud` must hold: what the workload asks its platform for (GitHub: `&audience=`; Kubernetes: the projected token's `audience`). */
+                    audience: string;
+                    /** @description Claims the token must carry with exactly these values (strings; numbers and booleans compare as JSON writes them). A name with `/` reaches into nested objects when no top-level claim has that name: `kubernetes.io/namespace`. */
+                    claims?: {
+                        [key: string]: string;
+                    };
+                    /**
+                     * Format: uuid
+                     * @description The client (its own id, not a key pair's `client_id`) whose tokens the workload gets.
+                     */
+                    client: string;
+                    /** @description The issuer, exactly as tokens carry it in `iss`: an https URL (http to a loopback address only with KEYMINT_FEDERATION_ALLOW_LOOPBACK=true, for development). */
+                    issuer: string;
+                    /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
+                    jwks?: {
+                        keys: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                    /** @description Refuse tokens issued (`iat`) longer ago than this. */
+                    max_age_seconds?: number;
+                    /** @description The `sub` tokens must carry: exact, or a glob where `*` matches any run of characters (`repo:acme/deploy:*`). `*` alone is refused. */
+                    subject: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The policy. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6b1f0c3e-2d4a-4e8b-9c7d-1a2b3c4d5e6f",
+                     *       "account_id": "9a7b5c3d-1e2f-4a6b-8c0d-2e4f6a8b0c1d",
+                     *       "client": "0b8e6c1a-7f2d-4e3b-a5c9-8d1e2f3a4b5c",
+                     *       "issuer": "https://token.actions.githubusercontent.com",
+                     *       "audience": "https://keymint.example.com",
+                     *       "subject": "repo:acme/deploy:ref:refs/heads/main",
+                     *       "claims": {
+                     *         "workflow": "release"
+                     *       },
+                     *       "jwks": null,
+                     *       "max_age_seconds": 600,
+                     *       "created_at": "2025-03-01T08:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        account_id: string;
+                        /** @description A value the tokens' `aud` must hold. */
+                        audience: string;
+                        /** @description Claims the token must carry with exactly these values (strings; numbers and booleans compare as JSON writes them). A name with `/` reaches into nested objects when no top-level claim has that name: `kubernetes.io/namespace`. */
+                        claims: {
+                            [key: string]: string;
+                        };
+                        /** @description The client (its own id) whose tokens the workload gets. */
+                        client: string;
+                        created_at: string;
+                        /** @description The policy's id. Tokens issued through it carry it as `client_id`; send it as `client_id` to choose this policy when several accept a token. */
+                        id: string;
+                        /** @description The `iss` tokens must carry, exactly. */
+                        issuer: string;
+                        /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
+                        jwks: {
+                            keys: {
+                                [key: string]: unknown;
+                            }[];
+                        } | null;
+                        /** @description Tokens issued (`iat`) longer ago are refused; null: only their `exp` counts. */
+                        max_age_seconds: number | null;
+                        /** @description The `sub` tokens must carry: exact, or a glob where `*` matches any run of characters. */
+                        subject: string;
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6b1f0c3e-2d4a-4e8b-9c7d-1a2b3c4d5e6f",
+                     *       "account_id": "9a7b5c3d-1e2f-4a6b-8c0d-2e4f6a8b0c1d",
+                     *       "client": "0b8e6c1a-7f2d-4e3b-a5c9-8d1e2f3a4b5c",
+                     *       "issuer": "https://token.actions.githubusercontent.com",
+                     *       "audience": "https://keymint.example.com",
+                     *       "subject": "repo:acme/deploy:ref:refs/heads/main",
+                     *       "claims": {
+                     *         "workflow": "release"
+                     *       },
+                     *       "jwks": null,
+                     *       "max_age_seconds": 600,
+                     *       "created_at": "2025-03-01T08:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        account_id: string;
+                        /** @description A value the tokens' `aud` must hold. */
+                        audience: string;
+                        /** @description Claims the token must carry with exactly these values (strings; numbers and booleans compare as JSON writes them). A name with `/` reaches into nested objects when no top-level claim has that name: `kubernetes.io/namespace`. */
+                        claims: {
+                            [key: string]: string;
+                        };
+                        /** @description The client (its own id) whose tokens the workload gets. */
+                        client: string;
+                        created_at: string;
+                        /** @description The policy's id. Tokens issued through it carry it as `client_id`; send it as `client_id` to choose this policy when several accept a token. */
+                        id: string;
+                        /** @description The `iss` tokens must carry, exactly. */
+                        issuer: string;
+                        /** @description The issuer's public signing keys (RFC 7517 JWK Set), for issuers keymint cannot reach; without it (null), keys come from the issuer's OpenID discovery document. */
+                        jwks: {
+                            keys: {
+                                [key: string]: unknown;
+                            }[];
+                        } | null;
+                        /** @description Tokens issued (`iat`) longer ago are refused; null: only their `exp` counts. */
+                        max_age_seconds: number | null;
+                        /** @description The `sub` tokens must carry: exact, or a glob where `*` matches any run of characters. */
+                        subject: string;
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteFederationPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The policy's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6991,11 +7713,11 @@ export interface operations {
                  *     }
                  */
                 "application/x-www-form-urlencoded": {
-                    /** @description private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`. */
+                    /** @description private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`. Or (RFC 7523 §2.2, workload identity federation) a platform token whose `iss` is an issuer a trust policy names: GitHub Actions' OIDC token, a Kubernetes service account token. */
                     client_assertion?: string;
                     /** @description private_key_jwt (RFC 7523): `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`. */
                     client_assertion_type?: string;
-                    /** @description A key pair's id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match. */
+                    /** @description A key pair's id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match. With a platform token (workload identity federation): the id of the trust policy to use, needed only when several accept the token. */
                     client_id?: string;
                     /** @description client_secret_post. Prefer HTTP Basic (`clientBasic`). */
                     client_secret?: string;
@@ -7210,11 +7932,11 @@ export interface operations {
                  *     }
                  */
                 "application/x-www-form-urlencoded": {
-                    /** @description private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`. */
+                    /** @description private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`. Or (RFC 7523 §2.2, workload identity federation) a platform token whose `iss` is an issuer a trust policy names: GitHub Actions' OIDC token, a Kubernetes service account token. */
                     client_assertion?: string;
                     /** @description private_key_jwt (RFC 7523): `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`. */
                     client_assertion_type?: string;
-                    /** @description A key pair's id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match. */
+                    /** @description A key pair's id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match. With a platform token (workload identity federation): the id of the trust policy to use, needed only when several accept the token. */
                     client_id?: string;
                     /** @description client_secret_post. Prefer HTTP Basic (`clientBasic`). */
                     client_secret?: string;
@@ -7304,29 +8026,33 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "grant_type": "client_credentials",
-                 *       "scope": "orders:read"
-                 *     }
-                 */
                 "application/x-www-form-urlencoded": {
+                    /** @description Token exchange: not supported (refused). */
+                    actor_token?: string;
+                    /** @description Token exchange: not supported. */
+                    actor_token_type?: string;
                     /** @description Alias of `resource`; if both are sent they must agree. */
                     audience?: string;
-                    /** @description private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`. */
+                    /** @description private_key_jwt: a JWT signed with the client's private key; `iss` and `sub` are the `client_id`. Or (RFC 7523 §2.2, workload identity federation) a platform token whose `iss` is an issuer a trust policy names: GitHub Actions' OIDC token, a Kubernetes service account token. */
                     client_assertion?: string;
                     /** @description private_key_jwt (RFC 7523): `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`. */
                     client_assertion_type?: string;
-                    /** @description A key pair's id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match. */
+                    /** @description A key pair's id, with `client_secret` (client_secret_post) or a client assertion. With HTTP Basic it may be left out; if sent, it must match. With a platform token (workload identity federation): the id of the trust policy to use, needed only when several accept the token. */
                     client_id?: string;
                     /** @description client_secret_post. Prefer HTTP Basic (`clientBasic`). */
                     client_secret?: string;
-                    /** @description Required; `client_credentials` is the only grant. */
+                    /** @description Required: `client_credentials`, or `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) to exchange a platform token. */
                     grant_type?: string;
+                    /** @description Token exchange: `urn:ietf:params:oauth:token-type:access_token` (the default, and the only type issued). */
+                    requested_token_type?: string;
                     /** @description RFC 8707: the API the token is for (its `aud`). Default: the configured audience, else the issuer. */
                     resource?: string;
                     /** @description Space-separated scopes; default: everything the client may have. */
                     scope?: string;
+                    /** @description Token exchange: the platform token (a JWT) a trust policy accepts. */
+                    subject_token?: string;
+                    /** @description Token exchange: `urn:ietf:params:oauth:token-type:jwt` or `urn:ietf:params:oauth:token-type:id_token`. */
+                    subject_token_type?: string;
                 };
             };
         };

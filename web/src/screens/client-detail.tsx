@@ -4,6 +4,7 @@ import { api, problemOf, type Schemas } from '../api/client'
 import { KeyPairTable } from '../components/key-pair-table'
 import { NewKeyPair } from '../components/new-key-pair'
 import { RotateDialog } from '../components/rotate-dialog'
+import { TrustPolicies } from '../components/trust-policies'
 import { Confirm, EmptyState, Notice, NotAllowed, PageTitle } from '../components/ui'
 import { formatDuration, formatLastUsed, formatTime } from '../format'
 import { useAbilities } from '../session'
@@ -91,6 +92,7 @@ export function ClientDetail({ id }: { id: string }) {
       ) : (
         <NotAllowed>Only admins generate, rotate or revoke key pairs: the API refuses these to members.</NotAllowed>
       )}
+      {manageKeys && c && <TrustPolicies clientId={c.id} />}
       <RotateDialog isOpen={rotating} onOpenChange={setRotating} replacing={active} onRotate={rotate} />
       <Confirm title="End the grace now?" confirmLabel="End the grace now" destructive isOpen={ending !== undefined}
         onOpenChange={(open) => { if (!open) setEnding(undefined) }} onConfirm={() => ending && endGrace(ending)}>

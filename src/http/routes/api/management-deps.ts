@@ -1,6 +1,7 @@
 import type { Clock, SecretService, Store } from '../../../domain/ports.js'
 import type { Sealer } from '../../../domain/server-keys.js'
 import type { WebhookPolicy } from '../../../domain/webhooks.js'
+import type { FederationSettings } from '../../../domain/federation-policies.js'
 import type { SessionPolicy } from '../../../domain/sessions.js'
 import type { Refusal } from '../../../runtime/refusal-log.js'
 import type { SignInThrottle } from '../../../runtime/sign-in-throttle.js'
@@ -15,6 +16,8 @@ export interface ManagementDeps {
   readonly sealer: Sealer
   /** Which webhook URLs are accepted. */
   readonly webhooks: WebhookPolicy
+  /** Which issuers trust policies may name. */
+  readonly federation: FederationSettings
   /** keymint's own default `aud` values, which no account may register as an API. */
   readonly defaultAudiences: () => readonly string[]
   readonly signIn: SignInDeps
