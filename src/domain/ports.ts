@@ -57,7 +57,7 @@ export interface ClientStore {
   listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: ClientId; tokensCutOffAt: Date }[]>
 }
 
-export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'disabled'>> & {
+export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'requireDPoP' | 'disabled'>> & {
   readonly tokensCutOffAt?: Date
 }
 
@@ -139,6 +139,16 @@ export interface RevokedTokenStore {
 export interface ClientAssertionStore {
   /** Remembers an assertion id until it expires; false when it was seen before (a replay). */
   remember(id: string, expiresAt: Date, now: Date): Promise<boolean>
+}
+
+export interface DPoPProofStore {
+  /**
+   * Remembers a DPoP proof id until `expiresAt`; false when it is remembered already (a replay).
+   * An id whose time is over by `now` counts as new.
+   */
+  remember(id: string, expiresAt: Date, now: Date): Promise<boolean>
+  /** Drops ids whose proofs are too old to be accepted anyway; how many. */
+  purgeExpired(now: Date): Promise<number>
 }
 
 export interface ApiStore {
@@ -283,6 +293,7 @@ export interface Store {
   readonly revokedTokens: RevokedTokenStore
   readonly audit: AuditStore
   readonly clientAssertions: ClientAssertionStore
+  readonly dpopProofs: DPoPProofStore
   readonly apis: ApiStore
   readonly sessions: SessionStore
   readonly secondFactors: SecondFactorStore
