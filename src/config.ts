@@ -50,6 +50,15 @@ export interface Config {
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined
   readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number }
+  /** RFC 9449 proofs at the token endpoint. */
+  readonly dpop: {
+    /** Oldest `iat` accepted; a proof's `jti` is remembered this long. */
+    readonly proofMaxAgeSeconds: number
+    /** How far ahead of the server's clock an `iat` may be. */
+    readonly clockSkewSeconds: number
+    /** Every proof must carry a server nonce (RFC 9449 §8). */
+    readonly nonceRequired: boolean
+  }
   readonly lastUsedFlushMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
@@ -219,6 +228,11 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     log: Object.freeze({ level: v.logLevel as string }),
     metricsToken: v.metricsToken as string | undefined,
     webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000 }),
+    dpop: Object.freeze({
+      proofMaxAgeSeconds: v.dpopProofMaxAge as number,
+      clockSkewSeconds: v.dpopClockSkew as number,
+      nonceRequired: v.dpopNonceRequired === 'true',
+    }),
     lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,

@@ -21,7 +21,13 @@ export type AccessTokenClaims = JWTPayload & {
   readonly scope: string
   readonly account_id: string
   readonly client_level: string
+  /** RFC 9449 §6.1: the DPoP key a sender-constrained token is bound to. */
+  readonly cnf?: { readonly jkt?: unknown }
 }
+
+/** The `cnf.jkt` of a DPoP-bound token, else undefined. */
+export const boundKeyOf = (claims: AccessTokenClaims): string | undefined =>
+  typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : undefined
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
 const COMPACT_JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/

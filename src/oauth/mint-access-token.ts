@@ -8,12 +8,14 @@ export interface IssuedAccessToken {
   readonly jti: string
   readonly expiresIn: number
   readonly scope: string
+  /** RFC 9449: `DPoP` when the token is bound to a key, else `Bearer`. */
+  readonly tokenType: 'Bearer' | 'DPoP'
 }
 
 /** RFC 9068 access token: the one minting path for every endpoint. */
 export function mintAccessToken(
   deps: { signer: Pick<CompactSigner, 'sign'>; clock: Clock },
-  input: { credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number; scopesArray?: boolean },
+  input: { credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number; scopesArray?: boolean; dpopJkt?: string },
 ): IssuedAccessToken {
   const { client, keyPair, user } = input.credential
   const iat = Math.floor(deps.clock.now().getTime() / 1000)
@@ -33,6 +35,8 @@ export function mintAccessToken(
   if (input.scopesArray) claims.scopes = input.scope.split(' ')
   claims.account_id = client.accountId
   claims.client_level = client.level
+  // RFC 9449 §6.1: bound to the key the client proved it holds.
+  if (input.dpopJkt !== undefined) claims.cnf = { jkt: input.dpopJkt }
   const accessToken = deps.signer.sign(claims)
-  return { accessToken, jti, expiresIn: input.lifetimeSeconds, scope: input.scope }
+  return { accessToken, jti, expiresIn: input.lifetimeSeconds, scope: input.scope, tokenType: input.dpopJkt === undefined ? 'Bearer' : 'DPoP' }
 }

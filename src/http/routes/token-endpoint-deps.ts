@@ -1,11 +1,14 @@
 import type { Config } from '../../config.js'
 import type { ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
+import type { DPoPBindingDeps } from '../../oauth/dpop-binding.js'
 import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
 
 /** What both token dialects need: the same authentication and the same grant. */
 export interface TokenEndpointDeps {
   readonly auth: ClientAuthDeps
   readonly grant: ClientCredentialsDeps
+  /** RFC 9449 proofs at /oauth2/token. */
+  readonly dpop: DPoPBindingDeps
   readonly tokens: Config['tokens']
   readonly issuer: () => string
   /** Counts a token issued by a dialect. */

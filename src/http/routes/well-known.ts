@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { ServerKeyRecord } from '../../domain/ports.js'
 import { publicJwk } from '../../domain/server-keys.js'
+import { DPOP_SIGNING_ALGS } from '../../oauth/dpop-proof.js'
 
 export interface WellKnownDeps {
   readonly issuer: () => string
@@ -28,6 +29,7 @@ const Metadata = Type.Object({
   scopes_supported: strings,
   subject_types_supported: strings,
   id_token_signing_alg_values_supported: strings,
+  dpop_signing_alg_values_supported: strings,
 }, { additionalProperties: false })
 
 // RFC 7517: each key's public members as they are, in their order.
@@ -55,6 +57,8 @@ export async function wellKnownRoutes(fastify: FastifyInstance, deps: WellKnownD
       scopes_supported: ['all'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [...new Set(deps.publishedKeys().filter((k) => k.use === 'sig').map((k) => k.alg))],
+      // RFC 9449 §5.1.
+      dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     }
   }
   // Discovery documents have their own standards; the API document leaves them out.

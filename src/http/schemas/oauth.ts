@@ -59,7 +59,7 @@ export const RevocationFeedQuery = Type.Object({
 
 export const TokenResponse = Type.Object({
   access_token: Type.String({ description: 'A JWT (RFC 9068), or a nested JWE when the client encrypts its tokens.' }),
-  token_type: StringEnum(['Bearer']),
+  token_type: StringEnum(['Bearer', 'DPoP'], { description: '`DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449 §5).' }),
   expires_in: Type.Integer({ description: 'Seconds.' }),
   scope: Type.String({ description: 'The scopes granted, space-separated.' }),
 }, { $id: 'TokenResponse', additionalProperties: false, description: 'RFC 6749 §5.1 access token response.' })
@@ -77,6 +77,9 @@ export const IntrospectionResponse = Type.Object({
   jti: Type.Optional(Type.String()),
   account_id: Type.Optional(Type.String()),
   client_level: Type.Optional(Type.String()),
+  cnf: Type.Optional(Type.Object({
+    jkt: Type.String({ description: 'RFC 7638 SHA-256 thumbprint of the key the token is bound to.' }),
+  }, { additionalProperties: false, description: 'RFC 9449 §6.2: present for DPoP-bound tokens (`token_type` `DPoP`).' })),
 }, { $id: 'IntrospectionResponse', additionalProperties: false, description: 'RFC 7662 §2.2 introspection response.' })
 
 export const RevocationFeed = Type.Object({

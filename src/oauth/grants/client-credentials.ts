@@ -37,6 +37,8 @@ export interface ClientCredentialsRequest {
   readonly defaultLifetimeSeconds: number
   /** Also carry the scopes as an array claim `scopes`, as the first seed's tokens do. */
   readonly scopesArray?: boolean
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  readonly dpopJkt?: string
 }
 
 async function registeredApi(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string): Promise<Api> {
@@ -57,6 +59,10 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
   }
   assertClientMayAct(credential)
+  // The header dialect carries no proof: such a client's tokens come from /oauth2/token alone.
+  if (client.requireDPoP && req.dpopJkt === undefined) {
+    throw new UnauthorizedClient('this client gets DPoP-bound tokens only: request them from POST /oauth2/token with a DPoP proof (RFC 9449)')
+  }
   // resource=<issuer> names keymint's own API, for when the default audience is another one.
   const api = req.resource === undefined || req.resource === req.issuer ? undefined : await registeredApi(deps, credential, req.resource)
   const audience = api?.identifier ?? req.resource ?? req.audience
@@ -69,6 +75,7 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     audience,
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
     scopesArray: req.scopesArray === true,
+    ...(req.dpopJkt === undefined ? {} : { dpopJkt: req.dpopJkt }),
   })
   deps.usage.touch(credential.keyPair.id)
   // An API with a key of its own reads its tokens with that key alone: keymint's encryption key
