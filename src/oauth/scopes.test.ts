@@ -47,7 +47,16 @@ test("keymint: scopes appear only in tokens for keymint itself, and never for a 
 
 test('a token that would carry no scope is invalid_scope', () => {
   assert.throws(() => grantScope(credential([]), undefined, KEYMINT), InvalidScope)
-  assert.throws(() => grantScope(credential(null, []), undefined, KEYMINT), InvalidScope)
+  assert.throws(() => grantScope(credential(null, [], 'member'), undefined, KEYMINT), InvalidScope)
   assert.throws(() => grantScope(credential(['keymint:audit:read']), undefined, OTHER_API), InvalidScope)
   assert.throws(() => grantScope(credential(null, ['keymint:admin'], 'member'), undefined, KEYMINT), InvalidScope)
+})
+
+test('an admin without a scope list acts for the whole account, but never with keymint: scopes', () => {
+  assert.equal(grantScope(credential(null, []), undefined, KEYMINT), 'all')
+  assert.equal(grantScope(credential(null, []), 'assets:read', OTHER_API), 'assets:read')
+  assert.equal(grantScope(credential(['assets:read'], []), undefined, KEYMINT), 'assets:read')
+  assert.throws(() => grantScope(credential(null, []), 'keymint:admin', KEYMINT), InvalidScope)
+  assert.throws(() => grantScope(credential(['keymint:admin'], []), undefined, KEYMINT), InvalidScope)
+  assert.throws(() => grantScope(credential(null, ['b']), 'assets:read', KEYMINT), InvalidScope, 'a scope list narrows an admin')
 })

@@ -21,9 +21,12 @@ export interface TokenAudience {
  */
 export function allowedScopes(credential: ClientCredential, audience: TokenAudience): ReadonlySet<string> | null {
   const { client, user } = credential
-  const mayManage = audience.isKeymint && (client.level === 'subscription' || user?.role === 'admin')
+  // An admin without a scope list acts for the whole account, like an account-level client: the
+  // second seed's admin key pair answers `"scope": "all"`. Listing scopes on an admin narrows them.
+  const unrestrictedAdmin = user?.role === 'admin' && user.scopes.length === 0
+  const mayManage = audience.isKeymint && (client.level === 'subscription' || (user?.role === 'admin' && !unrestrictedAdmin))
   const usable = (scope: string) => mayManage || !isManagementScope(scope)
-  const fromUser = user ? new Set(user.scopes.filter(usable)) : null
+  const fromUser = user && !unrestrictedAdmin ? new Set(user.scopes.filter(usable)) : null
   if (client.scopes === null) return fromUser
   return new Set(client.scopes.filter((s) => usable(s) && (!fromUser || fromUser.has(s))))
 }

@@ -20,6 +20,8 @@ export interface MetricsGauges {
   /** Credential lookups since start: served from memory, read from the database, served stale, shed. */
   readonly credentialLookups?: () => { readonly hit: number; readonly miss: number; readonly stale: number; readonly shed: number }
   readonly databaseReachable?: () => boolean
+  /** Webhook delivery attempts since start: delivered, to be retried, given up. */
+  readonly webhookAttempts?: () => { readonly delivered: number; readonly retry: number; readonly failed: number }
 }
 
 // Process metrics (CPU, memory, event-loop delay, GC) are per process, not per server: collected
@@ -66,6 +68,16 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     help: 'Key pairs (with client, plan and user) held in memory',
     registers: [registry],
     collect() { this.set(gauges.credentialsCached?.() ?? 0) },
+  })
+  new client.Counter({
+    name: 'keymint_webhook_attempts_total',
+    help: 'Webhook delivery attempts by this instance, by outcome: delivered (2xx), retry (will be tried again), failed (given up a day after the event)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [outcome, n] of Object.entries(gauges.webhookAttempts?.() ?? {})) this.inc({ outcome }, n)
+    },
   })
   new client.Counter({
     name: 'keymint_credential_lookups_total',

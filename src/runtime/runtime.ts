@@ -76,17 +76,18 @@ export async function createRuntime(config: Config, services: Services, log: Log
   const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
   const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
   const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
+  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
   const metrics = createMetrics({
     revocationsCached: () => revocations.size,
     throttleEntries: () => throttle.size + signInThrottle.size,
     credentialsCached: () => credentials.size,
     credentialLookups: () => credentials.counts,
     databaseReachable: () => !health.down,
+    webhookAttempts: () => webhooks.outcomes,
   })
   let changes: { close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
   let stopPurge: (() => void) | undefined
-  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
   return {
     health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),

@@ -34,11 +34,17 @@ export interface WebhookDelivererDeps {
  */
 export class WebhookDeliverer {
   readonly #deps: WebhookDelivererDeps
+  readonly #outcomes = { delivered: 0, retry: 0, failed: 0 }
   #running: Promise<number> = Promise.resolve(0)
   #stopTimer: (() => void) | undefined
 
   constructor(deps: WebhookDelivererDeps) {
     this.#deps = deps
+  }
+
+  /** Attempts since start, by outcome: delivered, to be retried, given up. */
+  get outcomes(): Readonly<{ delivered: number; retry: number; failed: number }> {
+    return { ...this.#outcomes }
   }
 
   start(intervalMs: number): void {
@@ -61,7 +67,11 @@ export class WebhookDeliverer {
     for (;;) {
       const now = this.#deps.clock.now()
       const claimed = await this.#deps.webhooks.claimDue(now, new Date(now.getTime() + LEASE_MS), BATCH)
-      for (const delivery of claimed) await this.#deps.webhooks.recordAttempt(delivery.id, await this.#attempt(delivery))
+      for (const delivery of claimed) {
+        const outcome = await this.#attempt(delivery)
+        await this.#deps.webhooks.recordAttempt(delivery.id, outcome)
+        this.#outcomes[outcome.kind]++
+      }
       attempted += claimed.length
       if (claimed.length < BATCH) return attempted
     }

@@ -7,6 +7,7 @@ import { updateUser } from '../../src/domain/users.js'
 import { startServer } from '../../src/server.js'
 import { openServices } from '../../src/services.js'
 import { describeEachDialect } from '../helpers/dialects.js'
+import { cleanup } from '../helpers/cleanup.js'
 import { seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
 import { basic, form } from '../helpers/tokens.js'
 
@@ -152,7 +153,7 @@ describeEachDialect('RFC 7662 introspection and RFC 7009 revocation', (dialect) 
     const rs = await sibling(a, c)
     const services = await openServices(a.config)
     const b = await startServer(loadConfig({ db: a.config.database.url, port: 0, logLevel: 'silent', issuer: 'http://keymint.test' }, { KEYMINT_MASTER_KEY: a.config.masterKey.value }), { services })
-    t.after(() => b.close())
+    cleanup(t, () => b.close())
     const token = await tokenFor(a, c)
     assert.equal((await introspect(b.url, rs, token)).active, true)
     assert.equal((await revoke(a.url, rs, token)).status, 200)

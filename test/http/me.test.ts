@@ -110,6 +110,20 @@ describeEachDialect("my API key pair, my password, and the bootstrap admin's fir
     assert.equal(changed.body.password_change_required, false)
     assert.equal((await browser.call('GET', '/users')).status, 200)
     assert.equal((await new Browser(s).signIn('first@example.com', oneTime)).status, 401, 'the one-time password is spent')
+
+    // The second seed, as its first reader would follow it: the admin generates keys on the API
+    // tab, then trades them for a token with curl's form body, and gets `"scope": "all"`.
+    const generated = await browser.call('POST', '/me/key-pair')
+    assert.equal(generated.status, 201, JSON.stringify(generated.body))
+    const { client_id: clientId, client_secret: clientSecret } = generated.body.key_pair
+    const token = await fetch(`${s.url}/oauth2/token/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${clientId}&client_secret=${clientSecret}`,
+    })
+    const issued = await token.json() as Record<string, unknown>
+    assert.equal(token.status, 200, JSON.stringify(issued))
+    assert.deepEqual([issued.token_type, issued.expires_in, issued.scope], ['Bearer', 36000, 'all'])
   })
 
   test('every answer a browser may load carries the security headers; no CORS', async (t) => {

@@ -12,6 +12,12 @@ import { seedClient, startAnotherInstance, startTestServer, type TestServer } fr
 
 interface Received { headers: IncomingHttpHeaders; body: string }
 
+/** `keymint_webhook_attempts_total` by outcome, as Prometheus would scrape it. */
+async function attemptsMetric(s: TestServer): Promise<Record<string, number>> {
+  const text = await (await fetch(`${s.url}/metrics`)).text()
+  return Object.fromEntries([...text.matchAll(/^keymint_webhook_attempts_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]))
+}
+
 /** A webhook receiver on loopback that answers `status()` and keeps what it got; `down()` and `up()` on one port. */
 async function receiver(t: TestContext) {
   const got: Received[] = []
@@ -89,6 +95,7 @@ describeEachDialect('webhook delivery', (dialect) => {
     verify(r.got[0]!, secret)
     const [delivery] = await listWebhookDeliveries(s.services, { accountId: c.accountId as AccountId, id: endpoint.id })
     assert.deepEqual([delivery?.attempts, delivery?.lastStatus, delivery?.deliveredAt !== null], [2, 204, true])
+    assert.deepEqual(await attemptsMetric(s), { delivered: 1, retry: 1, failed: 0 })
   })
 
   test('server restarted mid-retry: the next instance delivers it, once', async (t) => {
@@ -146,5 +153,6 @@ describeEachDialect('webhook delivery', (dialect) => {
     assert.equal(delivery?.attempts, attempts)
     assert.ok(attempts > 5 && attempts < 40, `backoff spaced the attempts: ${attempts}`)
     assert.ok(delivery.failedAt.getTime() - delivery.createdAt.getTime() <= 24 * 3600 * 1000)
+    assert.deepEqual(await attemptsMetric(s), { delivered: 0, retry: attempts - 1, failed: 1 })
   })
 })

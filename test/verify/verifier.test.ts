@@ -7,6 +7,7 @@ import { startServer } from '../../src/server.js'
 import { openServices } from '../../src/services.js'
 import { createVerifier, VerifierUnavailableError } from '../../src/verify/index.js'
 import { describeEachDialect } from '../helpers/dialects.js'
+import { cleanup } from '../helpers/cleanup.js'
 import { registerApi, seedClient, startTestServer, type TestServer } from '../helpers/server.js'
 import { form } from '../helpers/tokens.js'
 import { assertRefused, decodePart, encodePart, headerToken, oauth2Token, resourceServerClient, serverPrivateKey, verifierFor } from './support.js'
@@ -202,7 +203,7 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     const c = await seedClient(a.services)
     const services = await openServices(a.config)
     const b = await startServer(loadConfig({ db: a.config.database.url, port: 0, logLevel: 'silent', issuer: 'http://other.keymint.test' }, { KEYMINT_MASTER_KEY: a.config.masterKey.value }), { services })
-    t.after(() => b.close())
+    cleanup(t, () => b.close())
     const foreign = await headerToken({ ...a, url: b.url }, c)
     assert.equal(decodePart(foreign, 1).iss, 'http://other.keymint.test')
     assert.equal(decodePart(foreign, 0).kid, decodePart(await headerToken(a, c), 0).kid, 'same signing key')

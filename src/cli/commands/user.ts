@@ -22,7 +22,7 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--email <email>', 'email address')
     .option('--role <role>', 'admin or member', 'member')
     .option('--permissions <list>', 'comma-separated: ui,api', 'ui,api')
-    .option('--scopes <list>', 'comma-separated API scopes', '')
+    .option('--scopes <list>', 'comma-separated API scopes (an admin without any acts for the whole account)', '')
     .action(async (opts: CommonOptions & { account: string; email: string; role: string; permissions: string; scopes: string }) => {
       const created = await withServices(opts, (s) => createUser(
         s,
