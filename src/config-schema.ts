@@ -63,6 +63,9 @@ export const SETTINGS = {
   webhooksAllowLoopback: { env: 'KEYMINT_WEBHOOKS_ALLOW_LOOPBACK', kind: 'string', default: 'false', values: ['true', 'false'], doc: 'development only: accept webhook URLs `http://127.0.0.1`, `http://[::1]` and `http://localhost` (else https only)' },
   federationAllowLoopback: { env: 'KEYMINT_FEDERATION_ALLOW_LOOPBACK', kind: 'string', default: 'false', values: ['true', 'false'], doc: 'development only: trust policies may name issuers `http://127.0.0.1`, `http://[::1]` and `http://localhost`, whose discovery and keys are then fetched over plain http (else https only)' },
   webhookPoll: { env: 'KEYMINT_WEBHOOK_POLL', kind: 'duration', default: '5s', min: 1, max: 3600, doc: 'how often each instance sends the webhook deliveries that are due' },
+  dpopProofMaxAge: { env: 'KEYMINT_DPOP_PROOF_MAX_AGE', kind: 'duration', default: '60s', min: 5, max: 600, doc: 'oldest `iat` a DPoP proof (RFC 9449) may have at `/oauth2/token`; its `jti` is remembered in the database this long, so no instance accepts it twice' },
+  dpopClockSkew: { env: 'KEYMINT_DPOP_CLOCK_SKEW', kind: 'duration', default: '5s', min: 0, max: 300, doc: 'how far ahead of the server\'s clock a DPoP proof\'s `iat` may be' },
+  dpopNonceRequired: { env: 'KEYMINT_DPOP_NONCE_REQUIRED', kind: 'string', default: 'false', values: ['true', 'false'], doc: '`true`: every DPoP proof at `/oauth2/token` must carry a server nonce (RFC 9449 §8); one without gets `use_dpop_nonce` and a `DPoP-Nonce` to retry with' },
   metricsToken: { env: 'KEYMINT_METRICS_TOKEN', kind: 'string', defaultDoc: '(none)', secret: true, pattern: '^[\\x21-\\x7e]{16,512}$', rule: 'must be 16 to 512 printable characters without spaces', doc: 'bearer token `GET /metrics` requires (16–512 printable characters); unset, `/metrics` is open' },
 } as const satisfies Record<string, SettingSpec>
 

@@ -52,6 +52,15 @@ export interface Config {
   readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number }
   /** Development only: trust policies may name loopback http issuers. */
   readonly federation: { readonly allowLoopback: boolean }
+  /** RFC 9449 proofs at the token endpoint. */
+  readonly dpop: {
+    /** Oldest `iat` accepted; a proof's `jti` is remembered this long. */
+    readonly proofMaxAgeSeconds: number
+    /** How far ahead of the server's clock an `iat` may be. */
+    readonly clockSkewSeconds: number
+    /** Every proof must carry a server nonce (RFC 9449 §8). */
+    readonly nonceRequired: boolean
+  }
   readonly lastUsedFlushMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
@@ -222,6 +231,11 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     metricsToken: v.metricsToken as string | undefined,
     webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000 }),
     federation: Object.freeze({ allowLoopback: v.federationAllowLoopback === 'true' }),
+    dpop: Object.freeze({
+      proofMaxAgeSeconds: v.dpopProofMaxAge as number,
+      clockSkewSeconds: v.dpopClockSkew as number,
+      nonceRequired: v.dpopNonceRequired === 'true',
+    }),
     lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,

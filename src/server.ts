@@ -140,6 +140,13 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
         encryptTo: encryptNestedJwtTo,
         findApi: (accountId, identifier) => services.store.apis.findByIdentifier(accountId, identifier),
       },
+      dpop: {
+        settings: config.dpop,
+        nonces: services.dpopNonces,
+        now,
+        remember: (id, expiresAt) => services.store.dpopProofs.remember(id, expiresAt, now()),
+        refused: auth.refused,
+      },
       tokens: config.tokens,
       issued: (dialect) => issuedBy[dialect].inc(),
     },

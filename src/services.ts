@@ -3,6 +3,7 @@ import { createClientSecretService } from './crypto/client-secrets.js'
 import {
   loadOrCreateMasterKeyFile, MasterKeyError, parseMasterKey, generateMasterKey, type MasterKey,
 } from './crypto/master-key.js'
+import { createDPoPNonces, type DPoPNonces } from './crypto/dpop-nonces.js'
 import { createSealer, UnsealError } from './crypto/sealing.js'
 import type { Config } from './config.js'
 import type { Clock, Store } from './domain/ports.js'
@@ -19,6 +20,8 @@ export interface Services {
   readonly sealer: ReturnType<typeof createSealer>
   /** Opens only what the current master key sealed: tells what a rotation still has to re-seal. */
   readonly currentOnlySealer: ReturnType<typeof createSealer>
+  /** RFC 9449 §8 nonces every instance sharing the master key accepts. */
+  readonly dpopNonces: DPoPNonces
   /** Set when this call created the master key file. */
   readonly createdMasterKeyFile: string | undefined
   close(): Promise<void>
@@ -121,6 +124,7 @@ export async function openServices(config: Config, opts: { poolSize?: number } =
     secrets,
     sealer,
     currentOnlySealer: createSealer(key),
+    dpopNonces: createDPoPNonces(key, previous),
     createdMasterKeyFile: createdFile,
     close: () => database.close(),
   }

@@ -1,5 +1,6 @@
 export { TokenClient } from './token-client.js'
 export type { TokenClientOptions, TokenDialect, TokenEncryption } from './options.js'
+export type { DPoPKeyPair, DPoPOption } from './dpop.js'
 export type { TokenResponse } from './token-response.js'
 export type { PlatformTokenSource, PlatformTokenUse } from './platform-token.js'
 export { TokenError, TokenNetworkError, type TokenErrorCode, type TokenErrorOptions } from './errors.js'

@@ -1,5 +1,6 @@
 import type { RetryPolicy } from './backoff.js'
 import type { PlatformTokenSource, PlatformTokenUse } from './platform-token.js'
+import { checkDPoPOption, type DPoPOption } from './dpop.js'
 
 /**
  * Which wire format to speak: RFC 6749 client credentials at `/oauth2/token`, or keymint's header
@@ -57,6 +58,12 @@ export interface TokenClientOptions {
   readonly resource?: string | undefined
   /** Header dialect only: ask for an encrypted (nested JWT) token. */
   readonly encrypted?: TokenEncryption | undefined
+  /**
+   * OAuth 2.0 dialect only: get DPoP-bound tokens (RFC 9449), sender-constrained to a key this
+   * client holds. `true` makes an ES256 key kept for the client's lifetime; see {@link DPoPOption}.
+   * {@link TokenClient.fetch} then sends `Authorization: DPoP` with a proof for each request.
+   */
+  readonly dpop?: DPoPOption | undefined
   /** Header dialect with `issuer`: `/auth/oauth` for `'subscription'` (default), `/auth/oidc` for `'user'`. */
   readonly level?: 'subscription' | 'user' | undefined
   /** Refresh this long before expiry; default 60 s or 10 % of the lifetime, whichever is smaller. */
@@ -111,6 +118,8 @@ export interface ClientSettings {
   readonly scope: string | undefined
   readonly resource: string | undefined
   readonly encrypted: string | undefined
+  /** How to make DPoP proofs; undefined for bearer tokens. */
+  readonly dpop: Exclude<DPoPOption, false> | undefined
   readonly refreshSkewSeconds: number | undefined
   readonly assumedLifetimeSeconds: number
   readonly retry: RetryPolicy
@@ -188,6 +197,10 @@ export function resolveSettings(options: TokenClientOptions): ClientSettings {
   if (dialect === 'header' && options.scope !== undefined) {
     throw new TypeError('TokenClient: scope applies to the oauth2 dialect only')
   }
+  checkDPoPOption(options.dpop)
+  const dpop = options.dpop === undefined || options.dpop === false ? undefined : options.dpop
+  // The header dialect has no place for a proof: its tokens are bearer tokens.
+  if (dialect === 'header' && dpop !== undefined) throw new TypeError('TokenClient: dpop applies to the oauth2 dialect only')
   let endpoint: EndpointSource
   if (options.tokenEndpoint !== undefined) endpoint = { kind: 'fixed', url: absoluteUrl('tokenEndpoint', options.tokenEndpoint) }
   else if (issuer === undefined) throw new TypeError('TokenClient: issuer or tokenEndpoint is required')
@@ -208,6 +221,7 @@ export function resolveSettings(options: TokenClientOptions): ClientSettings {
     scope: scope === '' ? undefined : scope,
     resource: options.resource,
     encrypted,
+    dpop,
     refreshSkewSeconds: options.refreshSkewSeconds === undefined ? undefined : count('refreshSkewSeconds', options.refreshSkewSeconds, 0),
     assumedLifetimeSeconds: count('assumedLifetimeSeconds', options.assumedLifetimeSeconds, DEFAULT_LIFETIME[dialect]),
     retry: Object.freeze({

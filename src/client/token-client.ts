@@ -1,5 +1,6 @@
 import { fetchWithBearer } from './bearer-fetch.js'
 import { discoverTokenEndpoint } from './discovery.js'
+import { DPoPProver } from './dpop.js'
 import { headerTokenRequest, readHeaderToken } from './header-dialect.js'
 import { createTransport, tokenErrorFrom, type Transport } from './http.js'
 import { oauth2TokenRequest, readOAuth2Token } from './oauth2-dialect.js'
@@ -19,12 +20,16 @@ import { cacheToken, type CachedToken, type TokenResponse } from './token-respon
  * read, so its lifetime is taken as `assumedLifetimeSeconds` (default 4 h, the server's default);
  * set it when the client's lifetime is shorter.
  *
+ * With `dpop`, tokens are bound to a key the client holds (RFC 9449): each token request and
+ * each {@link TokenClient.fetch} carries a fresh proof, and a server's `use_dpop_nonce` is
+ * answered once with a proof carrying the nonce it sent.
+ *
  * @param options - issuer or token endpoint, credentials, dialect, and tuning
  * @example
  * ```ts
  * import { TokenClient } from 'keymint/client'
  *
- * const client = new TokenClient({ issuer: 'https://id.example.com', clientId: ID, clientSecret: SECRET })
+ * const client = new TokenClient({ issuer: 'https://id.example.com', clientId: ID, clientSecret: SECRET, dpop: true })
  * const res = await client.fetch('https://api.example.com/assets')
  *
  * // In a Kubernetes pod, with a projected service account token and no secret:
@@ -34,6 +39,7 @@ import { cacheToken, type CachedToken, type TokenResponse } from './token-respon
 export class TokenClient {
   readonly #settings: ClientSettings
   readonly #transport: Transport
+  readonly #prover: DPoPProver | undefined
   #endpoint: Promise<string> | undefined
   #current: CachedToken | undefined
   #pending: Promise<CachedToken> | undefined
@@ -41,6 +47,7 @@ export class TokenClient {
   constructor(options: TokenClientOptions) {
     this.#settings = resolveSettings(options)
     this.#transport = createTransport(this.#settings.fetch, this.#settings.requestTimeoutMs)
+    this.#prover = this.#settings.dpop === undefined ? undefined : new DPoPProver(this.#settings.dpop, this.#settings.now)
   }
 
   /**
@@ -91,7 +98,9 @@ export class TokenClient {
   }
 
   /**
-   * `fetch` with `Authorization: Bearer <token>`; after a `401` it refreshes the token and retries once.
+   * `fetch` with `Authorization: Bearer <token>`, or `Authorization: DPoP <token>` and a `DPoP`
+   * proof for this request when the client uses DPoP; after a `401` it refreshes the token and
+   * retries once (and once more with a new proof when the API asks for a DPoP nonce).
    *
    * @param input - the API URL or Request
    * @param init - as for `fetch`
@@ -101,7 +110,50 @@ export class TokenClient {
    * ```
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    return fetchWithBearer(this, this.#settings.fetch, input, init)
+    return fetchWithBearer({
+      getTokenResponse: () => this.getTokenResponse(),
+      invalidate: (token) => this.invalidate(token),
+      credentials: (token, method, url) => this.#credentials(token, method, url),
+      noteNonce: (url, res) => this.#prover?.noteNonce(url, res) ?? false,
+    }, this.#settings.fetch, input, init)
+  }
+
+  /**
+   * The headers that present the current token for one request to an API: `authorization`, and
+   * for a DPoP-bound token the `dpop` proof made for this method and URL (RFC 9449 §7).
+   *
+   * @param method - the request method
+   * @param url - the absolute URL of the request
+   * @example
+   * ```ts
+   * const headers = await client.requestHeaders('GET', 'https://api.example.com/assets')
+   * await fetch('https://api.example.com/assets', { headers })
+   * ```
+   */
+  async requestHeaders(method: string, url: string | URL): Promise<Record<string, string>> {
+    return this.#credentials(await this.getTokenResponse(), method, String(url))
+  }
+
+  /**
+   * A DPoP proof (RFC 9449 §4.2) for a request, signed with the client's key; with `accessToken`,
+   * bound to it (`ath`). Throws unless the client was made with `dpop`.
+   *
+   * @param method - the request method
+   * @param url - the absolute URL of the request (query and fragment are left out of `htu`)
+   * @param accessToken - the DPoP-bound token the request presents
+   * @example
+   * ```ts
+   * const proof = await client.dpopProof('POST', 'https://api.example.com/orders', await client.getToken())
+   * ```
+   */
+  dpopProof(method: string, url: string | URL, accessToken?: string): Promise<string> {
+    if (!this.#prover) return Promise.reject(new TypeError('TokenClient: dpopProof needs a client made with the dpop option'))
+    return this.#prover.proof(method, String(url), accessToken)
+  }
+
+  async #credentials(token: Pick<TokenResponse, 'accessToken' | 'tokenType'>, method: string, url: string): Promise<Record<string, string>> {
+    if (token.tokenType !== 'DPoP' || !this.#prover) return { authorization: `Bearer ${token.accessToken}` }
+    return { authorization: `DPoP ${token.accessToken}`, dpop: await this.#prover.proof(method, url, token.accessToken) }
   }
 
   /** Starts the one refresh every caller waits for until it settles. */
@@ -123,21 +175,39 @@ export class TokenClient {
     const url = await this.#tokenEndpoint()
     return withRetries(async () => {
       const startedAt = s.now()
-      const res = await this.#transport(url, await this.#tokenRequest())
-      if (res.status < 200 || res.status > 299) throw await tokenErrorFrom(res, url, s.now())
-      const issued = s.dialect === 'oauth2' ? await readOAuth2Token(res, url) : await readHeaderToken(res, url)
+      const res = await this.#exchange(url)
+      const issued = s.dialect === 'oauth2' ? await readOAuth2Token(res, url, this.#bindsTokens() ? 'DPoP' : 'Bearer') : await readHeaderToken(res, url)
       return cacheToken(issued, startedAt, { skewSeconds: s.refreshSkewSeconds, assumedLifetimeSeconds: s.assumedLifetimeSeconds })
     }, s.retry)
   }
 
+  /** Whether token requests carry a DPoP proof: client credentials of the RFC 6749 dialect, with a key. */
+  #bindsTokens(): boolean {
+    return this.#prover !== undefined && this.#settings.dialect === 'oauth2' && !this.#settings.platform
+  }
+
   /** One attempt's request; a platform token is read anew for each (a file's current content). */
-  async #tokenRequest(): Promise<RequestInit> {
+  async #tokenRequest(url: string): Promise<RequestInit> {
     const s = this.#settings
     if (s.platform) {
       const token = await readPlatformToken(s.platform.source)
       return platformTokenRequest(token, { use: s.platform.use, scope: s.scope, resource: s.resource, clientId: s.clientId === '' ? undefined : s.clientId })
     }
-    return s.dialect === 'oauth2' ? oauth2TokenRequest(s) : headerTokenRequest(s)
+    if (s.dialect !== 'oauth2') return headerTokenRequest(s)
+    return oauth2TokenRequest(s, this.#bindsTokens() ? await this.#prover?.proof('POST', url) : undefined)
+  }
+
+  /** One token request, sent again once with a new proof when the server asks for its DPoP nonce (RFC 9449 §8). */
+  async #exchange(url: string): Promise<Response> {
+    const s = this.#settings
+    const prover = this.#bindsTokens() ? this.#prover : undefined
+    for (let nonceRetry = false; ; nonceRetry = true) {
+      const res = await this.#transport(url, await this.#tokenRequest(url))
+      const gotNonce = prover?.noteNonce(url, res) ?? false
+      if (res.status >= 200 && res.status <= 299) return res
+      const err = await tokenErrorFrom(res, url, s.now())
+      if (err.error !== 'use_dpop_nonce' || !gotNonce || nonceRetry) throw err
+    }
   }
 
   /** The token endpoint; discovered once, and again only after a failed discovery. */

@@ -11,7 +11,7 @@ import { jwtLifetimeSeconds } from './jwt-lifetime.js'
  */
 export interface TokenResponse {
   readonly accessToken: string
-  /** Always `Bearer` for keymint. */
+  /** `Bearer`, or `DPoP` for a token bound to the client's DPoP key (the `dpop` option). */
   readonly tokenType: string
   /** Lifetime in seconds as issued (stated by the server, read from the JWT, or assumed). */
   readonly expiresIn: number

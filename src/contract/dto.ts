@@ -40,6 +40,7 @@ export const presentClient = (c: Client) => ({
   public_jwk: c.publicJwk,
   signing_alg: c.signingAlg,
   allow_secret: c.secretAuth,
+  require_dpop: c.requireDPoP,
   disabled: c.disabled,
   created_at: iso(c.createdAt),
 })

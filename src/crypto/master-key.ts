@@ -53,7 +53,7 @@ export function readMasterKeyFile(path: string): MasterKey {
   return parseMasterKey(text, path)
 }
 
-export type KeyPurpose = 'client-secret-hash' | 'private-key-sealing'
+export type KeyPurpose = 'client-secret-hash' | 'private-key-sealing' | 'dpop-nonce'
 
 /** HKDF-SHA256 with the purpose as `info`: one leaked derived key reveals nothing of the others. */
 export function deriveKey(master: MasterKey, purpose: KeyPurpose): Buffer {

@@ -24,6 +24,8 @@ export interface NewClientInput {
   readonly signingAlg?: string
   /** Whether the secret authenticates it too; default: only when it has no public key. */
   readonly allowSecret?: boolean
+  /** Tokens only with a DPoP proof (RFC 9449); default false. */
+  readonly requireDPoP?: boolean
   readonly actor?: string
   /** The management caller's; see authority.ts. */
   readonly authority?: Authority
@@ -88,6 +90,7 @@ export async function createClient(
       publicJwk,
       signingAlg,
       secretAuth,
+      requireDPoP: input.requireDPoP === true,
       createdAt: now,
       disabled: false,
       tokensCutOffAt: null,
@@ -95,7 +98,7 @@ export async function createClient(
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
     const actor = input.actor ?? DEFAULT_ACTOR
     await tx.audit.insert([
-      auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes }, createdAt: now }),
+      auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes, ...(input.requireDPoP === true ? { requireDPoP: true } : {}) }, createdAt: now }),
       auditEvent({ accountId: account.id, actor, action: 'key_pair.created', target: client.id, details: { client_id: keyPair.id }, createdAt: now }),
     ])
     await enqueueWebhookEvent(tx, { accountId: account.id, type: 'key_pair.generated', data: { client: client.id, client_id: keyPair.id }, at: now })
@@ -144,6 +147,7 @@ export interface ClientUpdateInput {
   readonly publicKey?: string | null
   readonly signingAlg?: string | null
   readonly allowSecret?: boolean
+  readonly requireDPoP?: boolean
   readonly actor?: string
   readonly authority?: Authority
 }
@@ -158,12 +162,15 @@ export async function updateClient(deps: { store: Store; clock: Clock }, input: 
   if (input.publicKey !== undefined) patch.publicJwk = input.publicKey === null ? null : requirePublicKey(input.publicKey)
   if (input.signingAlg !== undefined) patch.signingAlg = input.signingAlg === null ? null : requireSigningAlg(input.signingAlg)
   if (input.allowSecret !== undefined) patch.secretAuth = input.allowSecret
+  if (input.requireDPoP !== undefined) patch.requireDPoP = input.requireDPoP
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
     const user = client.userId === null ? null : await tx.users.findById(client.userId) ?? null
     assertMayTouch(input.authority, managementPowerOf(client, user), 'changing a client that holds more than the caller')
     if (patch.scopes !== undefined) assertMayGrant(input.authority, managementPowerOf({ ...client, scopes: patch.scopes }, user), 'granting keymint: scopes')
     if (patch.publicJwk !== undefined) assertAdmin(input.authority, "changing a client's public key")
+    // Dropping the requirement lets its next tokens work for whoever holds them, like a key change.
+    if (patch.requireDPoP === false && client.requireDPoP) assertAdmin(input.authority, 'letting a client get tokens without DPoP')
     if ((patch.publicJwk === undefined ? client.publicJwk : patch.publicJwk) === null && !(patch.secretAuth ?? client.secretAuth)) {
       throw new InvalidInput('KEYMINT_INVALID_INPUT', `${NO_WAY_TO_AUTHENTICATE} (allow its secret, then rotate its key pair to get one)`)
     }
@@ -171,7 +178,7 @@ export async function updateClient(deps: { store: Store; clock: Clock }, input: 
     if (!updated) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${input.clientId} not found`)
     await tx.audit.insert([auditEvent({
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'client.updated', target: client.id,
-      details: { fields: Object.keys(patch) }, createdAt: deps.clock.now(),
+      details: { fields: Object.keys(patch), ...(patch.requireDPoP === undefined ? {} : { requireDPoP: patch.requireDPoP }) }, createdAt: deps.clock.now(),
     })])
     return updated
   })

@@ -57,7 +57,7 @@ export interface ClientStore {
   listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: ClientId; tokensCutOffAt: Date }[]>
 }
 
-export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'disabled'>> & {
+export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'requireDPoP' | 'disabled'>> & {
   readonly tokensCutOffAt?: Date
 }
 
@@ -164,6 +164,16 @@ export interface FederationPolicyStore {
   listByClients(clientIds: readonly ClientId[]): Promise<{ id: FederationPolicyId; clientId: ClientId; createdAt: Date }[]>
   /** Live policies of user-level clients acting as these users. */
   listLiveForUsers(userIds: readonly UserId[]): Promise<{ id: FederationPolicyId; userId: UserId }[]>
+}
+
+export interface DPoPProofStore {
+  /**
+   * Remembers a DPoP proof id until `expiresAt`; false when it is remembered already (a replay).
+   * An id whose time is over by `now` counts as new.
+   */
+  remember(id: string, expiresAt: Date, now: Date): Promise<boolean>
+  /** Drops ids whose proofs are too old to be accepted anyway; how many. */
+  purgeExpired(now: Date): Promise<number>
 }
 
 export interface ApiStore {
@@ -308,6 +318,7 @@ export interface Store {
   readonly revokedTokens: RevokedTokenStore
   readonly audit: AuditStore
   readonly clientAssertions: ClientAssertionStore
+  readonly dpopProofs: DPoPProofStore
   readonly apis: ApiStore
   readonly sessions: SessionStore
   readonly secondFactors: SecondFactorStore

@@ -68,6 +68,8 @@ export interface Client {
   readonly signingAlg: SigningAlg | null
   /** Whether its secret authenticates it; a client with a public key alone uses private_key_jwt only. */
   readonly secretAuth: boolean
+  /** Gets DPoP-bound tokens only (RFC 9449): a token request without a proof is refused. */
+  readonly requireDPoP: boolean
   readonly createdAt: Date
   /** A disabled client gets no tokens. */
   readonly disabled: boolean

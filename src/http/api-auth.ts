@@ -6,6 +6,7 @@ import type { ResumedSession } from '../domain/sessions.js'
 import type { AccountId, User, UserId } from '../domain/types.js'
 import { InsufficientScope, InvalidToken } from '../oauth/errors.js'
 import { activeToken, type TokenStateDeps } from '../oauth/introspection.js'
+import { boundKeyOf } from '../oauth/access-token-verifier.js'
 import { clearSessionCookie, type SessionCookie } from './session-cookie.js'
 
 /** Who is calling the management API: from a keymint access token, or from a dashboard session. */
@@ -73,6 +74,8 @@ export function createApiAuthenticator(deps: ApiAuthDeps) {
     const active = await activeToken(deps.tokens, match[1])
     if (!active) throw new InvalidToken('the access token is invalid, expired or revoked')
     const { claims, issuedTo } = active
+    // RFC 9449 §7.2: a bound token is worth nothing without a proof of its key, and this API takes bearer tokens only.
+    if (boundKeyOf(claims) !== undefined) throw new InvalidToken("the access token is DPoP-bound; keymint's API accepts bearer tokens only")
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
     if (!aud.includes(deps.issuer())) throw new InvalidToken("the access token is not for keymint's API")
     const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : [])

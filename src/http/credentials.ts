@@ -2,13 +2,13 @@ import type { FastifyRequest } from 'fastify'
 import type { PresentedCredentials } from '../oauth/client-auth/authenticate-client.js'
 import type { PresentedSecret } from '../oauth/client-auth/client-secret.js'
 import { JWT_BEARER_ASSERTION } from '../oauth/client-auth/private-key-jwt.js'
-import { InvalidClient, InvalidRequest } from '../oauth/errors.js'
+import { InvalidClient, InvalidDPoPProof, InvalidRequest, type OAuthError } from '../oauth/errors.js'
 import { decodeFormComponent } from './form-body.js'
 import type { ClientAuthenticationFields } from './schemas/oauth.js'
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
-function singleHeader(request: FastifyRequest, name: string): string | undefined {
+function singleHeader(request: FastifyRequest, name: string, repeated: () => OAuthError = () => new InvalidRequest(`the ${name} header must be sent once`)): string | undefined {
   const value = request.headers[name]
   if (value === undefined) return undefined
   // Node keeps the first of a repeated Authorization and joins repeats of other headers with ", ":
@@ -17,11 +17,16 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
   let seen = 0
   for (let i = 0; i < raw.length; i += 2) {
     const header = raw[i]!
-    if (header.length === name.length && header.toLowerCase() === name && ++seen > 1) {
-      throw new InvalidRequest(`the ${name} header must be sent once`)
-    }
+    if (header.length === name.length && header.toLowerCase() === name && ++seen > 1) throw repeated()
   }
   return Array.isArray(value) ? value[0] : value
+}
+
+/** RFC 9449 §4.3: the `DPoP` proof, when the request carries one; two of them are no proof. */
+export function readDPoPProof(request: FastifyRequest): string | undefined {
+  // The common case, no proof at all, costs one property read.
+  if (request.headers.dpop === undefined) return undefined
+  return singleHeader(request, 'dpop', () => new InvalidDPoPProof('send exactly one DPoP header', { detail: 'header_repeated' }))
 }
 
 // Every `client_id` read here (a header, Basic credentials, a form field) is a key pair's id

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../domain/errors.js'
 import {
-  InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, ServerError, TemporarilyUnavailable, TooManyAttempts,
+  InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, ServerError, TemporarilyUnavailable, TooManyAttempts, UseDPoPNonce,
 } from '../oauth/errors.js'
 import { DatabaseUnavailable } from '../store/database.js'
 
@@ -37,6 +37,8 @@ function sendOAuthError(request: FastifyRequest, reply: FastifyReply, err: OAuth
     reply.header('www-authenticate', 'Basic realm="keymint", charset="UTF-8"')
   }
   if (err instanceof TooManyAttempts || err instanceof TemporarilyUnavailable) reply.header('retry-after', String(err.retryAfterSeconds))
+  // RFC 9449 §8: the nonce to put in the next proof.
+  if (err instanceof UseDPoPNonce) reply.header('dpop-nonce', err.nonce)
   return reply.status(err.status).header('cache-control', 'no-store').type('application/json; charset=utf-8')
     .send({ error: err.error, error_description: err.message })
 }

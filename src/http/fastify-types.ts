@@ -11,6 +11,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** `oauth`: errors as RFC 6749 §5.2 JSON; otherwise RFC 9457 problem+json. */
     errorFormat?: 'oauth'
+    /**
+     * Request headers the handler reads, for the OpenAPI document only: a `headers` schema would be
+     * validated on every request, which the token endpoint's hot path does without.
+     */
+    documentedHeaders?: object
   }
 }
 

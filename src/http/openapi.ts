@@ -72,7 +72,7 @@ function describeScope(schema: FastifySchema, url: string, config: RouteConfig |
   }
 }
 
-interface RouteConfig { readonly requiredScope?: string; readonly callers?: 'anyone' | 'session' }
+interface RouteConfig { readonly requiredScope?: string; readonly callers?: 'anyone' | 'session'; readonly documentedHeaders?: object }
 
 /**
  * A body whose every field is optional may be left out: the routes read a missing body as `{}`
@@ -102,7 +102,11 @@ export function openApiOptions(info: { version: string }): SwaggerOptions {
     },
     // Shared schemas are listed under their own `$id` (`#/components/schemas/Client`).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transform: ({ schema, url, route }) => ({ url, schema: describeScope(schema, url, route.config as RouteConfig | undefined) }),
+    transform: ({ schema, url, route }) => {
+      const config = route.config as RouteConfig | undefined
+      const documented = config?.documentedHeaders === undefined ? schema : { ...schema, headers: config.documentedHeaders }
+      return { url, schema: describeScope(documented, url, config) }
+    },
     transformObject: (documentObject) => {
       if (!('openapiObject' in documentObject)) throw new Error('expected an OpenAPI document')
       const doc = documentObject.openapiObject as Document

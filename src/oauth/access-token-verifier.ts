@@ -23,7 +23,13 @@ export type AccessTokenClaims = JWTPayload & {
   readonly client_level: string
   /** RFC 8693 §4.1: set on tokens issued through a trust policy; `client_id` is then the policy's id. */
   readonly act?: { readonly iss: string; readonly sub: string }
+  /** RFC 9449 §6.1: the DPoP key a sender-constrained token is bound to. */
+  readonly cnf?: { readonly jkt?: unknown }
 }
+
+/** The `cnf.jkt` of a DPoP-bound token, else undefined. */
+export const boundKeyOf = (claims: AccessTokenClaims): string | undefined =>
+  typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : undefined
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
 const COMPACT_JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/

@@ -7,6 +7,8 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'invalid_token'
   | 'insufficient_scope'
   | 'server_error'
@@ -88,6 +90,23 @@ export class InvalidScope extends OAuthError {
 export class InvalidTarget extends OAuthError {
   readonly error = 'invalid_target'
   readonly status = 400
+}
+
+/** RFC 9449 §5: the DPoP proof is missing (for a client that requires one), malformed, or fails a check. */
+export class InvalidDPoPProof extends OAuthError {
+  readonly error = 'invalid_dpop_proof'
+  readonly status = 400
+}
+
+/** RFC 9449 §8: the proof must carry a server nonce (again); `nonce` goes out in the `DPoP-Nonce` header. */
+export class UseDPoPNonce extends OAuthError {
+  readonly error = 'use_dpop_nonce'
+  readonly status = 400
+  readonly nonce: string
+  constructor(description: string, nonce: string, opts: OAuthErrorOptions = {}) {
+    super(description, opts)
+    this.nonce = nonce
+  }
 }
 
 /** RFC 6750 §3.1: the bearer token is missing, malformed, expired or revoked. */

@@ -1,5 +1,5 @@
 import type { ClientCredential, FederationPolicyId, KeyPairId } from '../domain/types.js'
-import type { AccessTokenClaims, VerifyAccessToken } from './access-token-verifier.js'
+import { boundKeyOf, type AccessTokenClaims, type VerifyAccessToken } from './access-token-verifier.js'
 import { tokenVerdict } from './token-verdict.js'
 
 export interface TokenStateDeps {
@@ -31,16 +31,18 @@ export async function activeToken(deps: TokenStateDeps, token: string): Promise<
 /** RFC 7662 §2.2: `active`, and for an active token the claims a resource server needs. */
 export type TokenIntrospection =
   | { readonly active: false }
-  | { readonly active: true; readonly token_type: 'Bearer' } & Pick<AccessTokenClaims,
+  | { readonly active: true; readonly token_type: 'Bearer' | 'DPoP'; readonly cnf?: { readonly jkt: string } } & Pick<AccessTokenClaims,
     'scope' | 'client_id' | 'sub' | 'aud' | 'iss' | 'exp' | 'iat' | 'jti' | 'account_id' | 'client_level' | 'act'>
 
 /** RFC 7662 §2.2 response. */
 export async function introspectToken(deps: TokenStateDeps, caller: ClientCredential, token: string): Promise<TokenIntrospection> {
   const claims = await activeTokenClaims(deps, caller, token)
   if (!claims) return { active: false }
+  const jkt = boundKeyOf(claims)
   return {
     active: true,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a bound token says so, and names its key.
+    token_type: jkt === undefined ? 'Bearer' : 'DPoP',
     scope: claims.scope,
     client_id: claims.client_id,
     sub: claims.sub,
@@ -52,5 +54,6 @@ export async function introspectToken(deps: TokenStateDeps, caller: ClientCreden
     account_id: claims.account_id,
     client_level: claims.client_level,
     ...(claims.act === undefined ? {} : { act: { iss: claims.act.iss, sub: claims.act.sub } }),
+    ...(jkt === undefined ? {} : { cnf: { jkt } }),
   }
 }

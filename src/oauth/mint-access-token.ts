@@ -8,6 +8,8 @@ export interface IssuedAccessToken {
   readonly jti: string
   readonly expiresIn: number
   readonly scope: string
+  /** RFC 9449: `DPoP` when the token is bound to a key, else `Bearer`. */
+  readonly tokenType: 'Bearer' | 'DPoP'
 }
 
 /** RFC 9068 access token: the one minting path for every endpoint. */
@@ -17,6 +19,8 @@ export function mintAccessToken(
     credential: ClientCredential; scope: string; issuer: string; audience: string; lifetimeSeconds: number; scopesArray?: boolean
     /** The external workload acting as the client (workload identity federation). */
     actor?: { readonly iss: string; readonly sub: string }
+    /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
+    dpopJkt?: string
   },
 ): IssuedAccessToken {
   const { client, keyPair, user } = input.credential
@@ -39,6 +43,8 @@ export function mintAccessToken(
   claims.client_level = client.level
   // RFC 8693 §4.1: the party acting, here the workload whose platform token a trust policy accepted.
   if (input.actor) claims.act = { iss: input.actor.iss, sub: input.actor.sub }
+  // RFC 9449 §6.1: bound to the key the client proved it holds.
+  if (input.dpopJkt !== undefined) claims.cnf = { jkt: input.dpopJkt }
   const accessToken = deps.signer.sign(claims)
-  return { accessToken, jti, expiresIn: input.lifetimeSeconds, scope: input.scope }
+  return { accessToken, jti, expiresIn: input.lifetimeSeconds, scope: input.scope, tokenType: input.dpopJkt === undefined ? 'Bearer' : 'DPoP' }
 }

@@ -11,7 +11,7 @@ const credential = (clientScopes: string[] | null, userScopes?: string[], role: 
   keyPair: { id: 'k' as never, secretHash: Buffer.alloc(32), expiresAt: null, revokedAt: null },
   client: {
     id: 'c' as never, accountId: 'a' as never, name: 'n', level: userScopes ? 'user' : 'subscription', userId: null,
-    scopes: clientScopes, lifetimeSeconds: null, tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, createdAt: new Date(),
+    scopes: clientScopes, lifetimeSeconds: null, tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, createdAt: new Date(),
     disabled: false, tokensCutOffAt: null,
   },
   accountPlan: 'enterprise',

@@ -5,7 +5,7 @@ import { AuthThrottle } from '../oauth/auth-throttle.js'
 import type { Services } from '../services.js'
 import { listenForChanges } from '../store/changes.js'
 import { DatabaseUnavailable, pingDatabase } from '../store/database.js'
-import { coalesced } from './background.js'
+import { coalesced, every } from './background.js'
 import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from './credential-cache.js'
 import { DatabaseHealth } from './database-health.js'
 import { watchDataVersion } from './data-version-watch.js'
@@ -28,6 +28,8 @@ const DATA_VERSION_POLL_MS = 200
 const DATA_VERSION_CHECK_MS = 1
 /** How often an unreachable database is tried again. */
 const DATABASE_PROBE_MS = 1000
+/** How often ids of DPoP proofs too old to be accepted anyway are dropped (never on the token path). */
+const DPOP_PURGE_MS = 60_000
 
 /** The machinery one server process runs beside its routes: caches, batched writers, timers. */
 export interface Runtime {
@@ -90,6 +92,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
   let watch: { stop(): void } | undefined
   // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
   const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() })
+  let stopPurge: (() => void) | undefined
   return {
     health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
@@ -99,6 +102,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       revocations.start(config.revocationPollMs)
       ring.start(config.keyRefreshMs)
       webhooks.start(config.webhooks.pollMs)
+      stopPurge = every(DPOP_PURGE_MS, () => store.dpopProofs.purgeExpired(clock.now()), failed('purging used DPoP proof ids'))
       const reloadRevocations = coalesced(() => revocations.refresh(), failed('refreshing revocations'))
       const reloadKeys = coalesced(() => ring.refresh(), failed('reloading server keys'))
       if (database.engine === 'postgres') {
@@ -126,6 +130,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
     },
     async stop() {
       unsubscribe()
+      stopPurge?.()
       watch?.stop()
       await changes?.close()
       health.stop()

@@ -65,6 +65,8 @@ export interface ClientsTable {
   created_at: number
   disabled: Generated<number>
   tokens_cut_off_at: number | null
+  /** 1: tokens only with a DPoP proof (RFC 9449), bound to its key. */
+  require_dpop: Generated<number>
   /** Set once the client is deleted: it is gone from every read but the audit log and revocation feed. */
   deleted_at: number | null
 }
@@ -113,6 +115,12 @@ export interface AuditEventsTable {
 }
 
 export interface UsedClientAssertionsTable {
+  id: string
+  expires_at: number
+}
+
+/** DPoP proofs accepted at the token endpoint, by a hash of key thumbprint and `jti`, until they are too old anyway. */
+export interface UsedDPoPProofsTable {
   id: string
   expires_at: number
 }
@@ -184,6 +192,7 @@ export interface Database {
   revoked_tokens: RevokedTokensTable
   audit_events: AuditEventsTable
   used_client_assertions: UsedClientAssertionsTable
+  used_dpop_proofs: UsedDPoPProofsTable
   apis: ApisTable
   sessions: SessionsTable
   recovery_codes: RecoveryCodesTable

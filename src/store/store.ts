@@ -7,6 +7,7 @@ import { createAuditRepository } from './repositories/audit-events.js'
 import { createClientAssertionRepository } from './repositories/client-assertions.js'
 import { createClientRepository } from './repositories/clients.js'
 import { createFederationPolicyRepository } from './repositories/federation-policies.js'
+import { createDPoPProofRepository } from './repositories/dpop-proofs.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
 import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
 import { createSecondFactorRepository } from './repositories/second-factors.js'
@@ -27,6 +28,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     revokedTokens: createRevokedTokenRepository(db, engine),
     audit: createAuditRepository(db),
     clientAssertions: createClientAssertionRepository(db),
+    dpopProofs: createDPoPProofRepository(db),
     apis: createApiRepository(db),
     sessions: createSessionRepository(db),
     secondFactors: createSecondFactorRepository(db),

@@ -1,12 +1,23 @@
 /**
- * The RFC 6750 §3.1 error codes a verifier reports about a presented token.
+ * The RFC 6750 §3.1 error codes a verifier reports about a presented token, and RFC 9449 §7.1's
+ * `invalid_dpop_proof` about the DPoP proof that came with it.
  *
  * @example
  * ```ts
  * const code: VerifyErrorCode = 'insufficient_scope'
  * ```
  */
-export type VerifyErrorCode = 'invalid_token' | 'insufficient_scope'
+export type VerifyErrorCode = 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof'
+
+/**
+ * The authentication scheme a refusal answers in: `Bearer` (RFC 6750) or `DPoP` (RFC 9449 §7.1).
+ *
+ * @example
+ * ```ts
+ * const scheme: ChallengeScheme = 'DPoP'
+ * ```
+ */
+export type ChallengeScheme = 'Bearer' | 'DPoP'
 
 /**
  * Options of a {@link VerifyError}.
@@ -23,12 +34,17 @@ export interface VerifyErrorOptions {
   readonly scope?: string | undefined
   /** True when the request carried no bearer token at all (RFC 6750 §3.1: the challenge then names no error). */
   readonly missing?: boolean | undefined
+  /** The challenge's scheme; default `Bearer`. `DPoP` for DPoP-bound tokens and their proofs. */
+  readonly scheme?: ChallengeScheme | undefined
+  /** The DPoP proof algorithms the resource server accepts, for the challenge's `algs` (RFC 9449 §7.1). */
+  readonly algs?: readonly string[] | undefined
   readonly cause?: unknown
 }
 
 /**
- * A token was refused: `code` says how to answer (`invalid_token` → 401, `insufficient_scope` → 403)
- * and `message` is a description safe to send back.
+ * A token was refused: `code` says how to answer (`invalid_token` and `invalid_dpop_proof` → 401,
+ * `insufficient_scope` → 403), `scheme` in which challenge, and `message` is a description safe
+ * to send back.
  *
  * @param code - the RFC 6750 error code
  * @param description - a short, safe description of the failure
@@ -46,6 +62,8 @@ export class VerifyError extends Error {
   readonly detail: string | undefined
   readonly scope: string | undefined
   readonly missing: boolean
+  readonly scheme: ChallengeScheme
+  readonly algs: readonly string[] | undefined
   constructor(code: VerifyErrorCode, description: string, opts: VerifyErrorOptions = {}) {
     super(description, { cause: opts.cause })
     this.name = 'VerifyError'
@@ -54,6 +72,8 @@ export class VerifyError extends Error {
     this.detail = opts.detail
     this.scope = opts.scope
     this.missing = opts.missing ?? false
+    this.scheme = opts.scheme ?? 'Bearer'
+    this.algs = opts.algs
   }
 }
 

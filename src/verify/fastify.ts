@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { bearerRefusal, bearerTokenOf } from './bearer.js'
+import { bearerRefusal } from './bearer.js'
 import { VerifyError } from './errors.js'
+import { checkOrigin, requestUrl } from './request-url.js'
 import { requireScopes } from './scopes.js'
 import type { VerifiedToken, Verifier, VerifierOptions } from './types.js'
 import { createVerifier } from './verifier.js'
@@ -14,14 +15,18 @@ declare module 'fastify' {
 
 /**
  * Options of {@link keymintFastify}: a verifier of your own (you close it), or the options to
- * create one (closed with the Fastify instance).
+ * create one (closed with the Fastify instance); and the public origin DPoP proofs name, when a
+ * proxy stands between clients and the API.
  *
  * @example
  * ```ts
- * const opts: KeymintFastifyOptions = { verifier: createVerifier({ issuer, audience }) }
+ * const opts: KeymintFastifyOptions = { verifier: createVerifier({ issuer, audience }), origin: 'https://api.example.com' }
  * ```
  */
-export type KeymintFastifyOptions = { readonly verifier: Verifier } | VerifierOptions
+export type KeymintFastifyOptions = ({ readonly verifier: Verifier } | VerifierOptions) & {
+  /** The API's origin as clients call it (`https://api.example.com`); default: the request's scheme and host. */
+  readonly origin?: string | undefined
+}
 
 async function refuse(reply: FastifyReply, err: VerifyError): Promise<FastifyReply> {
   const refusal = bearerRefusal(err)
@@ -29,12 +34,18 @@ async function refuse(reply: FastifyReply, err: VerifyError): Promise<FastifyRep
 }
 
 async function plugin(app: FastifyInstance, opts: KeymintFastifyOptions): Promise<void> {
+  const origin = checkOrigin(opts.origin)
   const verifier = 'verifier' in opts ? opts.verifier : createVerifier(opts)
   if (!('verifier' in opts)) app.addHook('onClose', async () => verifier.close())
   if (!app.hasRequestDecorator('token')) app.decorateRequest('token', null)
   app.addHook('onRequest', async (request, reply) => {
     try {
-      request.token = await verifier.verify(bearerTokenOf(request.headers.authorization))
+      request.token = await verifier.verifyRequest({
+        authorization: request.headers.authorization,
+        dpop: request.headers.dpop,
+        method: request.method,
+        url: requestUrl({ origin, protocol: request.protocol, host: request.host, path: request.url }),
+      })
     } catch (err) {
       if (err instanceof VerifyError) return refuse(reply, err)
       // Unreachable keys or feed: VerifierUnavailableError carries statusCode 503 for Fastify.
@@ -45,7 +56,8 @@ async function plugin(app: FastifyInstance, opts: KeymintFastifyOptions): Promis
 
 /**
  * Fastify plugin that requires a valid keymint access token on every route of the context it is
- * registered in, sets `request.token`, and answers RFC 6750 401s otherwise.
+ * registered in (`Authorization: Bearer`, or `Authorization: DPoP` with its `DPoP` proof, RFC 9449),
+ * sets `request.token`, and answers 401s with an RFC 6750 `Bearer` or RFC 9449 `DPoP` challenge otherwise.
  *
  * @param app - the Fastify instance (passed by `register`)
  * @param opts - a verifier, or the options to create one

@@ -32,10 +32,12 @@ export function hasScope(token: Pick<VerifiedToken, 'scopes'>, scope: string): b
  * requireScopes(token, 'reports:read', 'reports:write')
  * ```
  */
-export function requireScopes(token: Pick<VerifiedToken, 'scopes'>, ...scopes: string[]): void {
+export function requireScopes(token: Pick<VerifiedToken, 'scopes'> & Partial<Pick<VerifiedToken, 'jkt'>>, ...scopes: string[]): void {
   const missing = scopes.filter((s) => !hasScope(token, s))
   if (missing.length > 0) {
-    // RFC 6750 §3: the challenge's scope attribute names what the resource needs.
-    throw new VerifyError('insufficient_scope', `token lacks scope: ${missing.join(' ')}`, { scope: scopes.join(' ') })
+    // RFC 6750 §3: the challenge's scope attribute names what the resource needs; in the scheme the token came in.
+    throw new VerifyError('insufficient_scope', `token lacks scope: ${missing.join(' ')}`, {
+      scope: scopes.join(' '), ...(token.jkt === undefined ? {} : { scheme: 'DPoP' as const }),
+    })
   }
 }

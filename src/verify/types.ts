@@ -20,6 +20,8 @@ export interface AccessTokenClaims extends JWTPayload {
   readonly scope: string
   readonly account_id: string
   readonly client_level: string
+  /** RFC 9449 §6.1: present on DPoP-bound tokens, naming the key (`jkt`, its RFC 7638 thumbprint). */
+  readonly cnf?: { readonly jkt?: string } | undefined
 }
 
 /**
@@ -39,6 +41,46 @@ export interface VerifiedToken {
   readonly header: JWTHeaderParameters
   /** True when the token arrived as a nested JWE. */
   readonly encrypted: boolean
+  /** For a DPoP-bound token presented with a valid proof: the thumbprint of the key it proved. */
+  readonly jkt?: string | undefined
+}
+
+/**
+ * What {@link Verifier.verifyRequest} reads of a request to a protected resource.
+ *
+ * @example
+ * ```ts
+ * const request: ResourceRequest = { method: 'GET', url: 'https://api.example.com/reports?page=2', authorization: req.headers.authorization, dpop: req.headers.dpop }
+ * ```
+ */
+export interface ResourceRequest {
+  /** The `Authorization` header: `Bearer <token>`, or `DPoP <token>` for a DPoP-bound token. */
+  readonly authorization: string | readonly string[] | undefined
+  /** The `DPoP` header (RFC 9449 §7): the proof that goes with a DPoP-bound token. */
+  readonly dpop: string | readonly string[] | undefined
+  /** The request method, as the proof's `htm` must name it. */
+  readonly method: string
+  /** The absolute URL the client called, as the proof's `htu` must name it (query and fragment are ignored). */
+  readonly url: string
+}
+
+/**
+ * How DPoP proofs (RFC 9449) are checked for DPoP-bound tokens.
+ *
+ * @example
+ * ```ts
+ * const dpop: DPoPOptions = { maxAgeSeconds: 30, algorithms: ['ES256', 'EdDSA'] }
+ * ```
+ */
+export interface DPoPOptions {
+  /** Proof algorithms accepted; default ES256/384/512, EdDSA, RS256/384/512, PS256/384/512. Asymmetric only. */
+  readonly algorithms?: readonly string[] | undefined
+  /** Oldest `iat` accepted, in seconds; default 60. Each proof's `jti` is remembered this long. */
+  readonly maxAgeSeconds?: number | undefined
+  /** How far ahead of this server's clock an `iat` may be; default 5 seconds. */
+  readonly clockSkewSeconds?: number | undefined
+  /** Proof ids held for replay detection (in memory); default 100 000, the oldest forgotten first. */
+  readonly maxRememberedProofs?: number | undefined
 }
 
 /**
@@ -113,6 +155,8 @@ export interface VerifierOptions {
   readonly fetch?: FetchLike | undefined
   /** The current time; default `() => new Date()`. */
   readonly now?: (() => Date) | undefined
+  /** How DPoP-bound tokens' proofs are checked (RFC 9449 §7). */
+  readonly dpop?: DPoPOptions | undefined
 }
 
 /**
@@ -125,8 +169,16 @@ export interface VerifierOptions {
  * ```
  */
 export interface Verifier {
-  /** Resolves to the verified token, or rejects with a {@link VerifyError} (or VerifierUnavailableError). */
+  /**
+   * Resolves to the verified token, or rejects with a {@link VerifyError} (or VerifierUnavailableError).
+   * A DPoP-bound token is refused here: without its proof it is worth nothing (use {@link Verifier.verifyRequest}).
+   */
   verify(token: string): Promise<VerifiedToken>
+  /**
+   * Verifies the credentials of a request: `Authorization: Bearer <token>`, or `Authorization: DPoP
+   * <token>` with the `DPoP` proof made for this method and URL with the key the token is bound to.
+   */
+  verifyRequest(request: ResourceRequest): Promise<VerifiedToken>
   /** Reads the revocation feed now (changes since the last read); resolves when applied. */
   refreshRevocations(): Promise<void>
   /** Stops polling; later calls to `verify` reject. */

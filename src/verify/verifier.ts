@@ -1,6 +1,8 @@
 import { jwtVerify } from 'jose'
 import { pinAlgorithms } from './algorithms.js'
+import { credentialsOf } from './bearer.js'
 import { REQUIRED_CLAIMS, scopesOf, toAccessTokenClaims } from './claims.js'
+import { checkResourceProof, resolveDPoPChecks } from './dpop.js'
 import { VerifierUnavailableError, VerifyError } from './errors.js'
 import { createKeySource } from './key-source.js'
 import { openNestedJwt, prepareDecryptionKey } from './nested-jwe.js'
@@ -15,6 +17,19 @@ const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
 const COMPACT_JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/
 
 const malformed = () => new VerifyError('invalid_token', 'token is malformed')
+
+/** RFC 9449 §6.1: the key a token is bound to, if it is. */
+const boundKeyOf = (token: VerifiedToken): string | undefined => typeof token.claims.cnf?.jkt === 'string' ? token.claims.cnf.jkt : undefined
+
+/** The one `DPoP` header of a request, or invalid_dpop_proof. */
+function singleProof(value: string | readonly string[] | undefined, algs: readonly string[]): string {
+  const refuse = (description: string) => new VerifyError('invalid_dpop_proof', description, { scheme: 'DPoP', algs })
+  if (value === undefined) throw refuse('a DPoP proof is required with a DPoP-bound token')
+  // Node folds repeated headers into one, separated by commas, which no proof contains.
+  const proofs = typeof value === 'string' ? value.split(',') : value.flatMap((v) => v.split(','))
+  if (proofs.length !== 1 || proofs[0] === undefined) throw refuse('send exactly one DPoP proof')
+  return proofs[0].trim()
+}
 
 /** The audiences to accept, checked once at construction so a misconfiguration fails at start. */
 function audiencesOf(value: unknown): string[] {
@@ -48,6 +63,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new TypeError('keymint/verify: clockToleranceSeconds must be a non-negative number')
   const algorithms = pinAlgorithms(options.algorithms)
+  const dpop = resolveDPoPChecks(options.dpop)
   const decryptionKey = prepareDecryptionKey(options.decryptionKey)
   const fetchImpl = options.fetch ?? ((url, init) => fetch(url, init))
   const now = options.now ?? (() => new Date())
@@ -79,23 +95,50 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return { claims, scopes: scopesOf(claims), header: protectedHeader, encrypted }
   }
 
+  /** Every check of the token itself, whatever scheme it came in. */
+  async function verifyToken(token: string): Promise<VerifiedToken> {
+    if (closed) throw new VerifierUnavailableError('keymint/verify: the verifier is closed')
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
+    let verified: VerifiedToken
+    try {
+      verified = await verifySignedToken(token)
+    } catch (err) {
+      throw toRefusal(err)
+    }
+    if (revocations) {
+      await revocations.ready()
+      if (revocations.isRevoked(verified.claims)) {
+        throw new VerifyError('invalid_token', 'token has been revoked', { detail: `jti ${verified.claims.jti} of client ${verified.claims.client_id} is revoked` })
+      }
+    }
+    return verified
+  }
+
+  /** RFC 9449 §7.2: a bound token presented as a bearer token is refused, in the DPoP scheme. */
+  function refuseBound(verified: VerifiedToken): VerifiedToken {
+    if (boundKeyOf(verified) === undefined) return verified
+    throw new VerifyError('invalid_token', 'token is DPoP-bound: present it as Authorization: DPoP with a DPoP proof', { scheme: 'DPoP', algs: dpop.algorithms })
+  }
+
   return {
     async verify(token) {
-      if (closed) throw new VerifierUnavailableError('keymint/verify: the verifier is closed')
-      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
+      return refuseBound(await verifyToken(token))
+    },
+    async verifyRequest(request) {
+      const { scheme, token } = credentialsOf(request.authorization)
+      if (scheme === 'Bearer') return refuseBound(await verifyToken(token))
       let verified: VerifiedToken
       try {
-        verified = await verifySignedToken(token)
+        verified = await verifyToken(token)
       } catch (err) {
-        throw toRefusal(err)
+        // Refusals of a token that came in the DPoP scheme are challenged in it.
+        if (err instanceof VerifyError) throw new VerifyError(err.code, err.message, { detail: err.detail, scheme: 'DPoP', algs: dpop.algorithms, cause: err })
+        throw err
       }
-      if (revocations) {
-        await revocations.ready()
-        if (revocations.isRevoked(verified.claims)) {
-          throw new VerifyError('invalid_token', 'token has been revoked', { detail: `jti ${verified.claims.jti} of client ${verified.claims.client_id} is revoked` })
-        }
-      }
-      return verified
+      const jkt = boundKeyOf(verified)
+      if (jkt === undefined) throw new VerifyError('invalid_token', 'token is not DPoP-bound: present it as a bearer token', { scheme: 'DPoP', algs: dpop.algorithms })
+      await checkResourceProof(dpop, singleProof(request.dpop, dpop.algorithms), { method: request.method, url: request.url, accessToken: token, jkt }, now())
+      return { ...verified, jkt }
     },
     async refreshRevocations() {
       if (closed) throw new VerifierUnavailableError('keymint/verify: the verifier is closed')

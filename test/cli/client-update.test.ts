@@ -54,4 +54,28 @@ describeEachDialect('keymint CLI: client update', (dialect) => {
     assert.equal(events.length, 4)
     assert.ok(events.every((e) => e.actor === 'cli' && e.target === client.id))
   })
+
+  test('--require-dpop: create a client that gets DPoP-bound tokens only; update turns it off; a bad value writes nothing', async (t) => {
+    const { s, seed, json, run } = await cliBesideServer(t, dialect)
+    const client = await json<Created & { require_dpop: boolean }>(['client', 'create', '--account', seed.accountId, '--name', 'bound', '--level', 'subscription', '--require-dpop'])
+    assert.equal(client.require_dpop, true)
+    const without = await token(s.url, client)
+    assert.equal(without.status, 400)
+    assert.equal(((await without.json()) as { error: string }).error, 'invalid_dpop_proof')
+    assert.match((await run(['client', 'show', '--client', client.id])).stdout, /tokens: DPoP-bound only/)
+
+    for (const value of ['maybe', '', 'TRUE']) {
+      assertJsonFailure(await run(['client', 'update', '--client', client.id, '--require-dpop', value, '--json']), 'KEYMINT_INVALID_INPUT', `--require-dpop ${JSON.stringify(value)}`)
+    }
+    assert.equal((await json(['client', 'show', '--client', client.id])).require_dpop, true, 'refused updates changed nothing')
+
+    const lifted = await json(['client', 'update', '--client', client.id, '--require-dpop', 'false'])
+    assert.equal(lifted.require_dpop, false)
+    const bearer = await token(s.url, client)
+    assert.equal(bearer.status, 200)
+    assert.equal(((await bearer.json()) as { token_type: string }).token_type, 'Bearer')
+    const events = (await json<{ items: Json[] }>(['audit', 'list', '--account', seed.accountId])).items
+    assert.ok(events.some((e) => e.action === 'client.created' && e.target === client.id && e.details.requireDPoP === true))
+    assert.ok(events.some((e) => e.action === 'client.updated' && e.target === client.id && e.details.requireDPoP === false))
+  })
 })

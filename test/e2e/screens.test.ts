@@ -71,6 +71,15 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   assert.doesNotMatch(await page.locator('tr[data-state="grace"] td[data-label="Last used"]').textContent() ?? '', /never/)
   await assertAccessibleAtBothWidths(page, 'client detail', 'client-detail')
 
+  // Requiring DPoP: the switch changes the client at once; its bearer token requests are refused from then on.
+  const bearerRequest = () => fetch(`${s.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }) })
+  await page.getByText(/^Require DPoP: a stolen token/).click()
+  await page.getByText('DPoP-bound only (RFC 9449)').waitFor()
+  assert.equal(((await (await bearerRequest()).json()) as { error?: string }).error, 'invalid_dpop_proof')
+  await page.getByText(/^Require DPoP: a stolen token/).click()
+  await page.getByText('bearer, or DPoP-bound when asked with a proof').waitFor()
+  assert.equal((await bearerRequest()).status, 200)
+
   // Users: create one, then disabling explains the effect before it happens.
   await nav(page, 'Users').click()
   await page.getByRole('button', { name: 'Create user' }).click()

@@ -253,6 +253,16 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.equal(await store.clientAssertions.remember('c:j1', at(20), at(10)), true, 'forgotten once expired')
   },
 
+  'dpop proofs: an id is accepted once until its time is over; purged after': async (store) => {
+    assert.equal(await store.dpopProofs.remember('p1', at(10), at(0)), true)
+    assert.equal(await store.dpopProofs.remember('p1', at(30), at(9)), false, 'a replay within its time')
+    assert.equal(await store.dpopProofs.remember('p2', at(20), at(9)), true)
+    assert.equal(await store.dpopProofs.remember('p1', at(40), at(10)), true, 'taken over once its time is over')
+    assert.equal(await store.dpopProofs.remember('p1', at(40), at(39)), false, 'with the new time')
+    assert.equal(await store.dpopProofs.purgeExpired(at(20)), 1)
+    assert.equal(await store.dpopProofs.remember('p2', at(50), at(21)), true, 'purged')
+  },
+
   'apis: an identifier belongs to one account (Conflict); lists by identifier; found per account': async (store) => {
     await seed(store)
     await store.apis.insert(api(41, A, { identifier: 'https://z.example.com' }))

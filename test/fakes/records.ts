@@ -19,7 +19,7 @@ export const user = (n: number, accountId: AccountId, extra: Partial<User> = {})
 
 export const client = (n: number, accountId: AccountId, extra: Partial<Client> = {}): Client => ({
   id: uuid<ClientId>(n), accountId, name: `client ${n}`, level: 'subscription', userId: null, scopes: null, lifetimeSeconds: null,
-  tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, disabled: false, tokensCutOffAt: null, createdAt: at(0), ...extra,
+  tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, disabled: false, tokensCutOffAt: null, createdAt: at(0), ...extra,
 })
 
 export const keyPair = (n: number, clientId: ClientId, extra: Partial<NewKeyPair> = {}): NewKeyPair => ({

@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditStore } from '../../src/domain/audit.js'
 import type {
-  AccountStore, ApiStore, ClientAssertionStore, ClientStore, FederationPolicyStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
+  AccountStore, ApiStore, ClientAssertionStore, ClientStore, DPoPProofStore, FederationPolicyStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
   SecondFactorStore, ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, TotpRecord, UserStore,
   WebhookDelivery, WebhookEndpoint, WebhookStore,
 } from '../../src/domain/ports.js'
@@ -28,6 +28,7 @@ export interface FakeTables {
   revokedTokens: Map<string, RevokedToken>
   audit: Map<string, AuditEvent>
   clientAssertions: Map<string, Date>
+  dpopProofs: Map<string, Date>
   apis: Map<string, Api>
   /** Password hash and whether it must be replaced, by user id. */
   passwords: Map<string, { hash: string; changeRequired: boolean }>
@@ -54,12 +55,12 @@ interface RecoveryCodeRow {
   readonly usedAt: Date | null
 }
 
-const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries', 'federationPolicies'] as const
+const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'dpopProofs', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries', 'federationPolicies'] as const
 
 function emptyTables(): FakeTables {
   return {
     accounts: new Map(), users: new Map(), clients: new Map(), keyPairs: new Map(), serverKeys: new Map(),
-    revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), apis: new Map(),
+    revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), dpopProofs: new Map(), apis: new Map(),
     passwords: new Map(), deletedClients: new Map(), sessions: new Map(), totp: new Map(), recoveryCodes: new Map(),
     webhookEndpoints: new Map(), webhookDeliveries: new Map(), federationPolicies: new Map(),
   }
@@ -384,6 +385,29 @@ function clientAssertions(db: Tables): ClientAssertionStore {
   }
 }
 
+function dpopProofs(db: Tables): DPoPProofStore {
+  return {
+    async remember(id, expiresAt, now) {
+      const seen = db().dpopProofs
+      const until = seen.get(id)
+      if (until !== undefined && until.getTime() > now.getTime()) return false
+      seen.set(id, new Date(expiresAt.getTime()))
+      return true
+    },
+    async purgeExpired(now) {
+      const seen = db().dpopProofs
+      let purged = 0
+      for (const [id, until] of seen) {
+        if (until.getTime() <= now.getTime()) {
+          seen.delete(id)
+          purged++
+        }
+      }
+      return purged
+    },
+  }
+}
+
 function apis(db: Tables): ApiStore {
   return {
     async insert(api) {
@@ -651,7 +675,7 @@ function federationPolicies(db: Tables): FederationPolicyStore {
 function repositories(db: Tables) {
   return {
     accounts: accounts(db), users: users(db), clients: clients(db), keyPairs: keyPairs(db), serverKeys: serverKeys(db),
-    revokedTokens: revokedTokens(db), audit: audit(db), clientAssertions: clientAssertions(db), apis: apis(db), sessions: sessions(db),
+    revokedTokens: revokedTokens(db), audit: audit(db), clientAssertions: clientAssertions(db), dpopProofs: dpopProofs(db), apis: apis(db), sessions: sessions(db),
     secondFactors: secondFactors(db), webhooks: webhooks(db), federationPolicies: federationPolicies(db),
   }
 }

@@ -77,6 +77,26 @@ describeEachDialect('management REST API /api/v1', (dialect) => {
     assert.equal(typeof both.body.key_pair.client_secret, 'string')
   })
 
+  test('require_dpop: created, read and changed through the API; refused when not a boolean', async (t) => {
+    const s = await startTestServer(t, dialect)
+    const { call } = await adminOf(s)
+    const plain = await call('POST', '/clients', { name: 'plain', level: 'subscription' })
+    assert.equal(plain.body.client.require_dpop, false)
+    const bound = await call('POST', '/clients', { name: 'bound', level: 'subscription', require_dpop: true })
+    assert.equal(bound.status, 201)
+    assert.equal(bound.body.client.require_dpop, true)
+    const id = bound.body.client.id as string
+    assert.equal((await call('GET', `/clients/${id}`)).body.require_dpop, true)
+    for (const value of ['yes', 2, {}]) {
+      const refused = await call('PATCH', `/clients/${id}`, { require_dpop: value })
+      assert.equal(refused.status, 400, JSON.stringify(value))
+    }
+    assert.equal((await call('POST', '/clients', { name: 'x', level: 'subscription', require_dpop: 'sure' })).status, 400)
+    assert.equal((await call('PATCH', `/clients/${id}`, { require_dpop: false })).body.require_dpop, false)
+    const events = (await call('GET', '/audit-events?limit=20')).body.items as { action: string; target: string; details: Record<string, unknown> }[]
+    assert.ok(events.some((e) => e.action === 'client.updated' && e.target === id && e.details.requireDPoP === false))
+  })
+
   test("nothing of another account is visible or changeable", async (t) => {
     const s = await startTestServer(t, dialect)
     const a = await adminOf(s)

@@ -20,7 +20,7 @@ async function snapshot(s: TestServer): Promise<string> {
   const db = s.services.database.db
   const count = async (table: 'users' | 'clients' | 'key_pairs' | 'audit_events') =>
     Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
-  const clients = await db.selectFrom('clients').select(['id', 'scopes', 'public_jwk']).orderBy('id').execute()
+  const clients = await db.selectFrom('clients').select(['id', 'scopes', 'public_jwk', 'require_dpop']).orderBy('id').execute()
   const users = await db.selectFrom('users').select(['id', 'role', 'scopes', 'disabled']).orderBy('id').execute()
   const pairs = await db.selectFrom('key_pairs').select(['id', 'revoked_at', 'expires_at']).orderBy('id').execute()
   return JSON.stringify({ n: [await count('users'), await count('clients'), await count('key_pairs'), await count('audit_events')], clients, users, pairs })
@@ -35,6 +35,7 @@ describeEachDialect('management API: no credential grants more than it holds', (
     const adminUser = await createUser(deps, { accountId, email: 'boss@example.com', role: 'admin', scopes: ['keymint:admin'] })
     const member = await createUser(deps, { accountId, email: 'member@example.com', role: 'member', scopes: ['assets:read'] })
     const plain = await createClient(deps, { accountId, name: 'plain', level: 'subscription', scopes: ['assets:read'] })
+    const bound = await createClient(deps, { accountId, name: 'bound', level: 'subscription', scopes: ['assets:read'], requireDPoP: true })
 
     for (const scope of NARROW_SCOPES) {
       const own = await createClient(deps, { accountId, name: `narrow ${scope}`, level: 'subscription', scopes: [scope] })
@@ -45,6 +46,7 @@ describeEachDialect('management API: no credential grants more than it holds', (
         ['create a user-level client acting as an admin', 'POST', '/clients', { name: 'x', level: 'user', user_id: adminUser.id }],
         ["raise its own client's scopes", 'PATCH', `/clients/${own.client.id}`, { scopes: [scope, 'keymint:admin'] }],
         ["change a client's public key", 'PATCH', `/clients/${plain.client.id}`, { public_key: publicKeyPem }],
+        ["lift a client's DPoP requirement", 'PATCH', `/clients/${bound.client.id}`, { require_dpop: false }],
         ['rotate the key pair of an admin client', 'POST', `/clients/${admin.seed.clientRecordId}/key-pairs`, {}],
         ['revoke the key pairs of an admin client', 'DELETE', `/clients/${admin.seed.clientRecordId}/key-pairs`],
         ['finish the rotation of an admin client', 'POST', `/clients/${admin.seed.clientRecordId}/key-pairs/finish`],
@@ -68,6 +70,7 @@ describeEachDialect('management API: no credential grants more than it holds', (
       ['POST', '/clients', { name: 'x', level: 'subscription', scopes: ['keymint:audit:read'] }],
       ['POST', '/clients', { name: 'y', level: 'user', user_id: adminUser.id }],
       ['PATCH', `/clients/${plain.client.id}`, { public_key: publicKeyPem }],
+      ['PATCH', `/clients/${bound.client.id}`, { require_dpop: false }],
       ['POST', '/users', { email: 'ok@example.com', role: 'admin' }],
       ['PATCH', `/users/${member.id}`, { scopes: ['keymint:audit:read'] }],
     ]
@@ -88,6 +91,8 @@ describeEachDialect('management API: no credential grants more than it holds', (
     assert.equal(created.status, 201)
     const id = created.body.client.id as string
     assert.equal((await call('PATCH', `/clients/${id}`, { name: 'renamed', scopes: ['assets:read', 'assets:write'] })).status, 200)
+    const constrained = await call('PATCH', `/clients/${id}`, { require_dpop: true })
+    assert.deepEqual([constrained.status, constrained.body.require_dpop], [200, true], 'requiring DPoP only narrows what the client gets')
     assert.equal((await call('POST', `/clients/${id}/key-pairs`, {})).status, 201)
     assert.equal((await call('DELETE', `/clients/${id}/key-pairs`)).status, 200)
     // Its own client holds no more than itself.

@@ -110,7 +110,7 @@ export const keyPairId = (c: Created): string => c.key_pair.client_id
 export const secret = (c: Created): string | undefined => c.key_pair.client_secret
 export const clientId = (c: components['schemas']['Client']): string => c.id
 type Token = operations['requestToken']['responses'][200]['content']['application/json']
-export const bearer = (t: Token): 'Bearer' => t.token_type
+export const tokenType = (t: Token): 'Bearer' | 'DPoP' => t.token_type
 export const level: components['schemas']['Client']['level'] = 'subscription'
 // @ts-expect-error levels are an enum
 export const wrongLevel: components['schemas']['Client']['level'] = 'admin'

@@ -8,6 +8,7 @@ import { startServer } from '../../src/server.js'
 import { openServices, type Services } from '../../src/services.js'
 import { cleanup } from '../helpers/cleanup.js'
 import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
+import { dpopKey, dpopProof } from '../helpers/dpop.js'
 import { adminOf } from '../helpers/management.js'
 import { seedClient, tempDir, TestClock, type TestServer } from '../helpers/server.js'
 import { pooledServerKeys } from '../helpers/server-keys.js'
@@ -92,6 +93,11 @@ describeEachDialect('a database outage', (dialect) => {
       return ready.body.status === 'degraded'
     })
     assert.equal((await oauth2(s.url, cached)).status, 200, 'still, once the outage is known')
+    // A DPoP proof's id must reach the shared database, or another instance could accept it again.
+    const proof = await dpopProof(await dpopKey(), { htu: `${s.url}/oauth2/token`, iat: Math.floor(s.clock.now().getTime() / 1000) })
+    assertUnavailable(await call(`${s.url}/oauth2/token`, {
+      method: 'POST', headers: { ...FORM, dpop: proof }, body: form({ grant_type: 'client_credentials', client_id: cached.clientId, client_secret: cached.clientSecret }),
+    }), 'a DPoP token request', 'oauth')
 
     assertUnavailable(await oauth2(s.url, unseen), 'a key pair never seen', 'oauth')
     assertUnavailable(await header(s.url, unseen), 'a key pair never seen, header dialect', 'oauth')

@@ -55,7 +55,7 @@ describeEachDialect('keymint/verify Express middleware (node:http adapter)', (di
     const tampered = `${h}.${encodePart({ ...decodePart(token, 1), client_id: 'someone-else' })}.${sig}`
 
     const cases: { name: string; path: string; authorization?: string; status: number; challenge?: RegExp; error?: string }[] = [
-      { name: 'no credentials', path: '/me', status: 401, challenge: /^Bearer$/, error: 'invalid_token' },
+      { name: 'no credentials', path: '/me', status: 401, challenge: /^Bearer, DPoP algs="ES256 [^"]+"$/, error: 'invalid_token' },
       { name: 'garbage token', path: '/me', authorization: 'Bearer a.b.c', status: 401, challenge: /^Bearer error="invalid_token", error_description="[^"]+"$/, error: 'invalid_token' },
       { name: 'token with a space inside', path: '/me', authorization: `Bearer ${token} x`, status: 401, challenge: /error="invalid_token"/, error: 'invalid_token' },
       { name: 'tampered token', path: '/me', authorization: `Bearer ${tampered}`, status: 401, challenge: /error="invalid_token"/, error: 'invalid_token' },
@@ -63,7 +63,7 @@ describeEachDialect('keymint/verify Express middleware (node:http adapter)', (di
       { name: 'encrypted token', path: '/me', authorization: `Bearer ${await headerToken(s, c, 'encrypted=RSA512')}`, status: 200 },
       { name: 'scope granted by "all"', path: '/reports', authorization: `Bearer ${token}`, status: 200 },
       { name: 'keymint scope not granted by "all"', path: '/admin', authorization: `Bearer ${token}`, status: 403, challenge: /^Bearer error="insufficient_scope", error_description="[^"]+", scope="keymint:admin"$/, error: 'insufficient_scope' },
-      { name: 'scope check without the verifying middleware', path: '/unprotected-admin', authorization: `Bearer ${token}`, status: 401, challenge: /^Bearer$/, error: 'invalid_token' },
+      { name: 'scope check without the verifying middleware', path: '/unprotected-admin', authorization: `Bearer ${token}`, status: 401, challenge: /^Bearer, DPoP algs="ES256 [^"]+"$/, error: 'invalid_token' },
     ]
     for (const c2 of cases) {
       const res = await fetch(`${api}${c2.path}`, c2.authorization === undefined ? {} : { headers: { authorization: c2.authorization } })

@@ -34,8 +34,8 @@ describeEachDialect('keymint/verify Fastify plugin', (dialect) => {
     const tampered = `${h}.${encodePart({ ...decodePart(token, 1), scope: 'keymint:admin' })}.${sig}`
 
     const cases: { name: string; path: string; authorization?: string; status: number; challenge?: RegExp; error?: string }[] = [
-      { name: 'no credentials', path: '/api/me', status: 401, challenge: /^Bearer$/, error: 'invalid_token' },
-      { name: 'Basic credentials', path: '/api/me', authorization: 'Basic YTpi', status: 401, challenge: /^Bearer$/, error: 'invalid_token' },
+      { name: 'no credentials', path: '/api/me', status: 401, challenge: /^Bearer, DPoP algs="ES256 [^"]+"$/, error: 'invalid_token' },
+      { name: 'Basic credentials', path: '/api/me', authorization: 'Basic YTpi', status: 401, challenge: /^Bearer, DPoP algs="ES256 [^"]+"$/, error: 'invalid_token' },
       { name: 'Bearer without a token', path: '/api/me', authorization: 'Bearer', status: 401, challenge: /^Bearer error="invalid_token", error_description="[^"]+"$/, error: 'invalid_token' },
       { name: 'garbage token', path: '/api/me', authorization: 'Bearer not-a-token', status: 401, challenge: /error="invalid_token", error_description="token is malformed"/, error: 'invalid_token' },
       { name: 'tampered token', path: '/api/admin', authorization: `Bearer ${tampered}`, status: 401, challenge: /error="invalid_token"/, error: 'invalid_token' },
@@ -45,7 +45,7 @@ describeEachDialect('keymint/verify Fastify plugin', (dialect) => {
       { name: 'scope granted by "all"', path: '/api/reports', authorization: `Bearer ${token}`, status: 200 },
       { name: 'keymint scope not granted by "all"', path: '/api/admin', authorization: `Bearer ${token}`, status: 403, challenge: /^Bearer error="insufficient_scope", error_description="[^"]+", scope="keymint:admin"$/, error: 'insufficient_scope' },
       { name: 'outside the plugin: no check', path: '/public', status: 200 },
-      { name: 'outside the plugin: a scope check still needs a token', path: '/public/admin', authorization: `Bearer ${token}`, status: 401, challenge: /^Bearer$/, error: 'invalid_token' },
+      { name: 'outside the plugin: a scope check still needs a token', path: '/public/admin', authorization: `Bearer ${token}`, status: 401, challenge: /^Bearer, DPoP algs="ES256 [^"]+"$/, error: 'invalid_token' },
     ]
     for (const c2 of cases) {
       const res = await call(`${api}${c2.path}`, c2.authorization)

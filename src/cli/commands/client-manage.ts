@@ -28,6 +28,7 @@ export const describeClient = (c: Client): string => [
   `token lifetime: ${c.lifetimeSeconds === null ? "the endpoint's default" : formatDuration(c.lifetimeSeconds)}`,
   `signing: ${c.signingAlg ?? "the server's default"}; encryption: ${c.tokenEncryption ?? 'none'}`,
   `authentication: ${authentication(c)}`,
+  `tokens: ${c.requireDPoP ? 'DPoP-bound only (RFC 9449)' : 'bearer, or DPoP-bound when asked with a proof'}`,
   `created: ${c.createdAt.toISOString()}`,
 ].join('\n')
 
@@ -40,6 +41,7 @@ interface UpdateOptions extends CommonOptions {
   alg?: string
   publicKey?: string
   allowSecret?: string
+  requireDpop?: string
 }
 
 /** The flags as PATCH /api/v1/clients/{id} fields; an empty value clears the setting. */
@@ -55,9 +57,10 @@ function updateInput(opts: UpdateOptions): Omit<ClientUpdateInput, 'clientId'> {
     ...(opts.alg === undefined ? {} : { signingAlg: cleared(opts.alg) ? null : opts.alg }),
     ...(opts.publicKey === undefined ? {} : { publicKey: cleared(opts.publicKey) ? null : readKeyFile(opts.publicKey, '--public-key') }),
     ...(opts.allowSecret === undefined ? {} : { allowSecret: booleanOption(opts.allowSecret, '--allow-secret') }),
+    ...(opts.requireDpop === undefined ? {} : { requireDPoP: booleanOption(opts.requireDpop, '--require-dpop') }),
   }
   if (Object.keys(input).length === 1) {
-    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'nothing to change: give --name, --scopes, --lifetime, --encrypt, --alg, --public-key or --allow-secret')
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'nothing to change: give --name, --scopes, --lifetime, --encrypt, --alg, --public-key, --allow-secret or --require-dpop')
   }
   return input
 }
@@ -89,6 +92,7 @@ export function registerClientManagementCommands(client: Command): void {
     .option('--alg <alg>', "sign its tokens with RS256, PS256, ES256 or EdDSA; '' for the server's default")
     .option('--public-key <file>', "PEM or JWK file of its public key (private_key_jwt); '' removes the key")
     .option('--allow-secret <bool>', 'true or false: whether its client secret authenticates it')
+    .option('--require-dpop <bool>', 'true or false: whether it gets DPoP-bound tokens only (RFC 9449)')
     .action(async (opts: UpdateOptions) => {
       const input = updateInput(opts)
       const updated = await withServices(opts, async (s) => updateClient(s, { ...input, clientId: (await clientOf(s, opts.client)).id }))

@@ -49,7 +49,8 @@ export function registerClientCommands(program: Command): Command {
     .option('--allow-secret', 'with --public-key: accept its client secret as well')
     .option('--alg <alg>', "sign its tokens with RS256, PS256, ES256 or EdDSA (default: the server's)")
     .option('--encrypt <alg>', 'always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512')
-    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean }) => {
+    .option('--require-dpop', 'issue it DPoP-bound tokens only (RFC 9449): token requests without a DPoP proof are refused')
+    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean; requireDpop?: boolean }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -61,6 +62,7 @@ export function registerClientCommands(program: Command): Command {
         ...(opts.alg === undefined ? {} : { signingAlg: opts.alg }),
         ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey, '--public-key') }),
         ...(opts.allowSecret === undefined ? {} : { allowSecret: opts.allowSecret }),
+        ...(opts.requireDpop === undefined ? {} : { requireDPoP: opts.requireDpop }),
         actor: CLI_ACTOR,
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))

@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js'
 import type { ClientAuthDeps } from '../../oauth/client-auth/authenticate-client.js'
 import type { WorkloadAuthDeps } from '../../oauth/federation/authenticate-workload.js'
+import type { DPoPBindingDeps } from '../../oauth/dpop-binding.js'
 import type { ClientCredentialsDeps } from '../../oauth/grants/client-credentials.js'
 
 /** What both token dialects need: the same authentication and the same grant. */
@@ -9,6 +10,8 @@ export interface TokenEndpointDeps {
   /** Platform tokens that trust policies accept (workload identity federation). */
   readonly workloads: WorkloadAuthDeps
   readonly grant: ClientCredentialsDeps
+  /** RFC 9449 proofs at /oauth2/token. */
+  readonly dpop: DPoPBindingDeps
   readonly tokens: Config['tokens']
   readonly issuer: () => string
   /** Counts a token issued by a dialect. */

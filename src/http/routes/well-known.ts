@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import type { ServerKeyRecord } from '../../domain/ports.js'
 import { publicJwk } from '../../domain/server-keys.js'
 import { TOKEN_EXCHANGE_GRANT } from '../../oauth/grants/token-exchange.js'
+import { DPOP_SIGNING_ALGS } from '../../oauth/dpop-proof.js'
 
 export interface WellKnownDeps {
   readonly issuer: () => string
@@ -29,6 +30,7 @@ const Metadata = Type.Object({
   scopes_supported: strings,
   subject_types_supported: strings,
   id_token_signing_alg_values_supported: strings,
+  dpop_signing_alg_values_supported: strings,
 }, { additionalProperties: false })
 
 // RFC 7517: each key's public members as they are, in their order.
@@ -57,6 +59,8 @@ export async function wellKnownRoutes(fastify: FastifyInstance, deps: WellKnownD
       scopes_supported: ['all'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [...new Set(deps.publishedKeys().filter((k) => k.use === 'sig').map((k) => k.alg))],
+      // RFC 9449 §5.1.
+      dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     }
   }
   // Discovery documents have their own standards; the API document leaves them out.

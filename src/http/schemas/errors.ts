@@ -40,7 +40,7 @@ export const problemResponses = {
 
 const OAUTH_ERROR_CODES: Readonly<Record<OAuthErrorCode, true>> = {
   invalid_request: true, invalid_client: true, invalid_grant: true, unauthorized_client: true, unsupported_grant_type: true,
-  invalid_scope: true, invalid_target: true, invalid_token: true, insufficient_scope: true, server_error: true, temporarily_unavailable: true,
+  invalid_scope: true, invalid_target: true, invalid_dpop_proof: true, use_dpop_nonce: true, invalid_token: true, insufficient_scope: true, server_error: true, temporarily_unavailable: true,
 }
 
 export const OAuthErrorBody = Type.Object({
@@ -48,7 +48,7 @@ export const OAuthErrorBody = Type.Object({
   error_description: Type.String({ description: 'What went wrong, for people.' }),
 }, { $id: 'OAuthError', description: 'An RFC 6749 §5.2 error response.' })
 
-const oauthError = (description: string, example: { error: OAuthErrorCode; error_description: string }) =>
+export const oauthError = (description: string, example: { error: OAuthErrorCode; error_description: string }) =>
   ({ description, content: { 'application/json': { schema: refTo(OAuthErrorBody), example } } })
 
 /** The errors of the endpoints a client calls with its credentials. */

@@ -17,7 +17,7 @@ export const exampleUser: Static<typeof User> = {
 
 export const exampleClient: Static<typeof Client> = {
   id: CLIENT_ID, account_id: ACCOUNT_ID, name: 'billing-sync', level: 'subscription', user_id: null, scopes: ['orders:read'],
-  lifetime_seconds: null, token_encryption: null, public_jwk: null, signing_alg: null, allow_secret: true, disabled: false, created_at: CREATED,
+  lifetime_seconds: null, token_encryption: null, public_jwk: null, signing_alg: null, allow_secret: true, require_dpop: false, disabled: false, created_at: CREATED,
 }
 
 export const exampleIssuedKeyPair: Static<typeof IssuedKeyPair> = {

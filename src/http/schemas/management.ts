@@ -43,6 +43,7 @@ export const Client = Type.Object({
   public_jwk: Type.Unsafe<Readonly<Record<string, string>> | null>({ type: ['object', 'null'], additionalProperties: { type: 'string' }, description: 'Public key for `private_key_jwt` authentication.' }),
   signing_alg: Type.Unsafe<(typeof SIGNING_ALGS)[number] | null>({ type: ['string', 'null'], enum: [...SIGNING_ALGS, null], description: "The signing algorithm of the client's tokens; null: the server's default." }),
   allow_secret: Type.Boolean({ description: 'Whether its key pairs\' secrets authenticate it; without, only `private_key_jwt`.' }),
+  require_dpop: Type.Boolean({ description: 'Whether it gets DPoP-bound tokens only (RFC 9449): `POST /oauth2/token` without a `DPoP` proof answers `invalid_dpop_proof`, and the header dialect refuses it.' }),
   disabled: Type.Boolean({ description: 'A disabled client gets no tokens, and the tokens it had stay refused for good.' }),
   created_at: time(),
 }, { $id: 'Client', additionalProperties: false, description: 'A client: an integration of the account, holding key pairs.' })

@@ -69,7 +69,7 @@ export const RevocationFeedQuery = Type.Object({
 
 export const TokenResponse = Type.Object({
   access_token: Type.String({ description: 'A JWT (RFC 9068), or a nested JWE when the client encrypts its tokens.' }),
-  token_type: StringEnum(['Bearer']),
+  token_type: StringEnum(['Bearer', 'DPoP'], { description: '`DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449 §5).' }),
   expires_in: Type.Integer({ description: 'Seconds.' }),
   scope: Type.String({ description: 'The scopes granted, space-separated.' }),
   issued_token_type: Type.Optional(StringEnum(['urn:ietf:params:oauth:token-type:access_token'], { description: 'Token exchange only (RFC 8693 §2.2.1).' })),
@@ -92,6 +92,9 @@ export const IntrospectionResponse = Type.Object({
     iss: Type.String({ description: "The workload's issuer." }),
     sub: Type.String({ description: 'The workload, as its issuer names it.' }),
   }, { additionalProperties: false, description: 'RFC 8693 §4.1: for a token issued through a trust policy (workload identity federation), the workload acting as the client; `client_id` is then the policy\'s id.' })),
+  cnf: Type.Optional(Type.Object({
+    jkt: Type.String({ description: 'RFC 7638 SHA-256 thumbprint of the key the token is bound to.' }),
+  }, { additionalProperties: false, description: 'RFC 9449 §6.2: present for DPoP-bound tokens (`token_type` `DPoP`).' })),
 }, { $id: 'IntrospectionResponse', additionalProperties: false, description: 'RFC 7662 §2.2 introspection response.' })
 
 export const RevocationFeed = Type.Object({

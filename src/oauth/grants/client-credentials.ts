@@ -39,6 +39,8 @@ export interface ClientCredentialsRequest {
   readonly scopesArray?: boolean
   /** Set when a trust policy stands in for the key pair: the workload, carried as `act`. */
   readonly actor?: { readonly iss: string; readonly sub: string }
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  readonly dpopJkt?: string
 }
 
 async function registeredApi(deps: ClientCredentialsDeps, credential: ClientCredential, resource: string): Promise<Api> {
@@ -59,6 +61,10 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
   }
   assertClientMayAct(credential)
+  // The header dialect carries no proof: such a client's tokens come from /oauth2/token alone.
+  if (client.requireDPoP && req.dpopJkt === undefined) {
+    throw new UnauthorizedClient('this client gets DPoP-bound tokens only: request them from POST /oauth2/token with a DPoP proof (RFC 9449)')
+  }
   // resource=<issuer> names keymint's own API, for when the default audience is another one.
   const api = req.resource === undefined || req.resource === req.issuer ? undefined : await registeredApi(deps, credential, req.resource)
   const audience = api?.identifier ?? req.resource ?? req.audience
@@ -72,6 +78,7 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
     scopesArray: req.scopesArray === true,
     ...(req.actor === undefined ? {} : { actor: req.actor }),
+    ...(req.dpopJkt === undefined ? {} : { dpopJkt: req.dpopJkt }),
   })
   // Usage is counted per key pair; a trust policy has none.
   if (req.actor === undefined) deps.usage.touch(credential.keyPair.id)

@@ -17,6 +17,7 @@ export const toClient = (row: Omit<Selectable<ClientsTable>, 'deleted_at'>): Cli
   publicJwk: row.public_jwk === null ? null : (JSON.parse(row.public_jwk) as Record<string, string>),
   signingAlg: row.signing_alg as SigningAlg | null,
   secretAuth: Number(row.secret_auth) === 1,
+  requireDPoP: Number(row.require_dpop) === 1,
   createdAt: toDate(row.created_at),
   disabled: Number(row.disabled) === 1,
   tokensCutOffAt: toDateOrNull(row.tokens_cut_off_at),
@@ -37,6 +38,7 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         public_jwk: client.publicJwk === null ? null : JSON.stringify(client.publicJwk),
         signing_alg: client.signingAlg,
         secret_auth: client.secretAuth ? 1 : 0,
+        require_dpop: client.requireDPoP ? 1 : 0,
         created_at: client.createdAt.getTime(),
         disabled: client.disabled ? 1 : 0,
         tokens_cut_off_at: client.tokensCutOffAt?.getTime() ?? null,
@@ -52,6 +54,7 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
       if (patch.publicJwk !== undefined) values.public_jwk = patch.publicJwk === null ? null : JSON.stringify(patch.publicJwk)
       if (patch.signingAlg !== undefined) values.signing_alg = patch.signingAlg
       if (patch.secretAuth !== undefined) values.secret_auth = patch.secretAuth ? 1 : 0
+      if (patch.requireDPoP !== undefined) values.require_dpop = patch.requireDPoP ? 1 : 0
       if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
       if (patch.tokensCutOffAt !== undefined) values.tokens_cut_off_at = patch.tokensCutOffAt.getTime()
       if (Object.keys(values).length === 0) return this.findById(id)

@@ -13,7 +13,7 @@ function credentialQuery(db: Kysely<Database>) {
     .leftJoin('users as u', 'u.id', 'c.user_id')
     .select([
       'k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at',
-      'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.public_jwk', 'c.signing_alg', 'c.secret_auth', 'c.created_at',
+      'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.public_jwk', 'c.signing_alg', 'c.secret_auth', 'c.require_dpop', 'c.created_at',
       'c.disabled', 'c.tokens_cut_off_at',
       'a.plan',
       'u.role as user_role', 'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',

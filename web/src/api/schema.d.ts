@@ -112,7 +112,7 @@ export interface paths {
         head?: never;
         /**
          * Change a client
-         * @description Changes a client's name, scopes, token lifetime, encryption, public key or signing algorithm; fields left out stay as they are, null restores the default. Needs the `keymint:clients:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         * @description Changes a client's name, scopes, token lifetime, encryption, public key, signing algorithm, secret authentication or DPoP requirement; fields left out stay as they are, null restores the default. Needs the `keymint:clients:write` scope (or `keymint:admin`), or a dashboard session of an admin.
          */
         patch: operations["updateClient"];
         trace?: never;
@@ -719,6 +719,8 @@ export interface paths {
          * @description RFC 6749 §4.4 client credentials grant. The client authenticates with HTTP Basic (`clientBasic`), with `client_id` and `client_secret` in the form (client_secret_post), or with a client assertion (private_key_jwt, RFC 7523); exactly one. Send `application/x-www-form-urlencoded`; a parameter sent twice is refused.
          *
          *     Workload identity federation: a platform token that a trust policy accepts stands in for a key pair, sent either as the client assertion (RFC 7523 §2.2, with `grant_type=client_credentials`; refused with `invalid_client`) or exchanged (RFC 8693, `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with `subject_token` and `subject_token_type`, no client authentication; refused with `invalid_request`). The token is the policy's client's, with `client_id` the policy's id and the workload in `act: {iss, sub}`.
+         *
+         *     With a `DPoP` header (RFC 9449) the token is sender-constrained: it carries `cnf.jkt`, the thumbprint of the proof's key, and `token_type` is `DPoP`; a resource server then accepts it only as `Authorization: DPoP <token>` with a proof made with that key. A client set to `require_dpop` gets no token without a proof (`invalid_dpop_proof`). When the server requires nonces (`KEYMINT_DPOP_NONCE_REQUIRED`), a proof without a current one is answered `use_dpop_nonce` with the nonce in the `DPoP-Nonce` header: make a new proof with it and send the request again; successful DPoP answers carry the current `DPoP-Nonce` too.
          */
         post: operations["requestToken"];
         delete?: never;
@@ -800,6 +802,8 @@ export interface components {
             public_jwk: {
                 [key: string]: string;
             } | null;
+            /** @description Whether it gets DPoP-bound tokens only (RFC 9449): `POST /oauth2/token` without a `DPoP` proof answers `invalid_dpop_proof`, and the header dialect refuses it. */
+            require_dpop: boolean;
             /** @description Scopes the client may be granted; null: whatever its owner may have. */
             scopes: string[] | null;
             /**
@@ -831,6 +835,11 @@ export interface components {
             /** @description The key pair's id the token was issued to. */
             client_id?: string;
             client_level?: string;
+            /** @description RFC 9449 §6.2: present for DPoP-bound tokens (`token_type` `DPoP`). */
+            cnf?: {
+                /** @description RFC 7638 SHA-256 thumbprint of the key the token is bound to. */
+                jkt: string;
+            };
             exp?: number;
             iat?: number;
             iss?: string;
@@ -873,7 +882,7 @@ export interface components {
              * @description The RFC 6749 §5.2 error code: branch on this.
              * @enum {string}
              */
-            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable";
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "invalid_dpop_proof" | "use_dpop_nonce" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable";
             /** @description What went wrong, for people. */
             error_description: string;
         };
@@ -939,8 +948,11 @@ export interface components {
             issued_token_type?: "urn:ietf:params:oauth:token-type:access_token";
             /** @description The scopes granted, space-separated. */
             scope: string;
-            /** @enum {string} */
-            token_type: "Bearer";
+            /**
+             * @description `DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449 §5).
+             * @enum {string}
+             */
+            token_type: "Bearer" | "DPoP";
         };
         /** @description A user of the account. */
         User: {
@@ -1732,6 +1744,7 @@ export interface operations {
                      *           "public_jwk": null,
                      *           "signing_alg": null,
                      *           "allow_secret": true,
+                     *           "require_dpop": false,
                      *           "disabled": false,
                      *           "created_at": "2025-01-15T09:30:00.000Z"
                      *         }
@@ -1880,6 +1893,8 @@ export interface operations {
                     name: string;
                     /** @description PEM or JWK text of the public key for `private_key_jwt`. */
                     public_key?: string;
+                    /** @description Tokens only with a DPoP proof (RFC 9449); default false. */
+                    require_dpop?: boolean;
                     /** @description Scopes the client may be granted; `keymint:` scopes need `keymint:admin`. Default: unrestricted. */
                     scopes?: string[];
                     /** @description Signing algorithm of the client's tokens (`RS256`, `PS256`, `ES256`, `EdDSA`). */
@@ -1917,6 +1932,7 @@ export interface operations {
                      *         "public_jwk": null,
                      *         "signing_alg": null,
                      *         "allow_secret": true,
+                     *         "require_dpop": false,
                      *         "disabled": false,
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
@@ -2072,6 +2088,7 @@ export interface operations {
                      *       "public_jwk": null,
                      *       "signing_alg": null,
                      *       "allow_secret": true,
+                     *       "require_dpop": false,
                      *       "disabled": false,
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
@@ -2212,6 +2229,8 @@ export interface operations {
                     name?: string;
                     /** @description PEM or JWK text of the public key for `private_key_jwt`; changing it needs `keymint:admin`. */
                     public_key?: string | null;
+                    /** @description false needs `keymint:admin` (an admin) when it was true. */
+                    require_dpop?: boolean;
                     /** @description Scopes the client may be granted; `keymint:` scopes need `keymint:admin`. null: unrestricted. */
                     scopes?: string[] | null;
                     /** @description null: the server's default. */
@@ -2244,6 +2263,7 @@ export interface operations {
                      *       "public_jwk": null,
                      *       "signing_alg": null,
                      *       "allow_secret": true,
+                     *       "require_dpop": false,
                      *       "disabled": false,
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
@@ -3911,6 +3931,7 @@ export interface operations {
                      *         "public_jwk": null,
                      *         "signing_alg": null,
                      *         "allow_secret": true,
+                     *         "require_dpop": false,
                      *         "disabled": false,
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
@@ -4077,6 +4098,7 @@ export interface operations {
                      *         "public_jwk": null,
                      *         "signing_alg": null,
                      *         "allow_secret": true,
+                     *         "require_dpop": false,
                      *         "disabled": false,
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
@@ -8020,7 +8042,10 @@ export interface operations {
     requestToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description RFC 9449 §4: a DPoP proof (a JWT with `typ: dpop+jwt`, an asymmetric `alg`, the public `jwk` in its header, `htm: POST`, `htu`: this endpoint's URL under the issuer, a fresh `iat` and a unique `jti`). The token is then bound to that key (`cnf.jkt`) and `token_type` is `DPoP`. At most one. */
+                DPoP?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8074,7 +8099,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description The request is malformed, or the client may not have what it asked for (`invalid_request`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_target`). */
+            /** @description The request is malformed, or the client may not have what it asked for (`invalid_request`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_target`), or its DPoP proof is missing, malformed or replayed (`invalid_dpop_proof`) or lacks the current server nonce (`use_dpop_nonce`, with `DPoP-Nonce`). */
             400: {
                 headers: {
                     [name: string]: unknown;

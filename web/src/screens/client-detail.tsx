@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import { Button, Link } from 'react-aria-components'
+import { Button, Link, Switch } from 'react-aria-components'
 import { api, problemOf, type Schemas } from '../api/client'
 import { KeyPairTable } from '../components/key-pair-table'
 import { NewKeyPair } from '../components/new-key-pair'
@@ -25,6 +25,13 @@ export function ClientDetail({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | undefined>()
 
   const c = client.data
+
+  const setRequireDPoP = async (required: boolean) => {
+    const res = await api.PATCH('/api/v1/clients/{id}', { params: { path: { id } }, body: { require_dpop: required } })
+    if (!res.response.ok) setProblem(problemOf(res.error, res.response).detail)
+    else { setProblem(undefined); setNotice(required ? 'The client now gets DPoP-bound tokens only.' : 'The client may get bearer tokens again.') }
+    await client.reload()
+  }
   const items = pairs.data?.items ?? []
   const live = items.filter((k) => k.state !== 'revoked')
   const active = items.find((k) => k.state === 'active')
@@ -70,9 +77,16 @@ export function ClientDetail({ id }: { id: string }) {
           <dt>Token lifetime</dt><dd>{c.lifetime_seconds === null ? "the endpoint's default" : formatDuration(c.lifetime_seconds)}</dd>
           <dt>Signing algorithm</dt><dd>{c.signing_alg ?? "the server's default"}</dd>
           <dt>Encryption</dt><dd>{c.token_encryption ?? 'none'}</dd>
+          <dt>Tokens</dt><dd>{c.require_dpop ? 'DPoP-bound only (RFC 9449)' : 'bearer, or DPoP-bound when asked with a proof'}</dd>
           <dt>State</dt><dd>{c.disabled ? 'disabled' : 'enabled'}</dd>
           <dt>Created</dt><dd>{formatTime(c.created_at)}</dd>
         </dl>
+      )}
+      {c && manageKeys && (
+        <Switch isSelected={c.require_dpop} onChange={(v) => void setRequireDPoP(v)} className="switch">
+          <span className="switch-track" aria-hidden="true"><span className="switch-thumb" /></span>
+          Require DPoP: a stolen token is worthless without the client's key
+        </Switch>
       )}
       <h2>Key pairs</h2>
       {problem && <Notice kind="error">{problem}</Notice>}

@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import { Button, Label, Link, Radio, RadioGroup } from 'react-aria-components'
+import { Button, Checkbox, Label, Link, Radio, RadioGroup } from 'react-aria-components'
 import { api, emptyFields, explain, fieldOf, problemOf } from '../api/client'
 import { NewKeyPair } from '../components/new-key-pair'
 import { EditableForm, EmptyState, Field, FormDialog, NotAllowed, Notice, PageTitle, SelectField } from '../components/ui'
@@ -88,6 +88,7 @@ function CreateClientForm({ users, onCancel, onCreated }: {
   const [lifetime, setLifetime] = useState('')
   const [alg, setAlg] = useState('')
   const [encryption, setEncryption] = useState('')
+  const [requireDPoP, setRequireDPoP] = useState(false)
   const [errors, setErrors] = useState<Errors>({})
   const [formError, setFormError] = useState<string | undefined>()
 
@@ -104,6 +105,7 @@ function CreateClientForm({ users, onCancel, onCreated }: {
         ...(lifetime === '' ? {} : { lifetime_seconds: Number(lifetime) }),
         ...(alg === '' ? {} : { signing_alg: alg }),
         ...(encryption === '' ? {} : { token_encryption: encryption }),
+        ...(requireDPoP ? { require_dpop: true } : {}),
       },
     })
     if (data) {
@@ -137,6 +139,9 @@ function CreateClientForm({ users, onCancel, onCreated }: {
       <SelectField name="lifetime_seconds" label="Token lifetime" value={lifetime} onChange={setLifetime} options={LIFETIMES} error={errors.lifetime_seconds} />
       <SelectField name="signing_alg" label="Signing algorithm" value={alg} onChange={setAlg} options={ALGORITHMS} error={errors.signing_alg} />
       <SelectField name="token_encryption" label="Encryption" value={encryption} onChange={setEncryption} options={ENCRYPTION} error={errors.token_encryption} />
+      <Checkbox isSelected={requireDPoP} onChange={setRequireDPoP} className="checkbox" name="require_dpop">
+        <span className="box" aria-hidden="true" />Require DPoP: sender-constrained tokens only, from POST /oauth2/token with a DPoP proof
+      </Checkbox>
       <div className="actions">
         <Button className="button" onPress={onCancel}>Cancel</Button>
         <Button type="submit" className="button button-primary">Create client</Button>

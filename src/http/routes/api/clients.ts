@@ -26,6 +26,7 @@ const NewClient = Type.Object({
   public_key: Type.Optional(publicKey('.')),
   signing_alg: Type.Optional(Type.String({ description: "Signing algorithm of the client's tokens (`RS256`, `PS256`, `ES256`, `EdDSA`)." })),
   allow_secret: Type.Optional(Type.Boolean({ description: 'Whether its secret authenticates it; default: true unless `public_key` is given.' })),
+  require_dpop: Type.Optional(Type.Boolean({ description: 'Tokens only with a DPoP proof (RFC 9449); default false.' })),
 }, { additionalProperties: false, examples: [{ name: 'billing-sync', level: 'subscription', scopes: ['orders:read'] }] })
 
 const ClientChange = Type.Object({
@@ -36,6 +37,7 @@ const ClientChange = Type.Object({
   public_key: Type.Optional(Nullable(publicKey('; changing it needs `keymint:admin`.'))),
   signing_alg: Type.Optional(Nullable(Type.String({ description: "null: the server's default." }))),
   allow_secret: Type.Optional(Type.Boolean()),
+  require_dpop: Type.Optional(Type.Boolean({ description: 'false needs `keymint:admin` (an admin) when it was true.' })),
 }, { additionalProperties: false, minProperties: 1, examples: [{ scopes: ['orders:read', 'orders:write'] }] })
 
 const CreatedClient = Type.Object({ client: refTo(Client), key_pair: refTo(IssuedKeyPair) }, { additionalProperties: false })
@@ -79,6 +81,7 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
       ...(b.public_key === undefined ? {} : { publicKey: b.public_key }),
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
       ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
+      ...(b.require_dpop === undefined ? {} : { requireDPoP: b.require_dpop }),
     })
     reply.header('cache-control', 'no-store')
     return reply.status(201).send({ client: presentClient(created.client), key_pair: presentIssuedKeyPair(created.keyPair) })
@@ -101,7 +104,7 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
     schema: {
       operationId: 'updateClient',
       summary: 'Change a client',
-      description: "Changes a client's name, scopes, token lifetime, encryption, public key or signing algorithm; fields left out stay as they are, null restores the default.",
+      description: "Changes a client's name, scopes, token lifetime, encryption, public key, signing algorithm, secret authentication or DPoP requirement; fields left out stay as they are, null restores the default.",
       tags: ['clients'],
       params: ClientIdParams,
       body: ClientChange,
@@ -120,6 +123,7 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
       ...(b.public_key === undefined ? {} : { publicKey: b.public_key }),
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
       ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
+      ...(b.require_dpop === undefined ? {} : { requireDPoP: b.require_dpop }),
     }))
   })
 }
