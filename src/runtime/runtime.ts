@@ -1,11 +1,13 @@
 import { WebhookDeliverer } from './webhook-delivery.js'
 import type { Config } from '../config.js'
+import { recordLimitReached } from '../domain/limit-overruns.js'
 import { ensureServerKeys } from '../domain/server-keys.js'
 import { AuthThrottle } from '../oauth/auth-throttle.js'
 import type { Services } from '../services.js'
 import { listenForChanges } from '../store/changes.js'
 import { DatabaseUnavailable, pingDatabase } from '../store/database.js'
 import { coalesced } from './background.js'
+import { ClientLimits } from './client-limits.js'
 import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from './credential-cache.js'
 import { DatabaseHealth } from './database-health.js'
 import { watchDataVersion } from './data-version-watch.js'
@@ -13,6 +15,8 @@ import { KeyPairUsageRecorder } from './key-pair-usage.js'
 import { KeyRing } from './key-ring.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { QuotaCounts } from './quota-counts.js'
+import { RateWindows } from './rate-windows.js'
 import { RefusalLog } from './refusal-log.js'
 import { RevocationCache } from './revocation-cache.js'
 import { SignInThrottle } from './sign-in-throttle.js'
@@ -27,6 +31,8 @@ const DATA_VERSION_POLL_MS = 200
 const DATA_VERSION_CHECK_MS = 1
 /** How often an unreachable database is tried again. */
 const DATABASE_PROBE_MS = 1000
+/** A quota client unseen this long is forgotten (its stored count is read again at its next use). */
+const QUOTA_IDLE_MS = 600_000
 
 /** The machinery one server process runs beside its routes: caches, batched writers, timers. */
 export interface Runtime {
@@ -41,6 +47,9 @@ export interface Runtime {
   readonly signInThrottle: SignInThrottle
   readonly metrics: Metrics
   readonly webhooks: WebhookDeliverer
+  /** Rate limits (per instance) and quotas (across instances) of the clients that have them. */
+  readonly limits: ClientLimits
+  readonly quotas: QuotaCounts
   start(): void
   stop(): Promise<void>
 }
@@ -84,11 +93,22 @@ export async function createRuntime(config: Config, services: Services, log: Log
   let changes: { close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
   const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
+  const quotas = new QuotaCounts({ usage: store.clientUsage, clock, onError: failed('counting quota use') }, { idleMs: QUOTA_IDLE_MS })
+  const recordingLimits = failed('recording a client limit reached')
+  const limits = new ClientLimits({
+    clock,
+    rates: new RateWindows(100_000),
+    quotas,
+    overran: (limit, mode) => metrics.limitOverruns.inc({ limit, mode }),
+    // Off the token path: once per client, limit and window on this instance, and once in the database.
+    reached: (reached) => { recordLimitReached({ store, clock }, reached).catch(recordingLimits) },
+  })
   return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, limits, quotas,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
+      quotas.start(config.lastUsedFlushMs)
       refusals.start(config.lastUsedFlushMs)
       revocations.start(config.revocationPollMs)
       ring.start(config.keyRefreshMs)
@@ -127,6 +147,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       ring.stop()
       await webhooks.stop()
       await usage.stop()
+      await quotas.stop()
       await refusals.stop()
     },
   }

@@ -6,6 +6,7 @@ import { createApiRepository } from './repositories/apis.js'
 import { createAuditRepository } from './repositories/audit-events.js'
 import { createClientAssertionRepository } from './repositories/client-assertions.js'
 import { createClientRepository } from './repositories/clients.js'
+import { createClientUsageRepository } from './repositories/client-usage.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
 import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
 import { createSecondFactorRepository } from './repositories/second-factors.js'
@@ -30,6 +31,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     sessions: createSessionRepository(db),
     secondFactors: createSecondFactorRepository(db),
     webhooks: createWebhookRepository(db, engine),
+    clientUsage: createClientUsageRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

@@ -52,7 +52,7 @@ describeEachDialect('credential changes', (dialect) => {
     assert.deepEqual(published, [[`a:${w.account.id}`]], 'a write outside a transaction, as soon as it is made')
     published.length = 0
 
-    await s.store.keyPairs.recordUsage(new Map([[w.keyPair.id, { lastUsedAt: new Date(), tokens: 2 }]]))
+    await s.store.keyPairs.recordUsage(new Map([[w.keyPair.id, { lastUsedAt: new Date(), address: '192.0.2.1', userAgent: 'curl/8.5.0', tokens: 2 }]]))
     await s.store.users.setPassword(w.user.id, 'hash', false, new Date())
     await assert.rejects(s.store.transaction(async (tx) => {
       await tx.users.update(w.user.id, { disabled: true, updatedAt: new Date() })

@@ -46,6 +46,7 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
       const credential = await authenticateClient(deps.auth, readOAuth2Credentials(request, form), request.ip)
       const token = await grantClientCredentials(deps.grant, {
         credential,
+        caller: { address: request.ip, userAgent: request.headers['user-agent'] },
         ...(form.scope === undefined ? {} : { scope: form.scope }),
         issuer: deps.issuer(),
         ...requestedResource(form),

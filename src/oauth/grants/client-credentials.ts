@@ -4,6 +4,7 @@ import type { Clock } from '../../domain/ports.js'
 import { isResourceIdentifier } from '../../domain/apis.js'
 import type { AccountId, Api, ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
 import { assertClientMayAct } from '../client-authorization.js'
+import { admitWithinLimits, hasLimits, type ClientLimiter } from '../client-limits.js'
 import { InvalidTarget, UnauthorizedClient } from '../errors.js'
 import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
 import { grantScope } from '../scopes.js'
@@ -12,7 +13,10 @@ export interface ClientCredentialsDeps {
   /** The signer for an algorithm; null asks for the server's default. */
   readonly signerFor: (alg: SigningAlg | null) => Promise<Pick<CompactSigner, 'sign'>>
   readonly clock: Clock
-  readonly usage: { touch(id: KeyPairId): void }
+  /** Notes a use of the key pair (batched: never a write per request). */
+  readonly usage: { touch(id: KeyPairId, caller: TokenCaller): void }
+  /** Counts the requests of clients with a rate limit or a quota. */
+  readonly limits: ClientLimiter
   /** Turns a signed token into a nested JWE to keymint's own encryption key. */
   readonly encrypt: (jws: string, alg: TokenEncryptionAlg) => Promise<string>
   /** Turns a signed token into a nested JWE to a registered API's public key. */
@@ -21,9 +25,18 @@ export interface ClientCredentialsDeps {
   readonly findApi: (accountId: AccountId, identifier: string) => Promise<Api | undefined>
 }
 
+/** Who asked, as the HTTP layer saw it: kept as the key pair's last use. */
+export interface TokenCaller {
+  /** The peer, or the client a trusted proxy names (KEYMINT_TRUST_PROXY). */
+  readonly address: string
+  /** The raw header, as sent; shortened when written. */
+  readonly userAgent: string | undefined
+}
+
 export interface ClientCredentialsRequest {
   /** The already authenticated key pair. */
   readonly credential: ClientCredential
+  readonly caller: TokenCaller
   /** Set by endpoints that serve one level only; `hint` names the endpoint for the other level. */
   readonly requiredLevel?: { readonly level: ClientLevel; readonly hint: string }
   readonly scope?: string
@@ -57,6 +70,8 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
   }
   assertClientMayAct(credential)
+  // Before any further work: a refused request should cost little. Clients without limits skip it.
+  if (hasLimits(client)) await admitWithinLimits(deps.limits, credential)
   // resource=<issuer> names keymint's own API, for when the default audience is another one.
   const api = req.resource === undefined || req.resource === req.issuer ? undefined : await registeredApi(deps, credential, req.resource)
   const audience = api?.identifier ?? req.resource ?? req.audience
@@ -70,7 +85,7 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
     scopesArray: req.scopesArray === true,
   })
-  deps.usage.touch(credential.keyPair.id)
+  deps.usage.touch(credential.keyPair.id, req.caller)
   // An API with a key of its own reads its tokens with that key alone: keymint's encryption key
   // (asked for with `encrypted=`, or set on the client) would make it need keymint's private key.
   if (api?.encryption) return { ...token, accessToken: await deps.encryptTo(token.accessToken, api.encryption) }
