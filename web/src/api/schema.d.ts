@@ -112,7 +112,7 @@ export interface paths {
         head?: never;
         /**
          * Change a client
-         * @description Changes a client's name, scopes, token lifetime, encryption, public key or signing algorithm; fields left out stay as they are, null restores the default. Needs the `keymint:clients:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         * @description Changes a client's name, scopes, token lifetime, encryption, public key, signing algorithm, rate limit, quota or quota mode; fields left out stay as they are, null restores the default (for a limit: none). Needs the `keymint:clients:write` scope (or `keymint:admin`), or a dashboard session of an admin.
          */
         patch: operations["updateClient"];
         trace?: never;
@@ -750,6 +750,43 @@ export interface components {
             public_jwk: {
                 [key: string]: string;
             } | null;
+            /**
+             * @description Tokens per UTC day or month, counted across every instance through the usage flush (several instances may go over by what they issue in about two flush intervals); null: none. Over it, `quota_mode` decides: 429 `quota_exceeded`, or counted only.
+             * @example {
+             *       "tokens": 100000,
+             *       "per": "month"
+             *     }
+             */
+            quota: {
+                /**
+                 * @description The window: a calendar day or month in UTC.
+                 * @enum {string}
+                 */
+                per: "day" | "month";
+                /** @description Tokens allowed per window. */
+                tokens: number;
+            } | null;
+            /**
+             * @description `enforce`: a request over the rate limit or the quota gets 429 with `Retry-After`. `monitor`: it gets its token; the overrun is counted (`keymint_client_limit_overruns_total`), audited and sent to webhooks once per window, to size limits before enforcing them.
+             * @enum {string}
+             */
+            quota_mode: "enforce" | "monitor";
+            /**
+             * @description Token requests per second, minute or hour, counted on each server instance (fixed windows); null: none. Over it, `quota_mode` decides: 429 `rate_limit_exceeded`, or counted only.
+             * @example {
+             *       "requests": 600,
+             *       "per": "minute"
+             *     }
+             */
+            rate_limit: {
+                /**
+                 * @description The window: fixed, aligned on the clock (a minute starts at :00).
+                 * @enum {string}
+                 */
+                per: "second" | "minute" | "hour";
+                /** @description Token requests allowed per window. */
+                requests: number;
+            } | null;
             /** @description Scopes the client may be granted; null: whatever its owner may have. */
             scopes: string[] | null;
             /**
@@ -799,8 +836,12 @@ export interface components {
             created_at: string;
             /** @description End of a rotation grace period. */
             expires_at: string | null;
+            /** @description The address the last use came from: the peer, or the client named by a trusted proxy (`KEYMINT_TRUST_PROXY`). */
+            last_used_address: string | null;
             /** @description Last time it authenticated (written every few seconds, not per request). */
             last_used_at: string | null;
+            /** @description The `User-Agent` of the last use: at most 200 characters, control characters removed. */
+            last_used_user_agent: string | null;
             /** @description ISO 8601 time. */
             revoked_at: string | null;
             /**
@@ -816,7 +857,7 @@ export interface components {
              * @description The RFC 6749 §5.2 error code: branch on this.
              * @enum {string}
              */
-            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable";
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable" | "rate_limit_exceeded" | "quota_exceeded";
             /** @description What went wrong, for people. */
             error_description: string;
         };
@@ -1671,6 +1712,15 @@ export interface operations {
                      *           "signing_alg": null,
                      *           "allow_secret": true,
                      *           "disabled": false,
+                     *           "rate_limit": {
+                     *             "requests": 600,
+                     *             "per": "minute"
+                     *           },
+                     *           "quota": {
+                     *             "tokens": 100000,
+                     *             "per": "month"
+                     *           },
+                     *           "quota_mode": "enforce",
                      *           "created_at": "2025-01-15T09:30:00.000Z"
                      *         }
                      *       ]
@@ -1802,7 +1852,11 @@ export interface operations {
                  *       "level": "subscription",
                  *       "scopes": [
                  *         "orders:read"
-                 *       ]
+                 *       ],
+                 *       "rate_limit": {
+                 *         "requests": 600,
+                 *         "per": "minute"
+                 *       }
                  *     }
                  */
                 "application/json": {
@@ -1818,6 +1872,43 @@ export interface operations {
                     name: string;
                     /** @description PEM or JWK text of the public key for `private_key_jwt`. */
                     public_key?: string;
+                    /**
+                     * @description Tokens per UTC day or month, counted across every instance through the usage flush (several instances may go over by what they issue in about two flush intervals); null: none. Over it, `quota_mode` decides: 429 `quota_exceeded`, or counted only.
+                     * @example {
+                     *       "tokens": 100000,
+                     *       "per": "month"
+                     *     }
+                     */
+                    quota?: {
+                        /**
+                         * @description The window: a calendar day or month in UTC.
+                         * @enum {string}
+                         */
+                        per: "day" | "month";
+                        /** @description Tokens allowed per window. */
+                        tokens: number;
+                    } | null;
+                    /**
+                     * @description `enforce`: a request over the rate limit or the quota gets 429 with `Retry-After`. `monitor`: it gets its token; the overrun is counted (`keymint_client_limit_overruns_total`), audited and sent to webhooks once per window, to size limits before enforcing them. Default: `enforce`.
+                     * @enum {string}
+                     */
+                    quota_mode?: "enforce" | "monitor";
+                    /**
+                     * @description Token requests per second, minute or hour, counted on each server instance (fixed windows); null: none. Over it, `quota_mode` decides: 429 `rate_limit_exceeded`, or counted only.
+                     * @example {
+                     *       "requests": 600,
+                     *       "per": "minute"
+                     *     }
+                     */
+                    rate_limit?: {
+                        /**
+                         * @description The window: fixed, aligned on the clock (a minute starts at :00).
+                         * @enum {string}
+                         */
+                        per: "second" | "minute" | "hour";
+                        /** @description Token requests allowed per window. */
+                        requests: number;
+                    } | null;
                     /** @description Scopes the client may be granted; `keymint:` scopes need `keymint:admin`. Default: unrestricted. */
                     scopes?: string[];
                     /** @description Signing algorithm of the client's tokens (`RS256`, `PS256`, `ES256`, `EdDSA`). */
@@ -1856,6 +1947,15 @@ export interface operations {
                      *         "signing_alg": null,
                      *         "allow_secret": true,
                      *         "disabled": false,
+                     *         "rate_limit": {
+                     *           "requests": 600,
+                     *           "per": "minute"
+                     *         },
+                     *         "quota": {
+                     *           "tokens": 100000,
+                     *           "per": "month"
+                     *         },
+                     *         "quota_mode": "enforce",
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "key_pair": {
@@ -2011,6 +2111,15 @@ export interface operations {
                      *       "signing_alg": null,
                      *       "allow_secret": true,
                      *       "disabled": false,
+                     *       "rate_limit": {
+                     *         "requests": 600,
+                     *         "per": "minute"
+                     *       },
+                     *       "quota": {
+                     *         "tokens": 100000,
+                     *         "per": "month"
+                     *       },
+                     *       "quota_mode": "enforce",
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
@@ -2135,14 +2244,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "scopes": [
-                 *         "orders:read",
-                 *         "orders:write"
-                 *       ]
-                 *     }
-                 */
                 "application/json": {
                     allow_secret?: boolean;
                     /** @description null: the endpoint's default. */
@@ -2150,6 +2251,43 @@ export interface operations {
                     name?: string;
                     /** @description PEM or JWK text of the public key for `private_key_jwt`; changing it needs `keymint:admin`. */
                     public_key?: string | null;
+                    /**
+                     * @description Tokens per UTC day or month, counted across every instance through the usage flush (several instances may go over by what they issue in about two flush intervals); null: none. Over it, `quota_mode` decides: 429 `quota_exceeded`, or counted only.
+                     * @example {
+                     *       "tokens": 100000,
+                     *       "per": "month"
+                     *     }
+                     */
+                    quota?: {
+                        /**
+                         * @description The window: a calendar day or month in UTC.
+                         * @enum {string}
+                         */
+                        per: "day" | "month";
+                        /** @description Tokens allowed per window. */
+                        tokens: number;
+                    } | null;
+                    /**
+                     * @description `enforce`: a request over the rate limit or the quota gets 429 with `Retry-After`. `monitor`: it gets its token; the overrun is counted (`keymint_client_limit_overruns_total`), audited and sent to webhooks once per window, to size limits before enforcing them.
+                     * @enum {string}
+                     */
+                    quota_mode?: "enforce" | "monitor";
+                    /**
+                     * @description Token requests per second, minute or hour, counted on each server instance (fixed windows); null: none. Over it, `quota_mode` decides: 429 `rate_limit_exceeded`, or counted only.
+                     * @example {
+                     *       "requests": 600,
+                     *       "per": "minute"
+                     *     }
+                     */
+                    rate_limit?: {
+                        /**
+                         * @description The window: fixed, aligned on the clock (a minute starts at :00).
+                         * @enum {string}
+                         */
+                        per: "second" | "minute" | "hour";
+                        /** @description Token requests allowed per window. */
+                        requests: number;
+                    } | null;
                     /** @description Scopes the client may be granted; `keymint:` scopes need `keymint:admin`. null: unrestricted. */
                     scopes?: string[] | null;
                     /** @description null: the server's default. */
@@ -2183,6 +2321,15 @@ export interface operations {
                      *       "signing_alg": null,
                      *       "allow_secret": true,
                      *       "disabled": false,
+                     *       "rate_limit": {
+                     *         "requests": 600,
+                     *         "per": "minute"
+                     *       },
+                     *       "quota": {
+                     *         "tokens": 100000,
+                     *         "per": "month"
+                     *       },
+                     *       "quota_mode": "enforce",
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
@@ -2323,6 +2470,8 @@ export interface operations {
                      *           "expires_at": null,
                      *           "revoked_at": null,
                      *           "last_used_at": "2025-02-01T12:00:00.000Z",
+                     *           "last_used_address": "203.0.113.7",
+                     *           "last_used_user_agent": "billing-sync/2.4 (+https://example.com)",
                      *           "tokens_issued": 1280
                      *         }
                      *       ]
@@ -3190,6 +3339,15 @@ export interface operations {
                      *         "signing_alg": null,
                      *         "allow_secret": true,
                      *         "disabled": false,
+                     *         "rate_limit": {
+                     *           "requests": 600,
+                     *           "per": "minute"
+                     *         },
+                     *         "quota": {
+                     *           "tokens": 100000,
+                     *           "per": "month"
+                     *         },
+                     *         "quota_mode": "enforce",
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "key_pairs": [
@@ -3200,6 +3358,8 @@ export interface operations {
                      *           "expires_at": null,
                      *           "revoked_at": null,
                      *           "last_used_at": "2025-02-01T12:00:00.000Z",
+                     *           "last_used_address": "203.0.113.7",
+                     *           "last_used_user_agent": "billing-sync/2.4 (+https://example.com)",
                      *           "tokens_issued": 1280
                      *         }
                      *       ]
@@ -3356,6 +3516,15 @@ export interface operations {
                      *         "signing_alg": null,
                      *         "allow_secret": true,
                      *         "disabled": false,
+                     *         "rate_limit": {
+                     *           "requests": 600,
+                     *           "per": "minute"
+                     *         },
+                     *         "quota": {
+                     *           "tokens": 100000,
+                     *           "per": "month"
+                     *         },
+                     *         "quota_mode": "enforce",
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "key_pair": {
@@ -6026,7 +6195,7 @@ export interface operations {
                             created_at: string;
                             disabled: boolean;
                             /** @description The events it receives. */
-                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                             /** @description The endpoint's id. */
                             id: string;
                             /** @description Where deliveries are POSTed. */
@@ -6161,7 +6330,7 @@ export interface operations {
                  */
                 "application/json": {
                     /** @description The events to receive. */
-                    events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                    events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                     /** @description An https URL (http to a loopback address only with KEYMINT_WEBHOOKS_ALLOW_LOOPBACK=true, for development). */
                     url: string;
                 };
@@ -6196,7 +6365,7 @@ export interface operations {
                             created_at: string;
                             disabled: boolean;
                             /** @description The events it receives. */
-                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                             /** @description The endpoint's id. */
                             id: string;
                             /** @description Where deliveries are POSTed. */
@@ -6839,7 +7008,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6847,8 +7016,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -6944,7 +7113,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6952,8 +7121,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7062,7 +7231,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7070,8 +7239,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7163,7 +7332,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7171,8 +7340,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7263,7 +7432,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7271,8 +7440,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7378,7 +7547,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7386,8 +7555,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
