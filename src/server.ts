@@ -46,7 +46,10 @@ export async function prepareInstance(config: Config): Promise<{ bootstrapped: B
 export interface RunningServer {
   readonly app: FastifyInstance
   readonly url: string
-  /** Writes pending last uses, token and quota counts and refusals now instead of at the next interval (and reads other instances' quota counts). */
+  /**
+   * Writes pending last uses, token and quota counts and refusals now instead of at the next
+   * interval (and reads other instances' quota counts); waits for limits reached to be recorded.
+   */
   flushUsage(): Promise<void>
   /** Sends the webhook deliveries due now instead of at the next poll; how many it attempted. */
   deliverWebhooks(): Promise<number>
@@ -203,7 +206,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   return {
     app,
     url: listener.url,
-    flushUsage: async () => { await runtime.usage.flush(); await runtime.quotas.flush(); await runtime.refusals.flush() },
+    flushUsage: async () => {
+      await runtime.limitsRecorded()
+      await runtime.usage.flush()
+      await runtime.quotas.flush()
+      await runtime.refusals.flush()
+    },
     deliverWebhooks: () => runtime.webhooks.deliverDue(),
     refreshRevocations: () => runtime.revocations.refresh(),
     refreshKeys: () => runtime.ring.refresh(),

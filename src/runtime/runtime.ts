@@ -50,6 +50,8 @@ export interface Runtime {
   /** Rate limits (per instance) and quotas (across instances) of the clients that have them. */
   readonly limits: ClientLimits
   readonly quotas: QuotaCounts
+  /** Waits for the limits reached so far to be recorded (audit, webhook outbox). */
+  limitsRecorded(): Promise<void>
   start(): void
   stop(): Promise<void>
 }
@@ -95,16 +97,21 @@ export async function createRuntime(config: Config, services: Services, log: Log
   const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
   const quotas = new QuotaCounts({ usage: store.clientUsage, clock, onError: failed('counting quota use') }, { idleMs: QUOTA_IDLE_MS })
   const recordingLimits = failed('recording a client limit reached')
+  const recording = new Set<Promise<void>>()
   const limits = new ClientLimits({
     clock,
     rates: new RateWindows(100_000),
     quotas,
     overran: (limit, mode) => metrics.limitOverruns.inc({ limit, mode }),
     // Off the token path: once per client, limit and window on this instance, and once in the database.
-    reached: (reached) => { recordLimitReached({ store, clock }, reached).catch(recordingLimits) },
+    reached: (reached) => {
+      const recorded: Promise<void> = recordLimitReached({ store, clock }, reached).then(() => {}, recordingLimits).finally(() => recording.delete(recorded))
+      recording.add(recorded)
+    },
   })
+  const limitsRecorded = async (): Promise<void> => { await Promise.all(recording) }
   return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, limits, quotas,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, limits, quotas, limitsRecorded,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
@@ -146,6 +153,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       revocations.stop()
       ring.stop()
       await webhooks.stop()
+      await limitsRecorded()
       await usage.stop()
       await quotas.stop()
       await refusals.stop()
