@@ -30,10 +30,3 @@ export function refuseOverLimit(client: Client, refusal: LimitRefusal): never {
   const quota = client.quota ? `of ${describeQuota(client.quota)} ` : ''
   throw new QuotaExceeded(`the client's quota ${quota}is used up until ${refusal.until.toISOString()}`, refusal.retryAfterSeconds)
 }
-
-/** Counts a limited client's request; throws when a limit it enforces is reached. */
-export async function admitWithinLimits(limiter: ClientLimiter, credential: ClientCredential): Promise<void> {
-  const verdict = limiter.admit(credential)
-  const refusal = verdict instanceof Promise ? await verdict : verdict
-  if (refusal) refuseOverLimit(credential.client, refusal)
-}

@@ -30,14 +30,17 @@ export class ClientLimits implements ClientLimiter {
 
   admit(credential: ClientCredential): LimitRefusal | undefined | Promise<LimitRefusal | undefined> {
     const { client } = credential
-    if (client.quota === null) return this.#decide(credential, undefined)
-    const entry = this.#deps.quotas.entry(client.id, client.quota, this.#deps.clock.now().getTime())
-    return entry instanceof Promise ? entry.then((loaded) => this.#decide(credential, loaded)) : this.#decide(credential, entry)
+    const now = this.#deps.clock.now().getTime()
+    if (client.quota === null) return this.#decide(credential, undefined, now)
+    const entry = this.#deps.quotas.entry(client.id, client.quota, now)
+    // The first use on this instance waited for the stored count: the time has moved on since.
+    return entry instanceof Promise
+      ? entry.then((loaded) => this.#decide(credential, loaded, this.#deps.clock.now().getTime()))
+      : this.#decide(credential, entry, now)
   }
 
-  #decide(credential: ClientCredential, quota: QuotaEntry | undefined): LimitRefusal | undefined {
+  #decide(credential: ClientCredential, quota: QuotaEntry | undefined, now: number): LimitRefusal | undefined {
     const { client } = credential
-    const now = this.#deps.clock.now().getTime()
     const rate = client.rateLimit === null ? undefined : this.#deps.rates.current(client.id, client.rateLimit, now)
     const rateOver = rate !== undefined && client.rateLimit !== null && rate.count >= client.rateLimit.requests
     const quotaOver = quota !== undefined && client.quota !== null && quota.seen + quota.unflushed >= client.quota.tokens

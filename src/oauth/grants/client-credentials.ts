@@ -4,7 +4,7 @@ import type { Clock } from '../../domain/ports.js'
 import { isResourceIdentifier } from '../../domain/apis.js'
 import type { AccountId, Api, ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
 import { assertClientMayAct } from '../client-authorization.js'
-import { admitWithinLimits, hasLimits, type ClientLimiter } from '../client-limits.js'
+import { hasLimits, refuseOverLimit, type ClientLimiter } from '../client-limits.js'
 import { InvalidTarget, UnauthorizedClient } from '../errors.js'
 import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
 import { grantScope } from '../scopes.js'
@@ -70,8 +70,13 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     throw new UnauthorizedClient(`this is a ${client.level}-level client: ${req.requiredLevel.hint}`)
   }
   assertClientMayAct(credential)
-  // Before any further work: a refused request should cost little. Clients without limits skip it.
-  if (hasLimits(client)) await admitWithinLimits(deps.limits, credential)
+  // Before any further work: a refused request should cost little. Clients without limits skip it;
+  // a verdict from memory is not awaited (only a quota's first use on an instance reads the store).
+  if (hasLimits(client)) {
+    const verdict = deps.limits.admit(credential)
+    const refusal = verdict instanceof Promise ? await verdict : verdict
+    if (refusal) refuseOverLimit(client, refusal)
+  }
   // resource=<issuer> names keymint's own API, for when the default audience is another one.
   const api = req.resource === undefined || req.resource === req.issuer ? undefined : await registeredApi(deps, credential, req.resource)
   const audience = api?.identifier ?? req.resource ?? req.audience
