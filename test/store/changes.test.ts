@@ -92,7 +92,7 @@ describeEachDialect('credential changes', (dialect) => {
       // An operator's SQL, not keymint's code.
       await other.query('begin')
       await other.query('update users set disabled = 1 where id = $1', [w.user.id])
-      await other.query('update key_pairs set tokens_issued = tokens_issued + 1, last_used_at = 5 where id = $1', [w.keyPair.id])
+      await other.query("update key_pairs set tokens_issued = tokens_issued + 1, last_used_at = 5, last_used_address = '192.0.2.1', last_used_user_agent = 'curl/8.5.0' where id = $1", [w.keyPair.id])
       await sleep(100)
       assert.deepEqual(heard, [], 'nothing before the commit')
       await other.query('commit')
@@ -107,7 +107,7 @@ describeEachDialect('credential changes', (dialect) => {
       await sleep(100)
       assert.deepEqual(heard, [
         `credentials:u:${w.user.id}`, `credentials:k:${w.keyPair.id}`, `credentials:a:${w.account.id}`, `credentials:k:${w.keyPair.id}`, 'credentials:*',
-      ], 'usage counters, an unchanged client and a password are not announced')
+      ], 'usage counters and last use, an unchanged client and a password are not announced')
     })
   }
 })
