@@ -6,7 +6,9 @@
  *
  * Usage: node dist/bench/stages.js [--alg EdDSA] [--db sqlite|postgres] [--dialect oauth2|header]
  *   [--seconds 10] [--warmup 3] [--connections 64] [--bin <bin/keymint of any checkout>] [--top N]
- * `--bin` measures another build (say, the main branch) with this same tool.
+ *   [--rate-limit 1000000/s] [--quota 1000000000/month] [--quota-mode enforce|monitor]
+ * `--bin` measures another build (say, the main branch) with this same tool. The limit flags give
+ * the measured client limits (`client create` flags): set them high enough never to refuse.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -36,6 +38,7 @@ const STAGES: readonly Stage[] = [
   { name: 'jti (randomUUID)', match: (url) => url === 'node:internal/crypto/random' },
   { name: 'credential lookup (cache, store, driver)', match: (url) => src('runtime/credential-cache.js', 'store/')(url) || mod('kysely', 'better-sqlite3', 'pg', 'pg-protocol', 'pg-pool')(url) },
   { name: 'client authentication checks, throttle', match: (url) => src('oauth/client-auth/', 'oauth/auth-throttle.js', 'http/credentials.js', 'domain/validation.js', 'domain/types.js')(url) },
+  { name: 'client limits (rate, quota)', match: (url) => src('runtime/client-limits.js', 'runtime/rate-windows.js', 'runtime/quota-counts.js', 'oauth/client-limits.js', 'domain/client-limits.js')(url) },
   { name: 'grant: scope, claims', match: (url) => src('oauth/grants/', 'oauth/scopes.js', 'oauth/mint-access-token.js', 'oauth/client-authorization.js', 'domain/users.js')(url) },
   { name: 'signer, key ring, turns', match: (url) => src('runtime/token-signers.js', 'runtime/turn-queue.js', 'runtime/key-ring.js', 'domain/server-keys.js')(url) },
   { name: 'usage, metrics, logging', match: (url) => src('runtime/key-pair-usage.js', 'runtime/metrics.js', 'runtime/background.js', 'http/routes/metrics.js')(url) || mod('prom-client', 'pino', '@pinojs', 'tdigest', 'bintrees')(url) },
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '64' },
       bin: { type: 'string', default: join(REPO, 'bin', 'keymint') },
       top: { type: 'string', default: '0' },
+      'rate-limit': { type: 'string' },
+      quota: { type: 'string' },
+      'quota-mode': { type: 'string' },
     },
   })
   await ensureWrk()
@@ -114,7 +120,8 @@ async function main(): Promise<void> {
   const env = { KEYMINT_SIGNING_ALG: values.alg, KEYMINT_LOG_LEVEL: 'warn', KEYMINT_MASTER_KEY: masterKey }
   try {
     const account = await keymintJson(values.bin, ['account', 'create', '--db', db, '--name', 'stages'], env)
-    const client = await keymintJson(values.bin, ['client', 'create', '--db', db, '--account', stringField(account, 'id'), '--name', 'stages', '--level', 'subscription'], env)
+    const limits = (['rate-limit', 'quota', 'quota-mode'] as const).flatMap((flag) => values[flag] === undefined ? [] : [`--${flag}`, values[flag]])
+    const client = await keymintJson(values.bin, ['client', 'create', '--db', db, '--account', stringField(account, 'id'), '--name', 'stages', '--level', 'subscription', ...limits], env)
     const [clientId, clientSecret] = [stringField(client, 'client_id'), stringField(client, 'client_secret')]
     const request = values.dialect === 'header'
       ? { method: 'POST', headers: { clientId, clientSecret } }
@@ -137,7 +144,7 @@ async function main(): Promise<void> {
     const tokens = result.requests
     const busy = [...stages.values()].reduce((a, b) => a + b, 0)
     const say = (line: string): void => { process.stdout.write(`${line}\n`) }
-    say(`${values.bin}: ${values.alg}, ${values.db}, ${values.dialect}; ${tokens} tokens in ${result.seconds.toFixed(1)} s (${result.requestsPerSec.toFixed(0)}/s), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${result.non2xx > 0 ? `, ${result.non2xx} non-2xx` : ''}`)
+    say(`${values.bin}: ${values.alg}, ${values.db}, ${values.dialect}${limits.length > 0 ? `, ${limits.join(' ')}` : ''}; ${tokens} tokens in ${result.seconds.toFixed(1)} s (${result.requestsPerSec.toFixed(0)}/s), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms${result.non2xx > 0 ? `, ${result.non2xx} non-2xx` : ''}`)
     say(`CPU per token ${(busy / tokens).toFixed(1)} µs busy + ${(idle / tokens).toFixed(1)} µs idle (profiled: sampling adds a little to each)`)
     for (const [name, us] of [...stages].sort((a, b) => b[1] - a[1])) say(`${(us / tokens).toFixed(2).padStart(8)} µs  ${name}`)
     const top = Number(values.top)

@@ -47,7 +47,10 @@ export async function prepareInstance(config: Config): Promise<{ bootstrapped: B
 export interface RunningServer {
   readonly app: FastifyInstance
   readonly url: string
-  /** Writes pending last-used times, token counts and refusals now instead of at the next interval. */
+  /**
+   * Writes pending last uses, token and quota counts and refusals now instead of at the next
+   * interval (and reads other instances' quota counts); waits for limits reached to be recorded.
+   */
   flushUsage(): Promise<void>
   /** Sends the webhook deliveries due now instead of at the next poll; how many it attempted. */
   deliverWebhooks(): Promise<number>
@@ -135,7 +138,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
       auth,
       workloads: workloadAuthDeps(services, runtime, auth),
       grant: {
-        signerFor: (alg) => runtime.signers.signerFor(alg), clock: services.clock, usage: runtime.usage,
+        signerFor: (alg) => runtime.signers.signerFor(alg), clock: services.clock, usage: runtime.usage, limits: runtime.limits,
         encrypt: (jws, alg) => encryptNestedJwt(jws, runtime.ring.encryptionKey(), alg),
         encryptTo: encryptNestedJwtTo,
         findApi: (accountId, identifier) => services.store.apis.findByIdentifier(accountId, identifier),
@@ -232,7 +235,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   return {
     app,
     url: listener.url,
-    flushUsage: async () => { await runtime.usage.flush(); await runtime.refusals.flush() },
+    flushUsage: async () => {
+      await runtime.limitsRecorded()
+      await runtime.usage.flush()
+      await runtime.quotas.flush()
+      await runtime.refusals.flush()
+    },
     deliverWebhooks: () => runtime.webhooks.deliverDue(),
     refreshRevocations: () => runtime.revocations.refresh(),
     refreshKeys: () => runtime.ring.refresh(),

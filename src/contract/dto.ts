@@ -42,6 +42,9 @@ export const presentClient = (c: Client) => ({
   allow_secret: c.secretAuth,
   require_dpop: c.requireDPoP,
   disabled: c.disabled,
+  rate_limit: c.rateLimit,
+  quota: c.quota,
+  quota_mode: c.quotaMode,
   created_at: iso(c.createdAt),
 })
 
@@ -71,6 +74,8 @@ export const presentKeyPair = (k: ListedKeyPair) => ({
   expires_at: iso(k.status.state === 'grace' ? k.status.until : k.expiresAt),
   revoked_at: iso(k.status.state === 'revoked' ? k.status.since : null),
   last_used_at: iso(k.lastUsedAt),
+  last_used_address: k.lastUsedAddress,
+  last_used_user_agent: k.lastUsedUserAgent,
   tokens_issued: k.tokensIssued,
 })
 

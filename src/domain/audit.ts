@@ -11,6 +11,7 @@ export type AuditAction =
   | 'client.disabled'
   | 'client.enabled'
   | 'client.deleted'
+  | 'client.limit_reached'
   | 'api.created'
   | 'api.removed'
   | 'key_pair.created'

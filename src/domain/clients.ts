@@ -4,10 +4,11 @@ import { assertPlanAllowsKeyPairs, getAccount } from './accounts.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { assertAdmin, assertMayGrant, assertMayTouch, managementPowerOf, type Authority } from './authority.js'
 import { parseClientPublicKey, PublicKeyError } from '../crypto/public-keys.js'
+import { requireLimitMode, requireQuota, requireRateLimit } from './client-limits.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
 import type { ClientPatch, Clock, SecretService, Store } from './ports.js'
-import type { Client, ClientId, KeyPairId, UserId } from './types.js'
+import type { Client, ClientId, KeyPairId, LimitMode, Quota, RateLimit, UserId } from './types.js'
 import { requireSigningAlg, requireLevel, requireLifetime, requireName, requireScopes, requireTokenEncryption, requireUuid } from './validation.js'
 
 export interface NewClientInput {
@@ -26,10 +27,27 @@ export interface NewClientInput {
   readonly allowSecret?: boolean
   /** Tokens only with a DPoP proof (RFC 9449); default false. */
   readonly requireDPoP?: boolean
+  /** Token requests per second, minute or hour on each instance; null or absent: none. */
+  readonly rateLimit?: LimitInput<RateLimit>
+  /** Tokens per UTC day or month across instances; null or absent: none. */
+  readonly quota?: LimitInput<Quota>
+  /** `enforce` (default) or `monitor`. */
+  readonly quotaMode?: string
   readonly actor?: string
   /** The management caller's; see authority.ts. */
   readonly authority?: Authority
 }
+
+/** A limit as it arrives from an edge: its period still unchecked text. */
+type LimitInput<T extends RateLimit | Quota> = { readonly [K in keyof T]: K extends 'per' ? string : T[K] } | null
+
+const rateLimitOf = (value: LimitInput<RateLimit>): RateLimit | null => value === null ? null : requireRateLimit(value)
+const quotaOf = (value: LimitInput<Quota>): Quota | null => value === null ? null : requireQuota(value)
+
+/** The limits as audit details: what an operator reads back. */
+const limitDetails = (c: { rateLimit: RateLimit | null; quota: Quota | null; quotaMode: LimitMode }) => ({
+  rate_limit: c.rateLimit, quota: c.quota, quota_mode: c.quotaMode,
+})
 
 export interface CreatedClient {
   readonly client: Client
@@ -59,6 +77,9 @@ export async function createClient(
   const tokenEncryption = input.tokenEncryption === undefined ? null : requireTokenEncryption(input.tokenEncryption)
   const publicJwk = input.publicKey === undefined ? null : requirePublicKey(input.publicKey)
   const signingAlg = input.signingAlg === undefined ? null : requireSigningAlg(input.signingAlg)
+  const rateLimit = input.rateLimit === undefined ? null : rateLimitOf(input.rateLimit)
+  const quota = input.quota === undefined ? null : quotaOf(input.quota)
+  const quotaMode = input.quotaMode === undefined ? 'enforce' : requireLimitMode(input.quotaMode)
   if (level === 'user' && input.userId === undefined) {
     throw new InvalidInput('KEYMINT_INVALID_INPUT', 'a user-level client needs the user it acts as')
   }
@@ -94,11 +115,14 @@ export async function createClient(
       createdAt: now,
       disabled: false,
       tokensCutOffAt: null,
+      rateLimit,
+      quota,
+      quotaMode,
     })
     const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
     const actor = input.actor ?? DEFAULT_ACTOR
     await tx.audit.insert([
-      auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes, ...(input.requireDPoP === true ? { requireDPoP: true } : {}) }, createdAt: now }),
+      auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes, ...(input.requireDPoP === true ? { requireDPoP: true } : {}), ...limitDetails(client) }, createdAt: now }),
       auditEvent({ accountId: account.id, actor, action: 'key_pair.created', target: client.id, details: { client_id: keyPair.id }, createdAt: now }),
     ])
     await enqueueWebhookEvent(tx, { accountId: account.id, type: 'key_pair.generated', data: { client: client.id, client_id: keyPair.id }, at: now })
@@ -148,6 +172,11 @@ export interface ClientUpdateInput {
   readonly signingAlg?: string | null
   readonly allowSecret?: boolean
   readonly requireDPoP?: boolean
+  /** null: no rate limit. */
+  readonly rateLimit?: LimitInput<RateLimit>
+  /** null: no quota. */
+  readonly quota?: LimitInput<Quota>
+  readonly quotaMode?: string
   readonly actor?: string
   readonly authority?: Authority
 }
@@ -163,6 +192,9 @@ export async function updateClient(deps: { store: Store; clock: Clock }, input: 
   if (input.signingAlg !== undefined) patch.signingAlg = input.signingAlg === null ? null : requireSigningAlg(input.signingAlg)
   if (input.allowSecret !== undefined) patch.secretAuth = input.allowSecret
   if (input.requireDPoP !== undefined) patch.requireDPoP = input.requireDPoP
+  if (input.rateLimit !== undefined) patch.rateLimit = rateLimitOf(input.rateLimit)
+  if (input.quota !== undefined) patch.quota = quotaOf(input.quota)
+  if (input.quotaMode !== undefined) patch.quotaMode = requireLimitMode(input.quotaMode)
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
     const user = client.userId === null ? null : await tx.users.findById(client.userId) ?? null
@@ -178,7 +210,12 @@ export async function updateClient(deps: { store: Store; clock: Clock }, input: 
     if (!updated) throw new NotFound('KEYMINT_CLIENT_NOT_FOUND', `client ${input.clientId} not found`)
     await tx.audit.insert([auditEvent({
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'client.updated', target: client.id,
-      details: { fields: Object.keys(patch), ...(patch.requireDPoP === undefined ? {} : { requireDPoP: patch.requireDPoP }) }, createdAt: deps.clock.now(),
+      details: {
+        fields: Object.keys(patch),
+        ...(patch.requireDPoP === undefined ? {} : { requireDPoP: patch.requireDPoP }),
+        ...(patch.rateLimit === undefined && patch.quota === undefined && patch.quotaMode === undefined ? {} : limitDetails(updated)),
+      },
+      createdAt: deps.clock.now(),
     })])
     return updated
   })

@@ -57,11 +57,11 @@ export interface ClientStore {
   listCutOffForAccount(accountId: AccountId, since: Date): Promise<{ id: ClientId; tokensCutOffAt: Date }[]>
 }
 
-export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'requireDPoP' | 'disabled'>> & {
+export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeconds' | 'tokenEncryption' | 'publicJwk' | 'signingAlg' | 'secretAuth' | 'requireDPoP' | 'disabled' | 'rateLimit' | 'quota' | 'quotaMode'>> & {
   readonly tokensCutOffAt?: Date
 }
 
-export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'tokensIssued'> {
+export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'lastUsedAddress' | 'lastUsedUserAgent' | 'tokensIssued'> {
   readonly secretHash: Buffer
   /** Id of the hashing key (derived from the master key) the hash was made with. */
   readonly hashKeyId: string
@@ -81,7 +81,6 @@ export interface KeyPairStore {
   clearGrace(clientId: ClientId, id: KeyPairId, at: Date): Promise<boolean>
   /** The hot-path read: key pair, client, plan and user in one indexed lookup. */
   findCredential(id: KeyPairId): Promise<ClientCredential | undefined>
-  /** Last use and the number of tokens issued since the previous call, per key pair. */
   /** The account's key pairs that stopped working (revoked, grace ended) after `since`, by `now`. */
   listEndedForAccount(accountId: AccountId, since: Date, now: Date): Promise<{ id: KeyPairId; endedAt: Date }[]>
   /** Key pairs still live at `now` of user-level clients acting as these users. */
@@ -90,7 +89,46 @@ export interface KeyPairStore {
   replaceSecretHash(id: KeyPairId, hash: Buffer, hashKeyId: string): Promise<void>
   /** Live key pairs whose hash was not made under `hashKeyId`. */
   countLiveHashedOtherwise(hashKeyId: string, now: Date): Promise<number>
-  recordUsage(uses: ReadonlyMap<KeyPairId, { readonly lastUsedAt: Date; readonly tokens: number }>): Promise<void>
+  /**
+   * Adds the tokens issued since the previous call, per key pair, and moves its last use (time,
+   * address, User-Agent) forward to this one unless another instance wrote a later one.
+   */
+  recordUsage(uses: ReadonlyMap<KeyPairId, KeyPairUse>): Promise<void>
+}
+
+/** A key pair's use since the last flush, as written. */
+export interface KeyPairUse {
+  readonly lastUsedAt: Date
+  readonly address: string | null
+  readonly userAgent: string | null
+  readonly tokens: number
+}
+
+/** A client's tokens counted towards its quota on one UTC day (the first millisecond of it). */
+export interface ClientDayCount {
+  readonly clientId: ClientId
+  readonly day: number
+  readonly tokens: number
+}
+
+/** Which limit a client went over, in which window: what is noted once, whichever instance saw it. */
+export interface LimitOverrun {
+  readonly clientId: ClientId
+  readonly limit: 'rate' | 'quota'
+  readonly windowStart: Date
+  readonly windowEnd: Date
+}
+
+/** What quotas are counted with across instances, and the once-per-window note of an overrun. */
+export interface ClientUsageStore {
+  /** Adds these counts to the stored ones (one row per client and day). */
+  addTokenCounts(counts: readonly ClientDayCount[]): Promise<void>
+  /** The stored counts of these clients from `fromDay` on. */
+  listTokenCounts(clientIds: readonly ClientId[], fromDay: number): Promise<ClientDayCount[]>
+  /** Notes the overrun; false when it was noted before (by this or another instance). */
+  noteOverrun(overrun: LimitOverrun, at: Date): Promise<boolean>
+  /** Forgets day counts before `beforeDay` and overrun notes of windows ended by `now`. */
+  prune(beforeDay: number, now: Date): Promise<void>
 }
 
 export interface ServerKeyRecord {
@@ -243,7 +281,7 @@ export interface SecondFactorStore {
 
 export type WebhookEventType =
   | 'key_pair.generated' | 'key_pair.rotated' | 'key_pair.rotation_finished' | 'key_pair.rotation_cancelled'
-  | 'key_pair.revoked' | 'user.disabled' | 'webhook.test'
+  | 'key_pair.revoked' | 'user.disabled' | 'client.rate_limit_reached' | 'client.quota_reached' | 'webhook.test'
 
 export interface WebhookEndpoint {
   readonly id: string
@@ -324,6 +362,7 @@ export interface Store {
   readonly secondFactors: SecondFactorStore
   readonly webhooks: WebhookStore
   readonly federationPolicies: FederationPolicyStore
+  readonly clientUsage: ClientUsageStore
   /**
    * Runs `fn` in one transaction; the store handed to `fn` writes inside it. With `lock`,
    * transactions naming the same lock run one after another across every server instance

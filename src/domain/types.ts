@@ -26,6 +26,21 @@ export const PERMISSIONS: readonly Permission[] = ['ui', 'api']
 export const CLIENT_LEVELS: readonly ClientLevel[] = ['user', 'subscription']
 export const TOKEN_ENCRYPTION_ALGS: readonly TokenEncryptionAlg[] = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512']
 
+/** The window a rate limit counts token requests in. */
+export type RatePeriod = 'second' | 'minute' | 'hour'
+/** The window a quota counts tokens in: a UTC calendar day or month. */
+export type QuotaPeriod = 'day' | 'month'
+/** `enforce`: over a limit is refused; `monitor`: only counted, audited and measured. */
+export type LimitMode = 'enforce' | 'monitor'
+export const RATE_PERIODS: readonly RatePeriod[] = ['second', 'minute', 'hour']
+export const QUOTA_PERIODS: readonly QuotaPeriod[] = ['day', 'month']
+export const LIMIT_MODES: readonly LimitMode[] = ['enforce', 'monitor']
+
+/** At most `requests` token requests per `per`, on each server instance. */
+export interface RateLimit { readonly requests: number; readonly per: RatePeriod }
+/** At most `tokens` tokens per `per`, across every instance. */
+export interface Quota { readonly tokens: number; readonly per: QuotaPeriod }
+
 export interface Account {
   readonly id: AccountId
   readonly name: string
@@ -75,6 +90,12 @@ export interface Client {
   readonly disabled: boolean
   /** When it was last disabled: tokens issued until then stay refused for good. */
   readonly tokensCutOffAt: Date | null
+  /** Token requests per instance and window; null: no rate limit. */
+  readonly rateLimit: RateLimit | null
+  /** Tokens per calendar window across instances; null: no quota. */
+  readonly quota: Quota | null
+  /** What going over the rate limit or the quota does. */
+  readonly quotaMode: LimitMode
 }
 
 /** An API (resource server) of an account; `identifier` is the URI tokens carry in `aud`. */
@@ -96,6 +117,10 @@ export interface KeyPair {
   readonly expiresAt: Date | null
   readonly revokedAt: Date | null
   readonly lastUsedAt: Date | null
+  /** The address the last use came from (through KEYMINT_TRUST_PROXY); null before the first. */
+  readonly lastUsedAddress: string | null
+  /** The User-Agent of the last use, shortened and stripped of control characters. */
+  readonly lastUsedUserAgent: string | null
   /** Tokens issued with this pair, as of the last usage flush. */
   readonly tokensIssued: number
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../domain/errors.js'
 import {
-  InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, ServerError, TemporarilyUnavailable, TooManyAttempts, UseDPoPNonce,
+  InsufficientScope, InvalidRequest, InvalidToken, OAuthError, RequestTooLarge, retryAfterOf, ServerError, TemporarilyUnavailable, UseDPoPNonce,
 } from '../oauth/errors.js'
 import { DatabaseUnavailable } from '../store/database.js'
 
@@ -36,7 +36,8 @@ function sendOAuthError(request: FastifyRequest, reply: FastifyReply, err: OAuth
     // RFC 6749 §5.2: a 401 after (or instead of) Basic authentication carries the challenge.
     reply.header('www-authenticate', 'Basic realm="keymint", charset="UTF-8"')
   }
-  if (err instanceof TooManyAttempts || err instanceof TemporarilyUnavailable) reply.header('retry-after', String(err.retryAfterSeconds))
+  const retryAfter = retryAfterOf(err)
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
   // RFC 9449 §8: the nonce to put in the next proof.
   if (err instanceof UseDPoPNonce) reply.header('dpop-nonce', err.nonce)
   return reply.status(err.status).header('cache-control', 'no-store').type('application/json; charset=utf-8')
@@ -66,7 +67,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const level = err instanceof TemporarilyUnavailable ? 'warn' : err.status >= 500 ? 'error' : 'info'
       request.log[level]({ err: { type: err.name, error: err.error, detail: err.detail }, clientAuthMethod: request.clientAuthMethod }, 'request refused')
       if (oauthRoute) return sendOAuthError(request, reply, err)
-      if (err instanceof TooManyAttempts || err instanceof TemporarilyUnavailable) reply.header('retry-after', String(err.retryAfterSeconds))
+      const retryAfter = retryAfterOf(err)
+      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
       if (err instanceof InvalidToken || err instanceof InsufficientScope) {
         // RFC 6750 §3: bearer-protected resources name the error in the challenge.
         reply.header('www-authenticate', `Bearer realm="keymint", error="${err.error}", error_description="${err.message.replace(/["\\]/g, '')}"`)

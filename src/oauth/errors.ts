@@ -13,6 +13,8 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'server_error'
   | 'temporarily_unavailable'
+  | 'rate_limit_exceeded'
+  | 'quota_exceeded'
 
 export interface OAuthErrorOptions {
   readonly detail?: string
@@ -150,4 +152,36 @@ export class TemporarilyUnavailable extends OAuthError {
     super(description, opts)
     this.retryAfterSeconds = retryAfterSeconds
   }
+}
+
+/**
+ * The client's rate limit is used up in this window (RFC 6585 §4: 429 with `Retry-After`). RFC 6749
+ * has no code for it; this one follows its §8.5 form, as `slow_down` (RFC 8628) does for polling.
+ */
+export class RateLimitExceeded extends OAuthError {
+  readonly error = 'rate_limit_exceeded'
+  readonly status = 429
+  readonly retryAfterSeconds: number
+  constructor(description: string, retryAfterSeconds: number, opts: OAuthErrorOptions = {}) {
+    super(description, opts)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
+/** The client's quota is used up until its window (a UTC day or month) ends; 429 with `Retry-After`. */
+export class QuotaExceeded extends OAuthError {
+  readonly error = 'quota_exceeded'
+  readonly status = 429
+  readonly retryAfterSeconds: number
+  constructor(description: string, retryAfterSeconds: number, opts: OAuthErrorOptions = {}) {
+    super(description, opts)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
+/** Seconds a refusal asks the caller to wait (`Retry-After`), for the errors that carry one. */
+export function retryAfterOf(err: OAuthError): number | undefined {
+  return err instanceof TooManyAttempts || err instanceof TemporarilyUnavailable || err instanceof RateLimitExceeded || err instanceof QuotaExceeded
+    ? err.retryAfterSeconds
+    : undefined
 }

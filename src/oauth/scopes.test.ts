@@ -12,7 +12,7 @@ const credential = (clientScopes: string[] | null, userScopes?: string[], role: 
   client: {
     id: 'c' as never, accountId: 'a' as never, name: 'n', level: userScopes ? 'user' : 'subscription', userId: null,
     scopes: clientScopes, lifetimeSeconds: null, tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, createdAt: new Date(),
-    disabled: false, tokensCutOffAt: null,
+    disabled: false, tokensCutOffAt: null, rateLimit: null, quota: null, quotaMode: 'enforce',
   },
   accountPlan: 'enterprise',
   user: userScopes ? { id: 'u' as never, role, permissions: ['ui', 'api'], scopes: userScopes, disabled: false, tokensCutOffAt: null } : null,

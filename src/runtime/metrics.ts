@@ -7,6 +7,8 @@ import { RequestDurations } from './request-durations.js'
 export interface Metrics {
   readonly tokensIssued: client.Counter<'dialect'>
   readonly authenticationsRefused: client.Counter<'reason'>
+  /** Token requests over a client's rate limit or quota: refused (`enforce`) or let through (`monitor`). */
+  readonly limitOverruns: client.Counter<'limit' | 'mode'>
   readonly requestDuration: RequestDurations
   /** The exposition of this process, or of every worker under `serve --workers`. */
   readonly exposition: () => Promise<string>
@@ -49,6 +51,14 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   })
+  const limitOverruns = new client.Counter({
+    name: 'keymint_client_limit_overruns_total',
+    help: "Token requests over a client's rate limit or quota, by limit (rate, quota) and mode (enforce: refused with 429; monitor: let through)",
+    labelNames: ['limit', 'mode'] as const,
+    registers: [registry],
+  })
+  // Series exist from the start, so rates and alerts work before the first overrun.
+  for (const limit of ['rate', 'quota']) for (const mode of ['enforce', 'monitor']) limitOverruns.inc({ limit, mode }, 0)
   const requestDuration = new RequestDurations()
   registry.registerMetric(requestDuration as unknown as client.Metric)
   new client.Gauge({
@@ -100,7 +110,7 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     const texts = await Promise.all(registries.map((r) => r.metrics()))
     return texts.join('\n')
   }
-  return { tokensIssued, authenticationsRefused, requestDuration, exposition, contentType: client.Registry.PROMETHEUS_CONTENT_TYPE }
+  return { tokensIssued, authenticationsRefused, limitOverruns, requestDuration, exposition, contentType: client.Registry.PROMETHEUS_CONTENT_TYPE }
 }
 
 const REQUEST = 'keymint:metrics-request'

@@ -1,11 +1,13 @@
 import { WebhookDeliverer } from './webhook-delivery.js'
 import type { Config } from '../config.js'
+import { recordLimitReached } from '../domain/limit-overruns.js'
 import { ensureServerKeys } from '../domain/server-keys.js'
 import { AuthThrottle } from '../oauth/auth-throttle.js'
 import type { Services } from '../services.js'
 import { listenForChanges } from '../store/changes.js'
 import { DatabaseUnavailable, pingDatabase } from '../store/database.js'
 import { coalesced, every } from './background.js'
+import { ClientLimits } from './client-limits.js'
 import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from './credential-cache.js'
 import { DatabaseHealth } from './database-health.js'
 import { watchDataVersion } from './data-version-watch.js'
@@ -14,6 +16,8 @@ import { KeyPairUsageRecorder } from './key-pair-usage.js'
 import { KeyRing } from './key-ring.js'
 import type { Logger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { QuotaCounts } from './quota-counts.js'
+import { RateWindows } from './rate-windows.js'
 import { RefusalLog } from './refusal-log.js'
 import { RevocationCache } from './revocation-cache.js'
 import { SignInThrottle } from './sign-in-throttle.js'
@@ -30,6 +34,8 @@ const DATA_VERSION_CHECK_MS = 1
 const DATABASE_PROBE_MS = 1000
 /** How often ids of DPoP proofs too old to be accepted anyway are dropped (never on the token path). */
 const DPOP_PURGE_MS = 60_000
+/** A quota client unseen this long is forgotten (its stored count is read again at its next use). */
+const QUOTA_IDLE_MS = 600_000
 
 /** The machinery one server process runs beside its routes: caches, batched writers, timers. */
 export interface Runtime {
@@ -46,6 +52,11 @@ export interface Runtime {
   readonly webhooks: WebhookDeliverer
   /** External issuers' keys, for workload identity federation. */
   readonly issuerKeys: IssuerKeys
+  /** Rate limits (per instance) and quotas (across instances) of the clients that have them. */
+  readonly limits: ClientLimits
+  readonly quotas: QuotaCounts
+  /** Waits for the limits reached so far to be recorded (audit, webhook outbox). */
+  limitsRecorded(): Promise<void>
   start(): void
   stop(): Promise<void>
 }
@@ -93,11 +104,27 @@ export async function createRuntime(config: Config, services: Services, log: Log
   // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
   const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() })
   let stopPurge: (() => void) | undefined
+  const quotas = new QuotaCounts({ usage: store.clientUsage, clock, onError: failed('counting quota use') }, { idleMs: QUOTA_IDLE_MS })
+  const recordingLimits = failed('recording a client limit reached')
+  const recording = new Set<Promise<void>>()
+  const limits = new ClientLimits({
+    clock,
+    rates: new RateWindows(100_000),
+    quotas,
+    overran: (limit, mode) => metrics.limitOverruns.inc({ limit, mode }),
+    // Off the token path: once per client, limit and window on this instance, and once in the database.
+    reached: (reached) => {
+      const recorded: Promise<void> = recordLimitReached({ store, clock }, reached).then(() => {}, recordingLimits).finally(() => recording.delete(recorded))
+      recording.add(recorded)
+    },
+  })
+  const limitsRecorded = async (): Promise<void> => { await Promise.all(recording) }
   return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys, limits, quotas, limitsRecorded,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
+      quotas.start(config.lastUsedFlushMs)
       refusals.start(config.lastUsedFlushMs)
       revocations.start(config.revocationPollMs)
       ring.start(config.keyRefreshMs)
@@ -137,7 +164,9 @@ export async function createRuntime(config: Config, services: Services, log: Log
       revocations.stop()
       ring.stop()
       await webhooks.stop()
+      await limitsRecorded()
       await usage.stop()
+      await quotas.stop()
       await refusals.stop()
     },
   }

@@ -14,7 +14,7 @@ const PREFIX: Readonly<Record<string, 'k' | 'c' | 'u' | 'a'>> = { key_pairs: 'k'
  * secrets of people). Everything else counts, new columns included: when unsure, it changed.
  */
 const INERT: Readonly<Record<string, ReadonlySet<string>>> = {
-  key_pairs: new Set(['last_used_at', 'tokens_issued']),
+  key_pairs: new Set(['last_used_at', 'last_used_address', 'last_used_user_agent', 'tokens_issued']),
   users: new Set(['password_hash', 'password_change_required', 'updated_at', 'totp_secret_sealed', 'totp_enabled_at', 'totp_last_step']),
   clients: new Set(),
   accounts: new Set(),

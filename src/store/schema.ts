@@ -69,6 +69,14 @@ export interface ClientsTable {
   require_dpop: Generated<number>
   /** Set once the client is deleted: it is gone from every read but the audit log and revocation feed. */
   deleted_at: number | null
+  /** Token requests per `rate_limit_per` (`second`, `minute`, `hour`); null: no rate limit. */
+  rate_limit: number | null
+  rate_limit_per: string | null
+  /** Tokens per `quota_per` (`day`, `month`); null: no quota. */
+  quota: number | null
+  quota_per: string | null
+  /** `enforce` or `monitor`. */
+  quota_mode: Generated<string>
 }
 
 /** `id` is the `client_id` integrations present; `client_id` points at the owning client. */
@@ -80,6 +88,9 @@ export interface KeyPairsTable {
   expires_at: number | null
   revoked_at: number | null
   last_used_at: number | null
+  /** Where the last use came from, and its User-Agent (shortened, printable): written with `last_used_at`. */
+  last_used_address: string | null
+  last_used_user_agent: string | null
   tokens_issued: Generated<number>
   hash_key_id: string | null
 }
@@ -183,6 +194,22 @@ export interface FederationPoliciesTable {
   deleted_at: number | null
 }
 
+/** Tokens counted towards quotas, per client and UTC day (`day`: its first millisecond). */
+export interface ClientTokenCountsTable {
+  client_id: string
+  day: number
+  tokens: number
+}
+
+/** One row per client, limit and window it went over: what makes the audit and webhook event happen once. */
+export interface ClientLimitOverrunsTable {
+  client_id: string
+  limit_kind: string
+  window_start: number
+  window_end: number
+  noted_at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   users: UsersTable
@@ -199,4 +226,6 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable
   webhook_deliveries: WebhookDeliveriesTable
   federation_policies: FederationPoliciesTable
+  client_token_counts: ClientTokenCountsTable
+  client_limit_overruns: ClientLimitOverrunsTable
 }

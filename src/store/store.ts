@@ -8,6 +8,7 @@ import { createClientAssertionRepository } from './repositories/client-assertion
 import { createClientRepository } from './repositories/clients.js'
 import { createFederationPolicyRepository } from './repositories/federation-policies.js'
 import { createDPoPProofRepository } from './repositories/dpop-proofs.js'
+import { createClientUsageRepository } from './repositories/client-usage.js'
 import { createKeyPairRepository } from './repositories/key-pairs.js'
 import { createRevokedTokenRepository } from './repositories/revoked-tokens.js'
 import { createSecondFactorRepository } from './repositories/second-factors.js'
@@ -34,6 +35,7 @@ export function createStore(db: Kysely<Database>, engine: SqlEngine): Store {
     secondFactors: createSecondFactorRepository(db),
     webhooks: createWebhookRepository(db, engine),
     federationPolicies: createFederationPolicyRepository(db),
+    clientUsage: createClientUsageRepository(db),
     transaction: (fn, opts) => {
       if (db.isTransaction) return fn(createStore(db, engine))
       return db.transaction().execute(async (trx) => {

@@ -69,6 +69,7 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   await page.locator('tr[data-state="grace"]').waitFor()
   assert.equal(await page.locator('tr[data-state="grace"] td[data-label="Tokens issued"]').textContent(), '1')
   assert.doesNotMatch(await page.locator('tr[data-state="grace"] td[data-label="Last used"]').textContent() ?? '', /never/)
+  assert.match(await page.locator('tr[data-state="grace"] [data-testid="last-used-from"]').textContent() ?? '', /^from \S+/, 'where the last use came from')
   await assertAccessibleAtBothWidths(page, 'client detail', 'client-detail')
 
   // Requiring DPoP: the switch changes the client at once; its bearer token requests are refused from then on.
@@ -79,6 +80,22 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   await page.getByText(/^Require DPoP: a stolen token/).click()
   await page.getByText('bearer, or DPoP-bound when asked with a proof').waitFor()
   assert.equal((await bearerRequest()).status, 200)
+  // Its limits: none yet; set a rate limit and a quota, monitored only.
+  assert.equal(await page.getByTestId('rate-limit').textContent(), 'none')
+  await page.getByRole('button', { name: 'Change limits' }).click()
+  const limits = page.getByRole('dialog', { name: 'Rate limit and quota' })
+  await limits.getByLabel('Rate limit: token requests').fill('many')
+  await limits.getByRole('button', { name: 'Save limits' }).click()
+  await limits.getByText('Enter a whole number of requests, or leave it empty for no rate limit.').waitFor()
+  await limits.getByLabel('Rate limit: token requests').fill('600')
+  await limits.getByLabel('Quota: tokens').fill('100000')
+  await limits.getByText('Monitor: issue the token').click()
+  await assertAccessibleAtBothWidths(page, 'client limits form', 'client-limits')
+  await limits.getByRole('button', { name: 'Save limits' }).click()
+  await page.getByText('The limits are saved').waitFor()
+  assert.match(await page.getByTestId('rate-limit').textContent() ?? '', /^600 token requests per minute/)
+  assert.match(await page.getByTestId('quota').textContent() ?? '', /^100,000 tokens per month/)
+  assert.match(await page.getByTestId('quota-mode').textContent() ?? '', /^monitored only/)
 
   // Users: create one, then disabling explains the effect before it happens.
   await nav(page, 'Users').click()

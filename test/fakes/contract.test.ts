@@ -94,6 +94,40 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     assert.equal(await store.clients.update(uuid<ClientId>(99), { name: 'x' }), undefined)
   },
 
+  'clients: rate limit, quota and quota mode round-trip; null clears a limit': async (store) => {
+    await seed(store)
+    const limited = client(20, A, { rateLimit: { requests: 600, per: 'minute' }, quota: { tokens: 100_000, per: 'month' }, quotaMode: 'monitor' })
+    await store.clients.insert(limited)
+    assert.deepEqual(await store.clients.findById(uuid(20)), limited)
+    const cleared = await store.clients.update(uuid<ClientId>(20), { rateLimit: null, quotaMode: 'enforce' })
+    assert.deepEqual(cleared, { ...limited, rateLimit: null, quotaMode: 'enforce' })
+    assert.deepEqual(await store.clients.update(uuid<ClientId>(20), { quota: null, rateLimit: { requests: 5, per: 'second' } }), { ...limited, rateLimit: { requests: 5, per: 'second' }, quota: null, quotaMode: 'enforce' })
+  },
+
+  'client usage: day counts add up across calls; an overrun is noted once per window; pruning forgets old rows': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A))
+    await store.clients.insert(client(21, A))
+    const day = (n: number) => Date.UTC(2030, 0, 1 + n)
+    await store.clientUsage.addTokenCounts([{ clientId: uuid(20), day: day(0), tokens: 3 }, { clientId: uuid(20), day: day(1), tokens: 1 }, { clientId: uuid(21), day: day(1), tokens: 7 }])
+    await store.clientUsage.addTokenCounts([{ clientId: uuid(20), day: day(1), tokens: 4 }])
+    await store.clientUsage.addTokenCounts([])
+    await assert.rejects(store.clientUsage.addTokenCounts([{ clientId: uuid(99), day: day(0), tokens: 1 }]), Error, 'the client must exist')
+    const counts = async (ids: ClientId[], from: number) => (await store.clientUsage.listTokenCounts(ids, from)).sort((x, y) => x.clientId.localeCompare(y.clientId) || x.day - y.day)
+    assert.deepEqual(await counts([uuid(20)], day(0)), [{ clientId: uuid(20), day: day(0), tokens: 3 }, { clientId: uuid(20), day: day(1), tokens: 5 }])
+    assert.deepEqual(await counts([uuid(20), uuid(21)], day(1)), [{ clientId: uuid(20), day: day(1), tokens: 5 }, { clientId: uuid(21), day: day(1), tokens: 7 }])
+    assert.deepEqual(await counts([], day(0)), [])
+    const overrun = { clientId: uuid<ClientId>(20), limit: 'rate' as const, windowStart: at(60), windowEnd: at(120) }
+    assert.equal(await store.clientUsage.noteOverrun(overrun, at(61)), true)
+    assert.equal(await store.clientUsage.noteOverrun(overrun, at(62)), false, 'the same window again')
+    assert.equal(await store.clientUsage.noteOverrun({ ...overrun, limit: 'quota' }, at(62)), true, 'another limit')
+    assert.equal(await store.clientUsage.noteOverrun({ ...overrun, windowStart: at(120), windowEnd: at(180) }, at(121)), true, 'the next window')
+    await store.clientUsage.prune(day(1), at(120))
+    assert.deepEqual(await counts([uuid(20)], day(0)), [{ clientId: uuid(20), day: day(1), tokens: 5 }])
+    assert.equal(await store.clientUsage.noteOverrun(overrun, at(130)), true, 'a window that ended is forgotten')
+    assert.equal(await store.clientUsage.noteOverrun({ ...overrun, windowStart: at(120), windowEnd: at(180) }, at(130)), false, 'a live one is not')
+  },
+
   'key pairs: newest first; findCredential joins client, plan and user': async (store) => {
     await seed(store)
     await store.clients.insert(client(20, A, { level: 'user', userId: uuid<UserId>(11), scopes: ['a'] }))
@@ -104,8 +138,8 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     await assert.rejects(store.keyPairs.insert(keyPair(33, uuid(99))), Error, 'the client must exist')
     await assert.rejects(store.keyPairs.insert(keyPair(30, uuid(21))), Error, 'ids are unique')
     assert.deepEqual(await store.keyPairs.listByClient(uuid(20)), [
-      { id: uuid(31), clientId: uuid(20), createdAt: at(2), expiresAt: null, revokedAt: null, lastUsedAt: null, tokensIssued: 0 },
-      { id: uuid(30), clientId: uuid(20), createdAt: at(1), expiresAt: null, revokedAt: null, lastUsedAt: null, tokensIssued: 0 },
+      { id: uuid(31), clientId: uuid(20), createdAt: at(2), expiresAt: null, revokedAt: null, lastUsedAt: null, lastUsedAddress: null, lastUsedUserAgent: null, tokensIssued: 0 },
+      { id: uuid(30), clientId: uuid(20), createdAt: at(1), expiresAt: null, revokedAt: null, lastUsedAt: null, lastUsedAddress: null, lastUsedUserAgent: null, tokensIssued: 0 },
     ])
     assert.deepEqual(await store.keyPairs.findCredential(uuid(30)), {
       keyPair: { id: uuid(30), secretHash: Buffer.alloc(32, 30), expiresAt: null, revokedAt: null },
@@ -199,10 +233,15 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     await store.keyPairs.replaceSecretHash(uuid(32), Buffer.alloc(32, 7), 'hash-key-1')
     assert.equal(await store.keyPairs.countLiveHashedOtherwise('hash-key-1', at(5)), 0)
     assert.deepEqual((await store.keyPairs.findCredential(uuid(32)))?.keyPair.secretHash, Buffer.alloc(32, 7))
-    await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), { lastUsedAt: at(40), tokens: 3 }], [uuid<KeyPairId>(99), { lastUsedAt: at(40), tokens: 1 }]]))
-    await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), { lastUsedAt: at(35), tokens: 2 }]]))
+    const use = (s: number, tokens: number, address: string) => ({ lastUsedAt: at(s), address, userAgent: `agent ${address}`, tokens })
+    await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), use(40, 3, '192.0.2.1')], [uuid<KeyPairId>(99), use(40, 1, '192.0.2.9')]]))
+    await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), use(35, 2, '192.0.2.2')]]))
     const [pair] = (await store.keyPairs.listByClient(uuid(20))).filter((p) => p.id === uuid(30))
     assert.deepEqual([pair?.lastUsedAt, pair?.tokensIssued], [at(40), 5], 'last use only moves forward; counts add up')
+    assert.deepEqual([pair?.lastUsedAddress, pair?.lastUsedUserAgent], ['192.0.2.1', 'agent 192.0.2.1'], 'the address of the latest use stays with it')
+    await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), { lastUsedAt: at(50), address: null, userAgent: null, tokens: 1 }]]))
+    const [later] = (await store.keyPairs.listByClient(uuid(20))).filter((p) => p.id === uuid(30))
+    assert.deepEqual([later?.lastUsedAt, later?.lastUsedAddress, later?.lastUsedUserAgent], [at(50), null, null], 'a later use without them clears them')
   },
 
   'server keys: newest first; retire once; reseal': async (store) => {

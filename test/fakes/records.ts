@@ -19,7 +19,8 @@ export const user = (n: number, accountId: AccountId, extra: Partial<User> = {})
 
 export const client = (n: number, accountId: AccountId, extra: Partial<Client> = {}): Client => ({
   id: uuid<ClientId>(n), accountId, name: `client ${n}`, level: 'subscription', userId: null, scopes: null, lifetimeSeconds: null,
-  tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, disabled: false, tokensCutOffAt: null, createdAt: at(0), ...extra,
+  tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, disabled: false, tokensCutOffAt: null, createdAt: at(0),
+  rateLimit: null, quota: null, quotaMode: 'enforce', ...extra,
 })
 
 export const keyPair = (n: number, clientId: ClientId, extra: Partial<NewKeyPair> = {}): NewKeyPair => ({

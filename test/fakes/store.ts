@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditStore } from '../../src/domain/audit.js'
 import type {
-  AccountStore, ApiStore, ClientAssertionStore, ClientStore, DPoPProofStore, FederationPolicyStore, KeyPairStore, NewKeyPair, RevokedToken, RevokedTokenStore,
+  AccountStore, ApiStore, ClientAssertionStore, ClientDayCount, ClientStore, ClientUsageStore, DPoPProofStore, FederationPolicyStore, KeyPairStore, LimitOverrun, NewKeyPair, RevokedToken, RevokedTokenStore,
   SecondFactorStore, ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, TotpRecord, UserStore,
   WebhookDelivery, WebhookEndpoint, WebhookStore,
 } from '../../src/domain/ports.js'
@@ -15,6 +15,8 @@ import { translateUniqueViolation } from '../../src/store/errors.js'
 
 interface KeyPairRow extends NewKeyPair {
   readonly lastUsedAt: Date | null
+  readonly lastUsedAddress: string | null
+  readonly lastUsedUserAgent: string | null
   readonly tokensIssued: number
 }
 
@@ -42,6 +44,10 @@ export interface FakeTables {
   webhookEndpoints: Map<string, WebhookEndpoint>
   webhookDeliveries: Map<string, WebhookDeliveryRow>
   federationPolicies: Map<string, FederationPolicy>
+  /** Quota counts by `client id|day`. */
+  tokenCounts: Map<string, ClientDayCount>
+  /** Overruns noted, by `client id|limit|window start`. */
+  limitOverruns: Map<string, LimitOverrun & { notedAt: Date }>
 }
 
 interface WebhookDeliveryRow extends WebhookDelivery {
@@ -55,14 +61,14 @@ interface RecoveryCodeRow {
   readonly usedAt: Date | null
 }
 
-const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'dpopProofs', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries', 'federationPolicies'] as const
+const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'dpopProofs', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries', 'federationPolicies', 'tokenCounts', 'limitOverruns'] as const
 
 function emptyTables(): FakeTables {
   return {
     accounts: new Map(), users: new Map(), clients: new Map(), keyPairs: new Map(), serverKeys: new Map(),
     revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), dpopProofs: new Map(), apis: new Map(),
     passwords: new Map(), deletedClients: new Map(), sessions: new Map(), totp: new Map(), recoveryCodes: new Map(),
-    webhookEndpoints: new Map(), webhookDeliveries: new Map(), federationPolicies: new Map(),
+    webhookEndpoints: new Map(), webhookDeliveries: new Map(), federationPolicies: new Map(), tokenCounts: new Map(), limitOverruns: new Map(),
   }
 }
 
@@ -215,7 +221,8 @@ function clients(db: Tables): ClientStore {
 
 function keyPairs(db: Tables): KeyPairStore {
   const toKeyPair = (r: KeyPairRow): KeyPair => copy({
-    id: r.id, clientId: r.clientId, createdAt: r.createdAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, lastUsedAt: r.lastUsedAt, tokensIssued: r.tokensIssued,
+    id: r.id, clientId: r.clientId, createdAt: r.createdAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, lastUsedAt: r.lastUsedAt,
+    lastUsedAddress: r.lastUsedAddress, lastUsedUserAgent: r.lastUsedUserAgent, tokensIssued: r.tokensIssued,
   })
   const put = (row: KeyPairRow) => db().keyPairs.set(row.id, row)
   return {
@@ -223,7 +230,7 @@ function keyPairs(db: Tables): KeyPairStore {
       const t = db()
       if (t.keyPairs.has(pair.id)) throw constraintError('SQLITE_CONSTRAINT_PRIMARYKEY', 'PRIMARY KEY (key_pairs.id)')
       requireRow(t.clients, pair.clientId, 'key_pairs.client_id')
-      put({ ...copy(pair), lastUsedAt: null, tokensIssued: 0 })
+      put({ ...copy(pair), lastUsedAt: null, lastUsedAddress: null, lastUsedUserAgent: null, tokensIssued: 0 })
     },
     async listByClient(clientId) {
       return [...db().keyPairs.values()].filter((p) => p.clientId === clientId)
@@ -301,9 +308,13 @@ function keyPairs(db: Tables): KeyPairStore {
       for (const [id, use] of uses) {
         const p = db().keyPairs.get(id)
         if (!p) continue
-        // Last use only moves forward, whichever instance flushes last.
-        const lastUsedAt = p.lastUsedAt === null || p.lastUsedAt < use.lastUsedAt ? new Date(use.lastUsedAt.getTime()) : p.lastUsedAt
-        put({ ...p, lastUsedAt, tokensIssued: p.tokensIssued + use.tokens })
+        // Last use only moves forward, whichever instance flushes last; its address and User-Agent go with it.
+        const newer = p.lastUsedAt === null || p.lastUsedAt <= use.lastUsedAt
+        put({
+          ...p,
+          ...(newer ? { lastUsedAt: new Date(use.lastUsedAt.getTime()), lastUsedAddress: use.address, lastUsedUserAgent: use.userAgent } : {}),
+          tokensIssued: p.tokensIssued + use.tokens,
+        })
       }
     },
   }
@@ -672,11 +683,37 @@ function federationPolicies(db: Tables): FederationPolicyStore {
   }
 }
 
+function clientUsage(db: Tables): ClientUsageStore {
+  return {
+    async addTokenCounts(counts) {
+      for (const c of counts) {
+        requireRow(db().clients, c.clientId, 'client_token_counts.client_id')
+        const key = `${c.clientId}|${c.day}`
+        db().tokenCounts.set(key, { ...c, tokens: (db().tokenCounts.get(key)?.tokens ?? 0) + c.tokens })
+      }
+    },
+    async listTokenCounts(clientIds, fromDay) {
+      return [...db().tokenCounts.values()].filter((c) => clientIds.includes(c.clientId) && c.day >= fromDay).map(copy)
+    },
+    async noteOverrun(overrun, at) {
+      requireRow(db().clients, overrun.clientId, 'client_limit_overruns.client_id')
+      const key = `${overrun.clientId}|${overrun.limit}|${overrun.windowStart.getTime()}`
+      if (db().limitOverruns.has(key)) return false
+      db().limitOverruns.set(key, copy({ ...overrun, notedAt: at }))
+      return true
+    },
+    async prune(beforeDay, now) {
+      for (const [key, c] of db().tokenCounts) if (c.day < beforeDay) db().tokenCounts.delete(key)
+      for (const [key, o] of db().limitOverruns) if (o.windowEnd.getTime() <= now.getTime()) db().limitOverruns.delete(key)
+    },
+  }
+}
+
 function repositories(db: Tables) {
   return {
     accounts: accounts(db), users: users(db), clients: clients(db), keyPairs: keyPairs(db), serverKeys: serverKeys(db),
     revokedTokens: revokedTokens(db), audit: audit(db), clientAssertions: clientAssertions(db), dpopProofs: dpopProofs(db), apis: apis(db), sessions: sessions(db),
-    secondFactors: secondFactors(db), webhooks: webhooks(db), federationPolicies: federationPolicies(db),
+    secondFactors: secondFactors(db), webhooks: webhooks(db), federationPolicies: federationPolicies(db), clientUsage: clientUsage(db),
   }
 }
 

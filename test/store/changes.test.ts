@@ -52,7 +52,7 @@ describeEachDialect('credential changes', (dialect) => {
     assert.deepEqual(published, [[`a:${w.account.id}`]], 'a write outside a transaction, as soon as it is made')
     published.length = 0
 
-    await s.store.keyPairs.recordUsage(new Map([[w.keyPair.id, { lastUsedAt: new Date(), tokens: 2 }]]))
+    await s.store.keyPairs.recordUsage(new Map([[w.keyPair.id, { lastUsedAt: new Date(), address: '192.0.2.1', userAgent: 'curl/8.5.0', tokens: 2 }]]))
     await s.store.users.setPassword(w.user.id, 'hash', false, new Date())
     await assert.rejects(s.store.transaction(async (tx) => {
       await tx.users.update(w.user.id, { disabled: true, updatedAt: new Date() })
@@ -92,7 +92,7 @@ describeEachDialect('credential changes', (dialect) => {
       // An operator's SQL, not keymint's code.
       await other.query('begin')
       await other.query('update users set disabled = 1 where id = $1', [w.user.id])
-      await other.query('update key_pairs set tokens_issued = tokens_issued + 1, last_used_at = 5 where id = $1', [w.keyPair.id])
+      await other.query("update key_pairs set tokens_issued = tokens_issued + 1, last_used_at = 5, last_used_address = '192.0.2.1', last_used_user_agent = 'curl/8.5.0' where id = $1", [w.keyPair.id])
       await sleep(100)
       assert.deepEqual(heard, [], 'nothing before the commit')
       await other.query('commit')
@@ -107,7 +107,7 @@ describeEachDialect('credential changes', (dialect) => {
       await sleep(100)
       assert.deepEqual(heard, [
         `credentials:u:${w.user.id}`, `credentials:k:${w.keyPair.id}`, `credentials:a:${w.account.id}`, `credentials:k:${w.keyPair.id}`, 'credentials:*',
-      ], 'usage counters, an unchanged client and a password are not announced')
+      ], 'usage counters and last use, an unchanged client and a password are not announced')
     })
   }
 })

@@ -7,7 +7,7 @@ import { formatDuration } from '../../duration.js'
 import type { Services } from '../../services.js'
 import { presentClient } from '../../contract/dto.js'
 import { booleanOption, CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
-import { durationOption, readKeyFile } from './client.js'
+import { durationOption, limitInput, limitLines, readKeyFile, type LimitOptions } from './client.js'
 
 export const CLIENT_OPTION = ['--client <id>', "the client's id, or the client_id of one of its key pairs"] as const
 
@@ -29,10 +29,11 @@ export const describeClient = (c: Client): string => [
   `signing: ${c.signingAlg ?? "the server's default"}; encryption: ${c.tokenEncryption ?? 'none'}`,
   `authentication: ${authentication(c)}`,
   `tokens: ${c.requireDPoP ? 'DPoP-bound only (RFC 9449)' : 'bearer, or DPoP-bound when asked with a proof'}`,
+  ...limitLines(c),
   `created: ${c.createdAt.toISOString()}`,
 ].join('\n')
 
-interface UpdateOptions extends CommonOptions {
+interface UpdateOptions extends CommonOptions, LimitOptions {
   client: string
   name?: string
   scopes?: string
@@ -58,9 +59,10 @@ function updateInput(opts: UpdateOptions): Omit<ClientUpdateInput, 'clientId'> {
     ...(opts.publicKey === undefined ? {} : { publicKey: cleared(opts.publicKey) ? null : readKeyFile(opts.publicKey, '--public-key') }),
     ...(opts.allowSecret === undefined ? {} : { allowSecret: booleanOption(opts.allowSecret, '--allow-secret') }),
     ...(opts.requireDpop === undefined ? {} : { requireDPoP: booleanOption(opts.requireDpop, '--require-dpop') }),
+    ...limitInput(opts),
   }
   if (Object.keys(input).length === 1) {
-    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'nothing to change: give --name, --scopes, --lifetime, --encrypt, --alg, --public-key, --allow-secret or --require-dpop')
+    throw new InvalidInput('KEYMINT_INVALID_INPUT', 'nothing to change: give --name, --scopes, --lifetime, --encrypt, --alg, --public-key, --allow-secret, --require-dpop, --rate-limit, --quota or --quota-mode')
   }
   return input
 }
@@ -93,6 +95,9 @@ export function registerClientManagementCommands(client: Command): void {
     .option('--public-key <file>', "PEM or JWK file of its public key (private_key_jwt); '' removes the key")
     .option('--allow-secret <bool>', 'true or false: whether its client secret authenticates it')
     .option('--require-dpop <bool>', 'true or false: whether it gets DPoP-bound tokens only (RFC 9449)')
+    .option('--rate-limit <limit>', "token requests per second, minute or hour on each instance, e.g. 600/m; 'none' removes it")
+    .option('--quota <limit>', "tokens per UTC day or month across instances, e.g. 100000/month; 'none' removes it")
+    .option('--quota-mode <mode>', 'enforce (over a limit: 429) or monitor (only counted and audited)')
     .action(async (opts: UpdateOptions) => {
       const input = updateInput(opts)
       const updated = await withServices(opts, async (s) => updateClient(s, { ...input, clientId: (await clientOf(s, opts.client)).id }))

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
+import { describeQuota, describeRateLimit, parseQuota, parseRateLimit } from '../../domain/client-limits.js'
 import { createClient } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
+import type { Client, Quota, RateLimit } from '../../domain/types.js'
 import { DurationError, parseDuration } from '../../duration.js'
 import { presentClient, presentIssuedKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
@@ -35,6 +37,32 @@ export function issuedPairLines(pair: { client_id: string; client_secret?: strin
   ]
 }
 
+export interface LimitOptions {
+  rateLimit?: string
+  quota?: string
+  quotaMode?: string
+}
+
+/** `--rate-limit`, `--quota` and `--quota-mode` as domain input; `none` (or '') clears a limit. */
+export function limitInput(opts: LimitOptions): { rateLimit?: RateLimit | null; quota?: Quota | null; quotaMode?: string } {
+  const cleared = (value: string) => value.trim() === ''
+  return {
+    ...(opts.rateLimit === undefined ? {} : { rateLimit: cleared(opts.rateLimit) ? null : parseRateLimit(opts.rateLimit) }),
+    ...(opts.quota === undefined ? {} : { quota: cleared(opts.quota) ? null : parseQuota(opts.quota) }),
+    ...(opts.quotaMode === undefined ? {} : { quotaMode: opts.quotaMode.trim() }),
+  }
+}
+
+/** How a client's limits read in human output. */
+export function limitLines(c: Client): string[] {
+  const mode = c.quotaMode === 'enforce' ? 'enforced: over it, 429' : 'monitored only: over it, counted and audited'
+  return [
+    `rate limit: ${c.rateLimit === null ? 'none' : `${describeRateLimit(c.rateLimit)} per instance`}`,
+    `quota: ${c.quota === null ? 'none' : `${describeQuota(c.quota)} (UTC)`}`,
+    ...(c.rateLimit === null && c.quota === null ? [] : [`limits: ${mode}`]),
+  ]
+}
+
 /** Registers `client create` and returns the `client` group, for the commands beside it. */
 export function registerClientCommands(program: Command): Command {
   const client = program.command('client').description('manage API clients')
@@ -50,7 +78,10 @@ export function registerClientCommands(program: Command): Command {
     .option('--alg <alg>', "sign its tokens with RS256, PS256, ES256 or EdDSA (default: the server's)")
     .option('--encrypt <alg>', 'always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512')
     .option('--require-dpop', 'issue it DPoP-bound tokens only (RFC 9449): token requests without a DPoP proof are refused')
-    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean; requireDpop?: boolean }) => {
+    .option('--rate-limit <limit>', 'token requests per second, minute or hour on each instance, e.g. 600/m (default: none)')
+    .option('--quota <limit>', 'tokens per UTC day or month across instances, e.g. 100000/month (default: none)')
+    .option('--quota-mode <mode>', 'enforce (over a limit: 429) or monitor (only counted and audited); default: enforce')
+    .action(async (opts: CommonOptions & LimitOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean; requireDpop?: boolean }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -63,12 +94,14 @@ export function registerClientCommands(program: Command): Command {
         ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey, '--public-key') }),
         ...(opts.allowSecret === undefined ? {} : { allowSecret: opts.allowSecret }),
         ...(opts.requireDpop === undefined ? {} : { requireDPoP: opts.requireDpop }),
+        ...limitInput(opts),
         actor: CLI_ACTOR,
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))
       const pair = presentIssuedKeyPair(created.keyPair)
       emit(opts, { ...presentClient(created.client), ...pair }, () => [
         `created ${created.client.level}-level client ${JSON.stringify(created.client.name)} (id ${created.client.id})`,
+        ...(created.client.rateLimit === null && created.client.quota === null ? [] : limitLines(created.client)),
         ...issuedPairLines(pair),
       ].join('\n'))
     })

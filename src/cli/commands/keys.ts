@@ -70,7 +70,9 @@ export function registerKeyCommands(program: Command): void {
         `key pairs of client ${result.clientId}:`,
         ...pairs.map((p) => {
           const state = p.state === 'grace' ? `grace until ${p.expires_at}` : p.state === 'revoked' ? `revoked ${p.revoked_at}` : 'active'
-          return `  ${p.client_id}  ${state.padEnd(36)}  created ${p.created_at}  last used ${p.last_used_at ?? 'never'}`
+          const from = p.last_used_address === null ? '' : ` from ${p.last_used_address}`
+          const agent = p.last_used_user_agent === null ? '' : ` (${JSON.stringify(p.last_used_user_agent)})`
+          return `  ${p.client_id}  ${state.padEnd(36)}  created ${p.created_at}  last used ${p.last_used_at ?? 'never'}${from}${agent}`
         }),
       ].join('\n'))
     })

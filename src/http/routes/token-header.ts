@@ -60,6 +60,7 @@ export async function headerDialectTokenRoutes(fastify: FastifyInstance, deps: T
       const credential = await authenticateClient(deps.auth, presented, request.ip)
       const token = await grantClientCredentials(deps.grant, {
         credential,
+        caller: { address: request.ip, userAgent: request.headers['user-agent'] },
         encryption,
         requiredLevel: { level: endpoint.level, hint: endpoint.hint },
         issuer: deps.issuer(),

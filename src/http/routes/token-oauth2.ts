@@ -68,6 +68,7 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
       const form = request.body
       if (form.grant_type === undefined) throw new InvalidRequest('grant_type is required')
       const common = {
+        caller: { address: request.ip, userAgent: request.headers['user-agent'] },
         ...(form.scope === undefined ? {} : { scope: form.scope }),
         issuer: deps.issuer(),
         ...requestedResource(form),

@@ -41,6 +41,7 @@ export const problemResponses = {
 const OAUTH_ERROR_CODES: Readonly<Record<OAuthErrorCode, true>> = {
   invalid_request: true, invalid_client: true, invalid_grant: true, unauthorized_client: true, unsupported_grant_type: true,
   invalid_scope: true, invalid_target: true, invalid_dpop_proof: true, use_dpop_nonce: true, invalid_token: true, insufficient_scope: true, server_error: true, temporarily_unavailable: true,
+  rate_limit_exceeded: true, quota_exceeded: true,
 }
 
 export const OAuthErrorBody = Type.Object({
@@ -59,8 +60,8 @@ export const oauthErrorResponses = {
   401: oauthError('Client authentication failed (`invalid_client`); after HTTP Basic with a `WWW-Authenticate: Basic` challenge.', {
     error: 'invalid_client', error_description: 'client authentication failed',
   }),
-  429: oauthError('Too many failed authentications from this address or for this client; `Retry-After` says when to try again.', {
-    error: 'temporarily_unavailable', error_description: 'too many failed authentication attempts; retry later',
+  429: oauthError('Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client\'s rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client\'s quota (tokens per UTC day or month) is used up until the window ends. The description names the limit.', {
+    error: 'rate_limit_exceeded', error_description: "the client's rate limit of 600 token requests per minute is reached; retry in 12 s",
   }),
   503: oauthError('The server cannot answer now: its database is out of reach (a key pair it holds in memory still gets tokens for a while), or it is shedding lookups of unknown clients. `Retry-After` says when to try again.', {
     error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry later',

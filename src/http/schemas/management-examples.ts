@@ -17,7 +17,8 @@ export const exampleUser: Static<typeof User> = {
 
 export const exampleClient: Static<typeof Client> = {
   id: CLIENT_ID, account_id: ACCOUNT_ID, name: 'billing-sync', level: 'subscription', user_id: null, scopes: ['orders:read'],
-  lifetime_seconds: null, token_encryption: null, public_jwk: null, signing_alg: null, allow_secret: true, require_dpop: false, disabled: false, created_at: CREATED,
+  lifetime_seconds: null, token_encryption: null, public_jwk: null, signing_alg: null, allow_secret: true, require_dpop: false, disabled: false,
+  rate_limit: { requests: 600, per: 'minute' }, quota: { tokens: 100000, per: 'month' }, quota_mode: 'enforce', created_at: CREATED,
 }
 
 export const exampleIssuedKeyPair: Static<typeof IssuedKeyPair> = {
@@ -26,7 +27,7 @@ export const exampleIssuedKeyPair: Static<typeof IssuedKeyPair> = {
 
 export const exampleKeyPair: Static<typeof KeyPair> = {
   client_id: KEY_PAIR_ID, state: 'active', created_at: CREATED, expires_at: null, revoked_at: null,
-  last_used_at: '2025-02-01T12:00:00.000Z', tokens_issued: 1280,
+  last_used_at: '2025-02-01T12:00:00.000Z', last_used_address: '203.0.113.7', last_used_user_agent: 'billing-sync/2.4 (+https://example.com)', tokens_issued: 1280,
 }
 
 export const exampleApi: Static<typeof Api> = {

@@ -1,7 +1,8 @@
 import { Type, type TSchema } from 'typebox'
 import { KEY_MANAGEMENT_ALGS } from '../../crypto/encryption-public-keys.js'
 import { SIGNING_ALGS } from '../../crypto/jws.js'
-import { CLIENT_LEVELS, PERMISSIONS, PLANS, ROLES, TOKEN_ENCRYPTION_ALGS } from '../../domain/types.js'
+import { MAX_LIMIT } from '../../domain/client-limits.js'
+import { CLIENT_LEVELS, LIMIT_MODES, PERMISSIONS, PLANS, QUOTA_PERIODS, RATE_PERIODS, ROLES, TOKEN_ENCRYPTION_ALGS } from '../../domain/types.js'
 import { keyPairId } from './key-pair-id.js'
 import { Nullable, StringEnum } from './schema-helpers.js'
 
@@ -31,6 +32,22 @@ export const User = Type.Object({
   updated_at: time(),
 }, { $id: 'User', additionalProperties: false, description: 'A user of the account.' })
 
+/** A client's rate limit, as sent and as accepted. */
+export const RateLimit = Type.Object({
+  requests: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: 'Token requests allowed per window.' }),
+  per: StringEnum(RATE_PERIODS, { description: 'The window: fixed, aligned on the clock (a minute starts at :00).' }),
+}, { additionalProperties: false, examples: [{ requests: 600, per: 'minute' }] })
+
+/** A client's quota, as sent and as accepted. */
+export const Quota = Type.Object({
+  tokens: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: 'Tokens allowed per window.' }),
+  per: StringEnum(QUOTA_PERIODS, { description: 'The window: a calendar day or month in UTC.' }),
+}, { additionalProperties: false, examples: [{ tokens: 100000, per: 'month' }] })
+
+export const RATE_LIMIT_DESCRIPTION = 'Token requests per second, minute or hour, counted on each server instance (fixed windows); null: none. Over it, `quota_mode` decides: 429 `rate_limit_exceeded`, or counted only.'
+export const QUOTA_DESCRIPTION = 'Tokens per UTC day or month, counted across every instance through the usage flush (several instances may go over by what they issue in about two flush intervals); null: none. Over it, `quota_mode` decides: 429 `quota_exceeded`, or counted only.'
+export const QUOTA_MODE_DESCRIPTION = '`enforce`: a request over the rate limit or the quota gets 429 with `Retry-After`. `monitor`: it gets its token; the overrun is counted (`keymint_client_limit_overruns_total`), audited and sent to webhooks once per window, to size limits before enforcing them.'
+
 export const Client = Type.Object({
   id: Type.String({ description: "The client's own id, as in /clients/{id}. It is not a `client_id`: each of the client's key pairs has its own." }),
   account_id: Type.String(),
@@ -45,6 +62,9 @@ export const Client = Type.Object({
   allow_secret: Type.Boolean({ description: 'Whether its key pairs\' secrets authenticate it; without, only `private_key_jwt`.' }),
   require_dpop: Type.Boolean({ description: 'Whether it gets DPoP-bound tokens only (RFC 9449): `POST /oauth2/token` without a `DPoP` proof answers `invalid_dpop_proof`, and the header dialect refuses it.' }),
   disabled: Type.Boolean({ description: 'A disabled client gets no tokens, and the tokens it had stay refused for good.' }),
+  rate_limit: Nullable(RateLimit, RATE_LIMIT_DESCRIPTION),
+  quota: Nullable(Quota, QUOTA_DESCRIPTION),
+  quota_mode: StringEnum(LIMIT_MODES, { description: QUOTA_MODE_DESCRIPTION }),
   created_at: time(),
 }, { $id: 'Client', additionalProperties: false, description: 'A client: an integration of the account, holding key pairs.' })
 
@@ -55,6 +75,8 @@ export const KeyPair = Type.Object({
   expires_at: Nullable(time('End of a rotation grace period.')),
   revoked_at: Nullable(time()),
   last_used_at: Nullable(time('Last time it authenticated (written every few seconds, not per request).')),
+  last_used_address: Nullable(Type.String({ description: 'The address the last use came from: the peer, or the client named by a trusted proxy (`KEYMINT_TRUST_PROXY`).' })),
+  last_used_user_agent: Nullable(Type.String({ description: 'The `User-Agent` of the last use: at most 200 characters, control characters removed.' })),
   tokens_issued: Type.Integer(),
 }, { $id: 'KeyPair', additionalProperties: false, description: 'A key pair as listed: never its secret.' })
 

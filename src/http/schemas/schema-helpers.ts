@@ -15,9 +15,9 @@ export function refTo<T extends TSchema>(component: T): TUnsafe<Static<T>> {
   return Type.Unsafe<Static<T>>({ $ref: `${id}#` })
 }
 
-/** `{ type: [T, 'null'] }`: T or null. */
-export function Nullable<T extends TSchema & { type: string }>(schema: T): TUnsafe<Static<T> | null> {
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] })
+/** `{ type: [T, 'null'] }`: T or null; `description` replaces the schema's own. */
+export function Nullable<T extends TSchema & { type: string }>(schema: T, description?: string): TUnsafe<Static<T> | null> {
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'], ...(description === undefined ? {} : { description }) })
 }
 
 /** A string out of a fixed set: `{ type: 'string', enum }`, for responses. */

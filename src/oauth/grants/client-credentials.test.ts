@@ -29,6 +29,7 @@ function grantDeps(deps: FakeDeps) {
     }),
     clock: deps.clock,
     usage: { touch: (id) => touched.push(id) },
+    limits: { admit: () => undefined },
     encrypt: async (jws, alg) => `jwe(keymint ${alg}, ${jws})`,
     encryptTo: async (jws, key) => `jwe(${key.kid} ${key.alg}, ${jws})`,
     findApi: (accountId, identifier) => deps.store.apis.findByIdentifier(accountId, identifier),
@@ -53,7 +54,7 @@ async function world(client: Omit<NewClientInput, 'accountId' | 'name' | 'level'
 }
 
 const request = (credential: ClientCredential, extra: Partial<ClientCredentialsRequest> = {}): ClientCredentialsRequest =>
-  ({ credential, issuer: ISSUER, audience: ISSUER, defaultLifetimeSeconds: 36000, ...extra })
+  ({ credential, caller: { address: '192.0.2.1', userAgent: 'test' }, issuer: ISSUER, audience: ISSUER, defaultLifetimeSeconds: 36000, ...extra })
 
 test('an RFC 9068 token for the default audience, from the one minting path', async () => {
   const w = await world({ scopes: ['assets:read', 'keymint:audit:read'] })

@@ -4,6 +4,7 @@ import type { Clock } from '../../domain/ports.js'
 import { isResourceIdentifier } from '../../domain/apis.js'
 import type { AccountId, Api, ClientCredential, ClientLevel, KeyPairId, TokenEncryptionAlg } from '../../domain/types.js'
 import { assertClientMayAct } from '../client-authorization.js'
+import { hasLimits, refuseOverLimit, type ClientLimiter } from '../client-limits.js'
 import { InvalidTarget, UnauthorizedClient } from '../errors.js'
 import { mintAccessToken, type IssuedAccessToken } from '../mint-access-token.js'
 import { grantScope } from '../scopes.js'
@@ -12,7 +13,10 @@ export interface ClientCredentialsDeps {
   /** The signer for an algorithm; null asks for the server's default. */
   readonly signerFor: (alg: SigningAlg | null) => Promise<Pick<CompactSigner, 'sign'>>
   readonly clock: Clock
-  readonly usage: { touch(id: KeyPairId): void }
+  /** Notes a use of the key pair (batched: never a write per request). */
+  readonly usage: { touch(id: KeyPairId, caller: TokenCaller): void }
+  /** Counts the requests of clients with a rate limit or a quota. */
+  readonly limits: ClientLimiter
   /** Turns a signed token into a nested JWE to keymint's own encryption key. */
   readonly encrypt: (jws: string, alg: TokenEncryptionAlg) => Promise<string>
   /** Turns a signed token into a nested JWE to a registered API's public key. */
@@ -21,9 +25,18 @@ export interface ClientCredentialsDeps {
   readonly findApi: (accountId: AccountId, identifier: string) => Promise<Api | undefined>
 }
 
+/** Who asked, as the HTTP layer saw it: kept as the key pair's last use. */
+export interface TokenCaller {
+  /** The peer, or the client a trusted proxy names (KEYMINT_TRUST_PROXY). */
+  readonly address: string
+  /** The raw header, as sent; shortened when written. */
+  readonly userAgent: string | undefined
+}
+
 export interface ClientCredentialsRequest {
   /** The already authenticated key pair. */
   readonly credential: ClientCredential
+  readonly caller: TokenCaller
   /** Set by endpoints that serve one level only; `hint` names the endpoint for the other level. */
   readonly requiredLevel?: { readonly level: ClientLevel; readonly hint: string }
   readonly scope?: string
@@ -65,6 +78,13 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
   if (client.requireDPoP && req.dpopJkt === undefined) {
     throw new UnauthorizedClient('this client gets DPoP-bound tokens only: request them from POST /oauth2/token with a DPoP proof (RFC 9449)')
   }
+  // Before any further work: a refused request should cost little. Clients without limits skip it;
+  // a verdict from memory is not awaited (only a quota's first use on an instance reads the store).
+  if (hasLimits(client)) {
+    const verdict = deps.limits.admit(credential)
+    const refusal = verdict instanceof Promise ? await verdict : verdict
+    if (refusal) refuseOverLimit(client, refusal)
+  }
   // resource=<issuer> names keymint's own API, for when the default audience is another one.
   const api = req.resource === undefined || req.resource === req.issuer ? undefined : await registeredApi(deps, credential, req.resource)
   const audience = api?.identifier ?? req.resource ?? req.audience
@@ -81,7 +101,7 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
     ...(req.dpopJkt === undefined ? {} : { dpopJkt: req.dpopJkt }),
   })
   // Usage is counted per key pair; a trust policy has none.
-  if (req.actor === undefined) deps.usage.touch(credential.keyPair.id)
+  if (req.actor === undefined) deps.usage.touch(credential.keyPair.id, req.caller)
   // An API with a key of its own reads its tokens with that key alone: keymint's encryption key
   // (asked for with `encrypted=`, or set on the client) would make it need keymint's private key.
   if (api?.encryption) return { ...token, accessToken: await deps.encryptTo(token.accessToken, api.encryption) }

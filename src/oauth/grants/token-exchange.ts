@@ -49,6 +49,7 @@ export async function grantTokenExchange(
     issuer: req.issuer,
     audience: req.audience,
     defaultLifetimeSeconds: req.defaultLifetimeSeconds,
+    caller: req.caller,
     ...(req.scope === undefined ? {} : { scope: req.scope }),
     ...(req.resource === undefined ? {} : { resource: req.resource }),
   })

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { SigningAlg } from '../../crypto/jws.js'
 import type { ClientStore } from '../../domain/ports.js'
-import type { AccountId, Client, ClientId, ClientLevel, TokenEncryptionAlg, UserId } from '../../domain/types.js'
+import type { AccountId, Client, ClientId, ClientLevel, LimitMode, QuotaPeriod, RatePeriod, TokenEncryptionAlg, UserId } from '../../domain/types.js'
 import { toDate, toDateOrNull } from '../errors.js'
 import type { ClientsTable, Database } from '../schema.js'
 
@@ -21,6 +21,9 @@ export const toClient = (row: Omit<Selectable<ClientsTable>, 'deleted_at'>): Cli
   createdAt: toDate(row.created_at),
   disabled: Number(row.disabled) === 1,
   tokensCutOffAt: toDateOrNull(row.tokens_cut_off_at),
+  rateLimit: row.rate_limit === null || row.rate_limit_per === null ? null : { requests: Number(row.rate_limit), per: row.rate_limit_per as RatePeriod },
+  quota: row.quota === null || row.quota_per === null ? null : { tokens: Number(row.quota), per: row.quota_per as QuotaPeriod },
+  quotaMode: row.quota_mode as LimitMode,
 })
 
 export function createClientRepository(db: Kysely<Database>): ClientStore {
@@ -42,6 +45,11 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
         created_at: client.createdAt.getTime(),
         disabled: client.disabled ? 1 : 0,
         tokens_cut_off_at: client.tokensCutOffAt?.getTime() ?? null,
+        rate_limit: client.rateLimit?.requests ?? null,
+        rate_limit_per: client.rateLimit?.per ?? null,
+        quota: client.quota?.tokens ?? null,
+        quota_per: client.quota?.per ?? null,
+        quota_mode: client.quotaMode,
       }).execute()
       return client
     },
@@ -57,6 +65,15 @@ export function createClientRepository(db: Kysely<Database>): ClientStore {
       if (patch.requireDPoP !== undefined) values.require_dpop = patch.requireDPoP ? 1 : 0
       if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
       if (patch.tokensCutOffAt !== undefined) values.tokens_cut_off_at = patch.tokensCutOffAt.getTime()
+      if (patch.rateLimit !== undefined) {
+        values.rate_limit = patch.rateLimit?.requests ?? null
+        values.rate_limit_per = patch.rateLimit?.per ?? null
+      }
+      if (patch.quota !== undefined) {
+        values.quota = patch.quota?.tokens ?? null
+        values.quota_per = patch.quota?.per ?? null
+      }
+      if (patch.quotaMode !== undefined) values.quota_mode = patch.quotaMode
       if (Object.keys(values).length === 0) return this.findById(id)
       const row = await db.updateTable('clients').set(values).where('id', '=', id).where('deleted_at', 'is', null).returningAll().executeTakeFirst()
       return row && toClient(row)

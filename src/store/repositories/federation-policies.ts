@@ -73,7 +73,7 @@ export function createFederationPolicyRepository(db: Kysely<Database>): Federati
         .select([
           'f.id as policy_id', 'f.deleted_at as policy_deleted_at',
           'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.public_jwk', 'c.signing_alg', 'c.secret_auth', 'c.require_dpop', 'c.created_at',
-          'c.disabled', 'c.tokens_cut_off_at',
+          'c.disabled', 'c.tokens_cut_off_at', 'c.rate_limit', 'c.rate_limit_per', 'c.quota', 'c.quota_per', 'c.quota_mode',
           'a.plan',
           'u.role as user_role', 'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
           'u.tokens_cut_off_at as user_tokens_cut_off_at',

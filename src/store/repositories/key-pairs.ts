@@ -14,7 +14,7 @@ function credentialQuery(db: Kysely<Database>) {
     .select([
       'k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at',
       'c.id', 'c.account_id', 'c.name', 'c.level', 'c.user_id', 'c.scopes', 'c.lifetime_seconds', 'c.token_encryption', 'c.public_jwk', 'c.signing_alg', 'c.secret_auth', 'c.require_dpop', 'c.created_at',
-      'c.disabled', 'c.tokens_cut_off_at',
+      'c.disabled', 'c.tokens_cut_off_at', 'c.rate_limit', 'c.rate_limit_per', 'c.quota', 'c.quota_per', 'c.quota_mode',
       'a.plan',
       'u.role as user_role', 'u.permissions as user_permissions', 'u.scopes as user_scopes', 'u.disabled as user_disabled',
       'u.tokens_cut_off_at as user_tokens_cut_off_at',
@@ -44,7 +44,7 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
 
     async listByClient(clientId) {
       const rows = await db.selectFrom('key_pairs')
-        .select(['id', 'client_id', 'created_at', 'expires_at', 'revoked_at', 'last_used_at', 'tokens_issued'])
+        .select(['id', 'client_id', 'created_at', 'expires_at', 'revoked_at', 'last_used_at', 'last_used_address', 'last_used_user_agent', 'tokens_issued'])
         .where('client_id', '=', clientId)
         .orderBy('created_at', 'desc').orderBy('id')
         .execute()
@@ -55,6 +55,8 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
         expiresAt: toDateOrNull(r.expires_at),
         revokedAt: toDateOrNull(r.revoked_at),
         lastUsedAt: toDateOrNull(r.last_used_at),
+        lastUsedAddress: r.last_used_address,
+        lastUsedUserAgent: r.last_used_user_agent,
         tokensIssued: Number(r.tokens_issued),
       }))
     },
@@ -177,11 +179,17 @@ export function createKeyPairRepository(db: Kysely<Database>): KeyPairStore {
         for (const [id, use] of uses) {
           const ms = use.lastUsedAt.getTime()
           await trx.updateTable('key_pairs')
-            .set((eb) => ({
-              tokens_issued: eb('tokens_issued', '+', use.tokens),
-              // Last use only moves forward, whichever instance flushes last.
-              last_used_at: eb.case().when('last_used_at', 'is', null).then(ms).when('last_used_at', '<', ms).then(ms).else(eb.ref('last_used_at')).end(),
-            }))
+            .set((eb) => {
+              // Last use only moves forward, whichever instance flushes last; its address and
+              // User-Agent go with it (every right-hand side reads the row as it was).
+              const newer = eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', ms)])
+              return {
+                tokens_issued: eb('tokens_issued', '+', use.tokens),
+                last_used_at: eb.case().when(newer).then(ms).else(eb.ref('last_used_at')).end(),
+                last_used_address: eb.case().when(newer).then(use.address).else(eb.ref('last_used_address')).end(),
+                last_used_user_agent: eb.case().when(newer).then(use.userAgent).else(eb.ref('last_used_user_agent')).end(),
+              }
+            })
             .where('id', '=', id)
             .execute()
         }

@@ -112,7 +112,7 @@ export interface paths {
         head?: never;
         /**
          * Change a client
-         * @description Changes a client's name, scopes, token lifetime, encryption, public key, signing algorithm, secret authentication or DPoP requirement; fields left out stay as they are, null restores the default. Needs the `keymint:clients:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         * @description Changes a client's name, scopes, token lifetime, encryption, public key, signing algorithm, secret authentication, DPoP requirement, rate limit, quota or quota mode; fields left out stay as they are, null restores the default (for a limit: none). Needs the `keymint:clients:write` scope (or `keymint:admin`), or a dashboard session of an admin.
          */
         patch: operations["updateClient"];
         trace?: never;
@@ -802,6 +802,43 @@ export interface components {
             public_jwk: {
                 [key: string]: string;
             } | null;
+            /**
+             * @description Tokens per UTC day or month, counted across every instance through the usage flush (several instances may go over by what they issue in about two flush intervals); null: none. Over it, `quota_mode` decides: 429 `quota_exceeded`, or counted only.
+             * @example {
+             *       "tokens": 100000,
+             *       "per": "month"
+             *     }
+             */
+            quota: {
+                /**
+                 * @description The window: a calendar day or month in UTC.
+                 * @enum {string}
+                 */
+                per: "day" | "month";
+                /** @description Tokens allowed per window. */
+                tokens: number;
+            } | null;
+            /**
+             * @description `enforce`: a request over the rate limit or the quota gets 429 with `Retry-After`. `monitor`: it gets its token; the overrun is counted (`keymint_client_limit_overruns_total`), audited and sent to webhooks once per window, to size limits before enforcing them.
+             * @enum {string}
+             */
+            quota_mode: "enforce" | "monitor";
+            /**
+             * @description Token requests per second, minute or hour, counted on each server instance (fixed windows); null: none. Over it, `quota_mode` decides: 429 `rate_limit_exceeded`, or counted only.
+             * @example {
+             *       "requests": 600,
+             *       "per": "minute"
+             *     }
+             */
+            rate_limit: {
+                /**
+                 * @description The window: fixed, aligned on the clock (a minute starts at :00).
+                 * @enum {string}
+                 */
+                per: "second" | "minute" | "hour";
+                /** @description Token requests allowed per window. */
+                requests: number;
+            } | null;
             /** @description Whether it gets DPoP-bound tokens only (RFC 9449): `POST /oauth2/token` without a `DPoP` proof answers `invalid_dpop_proof`, and the header dialect refuses it. */
             require_dpop: boolean;
             /** @description Scopes the client may be granted; null: whatever its owner may have. */
@@ -865,8 +902,12 @@ export interface components {
             created_at: string;
             /** @description End of a rotation grace period. */
             expires_at: string | null;
+            /** @description The address the last use came from: the peer, or the client named by a trusted proxy (`KEYMINT_TRUST_PROXY`). */
+            last_used_address: string | null;
             /** @description Last time it authenticated (written every few seconds, not per request). */
             last_used_at: string | null;
+            /** @description The `User-Agent` of the last use: at most 200 characters, control characters removed. */
+            last_used_user_agent: string | null;
             /** @description ISO 8601 time. */
             revoked_at: string | null;
             /**
@@ -882,7 +923,7 @@ export interface components {
              * @description The RFC 6749 §5.2 error code: branch on this.
              * @enum {string}
              */
-            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "invalid_dpop_proof" | "use_dpop_nonce" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable";
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "invalid_dpop_proof" | "use_dpop_nonce" | "invalid_token" | "insufficient_scope" | "server_error" | "temporarily_unavailable" | "rate_limit_exceeded" | "quota_exceeded";
             /** @description What went wrong, for people. */
             error_description: string;
         };
@@ -1746,6 +1787,15 @@ export interface operations {
                      *           "allow_secret": true,
                      *           "require_dpop": false,
                      *           "disabled": false,
+                     *           "rate_limit": {
+                     *             "requests": 600,
+                     *             "per": "minute"
+                     *           },
+                     *           "quota": {
+                     *             "tokens": 100000,
+                     *             "per": "month"
+                     *           },
+                     *           "quota_mode": "enforce",
                      *           "created_at": "2025-01-15T09:30:00.000Z"
                      *         }
                      *       ]
@@ -1877,7 +1927,11 @@ export interface operations {
                  *       "level": "subscription",
                  *       "scopes": [
                  *         "orders:read"
-                 *       ]
+                 *       ],
+                 *       "rate_limit": {
+                 *         "requests": 600,
+                 *         "per": "minute"
+                 *       }
                  *     }
                  */
                 "application/json": {
@@ -1893,6 +1947,43 @@ export interface operations {
                     name: string;
                     /** @description PEM or JWK text of the public key for `private_key_jwt`. */
                     public_key?: string;
+                    /**
+                     * @description Tokens per UTC day or month, counted across every instance through the usage flush (several instances may go over by what they issue in about two flush intervals); null: none. Over it, `quota_mode` decides: 429 `quota_exceeded`, or counted only.
+                     * @example {
+                     *       "tokens": 100000,
+                     *       "per": "month"
+                     *     }
+                     */
+                    quota?: {
+                        /**
+                         * @description The window: a calendar day or month in UTC.
+                         * @enum {string}
+                         */
+                        per: "day" | "month";
+                        /** @description Tokens allowed per window. */
+                        tokens: number;
+                    } | null;
+                    /**
+                     * @description `enforce`: a request over the rate limit or the quota gets 429 with `Retry-After`. `monitor`: it gets its token; the overrun is counted (`keymint_client_limit_overruns_total`), audited and sent to webhooks once per window, to size limits before enforcing them. Default: `enforce`.
+                     * @enum {string}
+                     */
+                    quota_mode?: "enforce" | "monitor";
+                    /**
+                     * @description Token requests per second, minute or hour, counted on each server instance (fixed windows); null: none. Over it, `quota_mode` decides: 429 `rate_limit_exceeded`, or counted only.
+                     * @example {
+                     *       "requests": 600,
+                     *       "per": "minute"
+                     *     }
+                     */
+                    rate_limit?: {
+                        /**
+                         * @description The window: fixed, aligned on the clock (a minute starts at :00).
+                         * @enum {string}
+                         */
+                        per: "second" | "minute" | "hour";
+                        /** @description Token requests allowed per window. */
+                        requests: number;
+                    } | null;
                     /** @description Tokens only with a DPoP proof (RFC 9449); default false. */
                     require_dpop?: boolean;
                     /** @description Scopes the client may be granted; `keymint:` scopes need `keymint:admin`. Default: unrestricted. */
@@ -1934,6 +2025,15 @@ export interface operations {
                      *         "allow_secret": true,
                      *         "require_dpop": false,
                      *         "disabled": false,
+                     *         "rate_limit": {
+                     *           "requests": 600,
+                     *           "per": "minute"
+                     *         },
+                     *         "quota": {
+                     *           "tokens": 100000,
+                     *           "per": "month"
+                     *         },
+                     *         "quota_mode": "enforce",
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "key_pair": {
@@ -2090,6 +2190,15 @@ export interface operations {
                      *       "allow_secret": true,
                      *       "require_dpop": false,
                      *       "disabled": false,
+                     *       "rate_limit": {
+                     *         "requests": 600,
+                     *         "per": "minute"
+                     *       },
+                     *       "quota": {
+                     *         "tokens": 100000,
+                     *         "per": "month"
+                     *       },
+                     *       "quota_mode": "enforce",
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
@@ -2214,14 +2323,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "scopes": [
-                 *         "orders:read",
-                 *         "orders:write"
-                 *       ]
-                 *     }
-                 */
                 "application/json": {
                     allow_secret?: boolean;
                     /** @description null: the endpoint's default. */
@@ -2229,6 +2330,43 @@ export interface operations {
                     name?: string;
                     /** @description PEM or JWK text of the public key for `private_key_jwt`; changing it needs `keymint:admin`. */
                     public_key?: string | null;
+                    /**
+                     * @description Tokens per UTC day or month, counted across every instance through the usage flush (several instances may go over by what they issue in about two flush intervals); null: none. Over it, `quota_mode` decides: 429 `quota_exceeded`, or counted only.
+                     * @example {
+                     *       "tokens": 100000,
+                     *       "per": "month"
+                     *     }
+                     */
+                    quota?: {
+                        /**
+                         * @description The window: a calendar day or month in UTC.
+                         * @enum {string}
+                         */
+                        per: "day" | "month";
+                        /** @description Tokens allowed per window. */
+                        tokens: number;
+                    } | null;
+                    /**
+                     * @description `enforce`: a request over the rate limit or the quota gets 429 with `Retry-After`. `monitor`: it gets its token; the overrun is counted (`keymint_client_limit_overruns_total`), audited and sent to webhooks once per window, to size limits before enforcing them.
+                     * @enum {string}
+                     */
+                    quota_mode?: "enforce" | "monitor";
+                    /**
+                     * @description Token requests per second, minute or hour, counted on each server instance (fixed windows); null: none. Over it, `quota_mode` decides: 429 `rate_limit_exceeded`, or counted only.
+                     * @example {
+                     *       "requests": 600,
+                     *       "per": "minute"
+                     *     }
+                     */
+                    rate_limit?: {
+                        /**
+                         * @description The window: fixed, aligned on the clock (a minute starts at :00).
+                         * @enum {string}
+                         */
+                        per: "second" | "minute" | "hour";
+                        /** @description Token requests allowed per window. */
+                        requests: number;
+                    } | null;
                     /** @description false needs `keymint:admin` (an admin) when it was true. */
                     require_dpop?: boolean;
                     /** @description Scopes the client may be granted; `keymint:` scopes need `keymint:admin`. null: unrestricted. */
@@ -2265,6 +2403,15 @@ export interface operations {
                      *       "allow_secret": true,
                      *       "require_dpop": false,
                      *       "disabled": false,
+                     *       "rate_limit": {
+                     *         "requests": 600,
+                     *         "per": "minute"
+                     *       },
+                     *       "quota": {
+                     *         "tokens": 100000,
+                     *         "per": "month"
+                     *       },
+                     *       "quota_mode": "enforce",
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
@@ -2405,6 +2552,8 @@ export interface operations {
                      *           "expires_at": null,
                      *           "revoked_at": null,
                      *           "last_used_at": "2025-02-01T12:00:00.000Z",
+                     *           "last_used_address": "203.0.113.7",
+                     *           "last_used_user_agent": "billing-sync/2.4 (+https://example.com)",
                      *           "tokens_issued": 1280
                      *         }
                      *       ]
@@ -3933,6 +4082,15 @@ export interface operations {
                      *         "allow_secret": true,
                      *         "require_dpop": false,
                      *         "disabled": false,
+                     *         "rate_limit": {
+                     *           "requests": 600,
+                     *           "per": "minute"
+                     *         },
+                     *         "quota": {
+                     *           "tokens": 100000,
+                     *           "per": "month"
+                     *         },
+                     *         "quota_mode": "enforce",
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "key_pairs": [
@@ -3943,6 +4101,8 @@ export interface operations {
                      *           "expires_at": null,
                      *           "revoked_at": null,
                      *           "last_used_at": "2025-02-01T12:00:00.000Z",
+                     *           "last_used_address": "203.0.113.7",
+                     *           "last_used_user_agent": "billing-sync/2.4 (+https://example.com)",
                      *           "tokens_issued": 1280
                      *         }
                      *       ]
@@ -4100,6 +4260,15 @@ export interface operations {
                      *         "allow_secret": true,
                      *         "require_dpop": false,
                      *         "disabled": false,
+                     *         "rate_limit": {
+                     *           "requests": 600,
+                     *           "per": "minute"
+                     *         },
+                     *         "quota": {
+                     *           "tokens": 100000,
+                     *           "per": "month"
+                     *         },
+                     *         "quota_mode": "enforce",
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "key_pair": {
@@ -6770,7 +6939,7 @@ export interface operations {
                             created_at: string;
                             disabled: boolean;
                             /** @description The events it receives. */
-                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                             /** @description The endpoint's id. */
                             id: string;
                             /** @description Where deliveries are POSTed. */
@@ -6905,7 +7074,7 @@ export interface operations {
                  */
                 "application/json": {
                     /** @description The events to receive. */
-                    events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                    events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                     /** @description An https URL (http to a loopback address only with KEYMINT_WEBHOOKS_ALLOW_LOOPBACK=true, for development). */
                     url: string;
                 };
@@ -6940,7 +7109,7 @@ export interface operations {
                             created_at: string;
                             disabled: boolean;
                             /** @description The events it receives. */
-                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled")[];
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                             /** @description The endpoint's id. */
                             id: string;
                             /** @description Where deliveries are POSTed. */
@@ -7583,7 +7752,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7591,8 +7760,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7688,7 +7857,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7696,8 +7865,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7806,7 +7975,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7814,8 +7983,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7907,7 +8076,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7915,8 +8084,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -8007,7 +8176,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8015,8 +8184,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -8129,7 +8298,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Too many failed authentications from this address or for this client; `Retry-After` says when to try again. */
+            /** @description Too many requests; `Retry-After` says when to try again. `temporarily_unavailable`: too many failed authentications from this address or for this client. `rate_limit_exceeded`: the client's rate limit (token requests per second, minute or hour) is used up in this window. `quota_exceeded`: the client's quota (tokens per UTC day or month) is used up until the window ends. The description names the limit. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8137,8 +8306,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "temporarily_unavailable",
-                     *       "error_description": "too many failed authentication attempts; retry later"
+                     *       "error": "rate_limit_exceeded",
+                     *       "error_description": "the client's rate limit of 600 token requests per minute is reached; retry in 12 s"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];

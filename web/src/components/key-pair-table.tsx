@@ -11,7 +11,14 @@ function stateOf(k: KeyPair): ReactNode {
   return <span className="badge badge-ok">active</span>
 }
 
-/** A client's key pairs: never a secret; state, when made, last used, tokens issued. */
+/** When and from where the pair was last used. */
+function lastUseOf(k: KeyPair): ReactNode {
+  if (k.last_used_at === null) return formatLastUsed(null)
+  const from = [k.last_used_address, k.last_used_user_agent].filter((v) => v !== null).join(' · ')
+  return <>{formatLastUsed(k.last_used_at)}{from && <span className="last-use" data-testid="last-used-from">from {from}</span>}</>
+}
+
+/** A client's key pairs: never a secret; state, when made, last used (and from where), tokens issued. */
 export function KeyPairTable({ pairs, caption, action }: { pairs: readonly KeyPair[]; caption: string; action?: (k: KeyPair) => ReactNode }) {
   return (
     <div className="table-wrap" role="region" aria-label={caption} tabIndex={0}>
@@ -33,7 +40,7 @@ export function KeyPairTable({ pairs, caption, action }: { pairs: readonly KeyPa
               <td data-label="Client ID"><code>{k.client_id}</code></td>
               <td data-label="State">{stateOf(k)}</td>
               <td data-label="Created">{formatTime(k.created_at)}</td>
-              <td data-label="Last used" data-testid="last-used">{formatLastUsed(k.last_used_at)}</td>
+              <td data-label="Last used" data-testid="last-used">{lastUseOf(k)}</td>
               <td data-label="Tokens issued">{k.tokens_issued}</td>
               {action && <td data-label="">{action(k)}</td>}
             </tr>

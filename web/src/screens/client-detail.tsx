@@ -1,11 +1,12 @@
 import { useState } from 'react'
 import { Button, Link, Switch } from 'react-aria-components'
 import { api, problemOf, type Schemas } from '../api/client'
+import { EditLimitsForm, LimitFacts } from '../components/client-limits'
 import { KeyPairTable } from '../components/key-pair-table'
 import { NewKeyPair } from '../components/new-key-pair'
 import { RotateDialog } from '../components/rotate-dialog'
 import { TrustPolicies } from '../components/trust-policies'
-import { Confirm, EmptyState, Notice, NotAllowed, PageTitle } from '../components/ui'
+import { Confirm, EmptyState, FormDialog, Notice, NotAllowed, PageTitle } from '../components/ui'
 import { formatDuration, formatLastUsed, formatTime } from '../format'
 import { useAbilities } from '../session'
 import { useLoad } from '../use-load'
@@ -23,6 +24,7 @@ export function ClientDetail({ id }: { id: string }) {
   const [issued, setIssued] = useState<{ clientId: string; clientSecret: string | undefined } | undefined>()
   const [problem, setProblem] = useState<string | undefined>()
   const [notice, setNotice] = useState<string | undefined>()
+  const [editingLimits, setEditingLimits] = useState(false)
 
   const c = client.data
 
@@ -79,6 +81,7 @@ export function ClientDetail({ id }: { id: string }) {
           <dt>Encryption</dt><dd>{c.token_encryption ?? 'none'}</dd>
           <dt>Tokens</dt><dd>{c.require_dpop ? 'DPoP-bound only (RFC 9449)' : 'bearer, or DPoP-bound when asked with a proof'}</dd>
           <dt>State</dt><dd>{c.disabled ? 'disabled' : 'enabled'}</dd>
+          <LimitFacts client={c} />
           <dt>Created</dt><dd>{formatTime(c.created_at)}</dd>
         </dl>
       )}
@@ -87,6 +90,13 @@ export function ClientDetail({ id }: { id: string }) {
           <span className="switch-track" aria-hidden="true"><span className="switch-thumb" /></span>
           Require DPoP: a stolen token is worthless without the client's key
         </Switch>
+      )}
+      {c && manageKeys && <div className="actions"><Button className="button" onPress={() => setEditingLimits(true)}>Change limits</Button></div>}
+      {c && (
+        <FormDialog title="Rate limit and quota" isOpen={editingLimits} onOpenChange={setEditingLimits}>
+          <EditLimitsForm client={c} onCancel={() => setEditingLimits(false)}
+            onSaved={() => { setEditingLimits(false); setNotice('The limits are saved: every instance applies them within a second.'); void client.reload() }} />
+        </FormDialog>
       )}
       <h2>Key pairs</h2>
       {problem && <Notice kind="error">{problem}</Notice>}

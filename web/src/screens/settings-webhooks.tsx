@@ -19,6 +19,8 @@ const EVENT_LABELS: Record<EventType, string> = {
   'key_pair.rotation_cancelled': 'A rotation was cancelled',
   'key_pair.revoked': 'Key pairs were revoked',
   'user.disabled': 'A user was disabled',
+  'client.rate_limit_reached': "A client reached its rate limit",
+  'client.quota_reached': 'A client reached its quota',
 }
 const EVENTS = Object.keys(EVENT_LABELS) as EventType[]
 

@@ -2,13 +2,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { createClient, getClient, updateClient } from '../../../domain/clients.js'
-import { CLIENT_LEVELS } from '../../../domain/types.js'
+import { CLIENT_LEVELS, LIMIT_MODES } from '../../../domain/types.js'
 import { presentClient, presentIssuedKeyPair } from '../../../contract/dto.js'
 import { callerOf } from '../../api-auth.js'
 import { problemResponses } from '../../schemas/errors.js'
-import { Client, ClientIdParams, IssuedKeyPair, itemsOf } from '../../schemas/management.js'
+import {
+  Client, ClientIdParams, IssuedKeyPair, itemsOf, Quota, QUOTA_DESCRIPTION, QUOTA_MODE_DESCRIPTION, RateLimit, RATE_LIMIT_DESCRIPTION,
+} from '../../schemas/management.js'
 import { exampleClient, exampleIssuedKeyPair } from '../../schemas/management-examples.js'
-import { jsonResponse, Nullable, refTo } from '../../schemas/schema-helpers.js'
+import { jsonResponse, Nullable, refTo, StringEnum } from '../../schemas/schema-helpers.js'
 import { ownedByCaller } from './account-boundary.js'
 import type { ManagementDeps } from './management-deps.js'
 
@@ -27,7 +29,10 @@ const NewClient = Type.Object({
   signing_alg: Type.Optional(Type.String({ description: "Signing algorithm of the client's tokens (`RS256`, `PS256`, `ES256`, `EdDSA`)." })),
   allow_secret: Type.Optional(Type.Boolean({ description: 'Whether its secret authenticates it; default: true unless `public_key` is given.' })),
   require_dpop: Type.Optional(Type.Boolean({ description: 'Tokens only with a DPoP proof (RFC 9449); default false.' })),
-}, { additionalProperties: false, examples: [{ name: 'billing-sync', level: 'subscription', scopes: ['orders:read'] }] })
+  rate_limit: Type.Optional(Nullable(RateLimit, RATE_LIMIT_DESCRIPTION)),
+  quota: Type.Optional(Nullable(Quota, QUOTA_DESCRIPTION)),
+  quota_mode: Type.Optional(StringEnum(LIMIT_MODES, { description: `${QUOTA_MODE_DESCRIPTION} Default: \`enforce\`.` })),
+}, { additionalProperties: false, examples: [{ name: 'billing-sync', level: 'subscription', scopes: ['orders:read'], rate_limit: { requests: 600, per: 'minute' } }] })
 
 const ClientChange = Type.Object({
   name: Type.Optional(name),
@@ -38,7 +43,10 @@ const ClientChange = Type.Object({
   signing_alg: Type.Optional(Nullable(Type.String({ description: "null: the server's default." }))),
   allow_secret: Type.Optional(Type.Boolean()),
   require_dpop: Type.Optional(Type.Boolean({ description: 'false needs `keymint:admin` (an admin) when it was true.' })),
-}, { additionalProperties: false, minProperties: 1, examples: [{ scopes: ['orders:read', 'orders:write'] }] })
+  rate_limit: Type.Optional(Nullable(RateLimit, RATE_LIMIT_DESCRIPTION)),
+  quota: Type.Optional(Nullable(Quota, QUOTA_DESCRIPTION)),
+  quota_mode: Type.Optional(StringEnum(LIMIT_MODES, { description: QUOTA_MODE_DESCRIPTION })),
+}, { additionalProperties: false, minProperties: 1, examples: [{ scopes: ['orders:read', 'orders:write'] }, { quota: { tokens: 100000, per: 'month' }, quota_mode: 'monitor' }] })
 
 const CreatedClient = Type.Object({ client: refTo(Client), key_pair: refTo(IssuedKeyPair) }, { additionalProperties: false })
 
@@ -82,6 +90,9 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
       ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
       ...(b.require_dpop === undefined ? {} : { requireDPoP: b.require_dpop }),
+      ...(b.rate_limit === undefined ? {} : { rateLimit: b.rate_limit }),
+      ...(b.quota === undefined ? {} : { quota: b.quota }),
+      ...(b.quota_mode === undefined ? {} : { quotaMode: b.quota_mode }),
     })
     reply.header('cache-control', 'no-store')
     return reply.status(201).send({ client: presentClient(created.client), key_pair: presentIssuedKeyPair(created.keyPair) })
@@ -104,7 +115,7 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
     schema: {
       operationId: 'updateClient',
       summary: 'Change a client',
-      description: "Changes a client's name, scopes, token lifetime, encryption, public key, signing algorithm, secret authentication or DPoP requirement; fields left out stay as they are, null restores the default.",
+      description: "Changes a client's name, scopes, token lifetime, encryption, public key, signing algorithm, secret authentication, DPoP requirement, rate limit, quota or quota mode; fields left out stay as they are, null restores the default (for a limit: none).",
       tags: ['clients'],
       params: ClientIdParams,
       body: ClientChange,
@@ -124,6 +135,9 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
       ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
       ...(b.require_dpop === undefined ? {} : { requireDPoP: b.require_dpop }),
+      ...(b.rate_limit === undefined ? {} : { rateLimit: b.rate_limit }),
+      ...(b.quota === undefined ? {} : { quota: b.quota }),
+      ...(b.quota_mode === undefined ? {} : { quotaMode: b.quota_mode }),
     }))
   })
 }
