@@ -61,6 +61,7 @@ export const SETTINGS = {
   signInAddressLimit: { env: 'KEYMINT_SIGN_IN_ADDRESS_LIMIT', kind: 'integer', default: 20, min: 1, max: 1_000_000, doc: 'failed sign-ins per address and window before `429`' },
   signInEmailLimit: { env: 'KEYMINT_SIGN_IN_EMAIL_LIMIT', kind: 'integer', default: 10, min: 1, max: 1_000_000, doc: 'failed sign-ins per email and window before `429` for that email, except from addresses it signed in from before' },
   webhooksAllowLoopback: { env: 'KEYMINT_WEBHOOKS_ALLOW_LOOPBACK', kind: 'string', default: 'false', values: ['true', 'false'], doc: 'development only: accept webhook URLs `http://127.0.0.1`, `http://[::1]` and `http://localhost` (else https only)' },
+  keyExpiryCheck: { env: 'KEYMINT_KEY_EXPIRY_CHECK', kind: 'duration', default: '1m', min: 1, max: 3600, doc: 'how often each instance looks for key pairs to remind of their expiry (30, 7 and 1 days before, and when it comes: audit log, webhooks) and updates `keymint_key_pairs_expiring`; each reminder goes out once, however many instances look' },
   webhookPoll: { env: 'KEYMINT_WEBHOOK_POLL', kind: 'duration', default: '5s', min: 1, max: 3600, doc: 'how often each instance sends the webhook deliveries that are due' },
   metricsToken: { env: 'KEYMINT_METRICS_TOKEN', kind: 'string', defaultDoc: '(none)', secret: true, pattern: '^[\\x21-\\x7e]{16,512}$', rule: 'must be 16 to 512 printable characters without spaces', doc: 'bearer token `GET /metrics` requires (16–512 printable characters); unset, `/metrics` is open' },
 } as const satisfies Record<string, SettingSpec>

@@ -51,6 +51,8 @@ export interface Config {
   readonly metricsToken: string | undefined
   readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number }
   readonly lastUsedFlushMs: number
+  /** How often an instance looks for key pairs to remind of their expiry. */
+  readonly keyExpiryCheckMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
   /** How often an instance reloads its server keys. */
@@ -220,6 +222,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     metricsToken: v.metricsToken as string | undefined,
     webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000 }),
     lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
+    keyExpiryCheckMs: (v.keyExpiryCheck as number) * 1000,
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,
     cacheMaxStaleMs: (v.cacheMaxStale as number) * 1000,

@@ -18,6 +18,8 @@ export type AuditAction =
   | 'key_pair.revoked'
   | 'key_pair.rotation_finished'
   | 'key_pair.rotation_cancelled'
+  | 'key_pair.expiring'
+  | 'key_pair.expired'
   | 'webhook.created'
   | 'webhook.deleted'
   | 'signing_key.rotated'

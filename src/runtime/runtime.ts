@@ -1,4 +1,5 @@
 import { WebhookDeliverer } from './webhook-delivery.js'
+import { ExpiryReminders } from './expiry-reminders.js'
 import type { Config } from '../config.js'
 import { ensureServerKeys } from '../domain/server-keys.js'
 import { AuthThrottle } from '../oauth/auth-throttle.js'
@@ -41,6 +42,7 @@ export interface Runtime {
   readonly signInThrottle: SignInThrottle
   readonly metrics: Metrics
   readonly webhooks: WebhookDeliverer
+  readonly expiryReminders: ExpiryReminders
   start(): void
   stop(): Promise<void>
 }
@@ -74,18 +76,20 @@ export async function createRuntime(config: Config, services: Services, log: Log
   const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
   const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
   const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
+  const expiryReminders = new ExpiryReminders({ store, clock, onError: failed('sending key pair expiry reminders') })
   const metrics = createMetrics({
     revocationsCached: () => revocations.size,
     throttleEntries: () => throttle.size + signInThrottle.size,
     credentialsCached: () => credentials.size,
     credentialLookups: () => credentials.counts,
     databaseReachable: () => !health.down,
+    keyPairsExpiring: () => expiryReminders.expiring,
   })
   let changes: { close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
   const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
   return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, expiryReminders,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
@@ -93,6 +97,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       revocations.start(config.revocationPollMs)
       ring.start(config.keyRefreshMs)
       webhooks.start(config.webhooks.pollMs)
+      expiryReminders.start(config.keyExpiryCheckMs)
       const reloadRevocations = coalesced(() => revocations.refresh(), failed('refreshing revocations'))
       const reloadKeys = coalesced(() => ring.refresh(), failed('reloading server keys'))
       if (database.engine === 'postgres') {
@@ -125,6 +130,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       health.stop()
       revocations.stop()
       ring.stop()
+      await expiryReminders.stop()
       await webhooks.stop()
       await usage.stop()
       await refusals.stop()

@@ -16,6 +16,7 @@ import * as m0013 from './migrations/0013-add-passwords-and-sessions.js'
 import * as m0014 from './migrations/0014-add-second-factor.js'
 import * as m0015 from './migrations/0015-add-credential-change-triggers.js'
 import * as m0016 from './migrations/0016-create-webhooks.js'
+import * as m0017 from './migrations/0017-add-key-pair-expiry.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 export const MIGRATIONS = {
@@ -35,6 +36,7 @@ export const MIGRATIONS = {
   '0014-add-second-factor': m0014,
   '0015-add-credential-change-triggers': m0015,
   '0016-create-webhooks': m0016,
+  '0017-add-key-pair-expiry': m0017,
 } as const
 
 export interface MigrationReport {

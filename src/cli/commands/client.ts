@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { createClient } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
+import { requireKeyExpiresIn } from '../../domain/key-expiry.js'
 import { DurationError, parseDuration } from '../../duration.js'
 import { presentClient, presentIssuedKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
@@ -25,10 +26,16 @@ export function readKeyFile(path: string, flag: string): string {
   }
 }
 
+/** `--key-expires-in`: a duration within the bounds of a key pair's lifetime. */
+export function keyExpiresInOption(value: string, flag: string): number {
+  return requireKeyExpiresIn(durationOption(value, flag), flag)
+}
+
 /** The lines that show a new pair once: its secret, or why there is none. */
-export function issuedPairLines(pair: { client_id: string; client_secret?: string }): string[] {
+export function issuedPairLines(pair: { client_id: string; client_secret?: string; expires_at: string | null }): string[] {
   return [
     `client_id:     ${pair.client_id}`,
+    `expires:       ${pair.expires_at ?? 'never'}`,
     ...(pair.client_secret === undefined
       ? ['client_secret: none: this client authenticates with its private key (private_key_jwt)']
       : [`client_secret: ${pair.client_secret}`, 'The secret is shown only now; store it safely.']),
@@ -49,7 +56,8 @@ export function registerClientCommands(program: Command): Command {
     .option('--allow-secret', 'with --public-key: accept its client secret as well')
     .option('--alg <alg>', "sign its tokens with RS256, PS256, ES256 or EdDSA (default: the server's)")
     .option('--encrypt <alg>', 'always encrypt its tokens: RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512')
-    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean }) => {
+    .option('--key-expires-in <duration>', "its first key pair expires after this long, e.g. 90d (default: the account's setting)")
+    .action(async (opts: CommonOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean; keyExpiresIn?: string }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -61,6 +69,7 @@ export function registerClientCommands(program: Command): Command {
         ...(opts.alg === undefined ? {} : { signingAlg: opts.alg }),
         ...(opts.publicKey === undefined ? {} : { publicKey: readKeyFile(opts.publicKey, '--public-key') }),
         ...(opts.allowSecret === undefined ? {} : { allowSecret: opts.allowSecret }),
+        ...(opts.keyExpiresIn === undefined ? {} : { keyExpiresIn: keyExpiresInOption(opts.keyExpiresIn, '--key-expires-in') }),
         actor: CLI_ACTOR,
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))

@@ -6,7 +6,7 @@ import { CLIENT_LEVELS } from '../../../domain/types.js'
 import { presentClient, presentIssuedKeyPair } from '../../../contract/dto.js'
 import { callerOf } from '../../api-auth.js'
 import { problemResponses } from '../../schemas/errors.js'
-import { Client, ClientIdParams, IssuedKeyPair, itemsOf } from '../../schemas/management.js'
+import { Client, ClientIdParams, IssuedKeyPair, itemsOf, keyExpiresIn } from '../../schemas/management.js'
 import { exampleClient, exampleIssuedKeyPair } from '../../schemas/management-examples.js'
 import { jsonResponse, Nullable, refTo } from '../../schemas/schema-helpers.js'
 import { ownedByCaller } from './account-boundary.js'
@@ -26,7 +26,8 @@ const NewClient = Type.Object({
   public_key: Type.Optional(publicKey('.')),
   signing_alg: Type.Optional(Type.String({ description: "Signing algorithm of the client's tokens (`RS256`, `PS256`, `ES256`, `EdDSA`)." })),
   allow_secret: Type.Optional(Type.Boolean({ description: 'Whether its secret authenticates it; default: true unless `public_key` is given.' })),
-}, { additionalProperties: false, examples: [{ name: 'billing-sync', level: 'subscription', scopes: ['orders:read'] }] })
+  key_expires_in_seconds: Type.Optional(keyExpiresIn("Of its first key pair; default: the account's `default_key_expires_in_seconds`.")),
+}, { additionalProperties: false, examples: [{ name: 'billing-sync', level: 'subscription', scopes: ['orders:read'] }, { name: 'nightly-export', level: 'subscription', key_expires_in_seconds: 7776000 }] })
 
 const ClientChange = Type.Object({
   name: Type.Optional(name),
@@ -78,6 +79,7 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
       ...(b.token_encryption === undefined ? {} : { tokenEncryption: b.token_encryption }),
       ...(b.public_key === undefined ? {} : { publicKey: b.public_key }),
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
+      ...(b.key_expires_in_seconds === undefined ? {} : { keyExpiresIn: b.key_expires_in_seconds }),
       ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
     })
     reply.header('cache-control', 'no-store')
