@@ -183,7 +183,7 @@ describeEachDialect('key pairs that expire', (dialect) => {
     const { seed, call } = await adminOf(s)
     await subscribe(s, seed.accountId)
     const soon = await call('POST', '/clients', { name: 'soon', level: 'subscription', key_expires_in_seconds: 40 * DAY })
-    const later = await call('POST', '/clients', { name: 'later', level: 'subscription', key_expires_in_seconds: 60 * DAY })
+    await call('POST', '/clients', { name: 'later', level: 'subscription', key_expires_in_seconds: 60 * DAY })
     const pair = soon.body.key_pair as Pair
     const expiresAt = pair.expires_at
     const sweep = async () => (await s.server.sweepKeyPairExpiry())?.sent.map((x) => x.horizon) ?? []
