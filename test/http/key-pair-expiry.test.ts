@@ -4,7 +4,8 @@ import type { AccountId } from '../../src/domain/types.js'
 import { registerWebhook } from '../../src/domain/webhooks.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { adminOf, api, tokenOf, type ApiCall } from '../helpers/management.js'
-import { startAnotherInstance, startTestServer, type TestServer } from '../helpers/server.js'
+import { keymintJson, serve } from '../helpers/cli.js'
+import { startAnotherInstance, startTestServer, tempDir, type TestServer } from '../helpers/server.js'
 import { basic, form } from '../helpers/tokens.js'
 
 const DAY = 86400
@@ -271,4 +272,28 @@ describeEachDialect('key pairs that expire', (dialect) => {
     const queued = [...await outbox(a, 'key_pair.expiring'), ...await outbox(a, 'key_pair.expired')]
     assert.deepEqual(queued.map((d) => `${String(d.data.client_id)}:${String(d.data.horizon ?? 'expired')}`).sort(), expected, 'one outbox entry per pair and horizon')
   })
+})
+
+test('serve --workers 2: every worker sweeps; the gauge is the count, not its sum over workers', async (t) => {
+  const dir = tempDir(t)
+  const db = `sqlite:${dir}/k.db`
+  const account = await keymintJson<{ id: string }>(['account', 'create', '--db', db, '--name', 'm'])
+  for (const days of ['2d', '20d']) {
+    await keymintJson(['client', 'create', '--db', db, '--account', account.id, '--name', `c${days}`, '--level', 'subscription', '--key-expires-in', days])
+  }
+  const server = await serve(t, ['--db', db, '--port', '0', '--workers', '2'], { env: { KEYMINT_LOG_LEVEL: 'warn' } })
+  const counts = async () => {
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text()
+    return ['30d', '7d', '1d'].map((h) => text.split('\n').find((l) => l.startsWith(`keymint_key_pairs_expiring{horizon="${h}"} `))?.split(' ')[1])
+  }
+  // Each worker sweeps as it starts; a scrape may reach either worker, and each gathers both.
+  let seen = await counts()
+  for (let i = 0; i < 50 && seen[0] === undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    seen = await counts()
+  }
+  assert.deepEqual(seen, ['2', '1', '0'])
+  for (let i = 0; i < 3; i++) assert.deepEqual(await counts(), ['2', '1', '0'])
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0)
 })
