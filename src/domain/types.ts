@@ -115,14 +115,14 @@ export type KeyPairState =
  * the first decides: a pair revoked before its lifetime ran out is revoked, not expired.
  */
 export function keyPairState(pair: Pick<KeyPair, 'expiresAt' | 'revokedAt' | 'lifetimeEndsAt'>, now: Date): KeyPairState {
-  const lifetimeOver = pair.lifetimeEndsAt !== null && pair.lifetimeEndsAt <= now
-  if (pair.revokedAt && pair.revokedAt <= now && !(lifetimeOver && (pair.lifetimeEndsAt as Date) < pair.revokedAt)) {
-    return { state: 'revoked', since: pair.revokedAt }
-  }
-  if (pair.expiresAt && pair.expiresAt <= now && !(lifetimeOver && (pair.lifetimeEndsAt as Date) < pair.expiresAt)) {
-    return { state: 'revoked', since: pair.expiresAt }
-  }
-  if (lifetimeOver) return { state: 'expired', since: pair.lifetimeEndsAt as Date }
+  // On the token path for every request: numbers compared, no Date coerced.
+  const t = now.getTime()
+  const lifetime = pair.lifetimeEndsAt === null ? Infinity : pair.lifetimeEndsAt.getTime()
+  const revoked = pair.revokedAt === null ? Infinity : pair.revokedAt.getTime()
+  const graceEnd = pair.expiresAt === null ? Infinity : pair.expiresAt.getTime()
+  if (revoked <= t && !(lifetime <= t && lifetime < revoked)) return { state: 'revoked', since: pair.revokedAt as Date }
+  if (graceEnd <= t && !(lifetime <= t && lifetime < graceEnd)) return { state: 'revoked', since: pair.expiresAt as Date }
+  if (lifetime <= t) return { state: 'expired', since: pair.lifetimeEndsAt as Date }
   if (pair.expiresAt) return { state: 'grace', until: pair.expiresAt }
   return { state: 'active' }
 }
