@@ -62,6 +62,8 @@ export interface Config {
     readonly nonceRequired: boolean
   }
   readonly lastUsedFlushMs: number
+  /** How often an instance looks for key pairs to remind of their expiry. */
+  readonly keyExpiryCheckMs: number
   /** How often an instance picks up token revocations made by other instances. */
   readonly revocationPollMs: number
   /** How often an instance reloads its server keys. */
@@ -237,6 +239,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       nonceRequired: v.dpopNonceRequired === 'true',
     }),
     lastUsedFlushMs: (v.lastUsedFlush as number) * 1000,
+    keyExpiryCheckMs: (v.keyExpiryCheck as number) * 1000,
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,
     cacheMaxStaleMs: (v.cacheMaxStale as number) * 1000,

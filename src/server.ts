@@ -9,6 +9,7 @@ import { encryptNestedJwt, encryptNestedJwtTo } from './crypto/jwe.js'
 import { ensureServerKeys } from './domain/server-keys.js'
 import { revocationFeed } from './domain/revocation-feed.js'
 import type { Refusal } from './runtime/refusal-log.js'
+import type { ExpirySweep } from './domain/expiry-reminders.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp, type AppDeps } from './http/app.js'
 import { bindListener, type Listener } from './http/listener.js'
@@ -54,6 +55,8 @@ export interface RunningServer {
   flushUsage(): Promise<void>
   /** Sends the webhook deliveries due now instead of at the next poll; how many it attempted. */
   deliverWebhooks(): Promise<number>
+  /** Looks for key pairs to remind of their expiry now instead of at the next interval. */
+  sweepKeyPairExpiry(): Promise<ExpirySweep | undefined>
   /** Picks up revocations made by other instances now instead of at the next poll. */
   refreshRevocations(): Promise<void>
   /** Reloads server keys (rotations, retirements) now instead of at the next poll. */
@@ -242,6 +245,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await runtime.refusals.flush()
     },
     deliverWebhooks: () => runtime.webhooks.deliverDue(),
+    sweepKeyPairExpiry: () => runtime.expiryReminders.sweep(),
     refreshRevocations: () => runtime.revocations.refresh(),
     refreshKeys: () => runtime.ring.refresh(),
     close() {

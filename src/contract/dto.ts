@@ -4,7 +4,7 @@ import type { IssuedKeyPair } from '../domain/issue-key-pair.js'
 import type { AuditEvent } from '../domain/audit.js'
 import type { ServerKeyRecord } from '../domain/ports.js'
 import type { ServerKeyState } from '../domain/server-keys.js'
-import type { Account, Api, Client, FederationPolicy, User } from '../domain/types.js'
+import { keyPairEnd, type Account, type Api, type Client, type FederationPolicy, type User } from '../domain/types.js'
 
 function iso(d: Date): string
 function iso(d: Date | null): string | null
@@ -13,7 +13,9 @@ function iso(d: Date | null): string | null {
 }
 
 export const presentAccount = (a: Account) => ({
-  id: a.id, name: a.name, plan: a.plan, require_admin_second_factor: a.requireAdminSecondFactor, created_at: iso(a.createdAt),
+  id: a.id, name: a.name, plan: a.plan, require_admin_second_factor: a.requireAdminSecondFactor,
+  default_key_expires_in_seconds: a.defaultKeyExpiresIn, max_key_expires_in_seconds: a.maxKeyExpiresIn,
+  created_at: iso(a.createdAt),
 })
 
 export const presentUser = (u: User) => ({
@@ -65,13 +67,14 @@ export const presentIssuedKeyPair = (k: IssuedKeyPair) => ({
   // Absent for a client that authenticates with its public key alone.
   ...(k.secretShown ? { client_secret: k.secret } : {}),
   created_at: iso(k.createdAt),
+  expires_at: iso(k.lifetimeEndsAt),
 })
 
 export const presentKeyPair = (k: ListedKeyPair) => ({
   client_id: k.id,
   state: k.status.state,
   created_at: iso(k.createdAt),
-  expires_at: iso(k.status.state === 'grace' ? k.status.until : k.expiresAt),
+  expires_at: iso(keyPairEnd(k)),
   revoked_at: iso(k.status.state === 'revoked' ? k.status.since : null),
   last_used_at: iso(k.lastUsedAt),
   last_used_address: k.lastUsedAddress,

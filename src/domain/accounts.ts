@@ -18,6 +18,8 @@ export async function createAccount(deps: { store: Store; clock: Clock }, input:
     plan: requirePlan(input.plan ?? 'enterprise'),
     createdAt: deps.clock.now(),
     requireAdminSecondFactor: false,
+    defaultKeyExpiresIn: null,
+    maxKeyExpiresIn: null,
   }
   return deps.store.transaction(async (tx) => {
     await tx.accounts.insert(account)

@@ -19,6 +19,8 @@ export type AuditAction =
   | 'key_pair.revoked'
   | 'key_pair.rotation_finished'
   | 'key_pair.rotation_cancelled'
+  | 'key_pair.expiring'
+  | 'key_pair.expired'
   | 'webhook.created'
   | 'webhook.deleted'
   | 'federation_policy.created'

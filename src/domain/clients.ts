@@ -7,6 +7,7 @@ import { parseClientPublicKey, PublicKeyError } from '../crypto/public-keys.js'
 import { requireLimitMode, requireQuota, requireRateLimit } from './client-limits.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
+import { keyLifetimeEnd, requireKeyExpiresIn } from './key-expiry.js'
 import type { ClientPatch, Clock, SecretService, Store } from './ports.js'
 import type { Client, ClientId, KeyPairId, LimitMode, Quota, RateLimit, UserId } from './types.js'
 import { requireSigningAlg, requireLevel, requireLifetime, requireName, requireScopes, requireTokenEncryption, requireUuid } from './validation.js'
@@ -33,6 +34,8 @@ export interface NewClientInput {
   readonly quota?: LimitInput<Quota>
   /** `enforce` (default) or `monitor`. */
   readonly quotaMode?: string
+  /** Lifetime of its first key pair in seconds; default: the account's. */
+  readonly keyExpiresIn?: number
   readonly actor?: string
   /** The management caller's; see authority.ts. */
   readonly authority?: Authority
@@ -89,6 +92,7 @@ export async function createClient(
   const userId = input.userId === undefined ? null : requireUuid<UserId>(input.userId, 'user id')
   const secretAuth = input.allowSecret ?? publicJwk === null
   if (!secretAuth && publicJwk === null) throw new InvalidInput('KEYMINT_INVALID_INPUT', NO_WAY_TO_AUTHENTICATE)
+  const keyExpiresIn = input.keyExpiresIn === undefined ? undefined : requireKeyExpiresIn(input.keyExpiresIn, 'key expiry')
 
   return deps.store.transaction(async (tx) => {
     const account = await getAccount(tx, input.accountId)
@@ -99,6 +103,7 @@ export async function createClient(
     }
     assertMayGrant(input.authority, managementPowerOf({ level, scopes }, user || null), 'a client holding keymint: scopes')
     const now = deps.clock.now()
+    const lifetimeEndsAt = keyLifetimeEnd(account, keyExpiresIn, now)
     const client = await tx.clients.insert({
       id: randomUUID() as ClientId,
       accountId: account.id,
@@ -119,13 +124,14 @@ export async function createClient(
       quota,
       quotaMode,
     })
-    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
+    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now, lifetimeEndsAt)
     const actor = input.actor ?? DEFAULT_ACTOR
+    const expiresAt = lifetimeEndsAt?.toISOString() ?? null
     await tx.audit.insert([
       auditEvent({ accountId: account.id, actor, action: 'client.created', target: client.id, details: { level, userId, scopes, ...(input.requireDPoP === true ? { requireDPoP: true } : {}), ...limitDetails(client) }, createdAt: now }),
-      auditEvent({ accountId: account.id, actor, action: 'key_pair.created', target: client.id, details: { client_id: keyPair.id }, createdAt: now }),
+      auditEvent({ accountId: account.id, actor, action: 'key_pair.created', target: client.id, details: { client_id: keyPair.id, expires_at: expiresAt }, createdAt: now }),
     ])
-    await enqueueWebhookEvent(tx, { accountId: account.id, type: 'key_pair.generated', data: { client: client.id, client_id: keyPair.id }, at: now })
+    await enqueueWebhookEvent(tx, { accountId: account.id, type: 'key_pair.generated', data: { client: client.id, client_id: keyPair.id, expires_at: expiresAt }, at: now })
     return { client, keyPair }
   })
 }

@@ -9,19 +9,22 @@ export interface IssuedKeyPair {
   /** False for a client that authenticates with its public key alone: the secret is never shown. */
   readonly secretShown: boolean
   readonly createdAt: Date
+  /** When it expires; null: never. */
+  readonly lifetimeEndsAt: Date | null
 }
 
 export async function issueKeyPair(
   deps: { keyPairs: KeyPairStore; secrets: SecretService },
   client: { readonly id: ClientId; readonly secretAuth: boolean },
   now: Date,
+  lifetimeEndsAt: Date | null,
 ): Promise<IssuedKeyPair> {
   const clientId = client.id
   // A key-only client still gets a secret's hash (the row needs one), but nobody ever sees it.
   const secret = deps.secrets.generate()
   const id = randomUUID() as KeyPairId
   await deps.keyPairs.insert({
-    id, clientId, secretHash: deps.secrets.hash(secret), hashKeyId: deps.secrets.keyId, createdAt: now, expiresAt: null, revokedAt: null,
+    id, clientId, secretHash: deps.secrets.hash(secret), hashKeyId: deps.secrets.keyId, createdAt: now, expiresAt: null, revokedAt: null, lifetimeEndsAt,
   })
-  return { id, secret, secretShown: client.secretAuth, createdAt: now }
+  return { id, secret, secretShown: client.secretAuth, createdAt: now, lifetimeEndsAt }
 }

@@ -24,7 +24,7 @@ test('rotating without a grace revokes the old pair at once and issues an active
   assert.deepEqual(await states(), { [first.id]: { state: 'revoked', since: deps.clock.now() }, [rotated.keyPair.id]: { state: 'active' } })
   assert.notEqual(rotated.keyPair.secret, first.secret)
   const [event] = (await deps.store.audit.list({ limit: 10 })).filter((e) => e.action === 'key_pair.rotated')
-  assert.deepEqual(event?.details, { client_id: rotated.keyPair.id, ended: [first.id], grace_seconds: 0 })
+  assert.deepEqual(event?.details, { client_id: rotated.keyPair.id, ended: [first.id], grace_seconds: 0, expires_at: null })
 })
 
 test('rotating with a grace keeps the old pair working until the grace ends', async () => {

@@ -4,6 +4,7 @@ import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import type { Authority } from './authority.js'
 import { assertMayManageKeyPairs, getClient } from './clients.js'
 import { issueKeyPair, type IssuedKeyPair } from './issue-key-pair.js'
+import { keyLifetimeEnd, requireKeyExpiresIn } from './key-expiry.js'
 import { InvalidInput, NotFound } from './errors.js'
 import { requireUuid } from './validation.js'
 import type { Clock, SecretService, Store } from './ports.js'
@@ -25,27 +26,31 @@ export interface RotatedKeyPair {
  */
 export async function rotateKeyPair(
   deps: { store: Store; clock: Clock; secrets: SecretService },
-  input: { clientId: string; graceSeconds?: number; actor?: string; authority?: Authority },
+  input: { clientId: string; graceSeconds?: number; keyExpiresIn?: number; actor?: string; authority?: Authority },
 ): Promise<RotatedKeyPair> {
   const grace = input.graceSeconds ?? 0
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
     throw new InvalidInput('KEYMINT_INVALID_INPUT', `grace must be between 0 s and ${MAX_GRACE_SECONDS} s`)
   }
+  const keyExpiresIn = input.keyExpiresIn === undefined ? undefined : requireKeyExpiresIn(input.keyExpiresIn, 'key expiry')
   return deps.store.transaction(async (tx) => {
     const client = await getClient({ store: tx }, input.clientId)
     await assertMayManageKeyPairs(tx, client, input.authority)
-    assertPlanAllowsKeyPairs(await getAccount(tx, client.accountId))
+    const account = await getAccount(tx, client.accountId)
+    assertPlanAllowsKeyPairs(account)
     const now = deps.clock.now()
+    const lifetimeEndsAt = keyLifetimeEnd(account, keyExpiresIn, now)
     const endsAt = new Date(now.getTime() + grace * 1000)
     const ended = await tx.keyPairs.endLive(client.id, now, grace > 0 ? endsAt : null)
-    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now)
+    const keyPair = await issueKeyPair({ keyPairs: tx.keyPairs, secrets: deps.secrets }, client, now, lifetimeEndsAt)
+    const expiresAt = lifetimeEndsAt?.toISOString() ?? null
     await tx.audit.insert([auditEvent({
       accountId: client.accountId, actor: input.actor ?? DEFAULT_ACTOR, action: 'key_pair.rotated', target: client.id,
-      details: { client_id: keyPair.id, ended: ended.map((e) => e.id), grace_seconds: grace }, createdAt: now,
+      details: { client_id: keyPair.id, ended: ended.map((e) => e.id), grace_seconds: grace, expires_at: expiresAt }, createdAt: now,
     })])
     await enqueueWebhookEvent(tx, {
       accountId: client.accountId, type: 'key_pair.rotated', at: now,
-      data: { client: client.id, client_id: keyPair.id, ended: ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() })) },
+      data: { client: client.id, client_id: keyPair.id, expires_at: expiresAt, ended: ended.map((e) => ({ client_id: e.id, ends_at: e.endsAt.toISOString() })) },
     })
     return { clientId: client.id, keyPair, ended }
   }, { lock: `keymint:client:${input.clientId}` })

@@ -2,7 +2,7 @@ import { createClient, type CreatedClient } from './clients.js'
 import { Forbidden } from './errors.js'
 import { listKeyPairs, rotateKeyPair, type ListedKeyPair, type RotatedKeyPair } from './key-pairs.js'
 import type { Clock, SecretService, Store } from './ports.js'
-import type { Client, User } from './types.js'
+import { keyPairWorks, type Client, type User } from './types.js'
 
 /**
  * Second seed: "Each admin user has a distinct API key pair and can generate a new key pair at
@@ -27,13 +27,16 @@ export async function showOwnKeyPair(
   const client = await findOwnClient(deps.store, input.user)
   if (!client) return undefined
   const { keyPairs } = await listKeyPairs(deps, { clientId: client.id })
-  return { client, keyPairs: keyPairs.filter((k) => k.status.state !== 'revoked') }
+  const working = keyPairs.filter((k) => keyPairWorks(k.status))
+  // With none working, the newest expired pair stays in view: it tells why nothing works.
+  const expired = keyPairs.find((k) => k.status.state === 'expired')
+  return { client, keyPairs: working.length === 0 && expired ? [expired] : working }
 }
 
 /** Generates the admin's new key pair, ending the old one at once or after `graceSeconds`. */
 export async function generateOwnKeyPair(
   deps: { store: Store; clock: Clock; secrets: SecretService },
-  input: { user: User; graceSeconds?: number },
+  input: { user: User; graceSeconds?: number; keyExpiresIn?: number },
 ): Promise<{ client: Client } & Pick<RotatedKeyPair, 'keyPair' | 'ended'>> {
   assertAdminOwnsKeyPairs(input.user)
   const actor = `user:${input.user.id}`
@@ -44,10 +47,15 @@ export async function generateOwnKeyPair(
     if (!existing) {
       const created: CreatedClient = await createClient(inTx, {
         accountId: input.user.accountId, level: 'user', userId: input.user.id, name: `API key pair of ${input.user.email}`.slice(0, 200), actor,
+        ...(input.keyExpiresIn === undefined ? {} : { keyExpiresIn: input.keyExpiresIn }),
       })
       return { client: created.client, keyPair: created.keyPair, ended: [] }
     }
-    const rotated = await rotateKeyPair(inTx, { clientId: existing.id, actor, ...(input.graceSeconds === undefined ? {} : { graceSeconds: input.graceSeconds }) })
+    const rotated = await rotateKeyPair(inTx, {
+      clientId: existing.id, actor,
+      ...(input.graceSeconds === undefined ? {} : { graceSeconds: input.graceSeconds }),
+      ...(input.keyExpiresIn === undefined ? {} : { keyExpiresIn: input.keyExpiresIn }),
+    })
     return { client: existing, keyPair: rotated.keyPair, ended: rotated.ended }
   }, { lock: `keymint:own-key-pair:${input.user.id}` })
 }

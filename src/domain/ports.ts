@@ -14,7 +14,11 @@ export interface AccountStore {
   count(): Promise<number>
   /** Undefined when there is no such account. */
   setRequireAdminSecondFactor(id: AccountId, required: boolean): Promise<Account | undefined>
+  /** Changes the fields given; undefined when there is no such account. */
+  update(id: AccountId, patch: AccountPatch): Promise<Account | undefined>
 }
+
+export type AccountPatch = Partial<Pick<Account, 'requireAdminSecondFactor' | 'defaultKeyExpiresIn' | 'maxKeyExpiresIn'>>
 
 export interface UserPatch {
   readonly permissions?: User['permissions']
@@ -61,6 +65,19 @@ export type ClientPatch = Partial<Pick<Client, 'name' | 'scopes' | 'lifetimeSeco
   readonly tokensCutOffAt?: Date
 }
 
+/** The reminders of a key pair's expiry: so many days before, and the expiry itself. */
+export type ExpiryHorizon = '30d' | '7d' | '1d' | 'expired'
+
+/** A pair that will expire by its lifetime (nothing else ends it first), with the reminders sent so far. */
+export interface ExpiringKeyPair {
+  readonly id: KeyPairId
+  readonly clientId: ClientId
+  readonly clientName: string
+  readonly accountId: AccountId
+  readonly lifetimeEndsAt: Date
+  readonly noticesSent: readonly ExpiryHorizon[]
+}
+
 export interface NewKeyPair extends Omit<KeyPair, 'lastUsedAt' | 'lastUsedAddress' | 'lastUsedUserAgent' | 'tokensIssued'> {
   readonly secretHash: Buffer
   /** Id of the hashing key (derived from the master key) the hash was made with. */
@@ -94,6 +111,13 @@ export interface KeyPairStore {
    * address, User-Agent) forward to this one unless another instance wrote a later one.
    */
   recordUsage(uses: ReadonlyMap<KeyPairId, KeyPairUse>): Promise<void>
+  /**
+   * Pairs of clients not deleted whose lifetime ends at or before `until` and that nothing ends
+   * sooner (revocation, a grace), except those whose expiry was announced already; soonest first.
+   */
+  listExpiring(query: { until: Date; accountId?: AccountId }): Promise<ExpiringKeyPair[]>
+  /** Records that a reminder went out; false when it had been recorded before (by this instance or another). */
+  recordExpiryNotice(id: KeyPairId, horizon: ExpiryHorizon, at: Date): Promise<boolean>
 }
 
 /** A key pair's use since the last flush, as written. */
@@ -281,7 +305,7 @@ export interface SecondFactorStore {
 
 export type WebhookEventType =
   | 'key_pair.generated' | 'key_pair.rotated' | 'key_pair.rotation_finished' | 'key_pair.rotation_cancelled'
-  | 'key_pair.revoked' | 'user.disabled' | 'client.rate_limit_reached' | 'client.quota_reached' | 'webhook.test'
+  | 'key_pair.revoked' | 'key_pair.expiring' | 'key_pair.expired' | 'user.disabled' | 'client.rate_limit_reached' | 'client.quota_reached' | 'webhook.test'
 
 export interface WebhookEndpoint {
   readonly id: string

@@ -48,6 +48,10 @@ export interface Account {
   readonly createdAt: Date
   /** Every admin must sign in with a second factor; one without is made to enroll. */
   readonly requireAdminSecondFactor: boolean
+  /** Lifetime in seconds of a new key pair when none is asked for; null: new pairs never expire. */
+  readonly defaultKeyExpiresIn: number | null
+  /** Longest lifetime in seconds a new key pair may have; null: no limit. */
+  readonly maxKeyExpiresIn: number | null
 }
 
 export interface User {
@@ -116,6 +120,8 @@ export interface KeyPair {
   /** End of a rotation grace period; the pair stops working then. */
   readonly expiresAt: Date | null
   readonly revokedAt: Date | null
+  /** When the pair expires: its lifetime, set when it was issued; null: never. */
+  readonly lifetimeEndsAt: Date | null
   readonly lastUsedAt: Date | null
   /** The address the last use came from (through KEYMINT_TRUST_PROXY); null before the first. */
   readonly lastUsedAddress: string | null
@@ -129,18 +135,38 @@ export type KeyPairState =
   | { readonly state: 'active' }
   | { readonly state: 'grace'; readonly until: Date }
   | { readonly state: 'revoked'; readonly since: Date }
+  | { readonly state: 'expired'; readonly since: Date }
 
-export function keyPairState(pair: Pick<KeyPair, 'expiresAt' | 'revokedAt'>, now: Date): KeyPairState {
-  if (pair.revokedAt && pair.revokedAt <= now) return { state: 'revoked', since: pair.revokedAt }
-  if (pair.expiresAt) {
-    return pair.expiresAt > now ? { state: 'grace', until: pair.expiresAt } : { state: 'revoked', since: pair.expiresAt }
-  }
+/**
+ * Where a pair stands at `now`. Of the ends that have come (revoked, grace ended, lifetime over)
+ * the first decides: a pair revoked before its lifetime ran out is revoked, not expired.
+ */
+export function keyPairState(pair: Pick<KeyPair, 'expiresAt' | 'revokedAt' | 'lifetimeEndsAt'>, now: Date): KeyPairState {
+  // On the token path for every request: numbers compared, no Date coerced.
+  const t = now.getTime()
+  const lifetime = pair.lifetimeEndsAt === null ? Infinity : pair.lifetimeEndsAt.getTime()
+  const revoked = pair.revokedAt === null ? Infinity : pair.revokedAt.getTime()
+  const graceEnd = pair.expiresAt === null ? Infinity : pair.expiresAt.getTime()
+  if (revoked <= t && !(lifetime <= t && lifetime < revoked)) return { state: 'revoked', since: pair.revokedAt as Date }
+  if (graceEnd <= t && !(lifetime <= t && lifetime < graceEnd)) return { state: 'revoked', since: pair.expiresAt as Date }
+  if (lifetime <= t) return { state: 'expired', since: pair.lifetimeEndsAt as Date }
+  if (pair.expiresAt) return { state: 'grace', until: pair.expiresAt }
   return { state: 'active' }
+}
+
+/** Whether a pair in this state authenticates: refused once revoked or expired alike. */
+export const keyPairWorks = (state: KeyPairState): boolean => state.state === 'active' || state.state === 'grace'
+
+/** When the pair stops working on its own, unless revoked first: its grace's end or its lifetime's, whichever comes first. */
+export function keyPairEnd(pair: Pick<KeyPair, 'expiresAt' | 'lifetimeEndsAt'>): Date | null {
+  if (pair.expiresAt === null) return pair.lifetimeEndsAt
+  if (pair.lifetimeEndsAt === null) return pair.expiresAt
+  return pair.expiresAt < pair.lifetimeEndsAt ? pair.expiresAt : pair.lifetimeEndsAt
 }
 
 /** Everything the token path needs about one presented client_id, read in one lookup. */
 export interface ClientCredential {
-  readonly keyPair: Pick<KeyPair, 'id' | 'expiresAt' | 'revokedAt'> & { readonly secretHash: Buffer }
+  readonly keyPair: Pick<KeyPair, 'id' | 'expiresAt' | 'revokedAt' | 'lifetimeEndsAt'> & { readonly secretHash: Buffer }
   readonly client: Client
   readonly accountPlan: Plan
   readonly user: Pick<User, 'id' | 'role' | 'permissions' | 'scopes' | 'disabled' | 'tokensCutOffAt'> | null

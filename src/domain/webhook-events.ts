@@ -4,8 +4,8 @@ import type { AccountId } from './types.js'
 
 /** Events an endpoint may subscribe to (`webhook.test` is sent on request only). */
 export const WEBHOOK_EVENTS: readonly WebhookEventType[] = [
-  'key_pair.generated', 'key_pair.rotated', 'key_pair.rotation_finished', 'key_pair.rotation_cancelled', 'key_pair.revoked', 'user.disabled',
-  'client.rate_limit_reached', 'client.quota_reached',
+  'key_pair.generated', 'key_pair.rotated', 'key_pair.rotation_finished', 'key_pair.rotation_cancelled', 'key_pair.revoked',
+  'key_pair.expiring', 'key_pair.expired', 'user.disabled', 'client.rate_limit_reached', 'client.quota_reached',
 ]
 
 /** The body every delivery sends (Standard Webhooks: type, timestamp, data). */

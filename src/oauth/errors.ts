@@ -1,3 +1,5 @@
+import type { KeyPairState } from '../domain/types.js'
+
 // RFC 6749 §5.2 error model. `description` is safe to send; `detail` goes to logs only.
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -51,9 +53,14 @@ export class InvalidClient extends OAuthError {
 }
 
 export type AuthFailureReason =
-  | 'malformed_client_id' | 'malformed_secret' | 'unknown_client' | 'secret_mismatch' | 'key_pair_revoked'
+  | 'malformed_client_id' | 'malformed_secret' | 'unknown_client' | 'secret_mismatch' | 'key_pair_revoked' | 'key_pair_expired'
   | 'malformed_assertion' | 'assertion_invalid' | 'assertion_lifetime_too_long' | 'assertion_replayed' | 'no_public_key'
   | 'secret_not_allowed' | 'client_disabled'
+
+/** Why a pair that no longer works is refused: an expired pair is refused as a revoked one is, under its own reason. */
+export function keyPairEndedReason(state: KeyPairState): 'key_pair_revoked' | 'key_pair_expired' | undefined {
+  return state.state === 'revoked' ? 'key_pair_revoked' : state.state === 'expired' ? 'key_pair_expired' : undefined
+}
 
 /** Client authentication failed for a known reason; the reason goes to logs and audit, never to the client. */
 export class ClientAuthenticationFailed extends InvalidClient {

@@ -8,7 +8,7 @@ const KEYMINT = { isKeymint: true }
 const OTHER_API = { isKeymint: false }
 
 const credential = (clientScopes: string[] | null, userScopes?: string[], role: 'admin' | 'member' = 'admin'): ClientCredential => ({
-  keyPair: { id: 'k' as never, secretHash: Buffer.alloc(32), expiresAt: null, revokedAt: null },
+  keyPair: { id: 'k' as never, secretHash: Buffer.alloc(32), expiresAt: null, revokedAt: null, lifetimeEndsAt: null },
   client: {
     id: 'c' as never, accountId: 'a' as never, name: 'n', level: userScopes ? 'user' : 'subscription', userId: null,
     scopes: clientScopes, lifetimeSeconds: null, tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, createdAt: new Date(),

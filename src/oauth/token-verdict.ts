@@ -4,11 +4,12 @@ import { keyPairState } from '../domain/types.js'
 import { issuedBeforeCutOff } from '../domain/users.js'
 import type { AccessTokenClaims } from './access-token-verifier.js'
 import { credentialUserMayAct } from './client-authorization.js'
+import { keyPairEndedReason } from './errors.js'
 import type { TokenStateDeps } from './introspection.js'
 
 /** Why a token is not active, for its holder: the token tester says it in words. */
 export type InactiveReason =
-  | 'malformed' | 'invalid' | 'expired' | 'other_account' | 'revoked' | 'key_pair_revoked' | 'client_disabled'
+  | 'malformed' | 'invalid' | 'expired' | 'other_account' | 'revoked' | 'key_pair_revoked' | 'key_pair_expired' | 'client_disabled'
   | 'plan' | 'user_not_allowed' | 'user_cut_off'
 
 export type TokenVerdict =
@@ -46,7 +47,8 @@ export async function tokenVerdict(deps: TokenStateDeps, token: string, forAccou
     ? await deps.findCredential(claims.client_id as KeyPairId)
     : await deps.findPolicyCredential(claims.client_id as FederationPolicyId)
   if (!issuedTo || issuedTo.client.accountId !== claims.account_id) return inactive('key_pair_revoked')
-  if (keyPairState(issuedTo.keyPair, deps.now()).state === 'revoked') return inactive('key_pair_revoked')
+  const ended = keyPairEndedReason(keyPairState(issuedTo.keyPair, deps.now()))
+  if (ended) return inactive(ended)
   const iat = typeof claims.iat === 'number' ? claims.iat : 0
   if (issuedTo.client.disabled || issuedBeforeCutOff(issuedTo.client, iat)) return inactive('client_disabled')
   if (issuedTo.accountPlan !== 'enterprise') return inactive('plan')

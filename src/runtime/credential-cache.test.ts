@@ -11,7 +11,7 @@ function credentialOf(n: number): ClientCredential {
   const u = user(100 + n, a.id)
   const c = client(200 + n, a.id, { level: 'user', userId: u.id })
   const k = keyPair(300 + n, c.id as ClientId)
-  return { keyPair: { id: k.id, secretHash: k.secretHash, expiresAt: null, revokedAt: null }, client: c, accountPlan: 'enterprise', user: { ...u } }
+  return { keyPair: { id: k.id, secretHash: k.secretHash, expiresAt: null, revokedAt: null, lifetimeEndsAt: null }, client: c, accountPlan: 'enterprise', user: { ...u } }
 }
 
 /** A database of credentials whose reads the test can count, hold up and fail. */

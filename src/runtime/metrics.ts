@@ -24,6 +24,8 @@ export interface MetricsGauges {
   readonly databaseReachable?: () => boolean
   /** Webhook delivery attempts since start: delivered, to be retried, given up. */
   readonly webhookAttempts?: () => { readonly delivered: number; readonly retry: number; readonly failed: number }
+  /** Working key pairs (of every account) expiring within 30, 7 and 1 days, as of the last sweep. */
+  readonly keyPairsExpiring?: () => Readonly<Record<'30d' | '7d' | '1d', number>> | undefined
 }
 
 // Process metrics (CPU, memory, event-loop delay, GC) are per process, not per server: collected
@@ -104,6 +106,19 @@ export function createMetrics(gauges: MetricsGauges): Metrics {
     help: '1 while the database answers, 0 while it is unreachable',
     registers: [registry],
     collect() { this.set(gauges.databaseReachable?.() === false ? 0 : 1) },
+  })
+  new client.Gauge({
+    name: 'keymint_key_pairs_expiring',
+    help: 'Key pairs that still work and expire within the horizon (30d, 7d, 1d), of every account: the same on every instance',
+    labelNames: ['horizon'] as const,
+    registers: [registry],
+    // Every instance and worker counts the same database: under --workers, one count, not their sum.
+    aggregator: 'max',
+    collect() {
+      const counts = gauges.keyPairsExpiring?.()
+      if (!counts) return
+      for (const [horizon, n] of Object.entries(counts)) this.set({ horizon }, n)
+    },
   })
   const registries = [processMetrics(), registry]
   const exposition = cluster.isWorker ? workerExposition(registries) : async (): Promise<string> => {

@@ -1,4 +1,5 @@
 import { WebhookDeliverer } from './webhook-delivery.js'
+import { ExpiryReminders } from './expiry-reminders.js'
 import type { Config } from '../config.js'
 import { recordLimitReached } from '../domain/limit-overruns.js'
 import { ensureServerKeys } from '../domain/server-keys.js'
@@ -57,6 +58,7 @@ export interface Runtime {
   readonly quotas: QuotaCounts
   /** Waits for the limits reached so far to be recorded (audit, webhook outbox). */
   limitsRecorded(): Promise<void>
+  readonly expiryReminders: ExpiryReminders
   start(): void
   stop(): Promise<void>
 }
@@ -91,6 +93,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
   const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
   const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
   const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
+  const expiryReminders = new ExpiryReminders({ store, clock, onError: failed('sending key pair expiry reminders') })
   const metrics = createMetrics({
     revocationsCached: () => revocations.size,
     throttleEntries: () => throttle.size + signInThrottle.size,
@@ -98,6 +101,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
     credentialLookups: () => credentials.counts,
     databaseReachable: () => !health.down,
     webhookAttempts: () => webhooks.outcomes,
+    keyPairsExpiring: () => expiryReminders.expiring,
   })
   let changes: { close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
@@ -120,7 +124,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
   })
   const limitsRecorded = async (): Promise<void> => { await Promise.all(recording) }
   return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys, limits, quotas, limitsRecorded,
+    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys, limits, quotas, limitsRecorded, expiryReminders,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     start() {
       usage.start(config.lastUsedFlushMs)
@@ -130,6 +134,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       ring.start(config.keyRefreshMs)
       webhooks.start(config.webhooks.pollMs)
       stopPurge = every(DPOP_PURGE_MS, () => store.dpopProofs.purgeExpired(clock.now()), failed('purging used DPoP proof ids'))
+      expiryReminders.start(config.keyExpiryCheckMs)
       const reloadRevocations = coalesced(() => revocations.refresh(), failed('refreshing revocations'))
       const reloadKeys = coalesced(() => ring.refresh(), failed('reloading server keys'))
       if (database.engine === 'postgres') {
@@ -163,6 +168,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       health.stop()
       revocations.stop()
       ring.stop()
+      await expiryReminders.stop()
       await webhooks.stop()
       await limitsRecorded()
       await usage.stop()

@@ -16,6 +16,7 @@ import * as m0013 from './migrations/0013-add-passwords-and-sessions.js'
 import * as m0014 from './migrations/0014-add-second-factor.js'
 import * as m0015 from './migrations/0015-add-credential-change-triggers.js'
 import * as m0016 from './migrations/0016-create-webhooks.js'
+import * as m0017 from './migrations/0017-add-key-pair-expiry.js'
 import * as m0018 from './migrations/0018-add-client-limits-and-last-use-address.js'
 import * as m0019 from './migrations/0019-create-federation-policies.js'
 import * as m0020 from './migrations/0020-add-client-dpop.js'
@@ -38,6 +39,7 @@ export const MIGRATIONS = {
   '0014-add-second-factor': m0014,
   '0015-add-credential-change-triggers': m0015,
   '0016-create-webhooks': m0016,
+  '0017-add-key-pair-expiry': m0017,
   '0018-add-client-limits-and-last-use-address': m0018,
   '0019-create-federation-policies': m0019,
   '0020-add-client-dpop': m0020,

@@ -8,6 +8,10 @@ export interface AccountsTable {
   plan: string
   created_at: number
   require_admin_second_factor: Generated<number>
+  /** Lifetime in seconds of the account's new key pairs when none is asked for; null: they never expire. */
+  default_key_expires_in: number | null
+  /** Longest lifetime in seconds a new key pair may have; null: no limit. */
+  max_key_expires_in: number | null
 }
 
 export interface UsersTable {
@@ -93,6 +97,15 @@ export interface KeyPairsTable {
   last_used_user_agent: string | null
   tokens_issued: Generated<number>
   hash_key_id: string | null
+  /** When the pair expires (its lifetime, set at issue); null: never. `expires_at` is a grace's end. */
+  lifetime_ends_at: number | null
+}
+
+/** One row per reminder sent: a pair and a horizon (`30d`, `7d`, `1d`, `expired`) are sent once. */
+export interface KeyPairExpiryNoticesTable {
+  key_pair_id: string
+  horizon: string
+  sent_at: number
 }
 
 export interface ServerKeysTable {
@@ -228,4 +241,5 @@ export interface Database {
   federation_policies: FederationPoliciesTable
   client_token_counts: ClientTokenCountsTable
   client_limit_overruns: ClientLimitOverrunsTable
+  key_pair_expiry_notices: KeyPairExpiryNoticesTable
 }

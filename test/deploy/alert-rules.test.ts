@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
-import { parse as parseYaml } from 'yaml'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { createMetrics } from '../../src/runtime/metrics.js'
 
 const RULES = fileURLToPath(new URL('../../../deploy/prometheus/keymint-alerts.yml', import.meta.url))
@@ -43,4 +45,40 @@ test('the shipped alert rules are valid and name only metrics keymint exposes', 
   }
   const names = rules.map((r) => r.alert)
   for (const wanted of ['KeymintTokenErrors', 'KeymintAuthenticationRefusals', 'KeymintDatabaseUnreachable']) assert.ok(names.includes(wanted), wanted)
+})
+
+test('promtool: key pairs expiring within 7 days alert once, counted as one database however many instances report them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'keymint-alerts-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const tests = join(dir, 'expiring.test.yml')
+  // Two instances see the same two pairs within 7 days from minute 10 on; none within a day.
+  writeFileSync(tests, stringifyYaml({
+    rule_files: [RULES],
+    evaluation_interval: '1m',
+    tests: [{
+      interval: '1m',
+      input_series: [
+        { series: 'keymint_key_pairs_expiring{job="keymint", instance="a", horizon="7d"}', values: '0x9 2x30' },
+        { series: 'keymint_key_pairs_expiring{job="keymint", instance="b", horizon="7d"}', values: '0x9 2x30' },
+        { series: 'keymint_key_pairs_expiring{job="keymint", instance="a", horizon="1d"}', values: '0x40' },
+      ],
+      alert_rule_test: [
+        { eval_time: '20m', alertname: 'KeymintKeyPairsExpiring', exp_alerts: [] },
+        {
+          eval_time: '30m', alertname: 'KeymintKeyPairsExpiring',
+          exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: { summary: '2 key pair(s) expire within 7 days: rotate them before integrations are refused (the dashboard\'s banner and GET /api/v1/key-pairs/expiring list them)' } }],
+        },
+        { eval_time: '30m', alertname: 'KeymintKeyPairsExpiringWithinADay', exp_alerts: [] },
+      ],
+    }],
+  }))
+  const result = await promisify(execFile)('promtool', ['test', 'rules', tests]).then(
+    (out) => ({ ran: true, out: out.stdout }),
+    (err: NodeJS.ErrnoException & { stdout?: string; stderr?: string }) => {
+      if (err.code === 'ENOENT') return { ran: false, out: '' }
+      assert.fail(`promtool test rules failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`)
+    },
+  )
+  if (!result.ran) t.skip('promtool is not installed')
+  else assert.match(result.out, /SUCCESS/)
 })

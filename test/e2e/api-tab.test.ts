@@ -28,7 +28,7 @@ async function runSnippet(page: Page, id: string): Promise<string> {
 
 const lastUsedOf = (page: Page, state: 'active' | 'grace') => page.locator(`tr[data-state="${state}"] [data-testid="last-used"]`).textContent()
 
-test("the seed's path to the API tab, new keys, the seed's curl, a rotation with grace, ending it, revoking", async (t) => {
+test("the seed's path to the API tab, new keys, the seed's curl, a rotation with grace, cancelled, another finished, revoking", async (t) => {
   const s: TestServer = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s, { email: 'admin@acme.example' })
   const tab = await openTab(browser, s.url)
@@ -104,10 +104,31 @@ test("the seed's path to the API tab, new keys, the seed's curl, a rotation with
   await page.waitForFunction((was) => document.querySelector('tr[data-state="grace"] [data-testid="last-used"]')?.textContent !== was, before)
   assert.notEqual(await lastUsedOf(page, 'grace'), before)
 
-  // End the grace now: one pair left, the old one refused.
-  await page.getByRole('button', { name: 'End the grace now' }).click()
-  await page.getByRole('alertdialog', { name: 'End the grace now?' }).getByRole('button', { name: 'End the grace now' }).click()
-  await page.getByText(`The old key pair ${clientId} no longer works.`).waitFor()
+  // The rotation in progress, with the old pair's last use beside its buttons.
+  const rotation = page.getByTestId('rotation')
+  await rotation.getByRole('heading', { name: 'Rotation in progress' }).waitFor()
+  assert.match(await rotation.getByTestId('rotation-old-last-used').textContent() ?? '', /^It was last used .+ \(.+\)\./)
+
+  // Cancel: the new pair is refused, the old one works again.
+  await rotation.getByRole('button', { name: 'Cancel rotation' }).click()
+  const cancelDialog = page.getByRole('alertdialog', { name: 'Cancel the rotation?' })
+  await cancelDialog.getByText(clientId).waitFor()
+  await cancelDialog.getByRole('button', { name: 'Cancel rotation' }).click()
+  await page.getByText(`Rotation cancelled: the new key pair is revoked and the old key pair ${clientId} works again, with no end.`).waitFor()
+  assert.equal(await page.getByTestId('rotation').count(), 0)
+  assert.equal(await page.locator('tr[data-state="active"]').count(), 1)
+  const restored = await run('curl', ['-s', '--data', `grant_type=client_credentials&client_id=${clientId}&client_secret=${clientSecret}`, `${s.url}/oauth2/token/`])
+  assert.ok(JSON.parse(restored.stdout).access_token, 'the old pair works again')
+
+  // Rotate once more, then finish: one pair left, the old one refused.
+  await page.getByRole('button', { name: 'Generate new keys' }).click()
+  const again = page.getByRole('alertdialog', { name: 'Generate new keys?' })
+  await again.getByText('After a grace period of 1 hour').click()
+  await again.getByRole('button', { name: 'Generate new keys' }).click()
+  await page.getByRole('button', { name: 'I have copied them' }).click()
+  await page.getByTestId('rotation').getByRole('button', { name: 'Finish rotation' }).click()
+  await page.getByRole('alertdialog', { name: 'Finish the rotation?' }).getByRole('button', { name: 'Finish rotation' }).click()
+  await page.getByText(`Rotation finished: the old key pair ${clientId} no longer works.`).waitFor()
   assert.equal(await page.locator('tr[data-state="grace"]').count(), 0)
   const refused = await run('curl', ['-s', '--data', `grant_type=client_credentials&client_id=${clientId}&client_secret=${clientSecret}`, `${s.url}/oauth2/token/`])
   assert.equal(JSON.parse(refused.stdout).error, 'invalid_client')

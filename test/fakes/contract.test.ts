@@ -138,11 +138,11 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     await assert.rejects(store.keyPairs.insert(keyPair(33, uuid(99))), Error, 'the client must exist')
     await assert.rejects(store.keyPairs.insert(keyPair(30, uuid(21))), Error, 'ids are unique')
     assert.deepEqual(await store.keyPairs.listByClient(uuid(20)), [
-      { id: uuid(31), clientId: uuid(20), createdAt: at(2), expiresAt: null, revokedAt: null, lastUsedAt: null, lastUsedAddress: null, lastUsedUserAgent: null, tokensIssued: 0 },
-      { id: uuid(30), clientId: uuid(20), createdAt: at(1), expiresAt: null, revokedAt: null, lastUsedAt: null, lastUsedAddress: null, lastUsedUserAgent: null, tokensIssued: 0 },
+      { id: uuid(31), clientId: uuid(20), createdAt: at(2), expiresAt: null, revokedAt: null, lifetimeEndsAt: null, lastUsedAt: null, lastUsedAddress: null, lastUsedUserAgent: null, tokensIssued: 0 },
+      { id: uuid(30), clientId: uuid(20), createdAt: at(1), expiresAt: null, revokedAt: null, lifetimeEndsAt: null, lastUsedAt: null, lastUsedAddress: null, lastUsedUserAgent: null, tokensIssued: 0 },
     ])
     assert.deepEqual(await store.keyPairs.findCredential(uuid(30)), {
-      keyPair: { id: uuid(30), secretHash: Buffer.alloc(32, 30), expiresAt: null, revokedAt: null },
+      keyPair: { id: uuid(30), secretHash: Buffer.alloc(32, 30), expiresAt: null, revokedAt: null, lifetimeEndsAt: null },
       client: client(20, A, { level: 'user', userId: uuid<UserId>(11), scopes: ['a'] }),
       accountPlan: 'enterprise',
       user: { id: uuid(11), role: 'member', permissions: ['api', 'ui'], scopes: [], disabled: false, tokensCutOffAt: null },
@@ -242,6 +242,58 @@ const scenarios: Record<string, (store: Store) => Promise<void>> = {
     await store.keyPairs.recordUsage(new Map([[uuid<KeyPairId>(30), { lastUsedAt: at(50), address: null, userAgent: null, tokens: 1 }]]))
     const [later] = (await store.keyPairs.listByClient(uuid(20))).filter((p) => p.id === uuid(30))
     assert.deepEqual([later?.lastUsedAt, later?.lastUsedAddress, later?.lastUsedUserAgent], [at(50), null, null], 'a later use without them clears them')
+  },
+
+  'key pairs: a lifetime ends a pair for every live check, and an expired pair is ended in the feed from then on': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A, { level: 'user', userId: uuid<UserId>(10) }))
+    await store.keyPairs.insert(keyPair(30, uuid(20), { lifetimeEndsAt: at(50) }))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { lifetimeEndsAt: at(80) }))
+    assert.deepEqual((await store.keyPairs.listLiveForUsers([uuid(10)], at(49))).map((p) => p.id).sort(), [uuid(30), uuid(31)])
+    assert.deepEqual((await store.keyPairs.listLiveForUsers([uuid(10)], at(50))).map((p) => p.id), [uuid(31)], 'at its lifetime end it no longer works')
+    assert.equal(await store.keyPairs.countLiveHashedOtherwise('hash-key-0', at(55)), 1)
+    assert.equal(await store.keyPairs.revokeOne(uuid(20), uuid(30), at(55)), false, 'an expired pair is not revoked again')
+    assert.deepEqual(await store.keyPairs.endLive(uuid(20), at(55), null), [{ id: uuid(31), endsAt: at(55) }], 'nor ended by a rotation')
+    assert.deepEqual((await store.keyPairs.listEndedForAccount(A, at(0), at(100))).sort((x, y) => x.id.localeCompare(y.id)), [
+      { id: uuid(30), endedAt: at(50) }, { id: uuid(31), endedAt: at(55) },
+    ])
+    assert.deepEqual(await store.keyPairs.listEndedForAccount(A, at(0), at(49)), [])
+    assert.deepEqual((await store.keyPairs.findCredential(uuid(30)))?.keyPair.lifetimeEndsAt, at(50))
+    assert.deepEqual((await store.keyPairs.listByClient(uuid(20))).map((p) => p.lifetimeEndsAt), [at(50), at(80)])
+  },
+
+  'key pairs: listExpiring lists pairs nothing ends before their lifetime, with the notices sent; a notice is recorded once': async (store) => {
+    await seed(store)
+    await store.clients.insert(client(20, A))
+    await store.clients.insert(client(21, B))
+    await store.keyPairs.insert(keyPair(30, uuid(20), { lifetimeEndsAt: at(500) }))
+    await store.keyPairs.insert(keyPair(31, uuid(20), { lifetimeEndsAt: at(100) }))
+    await store.keyPairs.insert(keyPair(32, uuid(20), { lifetimeEndsAt: at(200), revokedAt: at(150) }))
+    await store.keyPairs.insert(keyPair(33, uuid(20), { lifetimeEndsAt: at(200), expiresAt: at(300) }))
+    await store.keyPairs.insert(keyPair(34, uuid(20), { lifetimeEndsAt: at(200), expiresAt: at(190) }))
+    await store.keyPairs.insert(keyPair(35, uuid(20)))
+    await store.keyPairs.insert(keyPair(36, uuid(21), { lifetimeEndsAt: at(300) }))
+    const ids = (list: { id: string }[]) => list.map((p) => p.id.slice(-2))
+    assert.deepEqual(ids(await store.keyPairs.listExpiring({ until: at(400) })), ['31', '33', '36'], 'soonest first; revoked or graced before their lifetime, no')
+    assert.deepEqual(ids(await store.keyPairs.listExpiring({ until: at(400), accountId: B })), ['36'])
+    assert.equal(await store.keyPairs.recordExpiryNotice(uuid(31), '30d', at(1)), true)
+    assert.equal(await store.keyPairs.recordExpiryNotice(uuid(31), '30d', at(2)), false, 'once per pair and horizon')
+    assert.equal(await store.keyPairs.recordExpiryNotice(uuid(31), '7d', at(3)), true)
+    await assert.rejects(store.keyPairs.recordExpiryNotice(uuid(99), '7d', at(3)), Error, 'the pair must exist')
+    const [first] = await store.keyPairs.listExpiring({ until: at(400) })
+    assert.deepEqual([first?.id, first?.clientId, first?.clientName, first?.accountId, first?.lifetimeEndsAt, [...first?.noticesSent ?? []].sort()],
+      [uuid(31), uuid(20), 'client 20', A, at(100), ['30d', '7d']])
+    assert.equal(await store.keyPairs.recordExpiryNotice(uuid(31), 'expired', at(100)), true)
+    assert.deepEqual(ids(await store.keyPairs.listExpiring({ until: at(400) })), ['33', '36'], 'once its expiry is announced it is left out')
+  },
+
+  'accounts: update changes only the settings it names': async (store) => {
+    await seed(store)
+    assert.deepEqual(await store.accounts.update(A, { defaultKeyExpiresIn: 3600 }), account(1, { defaultKeyExpiresIn: 3600 }))
+    assert.deepEqual(await store.accounts.update(A, { maxKeyExpiresIn: 7200, requireAdminSecondFactor: true }), account(1, { defaultKeyExpiresIn: 3600, maxKeyExpiresIn: 7200, requireAdminSecondFactor: true }))
+    assert.deepEqual(await store.accounts.update(A, { defaultKeyExpiresIn: null }), account(1, { maxKeyExpiresIn: 7200, requireAdminSecondFactor: true }))
+    assert.deepEqual(await store.accounts.findById(A), account(1, { maxKeyExpiresIn: 7200, requireAdminSecondFactor: true }))
+    assert.equal(await store.accounts.update(uuid(99), { maxKeyExpiresIn: 1 }), undefined)
   },
 
   'server keys: newest first; retire once; reseal': async (store) => {

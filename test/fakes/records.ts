@@ -9,7 +9,8 @@ export const uuid = <T extends string>(n: number): T => `00000000-0000-4000-8000
 export const at = (seconds: number): Date => new Date(Date.UTC(2030, 0, 1) + seconds * 1000)
 
 export const account = (n: number, extra: Partial<Account> = {}): Account => ({
-  id: uuid<AccountId>(n), name: `account ${n}`, plan: 'enterprise', createdAt: at(0), requireAdminSecondFactor: false, ...extra,
+  id: uuid<AccountId>(n), name: `account ${n}`, plan: 'enterprise', createdAt: at(0), requireAdminSecondFactor: false,
+  defaultKeyExpiresIn: null, maxKeyExpiresIn: null, ...extra,
 })
 
 export const user = (n: number, accountId: AccountId, extra: Partial<User> = {}): User => ({
@@ -24,7 +25,8 @@ export const client = (n: number, accountId: AccountId, extra: Partial<Client> =
 })
 
 export const keyPair = (n: number, clientId: ClientId, extra: Partial<NewKeyPair> = {}): NewKeyPair => ({
-  id: uuid<KeyPairId>(n), clientId, secretHash: Buffer.alloc(32, n), hashKeyId: 'hash-key-1', createdAt: at(0), expiresAt: null, revokedAt: null, ...extra,
+  id: uuid<KeyPairId>(n), clientId, secretHash: Buffer.alloc(32, n), hashKeyId: 'hash-key-1', createdAt: at(0), expiresAt: null, revokedAt: null,
+  lifetimeEndsAt: null, ...extra,
 })
 
 export const api = (n: number, accountId: AccountId, extra: Partial<Api> = {}): Api => ({

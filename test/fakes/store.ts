@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditStore } from '../../src/domain/audit.js'
 import type {
-  AccountStore, ApiStore, ClientAssertionStore, ClientDayCount, ClientStore, ClientUsageStore, DPoPProofStore, FederationPolicyStore, KeyPairStore, LimitOverrun, NewKeyPair, RevokedToken, RevokedTokenStore,
+  AccountStore, ApiStore, ClientAssertionStore, ClientDayCount, ClientStore, ClientUsageStore, DPoPProofStore, ExpiringKeyPair, FederationPolicyStore, KeyPairStore, LimitOverrun, NewKeyPair, RevokedToken, RevokedTokenStore,
   SecondFactorStore, ServerKeyRecord, ServerKeyStore, Session, SessionStore, Store, TotpRecord, UserStore,
   WebhookDelivery, WebhookEndpoint, WebhookStore,
 } from '../../src/domain/ports.js'
@@ -48,6 +48,8 @@ export interface FakeTables {
   tokenCounts: Map<string, ClientDayCount>
   /** Overruns noted, by `client id|limit|window start`. */
   limitOverruns: Map<string, LimitOverrun & { notedAt: Date }>
+  /** Expiry reminders sent, by `key pair id:horizon`. */
+  expiryNotices: Map<string, Date>
 }
 
 interface WebhookDeliveryRow extends WebhookDelivery {
@@ -61,14 +63,14 @@ interface RecoveryCodeRow {
   readonly usedAt: Date | null
 }
 
-const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'dpopProofs', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries', 'federationPolicies', 'tokenCounts', 'limitOverruns'] as const
+const TABLES = ['accounts', 'users', 'clients', 'keyPairs', 'serverKeys', 'revokedTokens', 'audit', 'clientAssertions', 'dpopProofs', 'apis', 'passwords', 'deletedClients', 'sessions', 'totp', 'recoveryCodes', 'webhookEndpoints', 'webhookDeliveries', 'federationPolicies', 'tokenCounts', 'limitOverruns', 'expiryNotices'] as const
 
 function emptyTables(): FakeTables {
   return {
     accounts: new Map(), users: new Map(), clients: new Map(), keyPairs: new Map(), serverKeys: new Map(),
     revokedTokens: new Map(), audit: new Map(), clientAssertions: new Map(), dpopProofs: new Map(), apis: new Map(),
     passwords: new Map(), deletedClients: new Map(), sessions: new Map(), totp: new Map(), recoveryCodes: new Map(),
-    webhookEndpoints: new Map(), webhookDeliveries: new Map(), federationPolicies: new Map(), tokenCounts: new Map(), limitOverruns: new Map(),
+    webhookEndpoints: new Map(), webhookDeliveries: new Map(), federationPolicies: new Map(), tokenCounts: new Map(), limitOverruns: new Map(), expiryNotices: new Map(),
   }
 }
 
@@ -99,8 +101,8 @@ function requireRow(table: Map<string, unknown>, id: string, what: string): void
 
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime())
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-const live = (p: { revokedAt: Date | null; expiresAt: Date | null }, now: number): boolean =>
-  p.revokedAt === null && (p.expiresAt === null || p.expiresAt.getTime() > now)
+const live = (p: { revokedAt: Date | null; expiresAt: Date | null; lifetimeEndsAt: Date | null }, now: number): boolean =>
+  p.revokedAt === null && (p.expiresAt === null || p.expiresAt.getTime() > now) && (p.lifetimeEndsAt === null || p.lifetimeEndsAt.getTime() > now)
 
 type Tables = () => FakeTables
 
@@ -117,6 +119,13 @@ function accounts(db: Tables): AccountStore {
       const before = db().accounts.get(id)
       if (!before) return undefined
       const after: Account = { ...before, requireAdminSecondFactor: required }
+      db().accounts.set(id, copy(after))
+      return copy(after)
+    },
+    async update(id, patch) {
+      const before = db().accounts.get(id)
+      if (!before) return undefined
+      const after: Account = { ...before, ...patch }
       db().accounts.set(id, copy(after))
       return copy(after)
     },
@@ -221,7 +230,7 @@ function clients(db: Tables): ClientStore {
 
 function keyPairs(db: Tables): KeyPairStore {
   const toKeyPair = (r: KeyPairRow): KeyPair => copy({
-    id: r.id, clientId: r.clientId, createdAt: r.createdAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, lastUsedAt: r.lastUsedAt,
+    id: r.id, clientId: r.clientId, createdAt: r.createdAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, lifetimeEndsAt: r.lifetimeEndsAt, lastUsedAt: r.lastUsedAt,
     lastUsedAddress: r.lastUsedAddress, lastUsedUserAgent: r.lastUsedUserAgent, tokensIssued: r.tokensIssued,
   })
   const put = (row: KeyPairRow) => db().keyPairs.set(row.id, row)
@@ -271,7 +280,7 @@ function keyPairs(db: Tables): KeyPairStore {
       if (!pair || !client || !account) return undefined
       const user = client.userId === null ? undefined : t.users.get(client.userId)
       return copy({
-        keyPair: { id: pair.id, secretHash: pair.secretHash, expiresAt: pair.expiresAt, revokedAt: pair.revokedAt },
+        keyPair: { id: pair.id, secretHash: pair.secretHash, expiresAt: pair.expiresAt, revokedAt: pair.revokedAt, lifetimeEndsAt: pair.lifetimeEndsAt },
         client,
         accountPlan: account.plan,
         user: user
@@ -283,10 +292,12 @@ function keyPairs(db: Tables): KeyPairStore {
       const [from, to] = [since.getTime(), now.getTime()]
       const t = db()
       const inRange = (d: Date | null) => d !== null && d.getTime() > from && d.getTime() <= to
+      const after = (d: Date | null, end: Date) => d === null || d > end
+      const expired = (p: KeyPairRow) => p.lifetimeEndsAt !== null && inRange(p.lifetimeEndsAt) && after(p.revokedAt, p.lifetimeEndsAt) && after(p.expiresAt, p.lifetimeEndsAt)
       return [...t.keyPairs.values()]
         .filter((p) => t.clients.get(p.clientId)?.accountId === accountId)
-        .filter((p) => inRange(p.revokedAt) || (p.revokedAt === null && inRange(p.expiresAt)))
-        .map((p) => ({ id: p.id, endedAt: new Date(Math.min(ms(p.revokedAt) ?? Infinity, ms(p.expiresAt) ?? Infinity)) }))
+        .filter((p) => inRange(p.revokedAt) || (p.revokedAt === null && inRange(p.expiresAt)) || expired(p))
+        .map((p) => ({ id: p.id, endedAt: new Date(Math.min(ms(p.revokedAt) ?? Infinity, ms(p.expiresAt) ?? Infinity, ms(p.lifetimeEndsAt) ?? Infinity)) }))
     },
     async listLiveForUsers(userIds, now) {
       const t = db()
@@ -316,6 +327,30 @@ function keyPairs(db: Tables): KeyPairStore {
           tokensIssued: p.tokensIssued + use.tokens,
         })
       }
+    },
+    async listExpiring(query) {
+      const t = db()
+      const until = query.until.getTime()
+      const out: ExpiringKeyPair[] = []
+      for (const p of t.keyPairs.values()) {
+        const end = ms(p.lifetimeEndsAt)
+        const client = t.clients.get(p.clientId)
+        if (end === null || end > until || !client || t.deletedClients.has(client.id)) continue
+        if (query.accountId !== undefined && client.accountId !== query.accountId) continue
+        if ((p.revokedAt !== null && p.revokedAt.getTime() <= end) || (p.expiresAt !== null && p.expiresAt.getTime() <= end)) continue
+        if (t.expiryNotices.has(`${p.id}:expired`)) continue
+        const noticesSent = (['30d', '7d', '1d', 'expired'] as const).filter((h) => t.expiryNotices.has(`${p.id}:${h}`))
+        out.push({ id: p.id, clientId: client.id, clientName: client.name, accountId: client.accountId, lifetimeEndsAt: new Date(end), noticesSent })
+      }
+      return out.sort((a, b) => a.lifetimeEndsAt.getTime() - b.lifetimeEndsAt.getTime() || byString(a.id, b.id)).map(copy)
+    },
+    async recordExpiryNotice(id, horizon, at) {
+      const t = db()
+      requireRow(t.keyPairs, id, 'key_pair_expiry_notices.key_pair_id')
+      const key = `${id}:${horizon}`
+      if (t.expiryNotices.has(key)) return false
+      t.expiryNotices.set(key, new Date(at.getTime()))
+      return true
     },
   }
 }
@@ -656,7 +691,7 @@ function federationPolicies(db: Tables): FederationPolicyStore {
       if (!policy || !client || !account) return undefined
       const user = client.userId === null ? undefined : t.users.get(client.userId)
       return copy({
-        keyPair: { id: policy.id as string as KeyPairId, secretHash: Buffer.alloc(0), expiresAt: null, revokedAt: policy.deletedAt },
+        keyPair: { id: policy.id as string as KeyPairId, secretHash: Buffer.alloc(0), expiresAt: null, lifetimeEndsAt: null, revokedAt: policy.deletedAt },
         client,
         accountPlan: account.plan,
         user: user

@@ -4,6 +4,7 @@ import { describeQuota, describeRateLimit, parseQuota, parseRateLimit } from '..
 import { createClient } from '../../domain/clients.js'
 import { InvalidInput } from '../../domain/errors.js'
 import type { Client, Quota, RateLimit } from '../../domain/types.js'
+import { requireKeyExpiresIn } from '../../domain/key-expiry.js'
 import { DurationError, parseDuration } from '../../duration.js'
 import { presentClient, presentIssuedKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, splitList, withCommonOptions, withServices, type CommonOptions } from '../context.js'
@@ -27,10 +28,16 @@ export function readKeyFile(path: string, flag: string): string {
   }
 }
 
+/** `--key-expires-in`: a duration within the bounds of a key pair's lifetime. */
+export function keyExpiresInOption(value: string, flag: string): number {
+  return requireKeyExpiresIn(durationOption(value, flag), flag)
+}
+
 /** The lines that show a new pair once: its secret, or why there is none. */
-export function issuedPairLines(pair: { client_id: string; client_secret?: string }): string[] {
+export function issuedPairLines(pair: { client_id: string; client_secret?: string; expires_at: string | null }): string[] {
   return [
     `client_id:     ${pair.client_id}`,
+    `expires:       ${pair.expires_at ?? 'never'}`,
     ...(pair.client_secret === undefined
       ? ['client_secret: none: this client authenticates with its private key (private_key_jwt)']
       : [`client_secret: ${pair.client_secret}`, 'The secret is shown only now; store it safely.']),
@@ -81,7 +88,8 @@ export function registerClientCommands(program: Command): Command {
     .option('--rate-limit <limit>', 'token requests per second, minute or hour on each instance, e.g. 600/m (default: none)')
     .option('--quota <limit>', 'tokens per UTC day or month across instances, e.g. 100000/month (default: none)')
     .option('--quota-mode <mode>', 'enforce (over a limit: 429) or monitor (only counted and audited); default: enforce')
-    .action(async (opts: CommonOptions & LimitOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean; requireDpop?: boolean }) => {
+    .option('--key-expires-in <duration>', "its first key pair expires after this long, e.g. 90d (default: the account's setting)")
+    .action(async (opts: CommonOptions & LimitOptions & { account: string; name: string; level: string; user?: string; scopes?: string; lifetime?: string; encrypt?: string; publicKey?: string; alg?: string; allowSecret?: boolean; requireDpop?: boolean; keyExpiresIn?: string }) => {
       const input = {
         accountId: opts.account,
         name: opts.name,
@@ -95,6 +103,7 @@ export function registerClientCommands(program: Command): Command {
         ...(opts.allowSecret === undefined ? {} : { allowSecret: opts.allowSecret }),
         ...(opts.requireDpop === undefined ? {} : { requireDPoP: opts.requireDpop }),
         ...limitInput(opts),
+        ...(opts.keyExpiresIn === undefined ? {} : { keyExpiresIn: keyExpiresInOption(opts.keyExpiresIn, '--key-expires-in') }),
         actor: CLI_ACTOR,
       }
       const created = await withServices(opts, (s) => createClient({ store: s.store, clock: s.clock, secrets: s.secrets }, input))

@@ -5,7 +5,7 @@ import { cancelRotation, finishRotation } from '../../domain/rotation-phases.js'
 import type { Services } from '../../services.js'
 import { presentIssuedKeyPair, presentKeyPair } from '../../contract/dto.js'
 import { CLI_ACTOR, emit, withCommonOptions, withServices, type CommonOptions } from '../context.js'
-import { durationOption, issuedPairLines } from './client.js'
+import { durationOption, issuedPairLines, keyExpiresInOption } from './client.js'
 import { CLIENT_OPTION } from './client-manage.js'
 
 /** The client's own id, whichever of its ids the admin gave. */
@@ -17,8 +17,13 @@ export function registerKeyCommands(program: Command): void {
   withCommonOptions(keys.command('rotate').description('issue a new key pair and end the old ones'))
     .requiredOption(...CLIENT_OPTION)
     .option('--grace <duration>', 'keep old pairs working this long, e.g. 10m (default: revoke at once)')
-    .action(async (opts: CommonOptions & { client: string; grace?: string }) => {
-      const input = { actor: CLI_ACTOR, ...(opts.grace === undefined ? {} : { graceSeconds: durationOption(opts.grace, '--grace') }) }
+    .option('--key-expires-in <duration>', "the new pair expires after this long, e.g. 90d (default: the account's setting)")
+    .action(async (opts: CommonOptions & { client: string; grace?: string; keyExpiresIn?: string }) => {
+      const input = {
+        actor: CLI_ACTOR,
+        ...(opts.grace === undefined ? {} : { graceSeconds: durationOption(opts.grace, '--grace') }),
+        ...(opts.keyExpiresIn === undefined ? {} : { keyExpiresIn: keyExpiresInOption(opts.keyExpiresIn, '--key-expires-in') }),
+      }
       const rotated = await withServices(opts, async (s) =>
         rotateKeyPair({ store: s.store, clock: s.clock, secrets: s.secrets }, { ...input, clientId: await clientIdOf(s, opts.client) }))
       const pair = presentIssuedKeyPair(rotated.keyPair)
@@ -69,10 +74,11 @@ export function registerKeyCommands(program: Command): void {
       emit(opts, { items: pairs }, () => [
         `key pairs of client ${result.clientId}:`,
         ...pairs.map((p) => {
-          const state = p.state === 'grace' ? `grace until ${p.expires_at}` : p.state === 'revoked' ? `revoked ${p.revoked_at}` : 'active'
+          const state = p.state === 'grace' ? `grace until ${p.expires_at}` : p.state === 'revoked' ? `revoked ${p.revoked_at}` : p.state
+          const expires = p.state === 'expired' ? `expired ${p.expires_at}` : `expires ${p.expires_at ?? 'never'}`
           const from = p.last_used_address === null ? '' : ` from ${p.last_used_address}`
           const agent = p.last_used_user_agent === null ? '' : ` (${JSON.stringify(p.last_used_user_agent)})`
-          return `  ${p.client_id}  ${state.padEnd(36)}  created ${p.created_at}  last used ${p.last_used_at ?? 'never'}${from}${agent}`
+          return `  ${p.client_id}  ${state.padEnd(36)}  ${expires.padEnd(32)}  created ${p.created_at}  last used ${p.last_used_at ?? 'never'}${from}${agent}`
         }),
       ].join('\n'))
     })

@@ -6,6 +6,7 @@ import { apiRoutes } from './api/apis.js'
 import { auditEventRoutes } from './api/audit-events.js'
 import { clientRoutes } from './api/clients.js'
 import { federationPolicyRoutes } from './api/federation-policies.js'
+import { expiringKeyPairRoutes } from './api/expiring-key-pairs.js'
 import { keyPairRoutes } from './api/key-pairs.js'
 import { meRoutes } from './api/me.js'
 import { rotationPhaseRoutes } from './api/rotation-phases.js'
@@ -46,7 +47,7 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
     api.addHook('preValidation', async (request) => {
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
-    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, rotationPhaseRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes, webhookRoutes, federationPolicyRoutes]) {
+    for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, expiringKeyPairRoutes, rotationPhaseRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes, webhookRoutes, federationPolicyRoutes]) {
       await api.register(surface, deps)
     }
   }, { prefix: '/api/v1' })

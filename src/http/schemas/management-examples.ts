@@ -8,7 +8,9 @@ const CLIENT_ID = '9b2e4c71-5a3d-4f08-b6e2-7c1d0a9f3e65'
 const KEY_PAIR_ID = 'c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90'
 const CREATED = '2025-01-15T09:30:00.000Z'
 
-export const exampleAccount: Static<typeof Account> = { id: ACCOUNT_ID, name: 'Example Corp', plan: 'enterprise', require_admin_second_factor: false, created_at: CREATED }
+export const exampleAccount: Static<typeof Account> = { id: ACCOUNT_ID, name: 'Example Corp', plan: 'enterprise', require_admin_second_factor: false,
+  default_key_expires_in_seconds: 7776000, max_key_expires_in_seconds: 31536000, created_at: CREATED,
+}
 
 export const exampleUser: Static<typeof User> = {
   id: '5e8a1d2c-7b4f-4c39-a0e6-1f2d3c4b5a69', account_id: ACCOUNT_ID, email: 'ops@example.com', role: 'member',
@@ -23,10 +25,11 @@ export const exampleClient: Static<typeof Client> = {
 
 export const exampleIssuedKeyPair: Static<typeof IssuedKeyPair> = {
   client_id: KEY_PAIR_ID, client_secret: 'kmsk_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleE', created_at: CREATED,
+  expires_at: '2025-04-15T09:30:00.000Z',
 }
 
 export const exampleKeyPair: Static<typeof KeyPair> = {
-  client_id: KEY_PAIR_ID, state: 'active', created_at: CREATED, expires_at: null, revoked_at: null,
+  client_id: KEY_PAIR_ID, state: 'active', created_at: CREATED, expires_at: '2025-04-15T09:30:00.000Z', revoked_at: null,
   last_used_at: '2025-02-01T12:00:00.000Z', last_used_address: '203.0.113.7', last_used_user_agent: 'billing-sync/2.4 (+https://example.com)', tokens_issued: 1280,
 }
 

@@ -2,6 +2,7 @@ import { Type, type TSchema } from 'typebox'
 import { KEY_MANAGEMENT_ALGS } from '../../crypto/encryption-public-keys.js'
 import { SIGNING_ALGS } from '../../crypto/jws.js'
 import { MAX_LIMIT } from '../../domain/client-limits.js'
+import { MAX_KEY_EXPIRES_IN, MIN_KEY_EXPIRES_IN } from '../../domain/key-expiry.js'
 import { CLIENT_LEVELS, LIMIT_MODES, PERMISSIONS, PLANS, QUOTA_PERIODS, RATE_PERIODS, ROLES, TOKEN_ENCRYPTION_ALGS } from '../../domain/types.js'
 import { keyPairId } from './key-pair-id.js'
 import { Nullable, StringEnum } from './schema-helpers.js'
@@ -17,6 +18,8 @@ export const Account = Type.Object({
   name: Type.String(),
   plan: StringEnum(PLANS, { description: 'Only `enterprise` accounts obtain tokens.' }),
   require_admin_second_factor: Type.Boolean({ description: 'Every admin must sign in with a second factor; one without is made to set it up first.' }),
+  default_key_expires_in_seconds: Nullable(Type.Integer({ description: 'Lifetime of a new key pair when none is asked for; null: new key pairs do not expire (unless a maximum is set: then they live that long).' })),
+  max_key_expires_in_seconds: Nullable(Type.Integer({ description: 'Longest lifetime a new key pair may have; null: no limit.' })),
   created_at: time(),
 }, { $id: 'Account', additionalProperties: false, description: "The caller's account." })
 
@@ -70,9 +73,9 @@ export const Client = Type.Object({
 
 export const KeyPair = Type.Object({
   client_id: keyPairId(),
-  state: StringEnum(['active', 'grace', 'revoked'], { description: '`grace`: ended by a rotation, still working until `expires_at`.' }),
+  state: StringEnum(['active', 'grace', 'revoked', 'expired'], { description: '`grace`: ended by a rotation, still working until `expires_at`; `expired`: its lifetime ended at `expires_at`, it is refused as a revoked one is.' }),
   created_at: time(),
-  expires_at: Nullable(time('End of a rotation grace period.')),
+  expires_at: Nullable(time('When it stops working unless revoked first: the end of its lifetime or of a rotation grace, whichever comes first; null: never.')),
   revoked_at: Nullable(time()),
   last_used_at: Nullable(time('Last time it authenticated (written every few seconds, not per request).')),
   last_used_address: Nullable(Type.String({ description: 'The address the last use came from: the peer, or the client named by a trusted proxy (`KEYMINT_TRUST_PROXY`).' })),
@@ -84,6 +87,7 @@ export const IssuedKeyPair = Type.Object({
   client_id: keyPairId(),
   client_secret: Type.Optional(Type.String({ description: 'Shown once, here. Absent for a client that authenticates with its public key alone.' })),
   created_at: time(),
+  expires_at: Nullable(time('When it expires; null: never.')),
 }, { $id: 'IssuedKeyPair', additionalProperties: false, description: 'A key pair right after it was generated: the only response that carries its secret.' })
 
 export const Api = Type.Object({
@@ -117,6 +121,12 @@ export const SigningKey = Type.Object({
   activates_at: time(),
   retired_at: Nullable(time()),
 }, { $id: 'SigningKey', additionalProperties: false, description: "A server key's public facts." })
+
+/** A new key pair's lifetime, as a request field. */
+export const keyExpiresIn = (description: string) => Type.Integer({
+  minimum: MIN_KEY_EXPIRES_IN, maximum: MAX_KEY_EXPIRES_IN,
+  description: `Seconds until the new key pair expires (${MIN_KEY_EXPIRES_IN} to ${MAX_KEY_EXPIRES_IN}); at most the account's \`max_key_expires_in_seconds\`. ${description}`,
+})
 
 /** Shared schemas of the management API, for `app.addSchema`. */
 export const MANAGEMENT_COMPONENTS: readonly TSchema[] = [Account, User, Client, KeyPair, IssuedKeyPair, Api, AuditEvent, SigningKey]

@@ -70,6 +70,17 @@ test('a revoked key pair fails even with its secret; one in a grace still works 
   await authenticateWithSecret(w.auth, { ...presented, clientId: rotated.keyPair.id, clientSecret: rotated.keyPair.secret })
 })
 
+test('an expired key pair fails with key_pair_expired, even with its secret, from its expiry on', async () => {
+  const w = await world()
+  const expiring = await createClient(w.deps, { accountId: w.accountId, name: 'e', level: 'subscription', keyExpiresIn: 3600 })
+  const presented = { method: 'client_secret_basic' as const, clientId: expiring.keyPair.id, clientSecret: expiring.keyPair.secret }
+  w.deps.clock.advance(3599)
+  await authenticateWithSecret(w.auth, presented)
+  w.deps.clock.advance(1)
+  await assert.rejects(authenticateWithSecret(w.auth, presented), failure('key_pair_expired', w.accountId))
+  await assert.rejects(authenticateWithSecret(w.auth, { ...presented, clientSecret: w.keyPair.secret }), failure('secret_mismatch', w.accountId), 'a wrong secret is a mismatch first')
+})
+
 test('a client registered with a public key alone never authenticates with its secret', async () => {
   const w = await world()
   const keyOnly = await createClient(w.deps, { accountId: w.accountId, name: 'k', level: 'subscription', publicKey: ED25519_JWK })

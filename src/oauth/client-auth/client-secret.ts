@@ -2,7 +2,7 @@ import { isWellFormedClientSecret } from '../../crypto/client-secrets.js'
 import { isUuid } from '../../domain/validation.js'
 import type { ClientCredential, KeyPairId } from '../../domain/types.js'
 import { keyPairState } from '../../domain/types.js'
-import { ClientAuthenticationFailed } from '../errors.js'
+import { ClientAuthenticationFailed, keyPairEndedReason } from '../errors.js'
 
 export type SecretAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'header'
 
@@ -37,9 +37,8 @@ export async function authenticateWithSecret(deps: SecretAuthDeps, presented: Pr
   if (!matched) throw new ClientAuthenticationFailed('secret_mismatch', credential.client.accountId)
   // A client registered with a public key alone never authenticates with a secret.
   if (!credential.client.secretAuth) throw new ClientAuthenticationFailed('secret_not_allowed', credential.client.accountId)
-  if (keyPairState(credential.keyPair, deps.now()).state === 'revoked') {
-    throw new ClientAuthenticationFailed('key_pair_revoked', credential.client.accountId)
-  }
+  const ended = keyPairEndedReason(keyPairState(credential.keyPair, deps.now()))
+  if (ended) throw new ClientAuthenticationFailed(ended, credential.client.accountId)
   if (credential.client.disabled) throw new ClientAuthenticationFailed('client_disabled', credential.client.accountId)
   if (matched === 'previous') deps.rehash(credential.keyPair.id, presented.clientSecret)
   return credential

@@ -2,7 +2,7 @@ import { decodeJwt, errors, importJWK, jwtVerify } from 'jose'
 import type { ClientCredential, KeyPairId } from '../../domain/types.js'
 import { keyPairState } from '../../domain/types.js'
 import { isUuid } from '../../domain/validation.js'
-import { ClientAuthenticationFailed } from '../errors.js'
+import { ClientAuthenticationFailed, keyPairEndedReason } from '../errors.js'
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
@@ -91,7 +91,8 @@ export async function authenticateWithAssertion(deps: AssertionAuthDeps, present
   if (exp - deps.now().getTime() / 1000 > MAX_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
     throw new ClientAuthenticationFailed('assertion_lifetime_too_long', accountId, { check: `exp_more_than_${MAX_LIFETIME_SECONDS}s_ahead` })
   }
-  if (keyPairState(credential.keyPair, deps.now()).state === 'revoked') throw new ClientAuthenticationFailed('key_pair_revoked', accountId)
+  const ended = keyPairEndedReason(keyPairState(credential.keyPair, deps.now()))
+  if (ended) throw new ClientAuthenticationFailed(ended, accountId)
   if (credential.client.disabled) throw new ClientAuthenticationFailed('client_disabled', accountId)
   if (!await deps.rememberAssertion(`${clientId}:${jti}`, new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000))) {
     throw new ClientAuthenticationFailed('assertion_replayed', accountId, { check: 'jti_seen_before' })

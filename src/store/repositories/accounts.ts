@@ -10,6 +10,8 @@ const toAccount = (row: Selectable<AccountsTable>): Account => ({
   plan: row.plan as Plan,
   createdAt: toDate(row.created_at),
   requireAdminSecondFactor: Number(row.require_admin_second_factor) === 1,
+  defaultKeyExpiresIn: row.default_key_expires_in === null ? null : Number(row.default_key_expires_in),
+  maxKeyExpiresIn: row.max_key_expires_in === null ? null : Number(row.max_key_expires_in),
 })
 
 export function createAccountRepository(db: Kysely<Database>): AccountStore {
@@ -18,6 +20,8 @@ export function createAccountRepository(db: Kysely<Database>): AccountStore {
       await db.insertInto('accounts').values({
         id: account.id, name: account.name, plan: account.plan, created_at: account.createdAt.getTime(),
         require_admin_second_factor: account.requireAdminSecondFactor ? 1 : 0,
+        default_key_expires_in: account.defaultKeyExpiresIn,
+        max_key_expires_in: account.maxKeyExpiresIn,
       }).execute()
       return account
     },
@@ -30,6 +34,14 @@ export function createAccountRepository(db: Kysely<Database>): AccountStore {
     },
     async setRequireAdminSecondFactor(id, required) {
       const row = await db.updateTable('accounts').set({ require_admin_second_factor: required ? 1 : 0 }).where('id', '=', id).returningAll().executeTakeFirst()
+      return row && toAccount(row)
+    },
+    async update(id, patch) {
+      const row = await db.updateTable('accounts').set({
+        ...(patch.requireAdminSecondFactor === undefined ? {} : { require_admin_second_factor: patch.requireAdminSecondFactor ? 1 : 0 }),
+        ...(patch.defaultKeyExpiresIn === undefined ? {} : { default_key_expires_in: patch.defaultKeyExpiresIn }),
+        ...(patch.maxKeyExpiresIn === undefined ? {} : { max_key_expires_in: patch.maxKeyExpiresIn }),
+      }).where('id', '=', id).returningAll().executeTakeFirst()
       return row && toAccount(row)
     },
     async count() {

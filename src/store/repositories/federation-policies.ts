@@ -83,7 +83,7 @@ export function createFederationPolicyRepository(db: Kysely<Database>): Federati
         .executeTakeFirst()
       if (!row) return undefined
       return {
-        keyPair: { id: row.policy_id as KeyPairId, secretHash: NO_SECRET, expiresAt: null, revokedAt: toDateOrNull(row.policy_deleted_at === null ? null : Number(row.policy_deleted_at)) },
+        keyPair: { id: row.policy_id as KeyPairId, secretHash: NO_SECRET, expiresAt: null, lifetimeEndsAt: null, revokedAt: toDateOrNull(row.policy_deleted_at === null ? null : Number(row.policy_deleted_at)) },
         client: toClient(row),
         accountPlan: row.plan as Plan,
         user: row.user_id === null || row.user_permissions === null

@@ -20,7 +20,7 @@ export interface paths {
         head?: never;
         /**
          * Change the caller's account settings
-         * @description Whether every admin must sign in with a second factor. Needs the `keymint:admin` scope, or an admin's dashboard session.
+         * @description Whether every admin must sign in with a second factor; how long the account's new key pairs live by default and at most (null: no default, no limit). Fields left out stay as they are; a default longer than the maximum is refused. Settings apply to key pairs issued from then on. Needs the `keymint:admin` scope, or an admin's dashboard session.
          */
         patch: operations["updateAccount"];
         trace?: never;
@@ -132,7 +132,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a client's key pair
-         * @description Issues a new key pair (a new `client_id` and secret, shown in this response only) and ends the live ones, at once or after `grace_seconds`. The body may be left out. Needs the `keymint:keys:write` scope (or `keymint:admin`), or a dashboard session of an admin.
+         * @description Issues a new key pair (a new `client_id` and secret, shown in this response only) and ends the live ones, at once or after `grace_seconds`. The new pair expires after `key_expires_in_seconds`, else as the account's settings say. The body may be left out. Needs the `keymint:keys:write` scope (or `keymint:admin`), or a dashboard session of an admin.
          */
         post: operations["rotateKeyPair"];
         /**
@@ -248,6 +248,26 @@ export interface paths {
          * @description No token is issued through the policy any more, and the tokens it led to are refused from now on (introspection at once, the revocation feed for verifiers). Needs the `keymint:admin` scope, or an admin's dashboard session.
          */
         delete: operations["deleteFederationPolicy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/key-pairs/expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List key pairs that expire soon
+         * @description The caller's account's key pairs that still work and expire within `within_days` (default 30), soonest first. Reminders go out 30, 7 and 1 days before (audit log, `key_pair.expiring` webhooks). Needs the `keymint:clients:read` scope (or `keymint:admin`), or a dashboard session of any user.
+         */
+        get: operations["listExpiringKeyPairs"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -737,7 +757,11 @@ export interface components {
         Account: {
             /** @description ISO 8601 time. */
             created_at: string;
+            /** @description Lifetime of a new key pair when none is asked for; null: new key pairs do not expire (unless a maximum is set: then they live that long). */
+            default_key_expires_in_seconds: number | null;
             id: string;
+            /** @description Longest lifetime a new key pair may have; null: no limit. */
+            max_key_expires_in_seconds: number | null;
             name: string;
             /**
              * @description Only `enterprise` accounts obtain tokens.
@@ -893,6 +917,8 @@ export interface components {
             client_secret?: string;
             /** @description ISO 8601 time. */
             created_at: string;
+            /** @description When it expires; null: never. */
+            expires_at: string | null;
         };
         /** @description A key pair as listed: never its secret. */
         KeyPair: {
@@ -900,7 +926,7 @@ export interface components {
             client_id: string;
             /** @description ISO 8601 time. */
             created_at: string;
-            /** @description End of a rotation grace period. */
+            /** @description When it stops working unless revoked first: the end of its lifetime or of a rotation grace, whichever comes first; null: never. */
             expires_at: string | null;
             /** @description The address the last use came from: the peer, or the client named by a trusted proxy (`KEYMINT_TRUST_PROXY`). */
             last_used_address: string | null;
@@ -911,10 +937,10 @@ export interface components {
             /** @description ISO 8601 time. */
             revoked_at: string | null;
             /**
-             * @description `grace`: ended by a rotation, still working until `expires_at`.
+             * @description `grace`: ended by a rotation, still working until `expires_at`; `expired`: its lifetime ended at `expires_at`, it is refused as a revoked one is.
              * @enum {string}
              */
-            state: "active" | "grace" | "revoked";
+            state: "active" | "grace" | "revoked" | "expired";
             tokens_issued: number;
         };
         /** @description An RFC 6749 §5.2 error response. */
@@ -1045,6 +1071,8 @@ export interface operations {
                      *       "name": "Example Corp",
                      *       "plan": "enterprise",
                      *       "require_admin_second_factor": false,
+                     *       "default_key_expires_in_seconds": 7776000,
+                     *       "max_key_expires_in_seconds": 31536000,
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
@@ -1164,15 +1192,14 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "require_admin_second_factor": true
-                 *     }
-                 */
                 "application/json": {
-                    require_admin_second_factor: boolean;
+                    /** @description Lifetime of a new key pair when none is asked for; null: none. */
+                    default_key_expires_in_seconds?: number | null;
+                    /** @description Longest lifetime of a new key pair; null: no limit. */
+                    max_key_expires_in_seconds?: number | null;
+                    require_admin_second_factor?: boolean;
                 };
             };
         };
@@ -1189,6 +1216,8 @@ export interface operations {
                      *       "name": "Example Corp",
                      *       "plan": "enterprise",
                      *       "require_admin_second_factor": true,
+                     *       "default_key_expires_in_seconds": 7776000,
+                     *       "max_key_expires_in_seconds": 31536000,
                      *       "created_at": "2025-01-15T09:30:00.000Z"
                      *     }
                      */
@@ -1921,22 +1950,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "billing-sync",
-                 *       "level": "subscription",
-                 *       "scopes": [
-                 *         "orders:read"
-                 *       ],
-                 *       "rate_limit": {
-                 *         "requests": 600,
-                 *         "per": "minute"
-                 *       }
-                 *     }
-                 */
                 "application/json": {
                     /** @description Whether its secret authenticates it; default: true unless `public_key` is given. */
                     allow_secret?: boolean;
+                    /** @description Seconds until the new key pair expires (3600 to 315360000); at most the account's `max_key_expires_in_seconds`. Of its first key pair; default: the account's `default_key_expires_in_seconds`. */
+                    key_expires_in_seconds?: number;
                     /**
                      * @description `subscription`: acts for the account; `user`: acts as `user_id`.
                      * @enum {unknown}
@@ -2039,7 +2057,8 @@ export interface operations {
                      *       "key_pair": {
                      *         "client_id": "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90",
                      *         "client_secret": "kmsk_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleE",
-                     *         "created_at": "2025-01-15T09:30:00.000Z"
+                     *         "created_at": "2025-01-15T09:30:00.000Z",
+                     *         "expires_at": "2025-04-15T09:30:00.000Z"
                      *       }
                      *     }
                      */
@@ -2549,7 +2568,7 @@ export interface operations {
                      *           "client_id": "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90",
                      *           "state": "active",
                      *           "created_at": "2025-01-15T09:30:00.000Z",
-                     *           "expires_at": null,
+                     *           "expires_at": "2025-04-15T09:30:00.000Z",
                      *           "revoked_at": null,
                      *           "last_used_at": "2025-02-01T12:00:00.000Z",
                      *           "last_used_address": "203.0.113.7",
@@ -2682,14 +2701,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "grace_seconds": 3600
-                 *     }
-                 */
                 "application/json": {
                     /** @description How long the key pairs this rotation ends keep working; default 0: they stop now. */
                     grace_seconds?: number;
+                    /** @description Seconds until the new key pair expires (3600 to 315360000); at most the account's `max_key_expires_in_seconds`. Default: the account's `default_key_expires_in_seconds`. */
+                    key_expires_in_seconds?: number;
                 };
             };
         };
@@ -2705,7 +2721,8 @@ export interface operations {
                      *       "key_pair": {
                      *         "client_id": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
                      *         "client_secret": "kmsk_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleE",
-                     *         "created_at": "2025-03-01T08:00:00.000Z"
+                     *         "created_at": "2025-03-01T08:00:00.000Z",
+                     *         "expires_at": "2025-04-15T09:30:00.000Z"
                      *       },
                      *       "ended": [
                      *         {
@@ -4049,6 +4066,156 @@ export interface operations {
             };
         };
     };
+    listExpiringKeyPairs: {
+        parameters: {
+            query?: {
+                /** @description How far ahead to look, in days; default 30. */
+                within_days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key pairs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "client_id": "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90",
+                     *           "client": "9b2e4c71-5a3d-4f08-b6e2-7c1d0a9f3e65",
+                     *           "client_name": "billing-sync",
+                     *           "expires_at": "2025-04-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Soonest first. */
+                        items: {
+                            /** @description Its client's own id, as in /clients/{id}. */
+                            client: string;
+                            /** @description The key pair that expires. */
+                            client_id: string;
+                            client_name: string;
+                            /** @description When it expires: it is refused from then on. */
+                            expires_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed: a field unknown, missing or out of bounds, or a value the server refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_request",
+                     *       "status": 400,
+                     *       "detail": "invalid request: body must have required property 'name'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid keymint access token (see the `WWW-Authenticate: Bearer` challenge), or a dashboard session that ended (code `KEYMINT_SESSION_ENDED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "invalid_token",
+                     *       "status": 401,
+                     *       "detail": "a keymint access token or a dashboard session is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs, or the change needs `keymint:admin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "insufficient_scope",
+                     *       "status": 403,
+                     *       "detail": "this call needs the keymint:clients:write scope"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id in the caller's account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "not_found",
+                     *       "status": 404,
+                     *       "detail": "client not found",
+                     *       "code": "KEYMINT_CLIENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "conflict",
+                     *       "status": 409,
+                     *       "detail": "the API identifier is registered already",
+                     *       "code": "KEYMINT_API_EXISTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is out of reach; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "temporarily_unavailable",
+                     *       "status": 503,
+                     *       "detail": "the service is temporarily unavailable; retry later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getMyKeyPair: {
         parameters: {
             query?: never;
@@ -4098,7 +4265,7 @@ export interface operations {
                      *           "client_id": "c7d05e3a-1f9b-4e26-8a4c-5b3f6d2e1a90",
                      *           "state": "active",
                      *           "created_at": "2025-01-15T09:30:00.000Z",
-                     *           "expires_at": null,
+                     *           "expires_at": "2025-04-15T09:30:00.000Z",
                      *           "revoked_at": null,
                      *           "last_used_at": "2025-02-01T12:00:00.000Z",
                      *           "last_used_address": "203.0.113.7",
@@ -4111,7 +4278,7 @@ export interface operations {
                     "application/json": {
                         /** @description The user-level client acting as the admin; null before the first key pair is generated. */
                         client: components["schemas"]["Client"] | null;
-                        /** @description Its key pairs that still work: the current one, and any in a rotation grace period. */
+                        /** @description Its key pairs that still work: the current one, and any in a rotation grace period. With none working, the newest expired one. */
                         key_pairs: components["schemas"]["KeyPair"][];
                     };
                 };
@@ -4234,6 +4401,8 @@ export interface operations {
                 "application/json": {
                     /** @description How long the old key pair keeps working; default 0: it stops now (second seed: "Generating a new key pair revokes access to the old key pair"). */
                     grace_seconds?: number;
+                    /** @description Seconds until the new key pair expires (3600 to 315360000); at most the account's `max_key_expires_in_seconds`. Default: the account's `default_key_expires_in_seconds`. */
+                    key_expires_in_seconds?: number;
                 };
             };
         };
@@ -4274,7 +4443,8 @@ export interface operations {
                      *       "key_pair": {
                      *         "client_id": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
                      *         "client_secret": "kmsk_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleE",
-                     *         "created_at": "2025-01-15T09:30:00.000Z"
+                     *         "created_at": "2025-01-15T09:30:00.000Z",
+                     *         "expires_at": "2025-04-15T09:30:00.000Z"
                      *       },
                      *       "ended": [
                      *         {
@@ -4449,6 +4619,8 @@ export interface operations {
                      *         "name": "Example Corp",
                      *         "plan": "enterprise",
                      *         "require_admin_second_factor": false,
+                     *         "default_key_expires_in_seconds": 7776000,
+                     *         "max_key_expires_in_seconds": 31536000,
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "expires_at": "2025-01-15T21:30:00.000Z",
@@ -5479,6 +5651,8 @@ export interface operations {
                      *         "name": "Example Corp",
                      *         "plan": "enterprise",
                      *         "require_admin_second_factor": false,
+                     *         "default_key_expires_in_seconds": 7776000,
+                     *         "max_key_expires_in_seconds": 31536000,
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "expires_at": "2025-01-15T21:30:00.000Z",
@@ -5891,6 +6065,8 @@ export interface operations {
                      *         "name": "Example Corp",
                      *         "plan": "enterprise",
                      *         "require_admin_second_factor": false,
+                     *         "default_key_expires_in_seconds": 7776000,
+                     *         "max_key_expires_in_seconds": 31536000,
                      *         "created_at": "2025-01-15T09:30:00.000Z"
                      *       },
                      *       "expires_at": "2025-01-15T21:30:00.000Z",
@@ -6316,10 +6492,10 @@ export interface operations {
                         /** @description The key pair it was issued to, when it is an active token of the account. */
                         client_id: string | null;
                         /**
-                         * @description Why not: `malformed`, `invalid` (signature, issuer or type), `expired`, `other_account`, `revoked` (the token), `key_pair_revoked` (revoked or grace ended), `client_disabled`, `plan`, `user_not_allowed` (disabled, or without `ui` or `api`), `user_cut_off` (lost them after the token was issued). Null when active.
+                         * @description Why not: `malformed`, `invalid` (signature, issuer or type), `expired`, `other_account`, `revoked` (the token), `key_pair_revoked` (revoked or grace ended), `key_pair_expired` (the key pair expired), `client_disabled`, `plan`, `user_not_allowed` (disabled, or without `ui` or `api`), `user_cut_off` (lost them after the token was issued). Null when active.
                          * @enum {string|null}
                          */
-                        reason: "malformed" | "invalid" | "expired" | "other_account" | "revoked" | "key_pair_revoked" | "client_disabled" | "plan" | "user_not_allowed" | "user_cut_off" | null;
+                        reason: "malformed" | "invalid" | "expired" | "other_account" | "revoked" | "key_pair_revoked" | "key_pair_expired" | "client_disabled" | "plan" | "user_not_allowed" | "user_cut_off" | null;
                     };
                 };
             };
@@ -6939,7 +7115,7 @@ export interface operations {
                             created_at: string;
                             disabled: boolean;
                             /** @description The events it receives. */
-                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "key_pair.expiring" | "key_pair.expired" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                             /** @description The endpoint's id. */
                             id: string;
                             /** @description Where deliveries are POSTed. */
@@ -7074,7 +7250,7 @@ export interface operations {
                  */
                 "application/json": {
                     /** @description The events to receive. */
-                    events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
+                    events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "key_pair.expiring" | "key_pair.expired" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                     /** @description An https URL (http to a loopback address only with KEYMINT_WEBHOOKS_ALLOW_LOOPBACK=true, for development). */
                     url: string;
                 };
@@ -7109,7 +7285,7 @@ export interface operations {
                             created_at: string;
                             disabled: boolean;
                             /** @description The events it receives. */
-                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
+                            events: ("key_pair.generated" | "key_pair.rotated" | "key_pair.rotation_finished" | "key_pair.rotation_cancelled" | "key_pair.revoked" | "key_pair.expiring" | "key_pair.expired" | "user.disabled" | "client.rate_limit_reached" | "client.quota_reached")[];
                             /** @description The endpoint's id. */
                             id: string;
                             /** @description Where deliveries are POSTed. */

@@ -2,6 +2,7 @@ import { lazy, Suspense, type ReactNode } from 'react'
 import { Button, Link } from 'react-aria-components'
 import { usePath } from '../router'
 import { useSession } from '../session'
+import { ExpiringBanner } from './expiring-banner'
 import { BuildingIcon } from './icons'
 
 // Every screen behind sign-in is its own chunk: the first load carries only sign-in and this frame.
@@ -66,6 +67,7 @@ export function Shell() {
         </ul>
       </nav>
       <main id="main" className="content">
+        {signedIn.account.plan === 'enterprise' && <ExpiringBanner path={path} />}
         <Suspense fallback={<p role="status" className="loading">Loading…</p>}>
           {screenFor(path)}
         </Suspense>

@@ -35,7 +35,7 @@ export function ClientDetail({ id }: { id: string }) {
     await client.reload()
   }
   const items = pairs.data?.items ?? []
-  const live = items.filter((k) => k.state !== 'revoked')
+  const live = items.filter((k) => k.state === 'active' || k.state === 'grace')
   const active = items.find((k) => k.state === 'active')
 
   const done = async (message: string | undefined, res: { error?: unknown; response: Response }) => {
@@ -44,8 +44,9 @@ export function ClientDetail({ id }: { id: string }) {
     await pairs.reload()
   }
 
-  const rotate = async (graceSeconds: number) => {
-    const res = await api.POST('/api/v1/clients/{id}/key-pairs', { params: { path: { id } }, body: graceSeconds > 0 ? { grace_seconds: graceSeconds } : {} })
+  const rotate = async (graceSeconds: number, keyExpiresIn?: number) => {
+    const body = { ...(graceSeconds > 0 ? { grace_seconds: graceSeconds } : {}), ...(keyExpiresIn === undefined ? {} : { key_expires_in_seconds: keyExpiresIn }) }
+    const res = await api.POST('/api/v1/clients/{id}/key-pairs', { params: { path: { id } }, body })
     setRotating(false)
     if (res.data) setIssued({ clientId: res.data.key_pair.client_id, clientSecret: res.data.key_pair.client_secret })
     await done(undefined, res)

@@ -1,15 +1,14 @@
 import { useState } from 'react'
 import { Button } from 'react-aria-components'
-import { api, problemOf, type Schemas } from '../api/client'
+import { api, problemOf } from '../api/client'
 import { KeyPairTable } from '../components/key-pair-table'
 import { NewKeyPair } from '../components/new-key-pair'
 import { RotateDialog } from '../components/rotate-dialog'
 import { Confirm, EmptyState, Notice, NotAllowed } from '../components/ui'
-import { formatLastUsed } from '../format'
+import { formatLastUsed, formatTime } from '../format'
 import { useAbilities } from '../session'
 import { useLoad } from '../use-load'
 
-type KeyPair = Schemas['KeyPair']
 type Issued = { clientId: string; clientSecret: string | undefined }
 
 /** The signed-in admin's own API key pair (second seed: "Each admin user has a distinct API key pair"). */
@@ -40,17 +39,20 @@ function OwnKeyPair() {
   const [problem, setProblem] = useState<string | undefined>()
   const [notice, setNotice] = useState<string | undefined>()
   const [rotating, setRotating] = useState(false)
-  const [ending, setEnding] = useState<KeyPair | undefined>()
+  const [phase, setPhase] = useState<'finish' | 'cancel' | undefined>()
   const [revoking, setRevoking] = useState(false)
 
   const client = own.data?.client ?? null
   const pairs = own.data?.key_pairs ?? []
   const active = pairs.find((k) => k.state === 'active')
+  // A rotation is in progress while the new pair works beside the one it replaced (newest first).
+  const replaced = active ? pairs.find((k) => k.state === 'grace') : undefined
 
-  const generate = async (graceSeconds: number) => {
+  const generate = async (graceSeconds: number, keyExpiresIn?: number) => {
     setProblem(undefined)
     setNotice(undefined)
-    const { data, error, response } = await api.POST('/api/v1/me/key-pair', { body: graceSeconds > 0 ? { grace_seconds: graceSeconds } : {} })
+    const body = { ...(graceSeconds > 0 ? { grace_seconds: graceSeconds } : {}), ...(keyExpiresIn === undefined ? {} : { key_expires_in_seconds: keyExpiresIn }) }
+    const { data, error, response } = await api.POST('/api/v1/me/key-pair', { body })
     setRotating(false)
     if (!data) {
       setProblem(problemOf(error, response).detail)
@@ -66,12 +68,15 @@ function OwnKeyPair() {
     else void generate(0)
   }
 
-  const endGrace = async (pair: KeyPair) => {
-    if (!client) return
-    const { error, response } = await api.DELETE('/api/v1/clients/{id}/key-pairs/{client_id}', { params: { path: { id: client.id, client_id: pair.client_id } } })
-    setEnding(undefined)
+  const endRotation = async (how: 'finish' | 'cancel') => {
+    if (!client || !replaced) return
+    const path = how === 'finish' ? '/api/v1/clients/{id}/key-pairs/finish' : '/api/v1/clients/{id}/key-pairs/cancel'
+    const { error, response } = await api.POST(path, { params: { path: { id: client.id } } })
+    setPhase(undefined)
+    setIssued(undefined)
     if (!response.ok) setProblem(problemOf(error, response).detail)
-    else setNotice(`The old key pair ${pair.client_id} no longer works.`)
+    else if (how === 'finish') setNotice(`Rotation finished: the old key pair ${replaced.client_id} no longer works.`)
+    else setNotice(`Rotation cancelled: the new key pair is revoked and the old key pair ${replaced.client_id} works again, with no end.`)
     await own.reload()
   }
 
@@ -102,17 +107,27 @@ function OwnKeyPair() {
         </EmptyState>
       ) : (
         <>
-          {pairs.some((k) => k.state === 'grace') && (
-            <Notice kind="warning">
-              The old key pair still works until its grace period ends. Once its last use stops moving, every integration
-              has the new values and you can end the grace now.
-            </Notice>
+          {pairs.every((k) => k.state === 'expired') && (
+            <Notice kind="warning">Your key pair has expired: keymint refuses it. Generate new keys and update the key pair values in your integrations.</Notice>
           )}
-          <KeyPairTable
-            pairs={pairs}
-            caption="Your key pairs"
-            action={(k) => k.state === 'grace' ? <Button className="button button-small" onPress={() => setEnding(k)}>End the grace now</Button> : null}
-          />
+          {replaced && active && (
+            <section className="rotation" aria-labelledby="rotation-heading" data-testid="rotation">
+              <h3 id="rotation-heading">Rotation in progress</h3>
+              <p>
+                The old key pair <code>{replaced.client_id}</code> still works until its grace period ends
+                {replaced.expires_at ? ` (${formatTime(replaced.expires_at)})` : ''}.
+              </p>
+              <p data-testid="rotation-old-last-used">
+                It was last used <strong>{formatLastUsed(replaced.last_used_at)}</strong>. Once its last use stops moving,
+                every integration has the new values: finish the rotation. If the new key pair does not work, cancel it.
+              </p>
+              <div className="actions">
+                <Button className="button button-primary" onPress={() => setPhase('finish')}>Finish rotation</Button>
+                <Button className="button" onPress={() => setPhase('cancel')}>Cancel rotation</Button>
+              </div>
+            </section>
+          )}
+          <KeyPairTable pairs={pairs} caption="Your key pairs" />
         </>
       ))}
       <div className="actions">
@@ -122,15 +137,26 @@ function OwnKeyPair() {
       </div>
       <RotateDialog isOpen={rotating} onOpenChange={setRotating} replacing={active} onRotate={generate} />
       <Confirm
-        title="End the grace now?"
-        confirmLabel="End the grace now"
+        title="Finish the rotation?"
+        confirmLabel="Finish rotation"
         destructive
-        isOpen={ending !== undefined}
-        onOpenChange={(open) => { if (!open) setEnding(undefined) }}
-        onConfirm={() => ending && endGrace(ending)}
+        isOpen={phase === 'finish'}
+        onOpenChange={(open) => { if (!open) setPhase(undefined) }}
+        onConfirm={() => endRotation('finish')}
       >
-        <p>The old key pair <code>{ending?.client_id}</code> stops working at once: integrations still using it get no new tokens, and the tokens it was issued stop being accepted.</p>
-        <p>It was last used {formatLastUsed(ending?.last_used_at ?? null)}.</p>
+        <p>The old key pair <code>{replaced?.client_id}</code> stops working at once: integrations still using it get no new tokens, and the tokens it was issued stop being accepted. Only the new key pair stays.</p>
+        <p>The old key pair was last used {formatLastUsed(replaced?.last_used_at ?? null)}.</p>
+      </Confirm>
+      <Confirm
+        title="Cancel the rotation?"
+        confirmLabel="Cancel rotation"
+        destructive
+        isOpen={phase === 'cancel'}
+        onOpenChange={(open) => { if (!open) setPhase(undefined) }}
+        onConfirm={() => endRotation('cancel')}
+      >
+        <p>The new key pair <code>{active?.client_id}</code> is revoked at once, and the old key pair <code>{replaced?.client_id}</code> works again, with no end.</p>
+        <p>The new key pair was last used {formatLastUsed(active?.last_used_at ?? null)}; the old one {formatLastUsed(replaced?.last_used_at ?? null)}.</p>
       </Confirm>
       <Confirm
         title="Revoke your API key pair?"

@@ -1,8 +1,9 @@
 import { useState } from 'react'
 import { Button, Switch } from 'react-aria-components'
 import { api, problemOf } from '../api/client'
+import { KeyExpirySettings } from '../components/key-expiry-settings'
 import { Notice, NotAllowed } from '../components/ui'
-import { formatTime } from '../format'
+import { formatDuration, formatTime } from '../format'
 import { useAbilities, useSession } from '../session'
 
 /** The account's facts and its sign-in rule; signing out everywhere. */
@@ -12,6 +13,11 @@ export function GeneralTab() {
   const { account } = signedIn
   const [problem, setProblem] = useState<string | undefined>()
 
+  const refresh = async () => {
+    const current = await api.GET('/api/v1/sessions/current')
+    if (current.data) replace(current.data)
+  }
+
   const setRequired = async (required: boolean) => {
     setProblem(undefined)
     const { data, error, response } = await api.PATCH('/api/v1/account', { body: { require_admin_second_factor: required } })
@@ -19,8 +25,7 @@ export function GeneralTab() {
       setProblem(problemOf(error, response).detail)
       return
     }
-    const current = await api.GET('/api/v1/sessions/current')
-    if (current.data) replace(current.data)
+    await refresh()
   }
 
   const everywhere = async () => {
@@ -48,6 +53,19 @@ export function GeneralTab() {
         <>
           <p>Admins {account.require_admin_second_factor ? 'must' : 'need not'} sign in with a second factor.</p>
           <NotAllowed>Only admins change this setting.</NotAllowed>
+        </>
+      )}
+      <h2>Key pair expiry</h2>
+      <p>Key pairs that expire limit the harm of a leaked secret. keymint reminds 30, 7 and 1 days before one expires: in the audit log, by webhook, and in a banner on every screen of this dashboard.</p>
+      {admin ? (
+        <KeyExpirySettings account={account} onSaved={refresh} />
+      ) : (
+        <>
+          <p>
+            New key pairs {account.default_key_expires_in_seconds !== null ? `expire after ${formatDuration(account.default_key_expires_in_seconds)}` : 'do not expire'} unless
+            asked otherwise; {account.max_key_expires_in_seconds !== null ? `none lives longer than ${formatDuration(account.max_key_expires_in_seconds)}` : 'there is no limit'}.
+          </p>
+          <NotAllowed>Only admins change these settings.</NotAllowed>
         </>
       )}
       <h2>Your sessions</h2>

@@ -18,6 +18,8 @@ const EVENT_LABELS: Record<EventType, string> = {
   'key_pair.rotation_finished': 'A rotation was finished',
   'key_pair.rotation_cancelled': 'A rotation was cancelled',
   'key_pair.revoked': 'Key pairs were revoked',
+  'key_pair.expiring': 'A key pair expires in 30, 7 or 1 days',
+  'key_pair.expired': 'A key pair expired',
   'user.disabled': 'A user was disabled',
   'client.rate_limit_reached': "A client reached its rate limit",
   'client.quota_reached': 'A client reached its quota',

@@ -16,6 +16,7 @@ const REASONS: Readonly<Record<string, string>> = {
   revoked: 'It was revoked.',
   other_account: 'It belongs to another account.',
   key_pair_revoked: 'The key pair it was issued to was revoked, or its rotation grace period ended.',
+  key_pair_expired: 'The key pair it was issued to has expired.',
   client_disabled: 'Its client is disabled, or was disabled after the token was issued.',
   plan: 'Its account is not on the enterprise plan.',
   user_not_allowed: "Its user is disabled, or lacks the ui or api permission.",

@@ -7,7 +7,7 @@ import { presentClient, presentIssuedKeyPair } from '../../../contract/dto.js'
 import { callerOf } from '../../api-auth.js'
 import { problemResponses } from '../../schemas/errors.js'
 import {
-  Client, ClientIdParams, IssuedKeyPair, itemsOf, Quota, QUOTA_DESCRIPTION, QUOTA_MODE_DESCRIPTION, RateLimit, RATE_LIMIT_DESCRIPTION,
+  Client, ClientIdParams, IssuedKeyPair, itemsOf, keyExpiresIn, Quota, QUOTA_DESCRIPTION, QUOTA_MODE_DESCRIPTION, RateLimit, RATE_LIMIT_DESCRIPTION,
 } from '../../schemas/management.js'
 import { exampleClient, exampleIssuedKeyPair } from '../../schemas/management-examples.js'
 import { jsonResponse, Nullable, refTo, StringEnum } from '../../schemas/schema-helpers.js'
@@ -32,7 +32,8 @@ const NewClient = Type.Object({
   rate_limit: Type.Optional(Nullable(RateLimit, RATE_LIMIT_DESCRIPTION)),
   quota: Type.Optional(Nullable(Quota, QUOTA_DESCRIPTION)),
   quota_mode: Type.Optional(StringEnum(LIMIT_MODES, { description: `${QUOTA_MODE_DESCRIPTION} Default: \`enforce\`.` })),
-}, { additionalProperties: false, examples: [{ name: 'billing-sync', level: 'subscription', scopes: ['orders:read'], rate_limit: { requests: 600, per: 'minute' } }] })
+  key_expires_in_seconds: Type.Optional(keyExpiresIn("Of its first key pair; default: the account's `default_key_expires_in_seconds`.")),
+}, { additionalProperties: false, examples: [{ name: 'billing-sync', level: 'subscription', scopes: ['orders:read'], rate_limit: { requests: 600, per: 'minute' } }, { name: 'nightly-export', level: 'subscription', key_expires_in_seconds: 7776000 }] })
 
 const ClientChange = Type.Object({
   name: Type.Optional(name),
@@ -88,6 +89,7 @@ export async function clientRoutes(fastify: FastifyInstance, deps: ManagementDep
       ...(b.token_encryption === undefined ? {} : { tokenEncryption: b.token_encryption }),
       ...(b.public_key === undefined ? {} : { publicKey: b.public_key }),
       ...(b.signing_alg === undefined ? {} : { signingAlg: b.signing_alg }),
+      ...(b.key_expires_in_seconds === undefined ? {} : { keyExpiresIn: b.key_expires_in_seconds }),
       ...(b.allow_secret === undefined ? {} : { allowSecret: b.allow_secret }),
       ...(b.require_dpop === undefined ? {} : { requireDPoP: b.require_dpop }),
       ...(b.rate_limit === undefined ? {} : { rateLimit: b.rate_limit }),

@@ -7,7 +7,7 @@ import { presentIssuedKeyPair, presentKeyPair } from '../../../contract/dto.js'
 import { callerOf } from '../../api-auth.js'
 import { problemResponses } from '../../schemas/errors.js'
 import { keyPairId } from '../../schemas/key-pair-id.js'
-import { ClientIdParams, IssuedKeyPair, itemsOf, KeyPair } from '../../schemas/management.js'
+import { ClientIdParams, IssuedKeyPair, itemsOf, KeyPair, keyExpiresIn } from '../../schemas/management.js'
 import { EXAMPLE_KEY_PAIR_ID, exampleIssuedKeyPair, exampleKeyPair } from '../../schemas/management-examples.js'
 import { jsonResponse, refTo } from '../../schemas/schema-helpers.js'
 import { ownedByCaller } from './account-boundary.js'
@@ -15,7 +15,8 @@ import type { ManagementDeps } from './management-deps.js'
 
 const Rotation = Type.Object({
   grace_seconds: Type.Optional(Type.Integer({ minimum: 0, description: 'How long the key pairs this rotation ends keep working; default 0: they stop now.' })),
-}, { additionalProperties: false, examples: [{ grace_seconds: 3600 }] })
+  key_expires_in_seconds: Type.Optional(keyExpiresIn("Default: the account's `default_key_expires_in_seconds`.")),
+}, { additionalProperties: false, examples: [{ grace_seconds: 3600 }, { grace_seconds: 3600, key_expires_in_seconds: 7776000 }] })
 
 const Rotated = Type.Object({
   key_pair: refTo(IssuedKeyPair),
@@ -62,7 +63,7 @@ export async function keyPairRoutes(fastify: FastifyInstance, deps: ManagementDe
     schema: {
       operationId: 'rotateKeyPair',
       summary: "Rotate a client's key pair",
-      description: 'Issues a new key pair (a new `client_id` and secret, shown in this response only) and ends the live ones, at once or after `grace_seconds`. The body may be left out.',
+      description: 'Issues a new key pair (a new `client_id` and secret, shown in this response only) and ends the live ones, at once or after `grace_seconds`. The new pair expires after `key_expires_in_seconds`, else as the account\'s settings say. The body may be left out.',
       tags: ['key pairs'],
       params: ClientIdParams,
       body: Rotation,
@@ -77,8 +78,12 @@ export async function keyPairRoutes(fastify: FastifyInstance, deps: ManagementDe
   }, async (request, reply) => {
     const caller = callerOf(request)
     const client = ownedByCaller(caller, await getClient(deps, request.params.id), 'client')
-    const grace = request.body.grace_seconds
-    const rotated = await rotateKeyPair(deps, { clientId: client.id, actor: caller.actor, authority: caller, ...(grace === undefined ? {} : { graceSeconds: grace }) })
+    const { grace_seconds: grace, key_expires_in_seconds: keyExpiresIn } = request.body
+    const rotated = await rotateKeyPair(deps, {
+      clientId: client.id, actor: caller.actor, authority: caller,
+      ...(grace === undefined ? {} : { graceSeconds: grace }),
+      ...(keyExpiresIn === undefined ? {} : { keyExpiresIn }),
+    })
     reply.header('cache-control', 'no-store')
     return reply.status(201).send({
       key_pair: presentIssuedKeyPair(rotated.keyPair),

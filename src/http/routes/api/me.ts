@@ -9,7 +9,7 @@ import { TooManyAttempts } from '../../../oauth/errors.js'
 import { sessionOf } from '../../api-auth.js'
 import { problemResponses } from '../../schemas/errors.js'
 import { keyPairId } from '../../schemas/key-pair-id.js'
-import { Client, IssuedKeyPair, KeyPair } from '../../schemas/management.js'
+import { Client, IssuedKeyPair, KeyPair, keyExpiresIn } from '../../schemas/management.js'
 import { EXAMPLE_KEY_PAIR_ID, exampleClient, exampleIssuedKeyPair, exampleKeyPair } from '../../schemas/management-examples.js'
 import { jsonResponse, refTo } from '../../schemas/schema-helpers.js'
 import { exampleSignedIn, SignedIn } from '../../schemas/sessions.js'
@@ -23,12 +23,13 @@ const PasswordChange = Type.Object({
 
 const OwnKeyPair = Type.Object({
   client: Type.Unsafe<Static<typeof Client> | null>({ anyOf: [{ $ref: 'Client#' }, { type: 'null' }], description: 'The user-level client acting as the admin; null before the first key pair is generated.' }),
-  key_pairs: Type.Array(refTo(KeyPair), { description: 'Its key pairs that still work: the current one, and any in a rotation grace period.' }),
+  key_pairs: Type.Array(refTo(KeyPair), { description: 'Its key pairs that still work: the current one, and any in a rotation grace period. With none working, the newest expired one.' }),
 }, { additionalProperties: false })
 
 const Generation = Type.Object({
   grace_seconds: Type.Optional(Type.Integer({ minimum: 0, description: 'How long the old key pair keeps working; default 0: it stops now (second seed: "Generating a new key pair revokes access to the old key pair").' })),
-}, { additionalProperties: false, examples: [{}, { grace_seconds: 3600 }] })
+  key_expires_in_seconds: Type.Optional(keyExpiresIn("Default: the account's `default_key_expires_in_seconds`.")),
+}, { additionalProperties: false, examples: [{}, { grace_seconds: 3600 }, { key_expires_in_seconds: 7776000 }] })
 
 const Generated = Type.Object({
   client: refTo(Client),
@@ -96,8 +97,12 @@ export async function meRoutes(fastify: FastifyInstance, deps: ManagementDeps): 
       },
     },
   }, async (request, reply) => {
-    const grace = request.body.grace_seconds
-    const generated = await generateOwnKeyPair(deps, { user: sessionOf(request).user, ...(grace === undefined ? {} : { graceSeconds: grace }) })
+    const { grace_seconds: grace, key_expires_in_seconds: keyExpiresIn } = request.body
+    const generated = await generateOwnKeyPair(deps, {
+      user: sessionOf(request).user,
+      ...(grace === undefined ? {} : { graceSeconds: grace }),
+      ...(keyExpiresIn === undefined ? {} : { keyExpiresIn }),
+    })
     reply.header('cache-control', 'no-store')
     return reply.status(201).send({
       client: presentClient(generated.client),

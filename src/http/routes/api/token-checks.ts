@@ -7,7 +7,7 @@ import { problemResponses } from '../../schemas/errors.js'
 import { jsonResponse } from '../../schemas/schema-helpers.js'
 import type { ManagementDeps } from './management-deps.js'
 
-const REASONS = ['malformed', 'invalid', 'expired', 'other_account', 'revoked', 'key_pair_revoked', 'client_disabled', 'plan', 'user_not_allowed', 'user_cut_off'] as const
+const REASONS = ['malformed', 'invalid', 'expired', 'other_account', 'revoked', 'key_pair_revoked', 'key_pair_expired', 'client_disabled', 'plan', 'user_not_allowed', 'user_cut_off'] as const
 
 const TokenCheckBody = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 16_384, description: 'An access token keymint issued, signed or encrypted to its key.' }),
@@ -17,7 +17,7 @@ const TokenCheck = Type.Object({
   active: Type.Boolean({ description: 'Whether keymint accepts the token now (as introspection would answer a client of its account).' }),
   reason: Type.Unsafe<(typeof REASONS)[number] | null>({
     type: ['string', 'null'], enum: [...REASONS, null],
-    description: 'Why not: `malformed`, `invalid` (signature, issuer or type), `expired`, `other_account`, `revoked` (the token), `key_pair_revoked` (revoked or grace ended), `client_disabled`, `plan`, `user_not_allowed` (disabled, or without `ui` or `api`), `user_cut_off` (lost them after the token was issued). Null when active.',
+    description: 'Why not: `malformed`, `invalid` (signature, issuer or type), `expired`, `other_account`, `revoked` (the token), `key_pair_revoked` (revoked or grace ended), `key_pair_expired` (the key pair expired), `client_disabled`, `plan`, `user_not_allowed` (disabled, or without `ui` or `api`), `user_cut_off` (lost them after the token was issued). Null when active.',
   }),
   client_id: Type.Union([Type.String(), Type.Null()], { description: 'The key pair it was issued to, when it is an active token of the account.' }),
 }, { additionalProperties: false })
