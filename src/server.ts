@@ -141,6 +141,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
     listener: context.listener,
     logger: log,
     trustProxy: config.server.trustProxy,
+    requestLog: config.log.requests,
   }
 }
 

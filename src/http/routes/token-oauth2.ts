@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { authenticateClient } from '../../oauth/client-auth/authenticate-client.js'
 import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
+import { authenticateRequestClient } from '../calling-client.js'
 import { acceptFormOnly, readMissingBodyAsEmptyForm } from '../body-media-type.js'
 import { readOAuth2Credentials } from '../credentials.js'
 import { requestedResource } from '../requested-resource.js'
@@ -43,7 +43,7 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
       if (form.grant_type !== 'client_credentials') {
         throw new UnsupportedGrantType('only grant_type=client_credentials is supported')
       }
-      const credential = await authenticateClient(deps.auth, readOAuth2Credentials(request, form), request.ip)
+      const credential = await authenticateRequestClient(deps.auth, request, readOAuth2Credentials(request, form))
       const token = await grantClientCredentials(deps.grant, {
         credential,
         ...(form.scope === undefined ? {} : { scope: form.scope }),
