@@ -43,8 +43,8 @@ export interface AppDeps {
   readonly listener: Pick<Listener, 'server' | 'serve'>
   readonly logger: FastifyBaseLogger
   readonly trustProxy: boolean | number | string
-  /** Which completed requests get a log line of their own. */
-  readonly requestLog: RequestLogMode
+  /** Which completed requests get a log line of their own, and the logger (into the same stream) that writes it. */
+  readonly requestLog: { readonly mode: RequestLogMode; readonly logger: FastifyBaseLogger }
 }
 
 // Token requests are a few hundred bytes; nothing legitimate comes near this.
@@ -131,7 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const schema of [Problem, OAuthErrorBody, ...MANAGEMENT_COMPONENTS, ...OAUTH_COMPONENTS]) app.addSchema(schema)
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))
-  const logRequest = logRequests(deps.logger, deps.requestLog)
+  const logRequest = logRequests(deps.requestLog.logger, deps.requestLog.mode)
   if (logRequest) app.addHook('onResponse', logRequest)
   app.addHook('onSend', noStoreUnderApi)
   app.addHook('onSend', securityHeaders({ https: deps.issuer.startsWith('https:') }))

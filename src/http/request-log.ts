@@ -37,7 +37,7 @@ export function requestLine(request: FastifyRequest, reply: FastifyReply): Reque
 /**
  * An onResponse hook writing one JSON line per completed request (or per refused one, with
  * `errors`). On the token path this is the only per-request logging work: one flat object and
- * one call on the process's logger, no child logger.
+ * one call, on a logger that redacts nothing (the line holds nothing to redact), no child logger.
  */
 export function logRequests(logger: FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }, mode: RequestLogMode): onResponseHookHandler | undefined {
   // The level is fixed at start: below info, there is no hook at all.

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino'
+import { pino, type DestinationStream, type Logger } from 'pino'
 
 export type { Logger }
 
@@ -8,7 +8,21 @@ export const LOG_REDACT_PATHS = [
   '*.client_secret', '*.clientSecret', '*.client_assertion', '*.access_token', '*.password', '*.privateJwk',
 ]
 
-/** The process's one logger, made first so everything built after it can report failures. */
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } })
+export interface Loggers {
+  /** The process's logger, redacting by path whatever is logged with it. */
+  readonly log: Logger
+  /**
+   * For the line per completed request only, into the same stream: that line is built from what
+   * the server found (ids, numbers, a route pattern), never from input, so it has nothing to redact,
+   * and redacting cost four times the rest of writing it on the token path.
+   */
+  readonly requests: Logger
+}
+
+/** The process's loggers, made first so everything built after them can report failures. */
+export function createLoggers(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: false })): Loggers {
+  return {
+    log: pino({ level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, destination),
+    requests: pino({ level }, destination),
+  }
 }
