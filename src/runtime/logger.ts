@@ -19,8 +19,18 @@ export interface Loggers {
   readonly requests: Logger
 }
 
+/**
+ * Standard output, written a few lines at a time: a write per line cost more than the rest of a
+ * token (a system call each, ~20–40 µs on a busy VM). Lines gather to 2 KiB and go out at the
+ * latest 250 ms later (and at exit); each write holds whole lines and at most 4096 bytes, which
+ * a pipe takes in one piece, so the lines of `--workers` processes sharing one never interleave.
+ */
+export function bufferedStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 2048, maxWrite: 4096, periodicFlush: 250 })
+}
+
 /** The process's loggers, made first so everything built after them can report failures. */
-export function createLoggers(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: false })): Loggers {
+export function createLoggers(level: string, destination: DestinationStream = bufferedStdout()): Loggers {
   return {
     log: pino({ level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, destination),
     requests: pino({ level }, destination),
