@@ -2,10 +2,12 @@ import { pino, type DestinationStream, type Logger } from 'pino'
 
 export type { Logger }
 
-// Secrets never reach a log line, whatever logs them (STYLE §8).
+// Secrets never reach a log line, whatever logs them (STYLE §8): every header and field name
+// that carries one in keymint's API, should a request's headers or body ever be logged.
 export const LOG_REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers.clientsecret', 'req.headers.cookie',
-  '*.client_secret', '*.clientSecret', '*.client_assertion', '*.access_token', '*.password', '*.privateJwk',
+  'req.headers.authorization', 'req.headers.clientsecret', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'req.headers["proxy-authorization"]',
+  '*.client_secret', '*.clientSecret', '*.client_assertion', '*.access_token', '*.token', '*.password', '*.current_password', '*.new_password',
+  '*.otp', '*.secret', '*.csrf_token', '*.recovery_codes', '*.privateJwk',
 ]
 
 export interface Loggers {
