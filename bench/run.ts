@@ -11,6 +11,8 @@
  *                                               and dropped at KEYMINT_BENCH_PG_URL's server)
  *   keymint-RS256-2w                             `serve --workers 2` on SQLite, on both cores (wrk
  *                                               shares core 1 with the second worker)
+ *   keymint-RS256-log                            keymint-RS256 at the shipped log level (info), so with
+ *                                               its line per request (the others run at warn)
  *   ideal-RS256, ideal-EdDSA                     a minimal Fastify + jose token server (ideal-server.ts)
  *   oidc-provider                                node-oidc-provider, JWT access tokens via a
  *                                               resource indicator (oidc-provider-server.ts)
@@ -22,7 +24,7 @@
  * --timeout seconds for wrk (KEYMINT_BENCH_TIMEOUT, 30), --sign-seconds per signer and round
  * (KEYMINT_BENCH_SIGN_SECONDS, 2), --quiet-wait seconds to wait for other processes to go quiet
  * before the start and before each round (KEYMINT_BENCH_QUIET_WAIT, 120), --only <names>
- * (comma-separated target names above, or the groups keymint, pg, workers, ideal; default all), --cpu-prof
+ * (comma-separated target names above, or the groups keymint, pg, workers, log, ideal; default all), --cpu-prof
  * <dir> (run the servers with node --cpu-prof, profiles written to <dir> when they stop).
  * Exits non-zero when any response is not 2xx or any socket error occurs. Missed targets are
  * reported, not failures.
@@ -59,7 +61,7 @@ const RESOURCE = 'https://api.bench.keymint.test/'
 type Dialect = 'header' | 'oauth2'
 type KeymintAlg = 'RS256' | 'ES256' | 'EdDSA'
 /** One way of running keymint: a signing algorithm, a database engine, a number of worker processes. */
-interface KeymintVariant { readonly name: string; readonly alg: KeymintAlg; readonly db: 'sqlite' | 'postgres'; readonly workers: 1 | 2 }
+interface KeymintVariant { readonly name: string; readonly alg: KeymintAlg; readonly db: 'sqlite' | 'postgres'; readonly workers: 1 | 2; readonly requestLog?: true }
 const KEYMINT_VARIANTS: readonly KeymintVariant[] = [
   { name: 'keymint-RS256', alg: 'RS256', db: 'sqlite', workers: 1 },
   { name: 'keymint-ES256', alg: 'ES256', db: 'sqlite', workers: 1 },
@@ -67,6 +69,7 @@ const KEYMINT_VARIANTS: readonly KeymintVariant[] = [
   { name: 'keymint-RS256-pg', alg: 'RS256', db: 'postgres', workers: 1 },
   { name: 'keymint-EdDSA-pg', alg: 'EdDSA', db: 'postgres', workers: 1 },
   { name: 'keymint-RS256-2w', alg: 'RS256', db: 'sqlite', workers: 2 },
+  { name: 'keymint-RS256-log', alg: 'RS256', db: 'sqlite', workers: 1, requestLog: true },
 ]
 const IDEAL_ALGS: readonly KeymintAlg[] = ['RS256', 'EdDSA']
 const SIGN_ALGS: readonly SignAlg[] = ['RS256', 'ES256', 'EdDSA']
@@ -75,6 +78,7 @@ const GROUPS: Readonly<Record<string, readonly string[]>> = {
   keymint: KEYMINT_VARIANTS.map((v) => v.name),
   pg: KEYMINT_VARIANTS.filter((v) => v.db === 'postgres').map((v) => v.name),
   workers: KEYMINT_VARIANTS.filter((v) => v.workers > 1).map((v) => v.name),
+  log: ['keymint-RS256', 'keymint-RS256-log'],
   ideal: IDEAL_ALGS.map((a) => `ideal-${a}`),
 }
 
@@ -281,10 +285,11 @@ async function main(): Promise<number> {
       ], env)
       const clientId = stringField(client, 'client_id')
       const clientSecret = stringField(client, 'client_secret')
-      const server = variant.workers > 1 ? `keymint ${variant.workers}w` : variant.db === 'postgres' ? 'keymint pg' : 'keymint'
+      const server = variant.workers > 1 ? `keymint ${variant.workers}w` : variant.db === 'postgres' ? 'keymint pg' : variant.requestLog ? 'keymint log' : 'keymint'
       const target: Target = { name, server, alg, variant }
       target.running = await startServer({
-        bin: BIN, db, core: variant.workers > 1 ? BOTH_CORES : SERVER_CORE, startTimeoutMs: START_TIMEOUT_MS, env, nodeOptions,
+        bin: BIN, db, core: variant.workers > 1 ? BOTH_CORES : SERVER_CORE, startTimeoutMs: START_TIMEOUT_MS, nodeOptions,
+        env: variant.requestLog ? { ...env, KEYMINT_LOG_LEVEL: 'info', KEYMINT_REQUEST_LOG: 'all' } : env,
         ...(variant.workers > 1 ? { workers: variant.workers } : {}),
       })
       targets.push(target)
@@ -408,7 +413,9 @@ async function main(): Promise<number> {
       const exitCode = await running.stop()
       if (exitCode !== 0) failures.push(`${target.name} exited with ${exitCode} after SIGTERM`)
       const output = running.laterOutput()
-      if (output.count > 0) {
+      if (target.variant?.requestLog) {
+        say(`${target.name} wrote ${output.count} line(s) while under load (one per request); the last: ${output.last.at(-1) ?? '(none)'}`)
+      } else if (output.count > 0) {
         say(`${target.name} printed ${output.count} line(s) while under load; the last ${Math.min(output.last.length, 20)}:`)
         for (const line of output.last.slice(-20)) say(`  ${line}`)
       }
@@ -506,6 +513,8 @@ function report(config: Settings, points: readonly LoadPoint[], signing: readonl
     const rs = find('keymint-RS256', dialect)
     if (rs && ideal) infos.push({ what: `keymint RS256 ${dialect} ÷ ideal RS256`, values: quotients(rates(rs), rates(ideal)), digits: 2 })
     if (rs && oidc) infos.push({ what: `keymint RS256 ${dialect} ÷ oidc-provider`, values: quotients(rates(rs), rates(oidc)), digits: 2 })
+    const logged = find('keymint-RS256-log', dialect)
+    if (rs && logged) infos.push({ what: `keymint RS256 ${dialect}: a log line per request ÷ none`, values: quotients(rates(logged), rates(rs)), digits: 3 })
     const es = find('keymint-ES256', dialect)
     if (rs && es) infos.push({ what: `keymint ES256 ${dialect} ÷ keymint RS256 ${dialect}`, values: quotients(rates(es), rates(rs)), digits: 2 })
   }

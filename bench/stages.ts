@@ -7,6 +7,7 @@
  * Usage: node dist/bench/stages.js [--alg EdDSA] [--db sqlite|postgres] [--dialect oauth2|header]
  *   [--seconds 10] [--warmup 3] [--connections 64] [--bin <bin/keymint of any checkout>] [--top N]
  *   [--rate-limit 1000000/s] [--quota 1000000000/month] [--quota-mode enforce|monitor]
+ *   [--log-level warn] (`info`: with the line per request, as shipped)
  * `--bin` measures another build (say, the main branch) with this same tool. The limit flags give
  * the measured client limits (`client create` flags): set them high enough never to refuse.
  */
@@ -41,7 +42,7 @@ const STAGES: readonly Stage[] = [
   { name: 'client limits (rate, quota)', match: (url) => src('runtime/client-limits.js', 'runtime/rate-windows.js', 'runtime/quota-counts.js', 'oauth/client-limits.js', 'domain/client-limits.js')(url) },
   { name: 'grant: scope, claims', match: (url) => src('oauth/grants/', 'oauth/scopes.js', 'oauth/mint-access-token.js', 'oauth/client-authorization.js', 'domain/users.js')(url) },
   { name: 'signer, key ring, turns', match: (url) => src('runtime/token-signers.js', 'runtime/turn-queue.js', 'runtime/key-ring.js', 'domain/server-keys.js')(url) },
-  { name: 'usage, metrics, logging', match: (url) => src('runtime/key-pair-usage.js', 'runtime/metrics.js', 'runtime/background.js', 'http/routes/metrics.js')(url) || mod('prom-client', 'pino', '@pinojs', 'tdigest', 'bintrees')(url) },
+  { name: 'usage, metrics, logging', match: (url) => src('runtime/key-pair-usage.js', 'runtime/metrics.js', 'runtime/background.js', 'http/routes/metrics.js', 'http/request-log.js')(url) || mod('prom-client', 'pino', '@pinojs', 'sonic-boom', 'tdigest', 'bintrees')(url) },
   { name: 'route handler, hooks (keymint)', match: (url) => src('http/')(url) },
   { name: 'form body, schema validation', match: (url, fn) => mod('ajv', 'fast-uri', 'fast-querystring')(url) || /content-type-parser|validation\.js/.test(url) || /^validate\d*$/.test(fn) },
   { name: 'response serialization', match: (url) => mod('fast-json-stringify')(url) },
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
       'rate-limit': { type: 'string' },
       quota: { type: 'string' },
       'quota-mode': { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
     },
   })
   await ensureWrk()
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
   const masterKey = randomBytes(32).toString('base64url')
   const pg = values.db === 'postgres' ? await createBenchDatabase('stages') : undefined
   const db = pg?.url ?? `sqlite:${join(dir, 'keymint.db')}`
-  const env = { KEYMINT_SIGNING_ALG: values.alg, KEYMINT_LOG_LEVEL: 'warn', KEYMINT_MASTER_KEY: masterKey }
+  const env = { KEYMINT_SIGNING_ALG: values.alg, KEYMINT_LOG_LEVEL: values['log-level'], KEYMINT_MASTER_KEY: masterKey }
   try {
     const account = await keymintJson(values.bin, ['account', 'create', '--db', db, '--name', 'stages'], env)
     const limits = (['rate-limit', 'quota', 'quota-mode'] as const).flatMap((flag) => values[flag] === undefined ? [] : [`--${flag}`, values[flag]])

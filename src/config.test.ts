@@ -49,6 +49,14 @@ test('values out of bounds are problems, never silently replaced', () => {
   assert.equal(loadConfig({}, { KEYMINT_KEY_REFRESH: '1s' }).keyRefreshMs, 1000)
 })
 
+test('request logs: every request by default, or only refusals, or none; anything else is a problem', () => {
+  assert.equal(loadConfig({}, {}).log.requests, 'all')
+  assert.equal(loadConfig({}, { KEYMINT_REQUEST_LOG: 'errors' }).log.requests, 'errors')
+  assert.equal(loadConfig({ requestLog: 'off' }, {}).log.requests, 'off')
+  assert.throws(() => loadConfig({}, { KEYMINT_REQUEST_LOG: 'verbose' }),
+    (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && /^KEYMINT_REQUEST_LOG: must be one of all, errors, off/.test(err.problems[0] ?? ''))
+})
+
 test('a secret setting is never echoed, not even when malformed', () => {
   try {
     loadConfig({}, { KEYMINT_METRICS_TOKEN: 'hunter2 with spaces' })

@@ -46,7 +46,11 @@ export interface Config {
     readonly keyPublishAheadSeconds: number
   }
   readonly bootstrap: { readonly accountName: string; readonly adminEmail: string }
-  readonly log: { readonly level: string }
+  readonly log: {
+    readonly level: string
+    /** Which requests get a line of their own when they complete. */
+    readonly requests: RequestLogMode
+  }
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined
   readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number }
@@ -71,6 +75,8 @@ export interface Config {
   /** How long cached key pairs keep getting tokens while the database is unreachable; 0: not at all. */
   readonly cacheMaxStaleMs: number
 }
+
+export type RequestLogMode = 'all' | 'errors' | 'off'
 
 export const DEFAULT_DATABASE_URL = SETTINGS.db.default
 
@@ -229,7 +235,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       keyPublishAheadSeconds: v.keyPublishAhead as number,
     }),
     bootstrap: Object.freeze({ accountName: v.accountName as string, adminEmail: v.adminEmail as string }),
-    log: Object.freeze({ level: v.logLevel as string }),
+    log: Object.freeze({ level: v.logLevel as string, requests: v.requestLog as RequestLogMode }),
     metricsToken: v.metricsToken as string | undefined,
     webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000 }),
     federation: Object.freeze({ allowLoopback: v.federationAllowLoopback === 'true' }),

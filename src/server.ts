@@ -13,7 +13,7 @@ import type { ExpirySweep } from './domain/expiry-reminders.js'
 import { createAccessTokenVerifier } from './oauth/access-token-verifier.js'
 import { buildApp, type AppDeps } from './http/app.js'
 import { bindListener, type Listener } from './http/listener.js'
-import { createLogger, type Logger } from './runtime/logger.js'
+import { createLoggers, type Logger } from './runtime/logger.js'
 import type { ClientAuthDeps } from './oauth/client-auth/authenticate-client.js'
 import type { WorkloadAuthDeps } from './oauth/federation/authenticate-workload.js'
 import { createRuntime, type Runtime } from './runtime/runtime.js'
@@ -121,7 +121,7 @@ function workloadAuthDeps(services: Services, runtime: Runtime, auth: ClientAuth
 }
 
 /** Everything the routes need, over the runtime; the issuer is known by now. */
-function appDeps(config: Config, services: Services, runtime: Runtime, context: { issuer: string; log: Logger; listener: Listener; sleep: (ms: number) => Promise<void> }): AppDeps {
+function appDeps(config: Config, services: Services, runtime: Runtime, context: { issuer: string; log: Logger; requestLog: Logger; listener: Listener; sleep: (ms: number) => Promise<void> }): AppDeps {
   const { issuer, log } = context
   const now = () => services.clock.now()
   const auth = clientAuthDeps(services, runtime, log, issuer, context.sleep)
@@ -175,6 +175,7 @@ function appDeps(config: Config, services: Services, runtime: Runtime, context: 
     listener: context.listener,
     logger: log,
     trustProxy: config.server.trustProxy,
+    requestLog: { mode: config.log.requests, logger: context.requestLog },
   }
 }
 
@@ -225,12 +226,13 @@ function managementDeps(config: Config, services: Services, runtime: Runtime, co
  * the bound socket (so the issuer is known) → the app → serving.
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const log = createLogger(config.log.level)
+  const loggers = createLoggers(config.log.level)
+  const log = loggers.log
   const services = opts.services ?? await openServices(config)
   const runtime = await createRuntime(config, services, log)
   const listener = await bindListener(config.server.host, config.server.port)
   const issuer = config.server.issuer ?? listener.url
-  const app = await buildApp(appDeps(config, services, runtime, { issuer, log, listener, sleep: opts.sleep ?? ((ms) => sleep(ms)) }))
+  const app = await buildApp(appDeps(config, services, runtime, { issuer, log, requestLog: loggers.requests, listener, sleep: opts.sleep ?? ((ms) => sleep(ms)) }))
   runtime.start()
   listener.server.on('connection', () => runtime.signers.noteConnection())
   await app.ready()

@@ -80,6 +80,7 @@ export function createApiAuthenticator(deps: ApiAuthDeps) {
     if (!aud.includes(deps.issuer())) throw new InvalidToken("the access token is not for keymint's API")
     const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : [])
     const keyPairId = issuedTo.keyPair.id
+    request.clientId = keyPairId
     let actor = `client:${keyPairId}`
     if (issuedTo.client.level === 'user') {
       const user = issuedTo.user && await deps.users.findById(issuedTo.user.id as UserId)

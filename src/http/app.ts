@@ -2,9 +2,11 @@ import { STATUS_CODES, type RequestListener } from 'node:http'
 import type { Duplex } from 'node:stream'
 import swagger from '@fastify/swagger'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import type { RequestLogMode } from '../config.js'
 import type { Listener } from './listener.js'
 import './fastify-types.js'
 import { registerErrorHandler } from './error-handler.js'
+import { logRequests } from './request-log.js'
 import { lazyChildLogger } from './request-logger.js'
 import { securityHeaders } from './security-headers.js'
 import { parseFormBody } from './form-body.js'
@@ -41,6 +43,8 @@ export interface AppDeps {
   readonly listener: Pick<Listener, 'server' | 'serve'>
   readonly logger: FastifyBaseLogger
   readonly trustProxy: boolean | number | string
+  /** Which completed requests get a log line of their own, and the logger (into the same stream) that writes it. */
+  readonly requestLog: { readonly mode: RequestLogMode; readonly logger: FastifyBaseLogger }
 }
 
 // Token requests are a few hundred bytes; nothing legitimate comes near this.
@@ -78,8 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       handler = fastifyHandler
       return deps.listener.server
     },
-    // The token endpoint is the hot path: one log line per refusal, none per success, and no
-    // child logger made for a request that logs nothing.
+    // The token endpoint is the hot path: Fastify's two lines per request give way to keymint's
+    // one (request-log.ts), and no child logger is made for a request that logs nothing else.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
     // Unknown body fields are refused, not silently dropped: a typo must not look like success.
@@ -96,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : deps.trustProxy,
   })
   app.decorateRequest('clientAuthMethod', null)
+  app.decorateRequest('clientId', null)
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
     (_request, body, done) => {
@@ -126,6 +131,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const schema of [Problem, OAuthErrorBody, ...MANAGEMENT_COMPONENTS, ...OAUTH_COMPONENTS]) app.addSchema(schema)
   // At the root, so it times every route registered below.
   app.addHook('onResponse', timeRequests(deps.metrics.metrics))
+  const logRequest = logRequests(deps.requestLog.logger, deps.requestLog.mode)
+  if (logRequest) app.addHook('onResponse', logRequest)
   app.addHook('onSend', noStoreUnderApi)
   app.addHook('onSend', securityHeaders({ https: deps.issuer.startsWith('https:') }))
   await app.register(headerDialectTokenRoutes, { ...deps.token, issuer: issuerOf })

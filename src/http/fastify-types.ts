@@ -3,6 +3,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** How the client tried to authenticate, so a 401 can carry the matching challenge. */
     clientAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | null
+    /** The key pair the server found the caller to be (authenticated, or matched by a well-formed id); for the request log. */
+    clientId: string | null
   }
   interface FastifyInstance {
     /** The issuer URL: configured, or http://HOST:PORT of the listening socket. */

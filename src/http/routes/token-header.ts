@@ -2,10 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { ClientLevel } from '../../domain/types.js'
-import { authenticateClient } from '../../oauth/client-auth/authenticate-client.js'
 import { InvalidRequest } from '../../oauth/errors.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { parseEncryptedParam } from '../../oauth/token-encryption.js'
+import { authenticateRequestClient } from '../calling-client.js'
 import { acceptEmptyBodyOrForm, readMissingBodyAsEmptyForm } from '../body-media-type.js'
 import { readHeaderCredentials } from '../credentials.js'
 import { refuseRepeatedQueryParameter, throwIfInvalid } from '../query-parameters.js'
@@ -57,7 +57,7 @@ export async function headerDialectTokenRoutes(fastify: FastifyInstance, deps: T
       const fromQuery = request.query.encrypted
       if (fromQuery !== undefined && form.encrypted !== undefined) throw new InvalidRequest('encrypted is given in both the query and the body; send it once')
       const encryption = parseEncryptedParam(fromQuery ?? form.encrypted)
-      const credential = await authenticateClient(deps.auth, presented, request.ip)
+      const credential = await authenticateRequestClient(deps.auth, request, presented)
       const token = await grantClientCredentials(deps.grant, {
         credential,
         caller: { address: request.ip, userAgent: request.headers['user-agent'] },

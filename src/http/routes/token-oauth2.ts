@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { authenticateClient, type PresentedCredentials } from '../../oauth/client-auth/authenticate-client.js'
+import type { PresentedCredentials } from '../../oauth/client-auth/authenticate-client.js'
 import type { PresentedAssertion } from '../../oauth/client-auth/private-key-jwt.js'
 import { isUuid } from '../../domain/validation.js'
 import type { ClientCredential } from '../../domain/types.js'
@@ -11,6 +11,7 @@ import { authenticateWorkload } from '../../oauth/federation/authenticate-worklo
 import { unverifiedIssuer } from '../../oauth/federation/workload-token.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { ACCESS_TOKEN_TYPE, grantTokenExchange, TOKEN_EXCHANGE_GRANT } from '../../oauth/grants/token-exchange.js'
+import { authenticateRequestClient } from '../calling-client.js'
 import { acceptFormOnly, readMissingBodyAsEmptyForm } from '../body-media-type.js'
 import { readDPoPProof, readOAuth2Credentials } from '../credentials.js'
 import { requestedResource } from '../requested-resource.js'
@@ -104,7 +105,7 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
         credential = identity.credential
         actor = identity.actor
       } else {
-        credential = await authenticateClient(deps.auth, presented, request.ip)
+        credential = await authenticateRequestClient(deps.auth, request, presented)
       }
       // The common case, no proof and none required, costs no await.
       const bound = proof === undefined && !credential.client.requireDPoP
