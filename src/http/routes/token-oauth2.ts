@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { PresentedCredentials } from '../../oauth/client-auth/authenticate-client.js'
 import type { PresentedAssertion } from '../../oauth/client-auth/private-key-jwt.js'
-import { isUuid } from '../../domain/validation.js'
 import type { ClientCredential } from '../../domain/types.js'
 import { proofOfPossession } from '../../oauth/dpop-binding.js'
 import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
@@ -30,13 +29,14 @@ const DPoPHeader = Type.Object({
 })
 
 /**
- * RFC 7523 §2.2: keymint's own client assertions are issued by a client_id (a UUID); a token
- * any other issuer signed is a platform token, for the trust policies to judge.
+ * RFC 7523 §2.2: keymint's own client assertions are issued by a client_id (a UUID); a token an
+ * issuer named by a URL signed is a platform token, for the trust policies to judge. Anything
+ * else stays with private_key_jwt, which refuses it as it always has.
  */
 function platformAssertion(presented: PresentedCredentials): PresentedAssertion | undefined {
   if (presented.method !== 'private_key_jwt') return undefined
   const issuer = unverifiedIssuer(presented.assertion)
-  return issuer !== undefined && !isUuid(issuer) ? presented : undefined
+  return issuer !== undefined && /^https?:\/\//i.test(issuer) ? presented : undefined
 }
 
 /** RFC 6749 §4.4 token endpoint, at `/oauth2/token` and `/oauth2/token/` (second seed's form). */
