@@ -28,7 +28,7 @@ test('createClient: an account-level client, unrestricted, authenticating with i
   const { client, keyPair } = await createClient(deps, { accountId, name: ' ci ', level: 'subscription', actor: 'cli' })
   assert.deepEqual(
     { ...client, id: undefined },
-    { id: undefined, accountId, name: 'ci', level: 'subscription', userId: null, scopes: null, lifetimeSeconds: null, tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, disabled: false, tokensCutOffAt: null, createdAt: deps.clock.now() },
+    { id: undefined, accountId, name: 'ci', level: 'subscription', userId: null, scopes: null, lifetimeSeconds: null, tokenEncryption: null, publicJwk: null, signingAlg: null, secretAuth: true, requireDPoP: false, disabled: false, tokensCutOffAt: null, rateLimit: null, quota: null, quotaMode: 'enforce', createdAt: deps.clock.now() },
   )
   assert.equal(keyPair.secretShown, true)
   const credential = await deps.store.keyPairs.findCredential(keyPair.id)

@@ -101,7 +101,7 @@ describeEachDialect('credential changes', (dialect) => {
       await other.query('update accounts set plan = $2 where id = $1', [w.account.id, 'standard'])
       await other.query('update users set password_hash = $2, updated_at = 9 where id = $1', [w.user.id, 'h'])
       await other.query('delete from key_pairs where id = $1', [w.keyPair.id as KeyPairId])
-      await other.query('truncate key_pairs')
+      await other.query('truncate key_pairs cascade')
       const deadline = Date.now() + 5000
       while (heard.length < 5 && Date.now() < deadline) await sleep(20)
       await sleep(100)

@@ -136,6 +136,7 @@ test('scopes per audience: keymint: scopes only in tokens for keymint itself, an
     ['unrestricted', [{}], {}, 'all'],
     ['unrestricted, any API scope', [{}], { scope: 'assets:read assets:write' }, 'assets:read assets:write'],
     ['unrestricted, never keymint: scopes', [{}], { scope: 'keymint:admin' }, InvalidScope],
+    ['an admin without scopes acts for the account (second seed)', [{}, { role: 'admin', scopes: [] }], {}, 'all'],
     ['malformed scope', [{}], { scope: 'a  b' }, InvalidScope],
   ]
   for (const [name, setup, extra, expected] of cases) {
@@ -155,7 +156,7 @@ test('a token that would carry no scope is invalid_scope', async () => {
   for (const [name, setup, extra] of [
     ['an empty scope list', [{ scopes: [] }], {}],
     ['only keymint: scopes, for an API', [{ scopes: ['keymint:audit:read'] }], { resource: API }],
-    ['a user without scopes', [{}, { role: 'admin', scopes: [] }], {}],
+    ['a member without scopes', [{}, { role: 'member', scopes: [] }], {}],
     ["a member's keymint: scopes only", [{}, { role: 'member', scopes: ['keymint:admin'] }], {}],
   ] as [string, Parameters<typeof world>, Partial<ClientCredentialsRequest>][]) {
     const w = await world(...setup)
