@@ -74,6 +74,8 @@ export interface Config {
   readonly keyRefreshMs: number
   /** How long cached key pairs keep getting tokens while the database is unreachable; 0: not at all. */
   readonly cacheMaxStaleMs: number
+  /** Lookups per second of client ids that turn out not to exist, before such lookups are shed. */
+  readonly unknownClientRate: number
 }
 
 export type RequestLogMode = 'all' | 'errors' | 'off'
@@ -249,5 +251,6 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     revocationPollMs: (v.revocationPoll as number) * 1000,
     keyRefreshMs: (v.keyRefresh as number) * 1000,
     cacheMaxStaleMs: (v.cacheMaxStale as number) * 1000,
+    unknownClientRate: v.unknownClientRate as number,
   })
 }

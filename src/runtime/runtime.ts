@@ -73,7 +73,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
     else log.error({ err }, `${what} failed`)
   }
   let feed: { freshAsOf(): number } | undefined
-  const credentials = new CredentialCache({ ...CREDENTIAL_CACHE_DEFAULTS, maxStaleMs: config.cacheMaxStaleMs }, {
+  const credentials = new CredentialCache({ ...CREDENTIAL_CACHE_DEFAULTS, maxStaleMs: config.cacheMaxStaleMs, unknownPerSecond: config.unknownClientRate }, {
     load: (id) => store.keyPairs.findCredential(id),
     freshAsOf: () => feed?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
     now: () => performance.now(),
