@@ -1,3 +1,4 @@
+import { compilersFactory } from './schema-compilers.js'
 import { STATUS_CODES, type RequestListener } from 'node:http'
 import type { Duplex } from 'node:stream'
 import swagger from '@fastify/swagger'
@@ -88,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: lazyChildLogger,
     // Unknown body fields are refused, not silently dropped: a typo must not look like success.
     ajv: { customOptions: { removeAdditional: false } },
+    schemaController: { compilersFactory },
     // Requests Node's HTTP parser refuses still get an error body in keymint's format.
     clientErrorHandler: answerClientError,
     frameworkErrors: (error, _request, reply) => {
