@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { test } from 'node:test'
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { sql } from 'kysely'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { totpCode } from '../../src/crypto/totp.js'
 import { openDatabase } from '../../src/store/database.js'
 import { keymint, serve } from '../helpers/cli.js'
 import { createTestDatabase, describeEachDialect } from '../helpers/dialects.js'
+import { dpopKey, dpopProof, type DPoPKey, type ProofOptions } from '../helpers/dpop.js'
+import { OidcIssuer } from '../helpers/oidc-issuer.js'
 import { rawRequest, type RawAnswer } from '../helpers/raw-request.js'
 import { routesOf } from '../helpers/routes.js'
 import { startTestServer, tempDir } from '../helpers/server.js'
@@ -36,6 +38,8 @@ interface SecretKind {
   readonly reshownBy?: readonly string[]
   /** Routes where the sweep's right request with it must succeed: the sweep used it for real. */
   readonly accepted?: readonly string[]
+  /** Routes where a right request with it must be refused, with an answer like this: the refusal is about it, so the check that refuses it ran. */
+  readonly refused?: readonly (readonly [string, RegExp])[]
 }
 
 interface Person {
@@ -57,6 +61,8 @@ interface Answer extends RawAnswer {
 }
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt'
 const SESSION_COOKIE = 'keymint_session'
 /** Answer fields that carry something issued once; harvested wherever they appear. */
 const ISSUED_FIELDS: Readonly<Record<string, string>> = {
@@ -81,6 +87,8 @@ class Sweep {
   variant = ''
   kind = ''
   signingKey: CryptoKey | undefined
+  /** The key the sweep's DPoP proofs are made with. */
+  dpopKey: DPoPKey | undefined
 
   constructor(
     readonly url: string,
@@ -88,6 +96,8 @@ class Sweep {
     readonly environment: { readonly masterKey: string; readonly metricsToken: string },
     /** `keymint` over the server's database, reading `input` on stdin. */
     readonly cli: (args: string[], input: string) => Promise<{ code: number; stdout: string; stderr: string }>,
+    /** A platform's OpenID issuer on loopback (GitHub Actions' tokens), for workload identity federation. */
+    readonly platform: OidcIssuer,
   ) {}
 
   get origin(): string { return new URL(this.url).origin }
@@ -262,14 +272,46 @@ async function opsSecret(s: Sweep): Promise<string> {
   })
 }
 
-async function oauth2Token(s: Sweep, fields: Record<string, string> = {}): Promise<string> {
+async function oauth2Token(s: Sweep, fields: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<string> {
   const secret = await opsSecret(s)
   const answer = await s.send('POST', '/oauth2/token', {
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: s.basic(s.id('ops key pair'), secret) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: s.basic(s.id('ops key pair'), secret), ...headers },
     body: new URLSearchParams({ grant_type: 'client_credentials', ...fields }).toString(),
   })
   assert.equal(answer.status, 200, answer.body)
   return (parse(answer) as { access_token: string }).access_token
+}
+
+/** A DPoP proof (RFC 9449) made with the sweep's key, for the token endpoint unless `opts` names another target. */
+async function proofOf(s: Sweep, opts: Partial<ProofOptions> = {}, kind = 'DPoP proof'): Promise<string> {
+  s.dpopKey ??= await dpopKey()
+  return s.register(kind, await dpopProof(s.dpopKey, { ...opts, htu: opts.htu ?? `${s.url}/oauth2/token` }))
+}
+
+/** A proof for the request the sweep makes now: the route's method and pattern. */
+function proofTarget(s: Sweep): { htm: string; htu: string } {
+  const [htm = 'GET', pattern = '/'] = s.route.split(' ')
+  return { htm, htu: `${s.url}${pattern}` }
+}
+
+/** A token bound to the sweep's DPoP key (`token_type` DPoP, `cnf.jkt`), for the ops client. */
+async function dpopBoundToken(s: Sweep): Promise<string> {
+  const token = await oauth2Token(s, {}, { dpop: await proofOf(s) })
+  assert.equal((decodeJwt(token).cnf as { jkt?: string } | undefined)?.jkt, s.dpopKey?.jkt, "the token is bound to the proof's key")
+  return token
+}
+
+/** A platform token (GitHub Actions' shape) that a trust policy of the account accepts for a client of its own. */
+async function platformToken(s: Sweep): Promise<string> {
+  await s.once('trust policies', async () => {
+    await clientOf(s, 'federated')
+    const trust = (client: string, subject: string) => s.asPerson(ADMIN, 'POST', '/federation-policies', { client, issuer: s.platform.url, audience: s.url, subject, claims: { workflow: 'release' } })
+    await trust(s.id('federated client'), 'repo:acme/deploy:ref:refs/heads/*')
+    // For the routes that name a policy; it accepts none of the sweep's tokens, so it may go.
+    s.ids.set('spare trust policy', (await trust(s.id('spare client'), 'repo:acme/spare:*')).id as string)
+    return ''
+  })
+  return s.platform.github(s.url)
 }
 
 async function headerToken(s: Sweep, query = ''): Promise<string> {
@@ -353,6 +395,44 @@ const KINDS: readonly SecretKind[] = [
     accepted: ['POST /oauth2/token'],
   },
   {
+    name: 'DPoP proof',
+    // Single use (RFC 9449 §11.1 jti): a new one for every route.
+    current: (s) => proofOf(s),
+    carriers: async (v, s) => {
+      const basic = s.basic(s.id('ops key pair'), await opsSecret(s))
+      const proving = (proof: string): Carrier => ({ headers: { authorization: basic, dpop: proof }, form: { grant_type: 'client_credentials' } })
+      return [
+        proving(v),
+        // Refused: the same proof again, one signed by a key other than the one in its header, one made for another URL.
+        proving(v),
+        proving(await proofOf(s, { signWith: (await dpopKey()).privateKey }, 'DPoP proof (signed by another key)')),
+        proving(await proofOf(s, { htu: `${s.url}/oauth2/introspect` }, 'DPoP proof (for another URL)')),
+      ]
+    },
+    accepted: ['POST /oauth2/token'],
+    refused: [['POST /oauth2/token', /used before/], ['POST /oauth2/token', /signature is invalid/], ['POST /oauth2/token', /not for this URL/]],
+  },
+  {
+    name: 'platform token (client assertion)',
+    // Single use, like any assertion: a new one for every route.
+    current: platformToken,
+    carriers: async (v, s) => [
+      { form: { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: v } },
+      // Refused: made for another audience than the policy trusts.
+      { form: { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: s.register('platform token (another audience)', await s.platform.github('https://elsewhere.example')) } },
+    ],
+    accepted: ['POST /oauth2/token'],
+  },
+  {
+    name: 'platform token (token exchange)',
+    current: platformToken,
+    carriers: async (v, s) => [
+      { form: { grant_type: TOKEN_EXCHANGE, subject_token: v, subject_token_type: JWT_TOKEN_TYPE } },
+      { form: { grant_type: TOKEN_EXCHANGE, subject_token: s.register('platform token (another audience)', await s.platform.github('https://elsewhere.example')), subject_token_type: JWT_TOKEN_TYPE } },
+    ],
+    accepted: ['POST /oauth2/token'],
+  },
+  {
     name: 'password',
     current: async (s) => s.person(ADMIN).password,
     carriers: async (v, s) => [
@@ -397,6 +477,19 @@ const KINDS: readonly SecretKind[] = [
       { headers: await s.sessionHeaders(ADMIN), json: { token: v } },
     ],
     accepted: ['GET /api/v1/users', 'POST /oauth2/introspect', 'POST /oauth2/revoke', 'POST /api/v1/token-checks'],
+  },
+  {
+    name: 'access token (DPoP-bound)',
+    current: (s) => s.perRoute('DPoP-bound token', () => dpopBoundToken(s)),
+    carriers: async (v, s) => [
+      // As a resource server takes it (RFC 9449 §7.1), with a proof for this request; keymint's own API takes bearer tokens only.
+      { headers: { authorization: `DPoP ${v}`, dpop: await proofOf(s, { ...proofTarget(s), accessToken: v }, 'DPoP proof (with an access token)') } },
+      { headers: { authorization: `Bearer ${v}` } },
+      { headers: { authorization: s.basic(s.id('ops key pair'), await opsSecret(s)) }, form: { token: v } },
+      { headers: await s.sessionHeaders(ADMIN), json: { token: v } },
+    ],
+    accepted: ['POST /oauth2/introspect', 'POST /oauth2/revoke', 'POST /api/v1/token-checks'],
+    refused: [['GET /api/v1/users', /DPoP-bound/]],
   },
   {
     name: 'access token (header dialect)',
@@ -480,6 +573,7 @@ function pathOf(s: Sweep, url: string): string {
     if (url.startsWith('/api/v1/clients/')) return s.ids.get('spare client') ?? randomUUID()
     if (url.startsWith('/api/v1/users/')) return s.ids.get('member') ?? randomUUID()
     if (url.startsWith('/api/v1/webhooks/')) return s.ids.get('webhook') ?? randomUUID()
+    if (url.startsWith('/api/v1/federation-policies/')) return s.ids.get('spare trust policy') ?? randomUUID()
     if (url.startsWith('/api/v1/sessions/')) return randomBytes(32).toString('hex')
     return randomUUID()
   })
@@ -510,7 +604,7 @@ describeEachDialect('no secret keymint handles is written down or answered where
     const environment = { masterKey: generateMasterKey(), metricsToken: `metrics-${randomBytes(24).toString('base64url')}` }
     const env = {
       KEYMINT_MASTER_KEY: environment.masterKey, KEYMINT_METRICS_TOKEN: environment.metricsToken, KEYMINT_LOG_LEVEL: 'trace', KEYMINT_LAST_USED_FLUSH: '1s',
-      KEYMINT_BOOTSTRAP_ADMIN_EMAIL: ADMIN, KEYMINT_WEBHOOKS_ALLOW_LOOPBACK: 'true',
+      KEYMINT_BOOTSTRAP_ADMIN_EMAIL: ADMIN, KEYMINT_WEBHOOKS_ALLOW_LOOPBACK: 'true', KEYMINT_FEDERATION_ALLOW_LOOPBACK: 'true',
       // Nothing the sweep sends is slowed or refused for repetition: each request is judged on what it carries.
       KEYMINT_THROTTLE_ADDRESS_LIMIT: '1000000', KEYMINT_THROTTLE_CLIENT_LIMIT: '1000000', KEYMINT_SIGN_IN_ADDRESS_LIMIT: '1000000', KEYMINT_SIGN_IN_EMAIL_LIMIT: '1000000',
     }
@@ -519,7 +613,8 @@ describeEachDialect('no secret keymint handles is written down or answered where
     const oneTime = /one-time password[^\n]*\n\s+(\S+)/.exec(welcome)?.[1]
     assert.ok(oneTime, welcome)
 
-    const s = new Sweep(server.url, environment, (args, input) => keymint([...args, '--db', db.url], { env: { KEYMINT_MASTER_KEY: environment.masterKey }, cwd: dir, input }))
+    const cli = (args: string[], input: string) => keymint([...args, '--db', db.url], { env: { KEYMINT_MASTER_KEY: environment.masterKey }, cwd: dir, input })
+    const s = new Sweep(server.url, environment, cli, await OidcIssuer.start(t))
     s.register('master key', environment.masterKey)
     s.register('metrics bearer token', environment.metricsToken)
     s.register('one-time password', oneTime)
@@ -591,6 +686,10 @@ describeEachDialect('no secret keymint handles is written down or answered where
         const accepted = s.answers.some((a) => a.kind === kind.name && a.route === route && a.variant === 'right secret, as sent' && a.status >= 200 && a.status < 300)
         assert.ok(accepted, `${kind.name}: accepted at ${route}`)
       }
+      for (const [route, answer] of kind.refused ?? []) {
+        const refused = s.answers.some((a) => a.kind === kind.name && a.route === route && a.variant === 'right secret, as sent' && a.status >= 400 && a.status < 500 && answer.test(a.body))
+        assert.ok(refused, `${kind.name}: refused at ${route} with ${String(answer)}`)
+      }
     }
     const failures = s.answers.filter((a) => a.status >= 500)
     assert.deepEqual(failures.map((a) => `${a.route} [${a.kind}, ${a.variant}]: ${a.status} ${a.body.slice(0, 200)}`), [], 'no answer is a 5xx')
@@ -599,6 +698,8 @@ describeEachDialect('no secret keymint handles is written down or answered where
     assert.ok(lines >= s.answers.length * 0.9, `a line per request: ${lines} lines for ${s.answers.length} requests`)
     assert.match(audit, /authentication\.refused/)
     assert.match(audit, /sign_in\.refused/)
+    assert.match(audit, /dpop_proof_replayed/)
+    assert.match(audit, /federation_audience_mismatch/)
 
     // Each secret as sent, form-encoded and JSON-escaped.
     const forms = new Map<string, string>()
