@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import { chmodSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs'
 import { test } from 'node:test'
 import SqliteDatabase from 'better-sqlite3'
 import { Migrator, type Migration } from 'kysely'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
+import { backupSqliteDatabase } from '../../src/store/backup.js'
 import { openDatabase } from '../../src/store/database.js'
 import { MIGRATIONS } from '../../src/store/migrate.js'
 import { keymint, keymintJson, serve, type Created } from '../helpers/cli.js'
@@ -56,6 +57,34 @@ test('backup copies a SQLite database consistently while serve writes to it, and
   assert.equal(await tokenStatus(restored.url, before), 200)
   restored.child.kill('SIGTERM')
   await restored.exited
+})
+
+test('a backup is mode 0600 from the moment it exists, not only once complete', async (t) => {
+  const dir = tempDir(t)
+  // Big enough to be copied in many steps: SQLite's backup hands back control between them.
+  const source = new SqliteDatabase(`${dir}/big.db`)
+  source.exec('create table filler (x blob)')
+  const insert = source.prepare('insert into filler values (randomblob(4000))')
+  source.transaction(() => { for (let i = 0; i < 2000; i++) insert.run() })()
+  source.close()
+  const umask = process.umask(0o022)
+  try {
+    const modes = new Set<number>()
+    let done = false
+    const watching = (async () => {
+      while (!done) {
+        if (existsSync(`${dir}/copy.db`)) modes.add(statSync(`${dir}/copy.db`).mode & 0o777)
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    })()
+    const { pages } = await backupSqliteDatabase(`${dir}/big.db`, `${dir}/copy.db`).finally(() => { done = true })
+    await watching
+    assert.ok(pages > 1000)
+    assert.ok(modes.size > 0, 'the copy was seen while being written')
+    assert.deepEqual([...modes], [0o600])
+  } finally {
+    process.umask(umask)
+  }
 })
 
 test('backup with PostgreSQL says to use pg_dump, and why', async (t) => {
