@@ -12,6 +12,7 @@ import { routesOf } from '../helpers/routes.js'
 import { seedClient, startTestServer } from '../helpers/server.js'
 
 const RULES = fileURLToPath(new URL('../../../deploy/prometheus/keymint-alerts.yml', import.meta.url))
+const OPERATORS_GUIDE = fileURLToPath(new URL('../../../docs/operators.md', import.meta.url))
 
 interface Rule { alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
 
@@ -46,6 +47,8 @@ test('the shipped alert rules are valid and name only metrics keymint exposes', 
     for (const [name] of rule.expr.matchAll(/\bkeymint_\w+/g)) assert.ok(exposed.has(name), `${rule.alert}: keymint exposes no ${name}`)
   }
   const names = rules.map((r) => r.alert)
+  const guide = readFileSync(OPERATORS_GUIDE, 'utf8')
+  for (const name of names) assert.ok(guide.includes(`\`${name}\``), `docs/operators.md lists ${name} with the shipped alerts`)
   for (const wanted of ['KeymintTokenErrors', 'KeymintAuthenticationRefusals', 'KeymintDatabaseUnreachable', 'KeymintKeyPairsExpiring', 'KeymintKeyPairsExpiringWithinADay']) assert.ok(names.includes(wanted), wanted)
 })
 
