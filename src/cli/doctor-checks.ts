@@ -44,17 +44,35 @@ export async function examine(config: Config): Promise<Finding[]> {
   try {
     findings.push(found('ok', 'database', `${where} answers`))
     const pending = await pendingMigrations(database)
-    findings.push(pending.length === 0
-      ? found('ok', 'schema', `up to date (${Object.keys(MIGRATIONS).length} migrations)`)
-      : found('warn', 'schema', `${pending.length} migration(s) not applied yet (${pending.join(', ')}); keymint serve or keymint migrate applies them`))
-    if (pending.length < Object.keys(MIGRATIONS).length) {
+    const total = Object.keys(MIGRATIONS).length
+    if (pending.length === 0) {
+      findings.push(found('ok', 'schema', `up to date (${total} migrations)`))
       findings.push(...await masterKeyFindings(config, database))
       findings.push(...await clockFindings(database))
+    } else {
+      findings.push(...unmigratedFindings(pending, total))
     }
   } finally {
     await database.close()
   }
   return findings
+}
+
+const MIGRATE = 'run keymint migrate (keymint serve also migrates as it starts)'
+
+/** A schema behind this build: the checks that read the database would read tables it lacks. */
+function unmigratedFindings(pending: readonly string[], total: number): Finding[] {
+  const none = pending.length === total
+  const why = none
+    ? 'not checked: no migration is applied, so the database holds nothing of keymint\'s yet'
+    : 'not checked: it reads tables the pending migrations create or change'
+  return [
+    none
+      ? found('problem', 'schema', `no migration applied (${total} pending): the database is new or not keymint's; ${MIGRATE}`)
+      : found('problem', 'schema', `${pending.length} of ${total} migrations not applied (${pending.join(', ')}); ${MIGRATE}`),
+    found('warn', 'master key', `${why}; run keymint doctor again after migrating`),
+    found('warn', 'clock', `${why}; run keymint doctor again after migrating`),
+  ]
 }
 
 async function masterKeyFindings(config: Config, database: OpenDatabase): Promise<Finding[]> {
@@ -94,7 +112,10 @@ async function masterKeyFindings(config: Config, database: OpenDatabase): Promis
   return findings
 }
 
-/** A clock behind the records this database already holds makes tokens that are not yet valid. */
+/**
+ * A clock behind the records this database already holds makes tokens that are not yet valid.
+ * A clock ahead needs a clock to compare with: PostgreSQL's `now()`; a SQLite file has none.
+ */
 async function clockFindings(database: OpenDatabase): Promise<Finding[]> {
   const now = Date.now()
   const latest = await database.db.selectFrom('audit_events').select((eb) => eb.fn.max('created_at').as('at')).executeTakeFirst()
@@ -102,12 +123,17 @@ async function clockFindings(database: OpenDatabase): Promise<Finding[]> {
   if (at !== undefined && at - now > CLOCK_TOLERANCE_MS) {
     return [found('problem', 'clock', `this machine's clock is ${Math.round((at - now) / 1000)} s behind the newest audit event (${new Date(at).toISOString()}); fix the time (NTP)`)]
   }
-  if (database.engine === 'postgres') {
-    const result = await sql<{ now: Date }>`select now() as now`.execute(database.db)
-    const skew = Math.abs(new Date(result.rows[0]!.now).getTime() - now)
-    if (skew > CLOCK_TOLERANCE_MS / 2) return [found('warn', 'clock', `this machine and PostgreSQL disagree by ${Math.round(skew / 1000)} s; run NTP on both`)]
+  const records = at === undefined ? 'no audit event yet to compare with' : 'not behind the newest audit event'
+  if (database.engine === 'sqlite') {
+    return [found('ok', 'clock', `${new Date(now).toISOString()}, ${records}; a clock ahead is not detected: a SQLite database has no clock of its own to compare with`)]
   }
-  return [found('ok', 'clock', new Date(now).toISOString())]
+  const result = await sql<{ now: Date }>`select now() as now`.execute(database.db)
+  const skew = now - new Date(result.rows[0]!.now).getTime()
+  const seconds = Math.round(Math.abs(skew) / 1000)
+  const apart = `this machine's clock is ${seconds} s ${skew > 0 ? 'ahead of' : 'behind'} PostgreSQL's`
+  if (Math.abs(skew) > CLOCK_TOLERANCE_MS) return [found('problem', 'clock', `${apart}; one of them is wrong: run NTP on both`)]
+  if (Math.abs(skew) > CLOCK_TOLERANCE_MS / 2) return [found('warn', 'clock', `${apart}; run NTP on both`)]
+  return [found('ok', 'clock', `${new Date(now).toISOString()}, within ${seconds} s of PostgreSQL's, ${records}`)]
 }
 
 /** The configuration itself: where it is insecure or surprising. */
@@ -131,6 +157,8 @@ function settingFindings(config: Config): Finding[] {
   if (config.server.trustProxy === true) findings.push(found('warn', 'trust proxy', 'KEYMINT_TRUST_PROXY=true believes X-Forwarded-For from anyone who reaches keymint; give the hop count or the proxies\' addresses'))
   if (config.metricsToken === undefined && exposed) findings.push(found('warn', 'metrics', `/metrics is open to anyone who reaches ${host}; set KEYMINT_METRICS_TOKEN`))
   if (['debug', 'trace'].includes(config.log.level)) findings.push(found('warn', 'log level', `${config.log.level} logs every detail; use info in production`))
+  if (config.webhooks.allowLoopback) findings.push(found('warn', 'webhooks', 'KEYMINT_WEBHOOKS_ALLOW_LOOPBACK=true is for development only: webhooks may then go to plain-http loopback URLs; unset it in production'))
+  if (config.federation.allowLoopback) findings.push(found('warn', 'federation', 'KEYMINT_FEDERATION_ALLOW_LOOPBACK=true is for development only: trust policies may then name plain-http loopback issuers, whose keys are fetched unprotected; unset it in production'))
   if (config.masterKey.previous.length > 0) findings.push(found('warn', 'master key', 'KEYMINT_PREVIOUS_MASTER_KEYS is set: finish the rotation (keymint master-key status) and drop it'))
   return findings
 }
