@@ -4,7 +4,6 @@ import type { Sealer } from '../domain/server-keys.js'
 import { sealedForEndpoint } from '../domain/webhooks.js'
 import { every } from './background.js'
 
-export const WEBHOOK_TIMEOUT_MS = 10_000
 /** A delivery not through this long after its event is given up and marked failed. */
 export const GIVE_UP_AFTER_MS = 24 * 3600 * 1000
 /** How long a claim holds: past it, a delivery an instance died on is claimed again. */
@@ -27,6 +26,11 @@ export interface WebhookDelivererDeps {
   readonly onError: (err: unknown) => void
 }
 
+export interface WebhookDeliveryOptions {
+  /** How long a receiver has to answer one attempt. */
+  readonly timeoutMs: number
+}
+
 /**
  * Sends what the outbox holds: claims due deliveries (a lease, so two instances never send one
  * at once), POSTs each signed, and records the outcome; failures retry with exponential backoff
@@ -34,12 +38,14 @@ export interface WebhookDelivererDeps {
  */
 export class WebhookDeliverer {
   readonly #deps: WebhookDelivererDeps
+  readonly #timeoutMs: number
   readonly #outcomes = { delivered: 0, retry: 0, failed: 0 }
   #running: Promise<number> = Promise.resolve(0)
   #stopTimer: (() => void) | undefined
 
-  constructor(deps: WebhookDelivererDeps) {
+  constructor(deps: WebhookDelivererDeps, options: WebhookDeliveryOptions) {
     this.#deps = deps
+    this.#timeoutMs = options.timeoutMs
   }
 
   /** Attempts since start, by outcome: delivered, to be retried, given up. */
@@ -95,7 +101,7 @@ export class WebhookDeliverer {
         },
         body: delivery.payload,
         redirect: 'manual',
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.#timeoutMs),
       })
       status = res.status
       await res.body?.cancel()
