@@ -8,6 +8,7 @@ import type { AccountId } from '../../src/domain/types.js'
 import { listWebhookDeliveries, registerWebhook } from '../../src/domain/webhooks.js'
 import { cleanup } from '../helpers/cleanup.js'
 import { describeEachDialect } from '../helpers/dialects.js'
+import { adminOf } from '../helpers/management.js'
 import { seedClient, startAnotherInstance, startTestServer, type TestServer } from '../helpers/server.js'
 
 interface Received { headers: IncomingHttpHeaders; body: string }
@@ -189,6 +190,36 @@ describeEachDialect('webhook delivery', (dialect) => {
     assert.deepEqual([byFirst, byOther], [1, 4], 'the first instance sent the held one; the other, those queued behind it')
     const deliveries = await listWebhookDeliveries(s.services, { accountId: c.accountId as AccountId, id: endpoint.id })
     assert.deepEqual(deliveries.map((d) => [d.attempts, d.lastStatus, d.deliveredAt !== null]), Array(5).fill([1, 204, true]))
+  })
+
+  test('revoking key pairs over the REST API sends key_pair.revoked, signed, once per revocation', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const { seed, call } = await adminOf(s)
+    const created = await call('POST', '/clients', { name: 'nightly', level: 'subscription' })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const client = created.body.client.id as string
+    const old = created.body.key_pair.client_id as string
+    const rotated = await call('POST', `/clients/${client}/key-pairs`, { grace_seconds: 3600 })
+    assert.equal(rotated.status, 201, JSON.stringify(rotated.body))
+    const current = rotated.body.key_pair.client_id as string
+    const { secret } = await register(s, seed.accountId, r.url())
+
+    // One pair: the old one, still in its grace.
+    const one = await call('DELETE', `/clients/${client}/key-pairs/${old}`)
+    assert.deepEqual([one.status, one.body.revoked], [200, [old]])
+    assert.deepEqual((await call('DELETE', `/clients/${client}/key-pairs/${old}`)).body.revoked, [], 'revoked already: no event')
+    s.clock.advance(1)
+    // Every pair the client has left.
+    const all = await call('DELETE', `/clients/${client}/key-pairs`)
+    assert.deepEqual([all.status, all.body.revoked], [200, [current]])
+
+    assert.equal(await s.server.deliverWebhooks(), 2)
+    assert.equal(await s.server.deliverWebhooks(), 0)
+    assert.deepEqual(r.got.map((g) => verify(g, secret)).map((b) => [b.type, b.data]), [
+      ['key_pair.revoked', { client, revoked: [old] }],
+      ['key_pair.revoked', { client, revoked: [current] }],
+    ])
   })
 
   test('a delivery still failing a day after its event is marked failed', async (t) => {
