@@ -53,7 +53,7 @@ export interface Config {
   }
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined
-  readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number }
+  readonly webhooks: { readonly allowLoopback: boolean; readonly pollMs: number; readonly timeoutMs: number }
   /** Development only: trust policies may name loopback http issuers. */
   readonly federation: { readonly allowLoopback: boolean }
   /** RFC 9449 proofs at the token endpoint. */
@@ -239,7 +239,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     bootstrap: Object.freeze({ accountName: v.accountName as string, adminEmail: v.adminEmail as string }),
     log: Object.freeze({ level: v.logLevel as string, requests: v.requestLog as RequestLogMode }),
     metricsToken: v.metricsToken as string | undefined,
-    webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000 }),
+    webhooks: Object.freeze({ allowLoopback: v.webhooksAllowLoopback === 'true', pollMs: (v.webhookPoll as number) * 1000, timeoutMs: (v.webhookTimeout as number) * 1000 }),
     federation: Object.freeze({ allowLoopback: v.federationAllowLoopback === 'true' }),
     dpop: Object.freeze({
       proofMaxAgeSeconds: v.dpopProofMaxAge as number,

@@ -347,6 +347,12 @@ export type DeliveryOutcome =
   | { readonly kind: 'retry'; readonly at: Date; readonly next: Date; readonly status: number | null; readonly error: string | null }
   | { readonly kind: 'failed'; readonly at: Date; readonly status: number | null; readonly error: string | null }
 
+/** A claim's hold on deliveries: a random token of its own, and when the hold ends. */
+export interface DeliveryLease {
+  readonly token: string
+  readonly until: Date
+}
+
 export interface WebhookStore {
   insertEndpoint(endpoint: WebhookEndpoint): Promise<void>
   /** The account's endpoints, oldest first. */
@@ -359,12 +365,17 @@ export interface WebhookStore {
   /** The endpoint's deliveries, newest first. */
   listDeliveries(endpointId: string, limit: number): Promise<WebhookDelivery[]>
   /**
-   * Claims up to `limit` deliveries due at `now` that no instance holds, until `leaseUntil`:
-   * two instances never claim the same one while its lease runs.
+   * Claims up to `limit` deliveries due at `now` that no instance holds, under `lease`: two
+   * instances never claim the same one while its lease runs.
    */
-  claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]>
-  /** Records an attempt and releases the lease. */
-  recordAttempt(id: string, outcome: DeliveryOutcome): Promise<void>
+  claimDue(now: Date, lease: DeliveryLease, limit: number): Promise<ClaimedDelivery[]>
+  /**
+   * Moves the end of a delivery's lease to `lease.until` if `lease.token` still holds it; false
+   * when it does not (its lease ran out and another claim took it, or it was recorded or removed).
+   */
+  extendLease(id: string, lease: DeliveryLease): Promise<boolean>
+  /** Records an attempt and releases the lease, if `token` still holds it; false (nothing written) when not. */
+  recordAttempt(id: string, token: string, outcome: DeliveryOutcome): Promise<boolean>
   /** Every endpoint's sealed secret: what a master key rotation re-seals. */
   listSealedSecrets(): Promise<{ id: string; secretSealed: string }[]>
   /** Replaces an endpoint's sealed secret (after a master key rotation). */

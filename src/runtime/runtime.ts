@@ -92,7 +92,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
   const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
   const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
   const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
-  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') })
+  const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') }, { timeoutMs: config.webhooks.timeoutMs })
   const expiryReminders = new ExpiryReminders({ store, clock, onError: failed('sending key pair expiry reminders') })
   const metrics = createMetrics({
     revocationsCached: () => revocations.size,

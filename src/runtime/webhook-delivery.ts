@@ -1,14 +1,19 @@
 import { createHmac } from 'node:crypto'
+import { randomToken } from '../crypto/random.js'
 import type { Clock, ClaimedDelivery, DeliveryOutcome, WebhookStore } from '../domain/ports.js'
 import type { Sealer } from '../domain/server-keys.js'
 import { sealedForEndpoint } from '../domain/webhooks.js'
 import { every } from './background.js'
 
-export const WEBHOOK_TIMEOUT_MS = 10_000
 /** A delivery not through this long after its event is given up and marked failed. */
 export const GIVE_UP_AFTER_MS = 24 * 3600 * 1000
-/** How long a claim holds: past it, a delivery an instance died on is claimed again. */
-const LEASE_MS = 60_000
+/**
+ * A claim holds its deliveries this long until their turn comes; an attempt holds its delivery
+ * for the timeout and this long besides (room for clocks that differ between instances). Past
+ * its lease, a delivery is free to be claimed again: one an instance died on, or one queued
+ * behind a receiver slow to answer.
+ */
+const LEASE_MARGIN_MS = 30_000
 const BATCH = 20
 
 /** Seconds before the next attempt after `attempts` failed ones: 5 s, 10 s, 20 s, … up to an hour. */
@@ -27,19 +32,26 @@ export interface WebhookDelivererDeps {
   readonly onError: (err: unknown) => void
 }
 
+export interface WebhookDeliveryOptions {
+  /** How long a receiver has to answer one attempt. */
+  readonly timeoutMs: number
+}
+
 /**
- * Sends what the outbox holds: claims due deliveries (a lease, so two instances never send one
- * at once), POSTs each signed, and records the outcome; failures retry with exponential backoff
- * until a day after the event, then are marked failed.
+ * Sends what the outbox holds: claims due deliveries (a lease with a token of the claim's own, so
+ * two instances never send one at once), POSTs each signed, and records the outcome; failures
+ * retry with exponential backoff until a day after the event, then are marked failed.
  */
 export class WebhookDeliverer {
   readonly #deps: WebhookDelivererDeps
+  readonly #timeoutMs: number
   readonly #outcomes = { delivered: 0, retry: 0, failed: 0 }
   #running: Promise<number> = Promise.resolve(0)
   #stopTimer: (() => void) | undefined
 
-  constructor(deps: WebhookDelivererDeps) {
+  constructor(deps: WebhookDelivererDeps, options: WebhookDeliveryOptions) {
     this.#deps = deps
+    this.#timeoutMs = options.timeoutMs
   }
 
   /** Attempts since start, by outcome: delivered, to be retried, given up. */
@@ -63,16 +75,23 @@ export class WebhookDeliverer {
   }
 
   async #pass(): Promise<number> {
+    const { webhooks, clock } = this.#deps
+    const leaseFor = (token: string, ms: number) => ({ token, until: new Date(clock.now().getTime() + ms) })
     let attempted = 0
     for (;;) {
-      const now = this.#deps.clock.now()
-      const claimed = await this.#deps.webhooks.claimDue(now, new Date(now.getTime() + LEASE_MS), BATCH)
+      const token = randomToken(16)
+      const claimed = await webhooks.claimDue(clock.now(), leaseFor(token, LEASE_MARGIN_MS), BATCH)
       for (const delivery of claimed) {
+        // Sent only while this claim still holds it: if the claim ran out while earlier ones were
+        // sent, another instance may have claimed this one, and it is theirs to send.
+        if (!await webhooks.extendLease(delivery.id, leaseFor(token, this.#timeoutMs + LEASE_MARGIN_MS))) continue
         const outcome = await this.#attempt(delivery)
-        await this.#deps.webhooks.recordAttempt(delivery.id, outcome)
+        // Written only if this claim still holds it: when this attempt outlived its lease and another
+        // claim took the delivery, that claim's attempt is the one recorded.
+        await webhooks.recordAttempt(delivery.id, token, outcome)
         this.#outcomes[outcome.kind]++
+        attempted++
       }
-      attempted += claimed.length
       if (claimed.length < BATCH) return attempted
     }
   }
@@ -95,7 +114,7 @@ export class WebhookDeliverer {
         },
         body: delivery.payload,
         redirect: 'manual',
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.#timeoutMs),
       })
       status = res.status
       await res.body?.cancel()

@@ -20,6 +20,7 @@ import * as m0017 from './migrations/0017-add-key-pair-expiry.js'
 import * as m0018 from './migrations/0018-add-client-limits-and-last-use-address.js'
 import * as m0019 from './migrations/0019-create-federation-policies.js'
 import * as m0020 from './migrations/0020-add-client-dpop.js'
+import * as m0021 from './migrations/0021-add-webhook-lease-token.js'
 
 // Append-only: a new migration is a new file listed here, never an edit to a listed one.
 export const MIGRATIONS = {
@@ -43,6 +44,7 @@ export const MIGRATIONS = {
   '0018-add-client-limits-and-last-use-address': m0018,
   '0019-create-federation-policies': m0019,
   '0020-add-client-dpop': m0020,
+  '0021-add-webhook-lease-token': m0021,
 } as const
 
 export interface MigrationReport {

@@ -183,6 +183,8 @@ export interface WebhookDeliveriesTable {
   next_attempt_at: number
   /** While an instance is delivering it: no other instance claims it before then. */
   leased_until: number | null
+  /** The claim holding the lease: only it may send the delivery and record the attempt. */
+  lease_token: string | null
   delivered_at: number | null
   failed_at: number | null
   last_status: number | null

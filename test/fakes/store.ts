@@ -54,6 +54,7 @@ export interface FakeTables {
 
 interface WebhookDeliveryRow extends WebhookDelivery {
   readonly leasedUntil: Date | null
+  readonly leaseToken: string | null
 }
 
 interface RecoveryCodeRow {
@@ -583,7 +584,7 @@ function secondFactors(db: Tables): SecondFactorStore {
 }
 
 function webhooks(db: Tables): WebhookStore {
-  const toDelivery = ({ leasedUntil: _, ...d }: WebhookDeliveryRow): WebhookDelivery => copy(d)
+  const toDelivery = ({ leasedUntil: _, leaseToken: __, ...d }: WebhookDeliveryRow): WebhookDelivery => copy(d)
   return {
     async insertEndpoint(e) {
       const t = db()
@@ -612,7 +613,7 @@ function webhooks(db: Tables): WebhookStore {
       }
       for (const d of deliveries) {
         t.webhookDeliveries.set(d.id, {
-          ...copy(d), attempts: 0, nextAttemptAt: copy(d.createdAt), deliveredAt: null, failedAt: null, lastStatus: null, lastError: null, leasedUntil: null,
+          ...copy(d), attempts: 0, nextAttemptAt: copy(d.createdAt), deliveredAt: null, failedAt: null, lastStatus: null, lastError: null, leasedUntil: null, leaseToken: null,
         })
       }
     },
@@ -620,13 +621,13 @@ function webhooks(db: Tables): WebhookStore {
       return [...db().webhookDeliveries.values()].filter((d) => d.endpointId === endpointId)
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || byString(a.id, b.id)).slice(0, limit).map(toDelivery)
     },
-    async claimDue(now, leaseUntil, limit) {
+    async claimDue(now, lease, limit) {
       const t = db()
       const due = [...t.webhookDeliveries.values()]
         .filter((d) => d.deliveredAt === null && d.failedAt === null && d.nextAttemptAt <= now && (d.leasedUntil === null || d.leasedUntil <= now))
         .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || byString(a.id, b.id)).slice(0, limit)
       return due.map((d) => {
-        t.webhookDeliveries.set(d.id, { ...d, leasedUntil: new Date(leaseUntil.getTime()) })
+        t.webhookDeliveries.set(d.id, { ...d, leasedUntil: new Date(lease.until.getTime()), leaseToken: lease.token })
         const e = t.webhookEndpoints.get(d.endpointId) as WebhookEndpoint
         return { ...toDelivery(d), url: e.url, secretSealed: e.secretSealed }
       })
@@ -638,16 +639,24 @@ function webhooks(db: Tables): WebhookStore {
       const e = db().webhookEndpoints.get(id)
       if (e) db().webhookEndpoints.set(id, { ...e, secretSealed })
     },
-    async recordAttempt(id, outcome) {
+    async extendLease(id, lease) {
       const t = db()
       const d = t.webhookDeliveries.get(id)
-      if (!d) return
+      if (d?.leaseToken !== lease.token) return false
+      t.webhookDeliveries.set(id, { ...d, leasedUntil: new Date(lease.until.getTime()) })
+      return true
+    },
+    async recordAttempt(id, token, outcome) {
+      const t = db()
+      const d = t.webhookDeliveries.get(id)
+      if (d?.leaseToken !== token) return false
       t.webhookDeliveries.set(id, {
-        ...d, attempts: d.attempts + 1, leasedUntil: null, lastStatus: outcome.status, lastError: outcome.kind === 'delivered' ? null : outcome.error,
+        ...d, attempts: d.attempts + 1, leasedUntil: null, leaseToken: null, lastStatus: outcome.status, lastError: outcome.kind === 'delivered' ? null : outcome.error,
         ...(outcome.kind === 'delivered' ? { deliveredAt: new Date(outcome.at.getTime()) } : {}),
         ...(outcome.kind === 'failed' ? { failedAt: new Date(outcome.at.getTime()) } : {}),
         ...(outcome.kind === 'retry' ? { nextAttemptAt: new Date(outcome.next.getTime()) } : {}),
       })
+      return true
     },
   }
 }

@@ -8,6 +8,7 @@ import type { AccountId } from '../../src/domain/types.js'
 import { listWebhookDeliveries, registerWebhook } from '../../src/domain/webhooks.js'
 import { cleanup } from '../helpers/cleanup.js'
 import { describeEachDialect } from '../helpers/dialects.js'
+import { adminOf } from '../helpers/management.js'
 import { seedClient, startAnotherInstance, startTestServer, type TestServer } from '../helpers/server.js'
 
 interface Received { headers: IncomingHttpHeaders; body: string }
@@ -37,6 +38,35 @@ async function receiver(t: TestContext) {
   await up()
   cleanup(t, down)
   return { got, up, down, url: () => `http://127.0.0.1:${port}/hooks`, answer: (s: number) => { status = s } }
+}
+
+/**
+ * A receiver that holds its first request open (the body read, no answer) until `release()`, and
+ * answers every other one `204` at once; `held` settles when the first request has arrived.
+ */
+async function hangingReceiver(t: TestContext) {
+  const got: Received[] = []
+  let arrived: () => void = () => {}
+  const held = new Promise<void>((resolve) => { arrived = resolve })
+  let release: () => void = () => {}
+  const released = new Promise<void>((resolve) => { release = resolve })
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => { body += c.toString() })
+    req.on('end', () => {
+      got.push({ headers: req.headers, body })
+      if (got.length > 1) {
+        res.writeHead(204).end()
+        return
+      }
+      arrived()
+      void released.then(() => res.writeHead(204).end())
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  // Released first, so no instance closing waits on an answer that would never come.
+  cleanup(t, () => new Promise<void>((resolve) => { release(); server.closeAllConnections(); server.close(() => resolve()) }))
+  return { got, held, release, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks` }
 }
 
 /** Checks a delivery as a receiver would, with the Standard Webhooks scheme. */
@@ -133,6 +163,63 @@ describeEachDialect('webhook delivery', (dialect) => {
     assert.equal(attempted.reduce((a, b) => a + b, 0), 5)
     assert.equal(r.got.length, 5)
     assert.equal(new Set(r.got.map((g) => g.headers['webhook-id'])).size, 5, 'no message twice')
+  })
+
+  test('a receiver that hangs holds up only the delivery sent to it: another instance sends the ones queued behind it, each event once', async (t) => {
+    // Attempts may take two minutes: the held one is still within its timeout when the clocks move on a minute.
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h', webhookTimeout: '2m' })
+    const other = await startAnotherInstance(t, s, { webhookPoll: '1h', webhookTimeout: '2m' })
+    const r = await hangingReceiver(t)
+    const c = await seedClient(s.services)
+    const { endpoint, secret } = await register(s, c.accountId, r.url)
+    for (let i = 0; i < 5; i++) await rotateKeyPair(s.services, { clientId: c.clientRecordId })
+    // The first instance claims all five and waits on the first; a minute on, its claim on the
+    // four queued behind has run out, but not its lease on the one it is sending.
+    const first = s.server.deliverWebhooks()
+    await r.held
+    s.clock.advance(61)
+    other.clock.advance(61)
+    const byOther = await other.server.deliverWebhooks()
+    r.release()
+    const byFirst = await first
+    assert.equal(await s.server.deliverWebhooks() + await other.server.deliverWebhooks(), 0, 'nothing left')
+    const ids = r.got.map((g) => String(g.headers['webhook-id']))
+    assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [], 'no event received twice')
+    assert.equal(new Set(ids).size, 5)
+    for (const g of r.got) verify(g, secret)
+    assert.deepEqual([byFirst, byOther], [1, 4], 'the first instance sent the held one; the other, those queued behind it')
+    const deliveries = await listWebhookDeliveries(s.services, { accountId: c.accountId as AccountId, id: endpoint.id })
+    assert.deepEqual(deliveries.map((d) => [d.attempts, d.lastStatus, d.deliveredAt !== null]), Array(5).fill([1, 204, true]))
+  })
+
+  test('revoking key pairs over the REST API sends key_pair.revoked, signed, once per revocation', async (t) => {
+    const s = await startTestServer(t, dialect, { webhookPoll: '1h' })
+    const r = await receiver(t)
+    const { seed, call } = await adminOf(s)
+    const created = await call('POST', '/clients', { name: 'nightly', level: 'subscription' })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const client = created.body.client.id as string
+    const old = created.body.key_pair.client_id as string
+    const rotated = await call('POST', `/clients/${client}/key-pairs`, { grace_seconds: 3600 })
+    assert.equal(rotated.status, 201, JSON.stringify(rotated.body))
+    const current = rotated.body.key_pair.client_id as string
+    const { secret } = await register(s, seed.accountId, r.url())
+
+    // One pair: the old one, still in its grace.
+    const one = await call('DELETE', `/clients/${client}/key-pairs/${old}`)
+    assert.deepEqual([one.status, one.body.revoked], [200, [old]])
+    assert.deepEqual((await call('DELETE', `/clients/${client}/key-pairs/${old}`)).body.revoked, [], 'revoked already: no event')
+    s.clock.advance(1)
+    // Every pair the client has left.
+    const all = await call('DELETE', `/clients/${client}/key-pairs`)
+    assert.deepEqual([all.status, all.body.revoked], [200, [current]])
+
+    assert.equal(await s.server.deliverWebhooks(), 2)
+    assert.equal(await s.server.deliverWebhooks(), 0)
+    assert.deepEqual(r.got.map((g) => verify(g, secret)).map((b) => [b.type, b.data]), [
+      ['key_pair.revoked', { client, revoked: [old] }],
+      ['key_pair.revoked', { client, revoked: [current] }],
+    ])
   })
 
   test('a delivery still failing a day after its event is marked failed', async (t) => {

@@ -37,19 +37,20 @@ export function createWebhookRepository(db: Kysely<Database>, engine: SqlEngine)
     .orderBy('next_attempt_at').limit(limit)
 
   /**
-   * Leases due rows and returns their ids. PostgreSQL: in a transaction, skipping rows another
-   * instance holds locked. SQLite: one UPDATE statement, so the single writer takes them whole
-   * (a read-then-write transaction would fail with SQLITE_BUSY beside another instance).
+   * Leases due rows to the claim's token and returns their ids. PostgreSQL: in a transaction,
+   * skipping rows another instance holds locked. SQLite: one UPDATE statement, so the single
+   * writer takes them whole (a read-then-write transaction would fail with SQLITE_BUSY beside
+   * another instance).
    */
-  const lease = async (now: number, leaseUntil: number, limit: number): Promise<string[]> => {
+  const lease = async (now: number, held: { leased_until: number; lease_token: string }, limit: number): Promise<string[]> => {
     if (engine === 'sqlite') {
-      const rows = await db.updateTable('webhook_deliveries').set({ leased_until: leaseUntil })
+      const rows = await db.updateTable('webhook_deliveries').set(held)
         .where('id', 'in', due(db, now, limit)).returning('id').execute()
       return rows.map((r) => r.id)
     }
     const run = async (trx: Kysely<Database>) => {
       const ids = (await due(trx, now, limit).forUpdate().skipLocked().execute()).map((r) => r.id)
-      if (ids.length > 0) await trx.updateTable('webhook_deliveries').set({ leased_until: leaseUntil }).where('id', 'in', ids).execute()
+      if (ids.length > 0) await trx.updateTable('webhook_deliveries').set(held).where('id', 'in', ids).execute()
       return ids
     }
     return db.isTransaction ? run(db) : db.transaction().execute(run)
@@ -93,8 +94,8 @@ export function createWebhookRepository(db: Kysely<Database>, engine: SqlEngine)
       return rows.map(toDelivery)
     },
 
-    async claimDue(now, leaseUntil, limit) {
-      const ids = await lease(now.getTime(), leaseUntil.getTime(), limit)
+    async claimDue(now, held, limit) {
+      const ids = await lease(now.getTime(), { leased_until: held.until.getTime(), lease_token: held.token }, limit)
       if (ids.length === 0) return []
       const rows = await db.selectFrom('webhook_deliveries as d')
         .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
@@ -113,10 +114,19 @@ export function createWebhookRepository(db: Kysely<Database>, engine: SqlEngine)
       await db.updateTable('webhook_endpoints').set({ secret_sealed: secretSealed }).where('id', '=', id).execute()
     },
 
-    async recordAttempt(id, outcome) {
+    // A claim writes its own token as it leases the row (under the row's lock), so a matching
+    // token means no other instance has taken the row since, even where the lease has run out.
+    async extendLease(id, held) {
+      const result = await db.updateTable('webhook_deliveries').set({ leased_until: held.until.getTime() })
+        .where('id', '=', id).where('lease_token', '=', held.token)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+
+    async recordAttempt(id, token, outcome) {
       const at = outcome.at.getTime()
-      const common = { leased_until: null, last_status: outcome.status, last_error: outcome.kind === 'delivered' ? null : outcome.error }
-      await db.updateTable('webhook_deliveries')
+      const common = { leased_until: null, lease_token: null, last_status: outcome.status, last_error: outcome.kind === 'delivered' ? null : outcome.error }
+      const result = await db.updateTable('webhook_deliveries')
         .set((eb) => ({
           ...common,
           attempts: eb('attempts', '+', 1),
@@ -124,8 +134,9 @@ export function createWebhookRepository(db: Kysely<Database>, engine: SqlEngine)
           ...(outcome.kind === 'failed' ? { failed_at: at } : {}),
           ...(outcome.kind === 'retry' ? { next_attempt_at: outcome.next.getTime() } : {}),
         }))
-        .where('id', '=', id)
-        .execute()
+        .where('id', '=', id).where('lease_token', '=', token)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
     },
   }
 }
