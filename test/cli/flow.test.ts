@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { cliDatabase, serve, type Created } from '../helpers/cli.js'
+import { cliDatabase, runCommandsAsProcesses, serve, type Created } from '../helpers/cli.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { basic, form, verifyAccessToken } from '../helpers/tokens.js'
+
+// The walk-through of DESIGN §8 runs bin/keymint itself, a process per command, as a script would.
+runCommandsAsProcesses()
 
 describeEachDialect('keymint CLI: end to end (DESIGN §8)', (dialect) => {
   test('every admin command prints one JSON object with --json, and the flow works end to end', async (t) => {

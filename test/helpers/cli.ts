@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { cleanup } from './cleanup.js'
+import type { RunRequest, RunResult } from './cli-runner.js'
 import { createTestDatabase, type Dialect } from './dialects.js'
 import { adminOf, type ApiCall } from './management.js'
 import { startTestServer, tempDir, type SeededClient, type TestServer } from './server.js'
@@ -16,13 +17,67 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 export interface Created { id: string; client_id: string; client_secret: string }
 
 /** Runs `bin/keymint` as a user would, in its own process. */
-export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function keymintProcess(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
     })
     // Standard input as a pipe that ends: what a command reads is `input`, or nothing.
     child.stdin?.end(opts.input ?? '')
+  })
+}
+
+// Runners (cli-runner.ts): long-lived processes that run commands as bin/keymint does. Two, so a
+// file's SQLite and PostgreSQL suites, which run side by side, do not wait for each other.
+const RUNNER = fileURLToPath(new URL('./cli-runner.js', import.meta.url))
+const runners: { child: ChildProcess; busy: number }[] = []
+const pending = new Map<number, (result: RunResult) => void>()
+let nextId = 0
+let processesOnly = false
+
+/** This file's commands run each in a process of its own (for tests about the process itself). */
+export function runCommandsAsProcesses(): void { processesOnly = true }
+
+function runner(): { child: ChildProcess; busy: number } {
+  const idle = runners.find((r) => r.busy === 0)
+  if (idle || runners.length >= 2) return idle ?? runners.reduce((a, b) => (a.busy <= b.busy ? a : b))
+  const child = fork(RUNNER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const entry = { child, busy: 0 }
+  child.on('message', (result: RunResult) => {
+    pending.get(result.id)?.(result)
+    pending.delete(result.id)
+  })
+  child.on('exit', (code) => {
+    for (const [id, settle] of pending) settle({ id, code: code ?? 1, stdout: '', stderr: `keymint command runner exited (${code})` })
+    pending.clear()
+    runners.splice(runners.indexOf(entry), 1)
+  })
+  runners.push(entry)
+  return entry
+}
+
+/**
+ * Runs `keymint` with these arguments as bin/keymint would (a runner, or with `input` on
+ * standard input, a process of its own).
+ */
+export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+  if (processesOnly || opts.input !== undefined) return keymintProcess(args, opts)
+  const entry = runner()
+  const id = nextId++
+  entry.busy++
+  // An idle runner does not keep the test process alive.
+  entry.child.ref()
+  entry.child.channel?.ref()
+  return new Promise<RunResult>((resolve) => {
+    pending.set(id, resolve)
+    const request: RunRequest = { id, args, env: { ...process.env, ...opts.env }, cwd: opts.cwd ?? process.cwd() }
+    entry.child.send(request)
+  }).then(({ code, stdout, stderr }) => {
+    if (--entry.busy === 0) {
+      entry.child.unref()
+      entry.child.channel?.unref()
+    }
+    return { code, stdout, stderr }
   })
 }
 
