@@ -127,6 +127,18 @@ function replayId(issuer: string, payload: JWTPayload, token: string): string {
   return `federation:${createHash('sha256').update(`${issuer}\n${which}`).digest('base64url')}`
 }
 
+/** What a platform token is checked for, and what must hold before its one use is spent. */
+export interface WorkloadTokenInput {
+  readonly token: string
+  /** The request's `client_id`: confines the token to this policy. */
+  readonly policyId?: string
+  /**
+   * Runs once the token is accepted, before its one use is spent: what it throws refuses the
+   * request and leaves the token usable (a DPoP proof that is missing or lacks the server nonce).
+   */
+  readonly beforeUse?: (identity: WorkloadIdentity) => Promise<void>
+}
+
 /** The trust policies naming this issuer (confined to `policyId` when given). */
 async function policiesNaming(deps: WorkloadTokenDeps, issuer: string, policyId: string | undefined): Promise<FederationPolicy[]> {
   const policies = await deps.policiesForIssuer(issuer)
@@ -140,7 +152,7 @@ async function policiesNaming(deps: WorkloadTokenDeps, issuer: string, policyId:
  * `policyId` (the request's `client_id`) confines it to one policy. The token works once
  * (its `jti`, or its hash), and only for an enabled client.
  */
-export async function verifyWorkloadToken(deps: WorkloadTokenDeps, input: { token: string; policyId?: string }): Promise<WorkloadIdentity> {
+export async function verifyWorkloadToken(deps: WorkloadTokenDeps, input: WorkloadTokenInput): Promise<WorkloadIdentity> {
   const { token } = input
   if (token.length > MAX_WORKLOAD_TOKEN_LENGTH) throw new FederationRefused('federation_token_malformed', [], `longer_than_${MAX_WORKLOAD_TOKEN_LENGTH}`)
   let alg: unknown
@@ -199,10 +211,14 @@ export async function verifyWorkloadToken(deps: WorkloadTokenDeps, input: { toke
   const credential = await deps.findCredential(policy.id)
   if (!credential || credential.keyPair.revokedAt !== null) return refuse('federation_issuer_untrusted', 'policy_deleted')
   if (credential.client.disabled) return refuse('federation_client_disabled')
+  const identity: WorkloadIdentity = {
+    credential: { ...credential, keyPair: { ...credential.keyPair, id: policy.id as string as KeyPairId } }, policy, actor: { iss: issuer, sub: payload.sub as string },
+  }
+  if (input.beforeUse) await input.beforeUse(identity)
   // Last, once everything else holds: a refused token must not use up its one use.
   const exp = payload.exp as number
   if (!await deps.rememberToken(replayId(issuer, payload, token), new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000))) {
     return refuse('federation_token_replayed', typeof payload.jti === 'string' ? 'jti_seen_before' : 'token_seen_before')
   }
-  return { credential: { ...credential, keyPair: { ...credential.keyPair, id: policy.id as string as KeyPairId } }, policy, actor: { iss: issuer, sub: payload.sub as string } }
+  return identity
 }
