@@ -60,7 +60,8 @@ export interface TokenClientOptions {
   readonly encrypted?: TokenEncryption | undefined
   /**
    * OAuth 2.0 dialect only: get DPoP-bound tokens (RFC 9449), sender-constrained to a key this
-   * client holds. `true` makes an ES256 key kept for the client's lifetime; see {@link DPoPOption}.
+   * client holds, with a key pair or a platform token. `true` makes an ES256 key kept for the
+   * client's lifetime; see {@link DPoPOption}.
    * {@link TokenClient.fetch} then sends `Authorization: DPoP` with a proof for each request.
    */
   readonly dpop?: DPoPOption | undefined

@@ -55,16 +55,19 @@ export async function readPlatformToken(source: PlatformTokenSource): Promise<st
 
 /**
  * The token request that presents a platform token: a token exchange, or client credentials with
- * the token as the client assertion; `clientId` names the trust policy when several accept it.
+ * the token as the client assertion; `clientId` names the trust policy when several accept it,
+ * and `dpopProof` (RFC 9449) binds the token to the proof's key.
  *
  * @param token - the platform token
- * @param opts - how to present it, and the optional scope, resource and policy id
+ * @param opts - how to present it, and the optional scope, resource, policy id and DPoP proof
  * @example
  * ```ts
  * const init = platformTokenRequest(token, { use: 'token_exchange', scope: 'orders:read' })
  * ```
  */
-export function platformTokenRequest(token: string, opts: { use: PlatformTokenUse; scope?: string | undefined; resource?: string | undefined; clientId?: string | undefined }): RequestInit {
+export function platformTokenRequest(token: string, opts: {
+  use: PlatformTokenUse; scope?: string | undefined; resource?: string | undefined; clientId?: string | undefined; dpopProof?: string | undefined
+}): RequestInit {
   const form = opts.use === 'token_exchange'
     ? new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: token, subject_token_type: JWT_TOKEN_TYPE })
     : new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: token })
@@ -73,7 +76,11 @@ export function platformTokenRequest(token: string, opts: { use: PlatformTokenUs
   if (opts.resource !== undefined) form.set('resource', opts.resource)
   return {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...(opts.dpopProof === undefined ? {} : { dpop: opts.dpopProof }),
+    },
     body: form.toString(),
   }
 }

@@ -20,9 +20,10 @@ import { cacheToken, type CachedToken, type TokenResponse } from './token-respon
  * read, so its lifetime is taken as `assumedLifetimeSeconds` (default 4 h, the server's default);
  * set it when the client's lifetime is shorter.
  *
- * With `dpop`, tokens are bound to a key the client holds (RFC 9449): each token request and
- * each {@link TokenClient.fetch} carries a fresh proof, and a server's `use_dpop_nonce` is
- * answered once with a proof carrying the nonce it sent.
+ * With `dpop`, tokens are bound to a key the client holds (RFC 9449), whether it authenticates
+ * with a key pair or a platform token: each token request and each {@link TokenClient.fetch}
+ * carries a fresh proof, and a server's `use_dpop_nonce` is answered once with a proof carrying
+ * the nonce it sent.
  *
  * @param options - issuer or token endpoint, credentials, dialect, and tuning
  * @example
@@ -181,28 +182,33 @@ export class TokenClient {
     }, s.retry)
   }
 
-  /** Whether token requests carry a DPoP proof: client credentials of the RFC 6749 dialect, with a key. */
+  /** Whether token requests carry a DPoP proof: those of the RFC 6749 dialect (key pair or platform token), with a key. */
   #bindsTokens(): boolean {
-    return this.#prover !== undefined && this.#settings.dialect === 'oauth2' && !this.#settings.platform
+    return this.#prover !== undefined && this.#settings.dialect === 'oauth2'
   }
 
-  /** One attempt's request; a platform token is read anew for each (a file's current content). */
-  async #tokenRequest(url: string): Promise<RequestInit> {
+  /** One request; `platformToken` is the one read for this attempt. */
+  async #tokenRequest(url: string, platformToken: string | undefined): Promise<RequestInit> {
     const s = this.#settings
-    if (s.platform) {
-      const token = await readPlatformToken(s.platform.source)
-      return platformTokenRequest(token, { use: s.platform.use, scope: s.scope, resource: s.resource, clientId: s.clientId === '' ? undefined : s.clientId })
+    const proof = this.#bindsTokens() ? await this.#prover?.proof('POST', url) : undefined
+    if (s.platform && platformToken !== undefined) {
+      return platformTokenRequest(platformToken, { use: s.platform.use, scope: s.scope, resource: s.resource, clientId: s.clientId === '' ? undefined : s.clientId, dpopProof: proof })
     }
     if (s.dialect !== 'oauth2') return headerTokenRequest(s)
-    return oauth2TokenRequest(s, this.#bindsTokens() ? await this.#prover?.proof('POST', url) : undefined)
+    return oauth2TokenRequest(s, proof)
   }
 
-  /** One token request, sent again once with a new proof when the server asks for its DPoP nonce (RFC 9449 §8). */
+  /**
+   * One token request, sent again once with a new proof when the server asks for its DPoP nonce
+   * (RFC 9449 §8). A platform token is read anew for each attempt (a file's current content); the
+   * nonce retry sends the same one, which keymint leaves unspent when it refuses a proof.
+   */
   async #exchange(url: string): Promise<Response> {
     const s = this.#settings
     const prover = this.#bindsTokens() ? this.#prover : undefined
+    const platformToken = s.platform ? await readPlatformToken(s.platform.source) : undefined
     for (let nonceRetry = false; ; nonceRetry = true) {
-      const res = await this.#transport(url, await this.#tokenRequest(url))
+      const res = await this.#transport(url, await this.#tokenRequest(url, platformToken))
       const gotNonce = prover?.noteNonce(url, res) ?? false
       if (res.status >= 200 && res.status <= 299) return res
       const err = await tokenErrorFrom(res, url, s.now())

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { decodeJwt } from 'jose'
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose'
 import { TokenClient, TokenError, type TokenClientOptions } from '../../src/client/index.js'
+import { createClient } from '../../src/domain/clients.js'
 import { createFederationPolicy } from '../../src/domain/federation-policies.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { OidcIssuer } from '../helpers/oidc-issuer.js'
@@ -66,6 +67,57 @@ describeEachDialect('keymint/client with a platform token (workload identity fed
     assert.equal(calls, 2, 'a new platform token per token request')
   })
 
+  test('with dpop, the tokens are DPoP-bound; use_dpop_nonce is answered once, with the same platform token', async (t) => {
+    const s = await startTestServer(t, dialect, { federationAllowLoopback: 'true', dpopNonceRequired: 'true' })
+    const cluster = await OidcIssuer.start(t, { now: () => s.clock.now() })
+    const seed = await seedClient(s.services)
+    // A client that gets DPoP-bound tokens only: without the proof there would be no token at all.
+    const { client } = await createClient({ store: s.services.store, clock: s.services.clock, secrets: s.services.secrets }, {
+      accountId: seed.accountId, name: 'sync', level: 'subscription', requireDPoP: true,
+    })
+    const policy = await createFederationPolicy({ ...s.services, federation: s.config.federation }, {
+      accountId: seed.accountId, clientId: client.id, issuer: cluster.url, audience: 'keymint', subject: 'system:serviceaccount:billing:sync',
+    })
+    // What each token request carried: its proof's nonce, and the platform token.
+    const sent: { nonce: unknown; platformToken: string | null }[] = []
+    const recording: typeof fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input)
+      if (url.endsWith('/oauth2/token')) {
+        const proof = new Headers(init?.headers).get('dpop')
+        const body = new URLSearchParams(String(init?.body))
+        sent.push({ nonce: proof === null ? 'no proof' : decodeJwt(proof).nonce, platformToken: body.get('subject_token') ?? body.get('client_assertion') })
+      }
+      return fetch(input, init)
+    }
+    for (const use of ['token_exchange', 'client_assertion'] as const) {
+      sent.length = 0
+      const file = join(tempDir(t), 'token')
+      const platformToken = await cluster.kubernetes('keymint')
+      writeFileSync(file, platformToken)
+      const { privateKey, publicKey } = await generateKeyPair('ES256')
+      const tokens = new TokenClient({
+        issuer: s.url, platformToken: { file }, platformTokenUse: use, dpop: { keyPair: { alg: 'ES256', privateKey, publicKey } },
+        fetch: recording, maxRetries: 0, now: () => s.clock.now().getTime(),
+      })
+      const issued = await tokens.getTokenResponse()
+      assert.equal(issued.tokenType, 'DPoP', use)
+      const claims = decodeJwt(issued.accessToken)
+      assert.deepEqual(claims.cnf, { jkt: await calculateJwkThumbprint(await exportJWK(publicKey)) }, use)
+      assert.equal(claims.client_id, policy.id, use)
+      assert.equal(sent.length, 2, `${use}: refused for the nonce once, then answered`)
+      assert.equal(sent[0]!.nonce, undefined, use)
+      assert.equal(typeof sent[1]!.nonce, 'string', use)
+      assert.deepEqual(sent.map((r) => r.platformToken), [platformToken, platformToken], `${use}: the refusal left the platform token usable`)
+
+      // The answer's DPoP-Nonce is kept: the next token request carries it at once.
+      s.clock.advance(5)
+      writeFileSync(file, await cluster.kubernetes('keymint'))
+      tokens.invalidate()
+      assert.equal((await tokens.getTokenResponse()).tokenType, 'DPoP')
+      assert.equal(sent.length, 3, use)
+      assert.equal(typeof sent[2]!.nonce, 'string', use)
+    }
+  })
 })
 
 test('keymint/client with a platform token: misconfigurations fail at construction; an unreadable source fails without a request', async (t) => {

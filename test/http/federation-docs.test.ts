@@ -4,7 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
+import { createClient } from '../../src/domain/clients.js'
 import { createFederationPolicy } from '../../src/domain/federation-policies.js'
+import { createVerifier } from '../../src/verify/index.js'
+import { listen } from '../client/fixtures.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { OidcIssuer } from '../helpers/oidc-issuer.js'
 import { seedClient, startTestServer, tempDir } from '../helpers/server.js'
@@ -27,15 +30,14 @@ function workflowStep(step: string): string {
   return body.join('\n')
 }
 
-/** The first ```sh block after `heading` that contains `marker`. */
-function shellBlock(heading: string, marker: string): string {
+/** The first ```<lang> block after `heading` that contains `marker`. */
+function codeBlock(heading: string, marker: string, lang = 'sh'): string {
   const section = DOC.slice(DOC.indexOf(heading))
-  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!)
+  const blocks = [...section.matchAll(new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!)
   const block = blocks.find((b) => b.includes(marker))
-  assert.ok(block, `a sh block with ${marker} under ${heading}`)
+  assert.ok(block, `a ${lang} block with ${marker} under ${heading}`)
   return block
 }
-
 describeEachDialect('docs/federation.md works by copy-paste', (dialect) => {
   test("the GitHub Actions step and the Kubernetes pod's curl get keymint tokens", async (t) => {
     const s = await startTestServer(t, dialect, { federationAllowLoopback: 'true' })
@@ -64,11 +66,45 @@ describeEachDialect('docs/federation.md works by copy-paste', (dialect) => {
 
     const tokenFile = join(dir, 'token')
     writeFileSync(tokenFile, await platform.kubernetes('keymint'))
-    const pod = await run('bash', ['-e', '-c', shellBlock('## Kubernetes', 'KEYMINT_PLATFORM_TOKEN_FILE')], {
+    const pod = await run('bash', ['-e', '-c', codeBlock('## Kubernetes', 'KEYMINT_PLATFORM_TOKEN_FILE')], {
       env: { PATH: process.env.PATH, KEYMINT_URL: s.url, KEYMINT_PLATFORM_TOKEN_FILE: tokenFile },
     })
     const answer = JSON.parse(pod.stdout) as { access_token: string; issued_token_type: string }
     assert.equal(answer.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token')
     assert.deepEqual((await verifyAccessToken(s.url, answer.access_token)).payload.act, { iss: platform.url, sub: 'system:serviceaccount:billing:sync' })
+  })
+
+  test('the keymint/client example with dpop gets a DPoP-bound token from a pod\'s token file and calls an API with it', async (t) => {
+    // A client that takes bound tokens only, and nonces required: the example must cope with both.
+    const s = await startTestServer(t, dialect, { federationAllowLoopback: 'true', dpopNonceRequired: 'true', dpopClockSkew: '60s' })
+    const cluster = await OidcIssuer.start(t, { now: () => s.clock.now() })
+    const seed = await seedClient(s.services)
+    const { client } = await createClient({ store: s.services.store, clock: s.services.clock, secrets: s.services.secrets }, {
+      accountId: seed.accountId, name: 'sync', level: 'subscription', requireDPoP: true,
+    })
+    await createFederationPolicy({ ...s.services, federation: s.config.federation }, {
+      accountId: seed.accountId, clientId: client.id, issuer: cluster.url, audience: 'keymint', subject: 'system:serviceaccount:billing:sync',
+    })
+    // The example runs in its own process on the real clock.
+    const verifier = createVerifier({ issuer: s.url, audience: s.url })
+    t.after(() => verifier.close())
+    const calls: { scheme: string; act: unknown; jkt: string | undefined }[] = []
+    const api = await listen(t, async (req, res) => {
+      const token = await verifier.verifyRequest({ authorization: req.headers.authorization, dpop: req.headers.dpop, method: req.method ?? 'GET', url: `http://${req.headers.host}${req.url}` })
+      calls.push({ scheme: (req.headers.authorization ?? '').split(' ')[0]!, act: token.claims.act, jkt: token.jkt })
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[]')
+    })
+    const tokenFile = join(tempDir(t), 'token')
+    writeFileSync(tokenFile, await cluster.kubernetes('keymint'))
+    const example = codeBlock('## DPoP-bound tokens', 'dpop: true', 'ts')
+      .replace("'keymint/client'", JSON.stringify(new URL('../../src/client/index.js', import.meta.url).href))
+      .replaceAll('https://api.example.com', api)
+    await run(process.execPath, ['--input-type=module', '-e', `${example}\nif (res.status !== 200) process.exit(1)\n`], {
+      env: { PATH: process.env.PATH, KEYMINT_URL: s.url, KEYMINT_PLATFORM_TOKEN_FILE: tokenFile },
+    })
+    assert.equal(calls.length, 1)
+    assert.equal(calls[0]!.scheme, 'DPoP')
+    assert.ok(calls[0]!.jkt, 'the token is bound to the example\'s key')
+    assert.deepEqual(calls[0]!.act, { iss: cluster.url, sub: 'system:serviceaccount:billing:sync' })
   })
 })

@@ -126,8 +126,10 @@ describeEachDialect('workload identity federation at /oauth2/token', (dialect) =
       { name: 'not yet valid (nbf)', token: () => issuer.github(aud, { nbf: issuer.nowSeconds() + 600, exp: issuer.nowSeconds() + 900 }), reason: 'federation_token_not_yet_valid' },
       { name: 'issued in the future (iat)', token: () => issuer.github(aud, { iat: issuer.nowSeconds() + 600, nbf: undefined, exp: issuer.nowSeconds() + 900 }), reason: 'federation_token_not_yet_valid' },
       { name: 'older than the max age', token: () => issuer.github(aud, { iat: issuer.nowSeconds() - 1200, nbf: issuer.nowSeconds() - 1200, exp: issuer.nowSeconds() + 300 }), reason: 'federation_token_too_old' },
-      { name: 'alg none', token: async () => unsignedToken(decodeJwt(await issuer.github(aud))), reason: 'federation_alg_not_allowed', ours: false },
-      { name: 'HMAC', token: async () => hmacToken(decodeJwt(await issuer.github(aud))), reason: 'federation_alg_not_allowed', ours: false },
+      // Refused unverified; the iss a policy names only picks the audit log it goes to.
+      { name: 'alg none', token: async () => unsignedToken(decodeJwt(await issuer.github(aud))), reason: 'federation_alg_not_allowed' },
+      { name: 'HMAC', token: async () => hmacToken(decodeJwt(await issuer.github(aud))), reason: 'federation_alg_not_allowed' },
+      { name: 'alg none, an issuer no policy trusts', token: async () => unsignedToken(decodeJwt(await stranger.github(aud))), reason: 'federation_alg_not_allowed', ours: false },
       { name: 'unknown kid after a refresh', token: async () => issuer.github(aud, {}, { key: await OidcIssuer.newKey() }), reason: 'federation_unknown_kid' },
       { name: 'signed with another key under a published kid', token: async () => issuer.github(aud, {}, { key: await OidcIssuer.newKey(), kid: issuer.currentKey.kid }), reason: 'federation_signature_invalid' },
       { name: 'no exp', token: () => issuer.github(aud, { exp: undefined }), reason: 'federation_token_malformed' },
@@ -169,6 +171,8 @@ describeEachDialect('workload identity federation at /oauth2/token', (dialect) =
     assert.equal(replays.reduce((n, e) => n + (e as unknown as { count: number }).count, 0), 5)
     assert.ok(replays.some((e) => e.details.detail === 'jti_seen_before') && replays.some((e) => e.details.detail === 'token_seen_before'))
     assert.ok(audit.some((e) => e.reason === 'federation_claim_mismatch' && e.details.detail === 'claim:workflow'))
+    assert.ok(audit.some((e) => e.reason === 'federation_alg_not_allowed' && e.accountId === null), "a stranger's token is logged server-wide")
+    assert.ok(audit.some((e) => e.reason === 'federation_alg_not_allowed' && e.accountId === seed.accountId && e.details.detail === 'alg_HS256'))
     assert.ok(!JSON.stringify(audit).includes('eyJ'), 'no token in the audit log')
 
     // Several policies accept one token: the caller chooses with client_id.

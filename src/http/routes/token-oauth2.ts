@@ -5,6 +5,7 @@ import type { PresentedCredentials } from '../../oauth/client-auth/authenticate-
 import type { PresentedAssertion } from '../../oauth/client-auth/private-key-jwt.js'
 import type { ClientCredential } from '../../domain/types.js'
 import { proofOfPossession } from '../../oauth/dpop-binding.js'
+import type { AcceptedProof } from '../../oauth/dpop-proof.js'
 import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
 import { authenticateWorkload } from '../../oauth/federation/authenticate-workload.js'
 import { unverifiedIssuer } from '../../oauth/federation/workload-token.js'
@@ -52,7 +53,7 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
         ...(url === URL ? {} : { hide: true }),
         operationId: 'requestToken',
         summary: 'Get an access token (client credentials, or a platform token)',
-        description: 'RFC 6749 §4.4 client credentials grant. The client authenticates with HTTP Basic (`clientBasic`), with `client_id` and `client_secret` in the form (client_secret_post), or with a client assertion (private_key_jwt, RFC 7523); exactly one. Send `application/x-www-form-urlencoded`; a parameter sent twice is refused.\n\nWorkload identity federation: a platform token that a trust policy accepts stands in for a key pair, sent either as the client assertion (RFC 7523 §2.2, with `grant_type=client_credentials`; refused with `invalid_client`) or exchanged (RFC 8693, `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with `subject_token` and `subject_token_type`, no client authentication; refused with `invalid_request`). The token is the policy\'s client\'s, with `client_id` the policy\'s id and the workload in `act: {iss, sub}`.\n\nWith a `DPoP` header (RFC 9449) the token is sender-constrained: it carries `cnf.jkt`, the thumbprint of the proof\'s key, and `token_type` is `DPoP`; a resource server then accepts it only as `Authorization: DPoP <token>` with a proof made with that key. A client set to `require_dpop` gets no token without a proof (`invalid_dpop_proof`). When the server requires nonces (`KEYMINT_DPOP_NONCE_REQUIRED`), a proof without a current one is answered `use_dpop_nonce` with the nonce in the `DPoP-Nonce` header: make a new proof with it and send the request again; successful DPoP answers carry the current `DPoP-Nonce` too.',
+        description: 'RFC 6749 §4.4 client credentials grant. The client authenticates with HTTP Basic (`clientBasic`), with `client_id` and `client_secret` in the form (client_secret_post), or with a client assertion (private_key_jwt, RFC 7523); exactly one. Send `application/x-www-form-urlencoded`; a parameter sent twice is refused.\n\nWorkload identity federation: a platform token that a trust policy accepts stands in for a key pair, sent either as the client assertion (RFC 7523 §2.2, with `grant_type=client_credentials`; refused with `invalid_client`) or exchanged (RFC 8693, `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with `subject_token` and `subject_token_type`, no client authentication; refused with `invalid_request`). The token is the policy\'s client\'s, with `client_id` the policy\'s id and the workload in `act: {iss, sub}`.\n\nWith a `DPoP` header (RFC 9449) the token is sender-constrained: it carries `cnf.jkt`, the thumbprint of the proof\'s key, and `token_type` is `DPoP`; a resource server then accepts it only as `Authorization: DPoP <token>` with a proof made with that key. This holds for platform tokens too, exchanged or as the client assertion; the proof is checked before the platform token\'s one use is spent, so a request refused for its proof may be sent again with the same platform token. A client set to `require_dpop` gets no token without a proof (`invalid_dpop_proof`). When the server requires nonces (`KEYMINT_DPOP_NONCE_REQUIRED`), a proof without a current one is answered `use_dpop_nonce` with the nonce in the `DPoP-Nonce` header: make a new proof with it and send the request again; successful DPoP answers carry the current `DPoP-Nonce` too.',
         tags: ['oauth2'],
         security: [{ clientBasic: [] }, {}],
         consumes: ['application/x-www-form-urlencoded'],
@@ -78,17 +79,24 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
       }
       // RFC 6749 §5.1: responses carrying tokens must not be cached.
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+      const target = { htm: 'POST', htu: `${deps.issuer()}${url}` }
+      // RFC 9449 §8.2: the nonce for the next proof, so the client need not be refused to learn it.
+      const nextNonce = () => {
+        if (deps.dpop.settings.nonceRequired) reply.header('dpop-nonce', deps.dpop.nonces.issue(deps.dpop.now()))
+      }
       if (form.grant_type === TOKEN_EXCHANGE_GRANT) {
         if (request.headers.authorization !== undefined || form.client_secret !== undefined || form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
           throw new InvalidRequest('token exchange takes no client credentials: the subject_token is the credential')
         }
-        const token = await grantTokenExchange({ auth: deps.workloads, grant: deps.grant }, {
+        const token = await grantTokenExchange({ auth: deps.workloads, grant: deps.grant, dpop: deps.dpop }, {
           ...common,
           subjectToken: form.subject_token, subjectTokenType: form.subject_token_type, actorToken: form.actor_token,
           requestedTokenType: form.requested_token_type, policyId: form.client_id,
+          dpop: { proof: readDPoPProof(request), target },
         }, request.ip)
         deps.issued('oauth2')
-        return { access_token: token.accessToken, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer' as const, expires_in: token.expiresIn, scope: token.scope }
+        if (token.tokenType === 'DPoP') nextNonce()
+        return { access_token: token.accessToken, issued_token_type: ACCESS_TOKEN_TYPE, token_type: token.tokenType, expires_in: token.expiresIn, scope: token.scope }
       }
       if (form.grant_type !== 'client_credentials') {
         throw new UnsupportedGrantType(`grant_type must be client_credentials or ${TOKEN_EXCHANGE_GRANT}`)
@@ -96,29 +104,32 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
       const proof = readDPoPProof(request)
       const presented = readOAuth2Credentials(request, form)
       const platformToken = platformAssertion(presented)
+      const bindProof = (credential: ClientCredential) => proofOfPossession(deps.dpop, { proof, credential, target, address: request.ip })
       let credential: ClientCredential
       let actor
+      let bound: AcceptedProof | undefined
       if (platformToken) {
         const identity = await authenticateWorkload(deps.workloads, {
           token: platformToken.assertion, role: 'client_assertion', ...(platformToken.clientId === undefined ? {} : { policyId: platformToken.clientId }),
+          // RFC 9449 §5: the proof before the platform token's one use is spent (see grantTokenExchange).
+          beforeUse: async (workload) => {
+            bound = await bindProof(workload.credential)
+          },
         }, request.ip)
         credential = identity.credential
         actor = identity.actor
       } else {
         credential = await authenticateRequestClient(deps.auth, request, presented)
+        // The common case, no proof and none required, costs no await.
+        if (proof !== undefined || credential.client.requireDPoP) bound = await bindProof(credential)
       }
-      // The common case, no proof and none required, costs no await.
-      const bound = proof === undefined && !credential.client.requireDPoP
-        ? undefined
-        : await proofOfPossession(deps.dpop, { proof, credential, target: { htm: 'POST', htu: `${deps.issuer()}${url}` }, address: request.ip })
       const token = await grantClientCredentials(deps.grant, {
         credential, ...common,
         ...(actor === undefined ? {} : { actor }),
         ...(bound === undefined ? {} : { dpopJkt: bound.jkt }),
       })
       deps.issued('oauth2')
-      // RFC 9449 §8.2: the nonce for the next proof, so the client need not be refused to learn it.
-      if (bound !== undefined && deps.dpop.settings.nonceRequired) reply.header('dpop-nonce', deps.dpop.nonces.issue(deps.dpop.now()))
+      if (bound !== undefined) nextNonce()
       return { access_token: token.accessToken, token_type: token.tokenType, expires_in: token.expiresIn, scope: token.scope }
     })
   }

@@ -1,6 +1,6 @@
 import type { AuthThrottle } from '../auth-throttle.js'
 import { InvalidClient, InvalidRequest, TemporarilyUnavailable, TooManyAttempts, type OAuthError } from '../errors.js'
-import { FederationRefused, verifyWorkloadToken, type WorkloadIdentity, type WorkloadTokenDeps } from './workload-token.js'
+import { FederationRefused, verifyWorkloadToken, type WorkloadIdentity, type WorkloadTokenDeps, type WorkloadTokenInput } from './workload-token.js'
 
 export interface WorkloadAuthDeps {
   readonly tokens: WorkloadTokenDeps
@@ -42,15 +42,16 @@ function answerFor(err: FederationRefused, role: WorkloadTokenRole): OAuthError 
  * when no policy was concerned), written to the audit log of every account whose policy it was
  * held against, and answered slowly, then with 429.
  */
-export async function authenticateWorkload(deps: WorkloadAuthDeps, input: { token: string; policyId?: string; role: WorkloadTokenRole }, address: string): Promise<WorkloadIdentity> {
+export async function authenticateWorkload(deps: WorkloadAuthDeps, input: WorkloadTokenInput & { role: WorkloadTokenRole }, address: string): Promise<WorkloadIdentity> {
   const gate = deps.throttle.checkAddress(address)
   if (gate.action === 'refuse') {
     deps.refused({ clientId: input.policyId ?? '', address, reason: 'throttled', accountId: null })
     throw new TooManyAttempts('too many failed authentication attempts; retry later', gate.retryAfterSeconds, { detail: `throttled address ${address}` })
   }
   try {
-    return await verifyWorkloadToken(deps.tokens, { token: input.token, ...(input.policyId === undefined ? {} : { policyId: input.policyId }) })
+    return await verifyWorkloadToken(deps.tokens, input)
   } catch (err) {
+    // What `beforeUse` refused (a DPoP proof) is no failed authentication: it passes as thrown.
     if (!(err instanceof FederationRefused)) throw err
     const concerned = err.concerned.slice(0, MAX_REFUSALS_RECORDED)
     for (const c of concerned) {

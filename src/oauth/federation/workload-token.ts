@@ -127,6 +127,24 @@ function replayId(issuer: string, payload: JWTPayload, token: string): string {
   return `federation:${createHash('sha256').update(`${issuer}\n${which}`).digest('base64url')}`
 }
 
+/** What a platform token is checked for, and what must hold before its one use is spent. */
+export interface WorkloadTokenInput {
+  readonly token: string
+  /** The request's `client_id`: confines the token to this policy. */
+  readonly policyId?: string
+  /**
+   * Runs once the token is accepted, before its one use is spent: what it throws refuses the
+   * request and leaves the token usable (a DPoP proof that is missing or lacks the server nonce).
+   */
+  readonly beforeUse?: (identity: WorkloadIdentity) => Promise<void>
+}
+
+/** The trust policies naming this issuer (confined to `policyId` when given). */
+async function policiesNaming(deps: WorkloadTokenDeps, issuer: string, policyId: string | undefined): Promise<FederationPolicy[]> {
+  const policies = await deps.policiesForIssuer(issuer)
+  return policyId === undefined ? policies : policies.filter((p) => p.id === policyId)
+}
+
 /**
  * Verifies a platform token against the trust policies of its issuer and picks the one it
  * satisfies: signature with an asymmetric algorithm (keys from discovery or the policy's own
@@ -134,22 +152,27 @@ function replayId(issuer: string, payload: JWTPayload, token: string): string {
  * `policyId` (the request's `client_id`) confines it to one policy. The token works once
  * (its `jti`, or its hash), and only for an enabled client.
  */
-export async function verifyWorkloadToken(deps: WorkloadTokenDeps, input: { token: string; policyId?: string }): Promise<WorkloadIdentity> {
+export async function verifyWorkloadToken(deps: WorkloadTokenDeps, input: WorkloadTokenInput): Promise<WorkloadIdentity> {
   const { token } = input
   if (token.length > MAX_WORKLOAD_TOKEN_LENGTH) throw new FederationRefused('federation_token_malformed', [], `longer_than_${MAX_WORKLOAD_TOKEN_LENGTH}`)
   let alg: unknown
-  let issuer: unknown
+  let iss: unknown
   try {
     alg = decodeProtectedHeader(token).alg
-    issuer = decodeJwt(token).iss
+    iss = decodeJwt(token).iss
   } catch (err) {
     throw new FederationRefused('federation_token_malformed', [], 'not_a_jwt', { cause: err })
   }
-  // Before anything is looked up: `none` and HMAC are refused whoever the issuer claims to be.
-  if (typeof alg !== 'string' || !WORKLOAD_TOKEN_ALGORITHMS.includes(alg)) throw new FederationRefused('federation_alg_not_allowed', [], typeof alg === 'string' && /^[A-Za-z0-9]{1,10}$/.test(alg) ? `alg_${alg}` : 'alg_invalid')
-  if (typeof issuer !== 'string' || issuer.length === 0 || issuer.length > 2048) throw new FederationRefused('federation_token_malformed', [], 'iss_missing')
-  let policies = await deps.policiesForIssuer(issuer)
-  if (input.policyId !== undefined) policies = policies.filter((p) => p.id === input.policyId)
+  const issuer = typeof iss === 'string' && iss.length > 0 && iss.length <= 2048 ? iss : undefined
+  // Before any key is fetched: `none` and HMAC are refused whoever the issuer claims to be. The
+  // unverified `iss` only picks whose audit log hears of it (a policy of theirs names it).
+  if (typeof alg !== 'string' || !WORKLOAD_TOKEN_ALGORITHMS.includes(alg)) {
+    const check = typeof alg === 'string' && /^[A-Za-z0-9]{1,10}$/.test(alg) ? `alg_${alg}` : 'alg_invalid'
+    const named = issuer === undefined ? [] : await policiesNaming(deps, issuer, input.policyId)
+    throw new FederationRefused('federation_alg_not_allowed', named.map((policy) => ({ policy, reason: 'federation_alg_not_allowed', check })), check)
+  }
+  if (issuer === undefined) throw new FederationRefused('federation_token_malformed', [], 'iss_missing')
+  const policies = await policiesNaming(deps, issuer, input.policyId)
   if (policies.length === 0) throw new FederationRefused('federation_issuer_untrusted', [])
 
   const now = deps.now()
@@ -188,10 +211,14 @@ export async function verifyWorkloadToken(deps: WorkloadTokenDeps, input: { toke
   const credential = await deps.findCredential(policy.id)
   if (!credential || credential.keyPair.revokedAt !== null) return refuse('federation_issuer_untrusted', 'policy_deleted')
   if (credential.client.disabled) return refuse('federation_client_disabled')
+  const identity: WorkloadIdentity = {
+    credential: { ...credential, keyPair: { ...credential.keyPair, id: policy.id as string as KeyPairId } }, policy, actor: { iss: issuer, sub: payload.sub as string },
+  }
+  if (input.beforeUse) await input.beforeUse(identity)
   // Last, once everything else holds: a refused token must not use up its one use.
   const exp = payload.exp as number
   if (!await deps.rememberToken(replayId(issuer, payload, token), new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000))) {
     return refuse('federation_token_replayed', typeof payload.jti === 'string' ? 'jti_seen_before' : 'token_seen_before')
   }
-  return { credential: { ...credential, keyPair: { ...credential.keyPair, id: policy.id as string as KeyPairId } }, policy, actor: { iss: issuer, sub: payload.sub as string } }
+  return identity
 }

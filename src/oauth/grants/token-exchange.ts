@@ -1,3 +1,5 @@
+import { proofOfPossession, type DPoPBindingDeps } from '../dpop-binding.js'
+import type { AcceptedProof, ProofTarget } from '../dpop-proof.js'
 import { InvalidRequest } from '../errors.js'
 import { authenticateWorkload, type WorkloadAuthDeps } from '../federation/authenticate-workload.js'
 import type { IssuedAccessToken } from '../mint-access-token.js'
@@ -10,13 +12,15 @@ export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 export const SUBJECT_TOKEN_TYPES = ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'] as const
 const REQUESTABLE_TOKEN_TYPES: readonly string[] = [ACCESS_TOKEN_TYPE, 'urn:ietf:params:oauth:token-type:jwt']
 
-export interface TokenExchangeRequest extends Omit<ClientCredentialsRequest, 'credential' | 'actor' | 'requiredLevel' | 'encryption' | 'scopesArray'> {
+export interface TokenExchangeRequest extends Omit<ClientCredentialsRequest, 'credential' | 'actor' | 'requiredLevel' | 'encryption' | 'scopesArray' | 'dpopJkt'> {
   readonly subjectToken: string | undefined
   readonly subjectTokenType: string | undefined
   readonly actorToken: string | undefined
   readonly requestedTokenType: string | undefined
   /** The request's `client_id`: the trust policy to use, when several would accept the token. */
   readonly policyId: string | undefined
+  /** RFC 9449: the request's `DPoP` header, if any, and the request it must be made for. */
+  readonly dpop: { readonly proof: string | undefined; readonly target: ProofTarget }
 }
 
 /**
@@ -26,7 +30,7 @@ export interface TokenExchangeRequest extends Omit<ClientCredentialsRequest, 'cr
  * workload in `act`. No client authentication: the subject token is the credential.
  */
 export async function grantTokenExchange(
-  deps: { auth: WorkloadAuthDeps; grant: ClientCredentialsDeps },
+  deps: { auth: WorkloadAuthDeps; grant: ClientCredentialsDeps; dpop: DPoPBindingDeps },
   req: TokenExchangeRequest,
   address: string,
 ): Promise<IssuedAccessToken> {
@@ -40,12 +44,19 @@ export async function grantTokenExchange(
   if (req.requestedTokenType !== undefined && !REQUESTABLE_TOKEN_TYPES.includes(req.requestedTokenType)) {
     throw new InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`)
   }
+  let bound: AcceptedProof | undefined
   const identity = await authenticateWorkload(deps.auth, {
     token: req.subjectToken, role: 'subject_token', ...(req.policyId === undefined ? {} : { policyId: req.policyId }),
+    // RFC 9449 §5: the proof is checked (and a client that requires one refused) before the
+    // subject token's one use is spent, so a request refused for its proof may be sent again.
+    beforeUse: async ({ credential }) => {
+      bound = await proofOfPossession(deps.dpop, { proof: req.dpop.proof, credential, target: req.dpop.target, address })
+    },
   }, address)
   return grantClientCredentials(deps.grant, {
     credential: identity.credential,
     actor: identity.actor,
+    ...(bound === undefined ? {} : { dpopJkt: bound.jkt }),
     issuer: req.issuer,
     audience: req.audience,
     defaultLifetimeSeconds: req.defaultLifetimeSeconds,
