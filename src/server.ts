@@ -59,6 +59,8 @@ export interface RunningServer {
   sweepKeyPairExpiry(): Promise<ExpirySweep | undefined>
   /** Picks up revocations made by other instances now instead of at the next poll. */
   refreshRevocations(): Promise<void>
+  /** Waits until changes other processes (instances, the CLI) committed before the call are applied. */
+  syncChanges(): Promise<void>
   /** Reloads server keys (rotations, retirements) now instead of at the next poll. */
   refreshKeys(): Promise<void>
   /** Stops accepting, drains in-flight requests, flushes usage, closes the database. Idempotent. */
@@ -249,6 +251,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     deliverWebhooks: () => runtime.webhooks.deliverDue(),
     sweepKeyPairExpiry: () => runtime.expiryReminders.sweep(),
     refreshRevocations: () => runtime.revocations.refresh(),
+    syncChanges: () => runtime.syncChanges(),
     refreshKeys: () => runtime.ring.refresh(),
     close() {
       closing ??= (async () => {

@@ -59,6 +59,8 @@ export interface Runtime {
   /** Waits for the limits reached so far to be recorded (audit, webhook outbox). */
   limitsRecorded(): Promise<void>
   readonly expiryReminders: ExpiryReminders
+  /** Resolves once changes other processes committed before the call have been applied. */
+  syncChanges(): Promise<void>
   start(): void
   stop(): Promise<void>
 }
@@ -103,7 +105,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
     webhookAttempts: () => webhooks.outcomes,
     keyPairsExpiring: () => expiryReminders.expiring,
   })
-  let changes: { close(): Promise<void> } | undefined
+  let changes: { sync(): Promise<void>; close(): Promise<void> } | undefined
   let watch: { stop(): void } | undefined
   // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
   const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() })
@@ -126,6 +128,11 @@ export async function createRuntime(config: Config, services: Services, log: Log
   return {
     health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys, limits, quotas, limitsRecorded, expiryReminders,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
+    async syncChanges() {
+      // SQLite's data version is read at every credential lookup; PostgreSQL's announcements
+      // arrive on the listening connection.
+      await changes?.sync()
+    },
     start() {
       usage.start(config.lastUsedFlushMs)
       quotas.start(config.lastUsedFlushMs)

@@ -35,6 +35,11 @@ export interface ChangeListener {
    * query is sent arrive before its answer, so caches may trust what they hold up to then.
    */
   freshAsOf(): number
+  /**
+   * Resolves once every announcement committed before the call has been handled: one round trip
+   * on the listening connection (at once when it is not connected: it reloads all on reconnect).
+   */
+  sync(): Promise<void>
   close(): Promise<void>
 }
 
@@ -146,6 +151,12 @@ export function listenForChanges(
   void connect()
   return {
     freshAsOf: () => freshAsOf,
+    async sync() {
+      const live = client
+      if (!live) return
+      const sentAt = now()
+      await live.query('select 1').then(() => { if (client === live) freshAsOf = Math.max(freshAsOf, sentAt) }, () => {})
+    },
     async close() {
       closed = true
       if (timer) clearTimeout(timer)

@@ -132,8 +132,10 @@ export async function cliBesideServer(t: TestContext, dialect: Dialect): Promise
   const { seed, call } = await adminOf(s)
   const dir = tempDir(t)
   const env = { KEYMINT_MASTER_KEY: s.config.masterKey.value }
-  const run = (args: string[]) => keymint([...args, '--db', s.config.database.url], { env, cwd: dir })
-  const json = <T = Json>(args: string[]) => keymintJson<T>([...args, '--db', s.config.database.url], { env, cwd: dir })
+  // As soon as a command has committed, the server is asked: what it announced must have arrived.
+  const synced = async <T>(result: T): Promise<T> => { await s.server.syncChanges(); return result }
+  const run = async (args: string[]) => synced(await keymint([...args, '--db', s.config.database.url], { env, cwd: dir }))
+  const json = async <T = Json>(args: string[]) => synced(await keymintJson<T>([...args, '--db', s.config.database.url], { env, cwd: dir }))
   return { s, seed, call, dir, run, json }
 }
 
