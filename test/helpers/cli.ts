@@ -61,7 +61,8 @@ function runner(): { child: ChildProcess; busy: number } {
  * standard input, a process of its own).
  */
 export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
-  if (processesOnly || opts.input !== undefined) return keymintProcess(args, opts)
+  // `serve` keeps running and owns its process's signals: always a process of its own.
+  if (processesOnly || opts.input !== undefined || args[0] === 'serve') return keymintProcess(args, opts)
   const entry = runner()
   const id = nextId++
   entry.busy++
