@@ -15,7 +15,8 @@ function stateOf(k: KeyPair): ReactNode {
 function lastUseOf(k: KeyPair): ReactNode {
   if (k.last_used_at === null) return formatLastUsed(null)
   const from = [k.last_used_address, k.last_used_user_agent].filter((v) => v !== null).join(' · ')
-  return <>{formatLastUsed(k.last_used_at)}{from && <span className="last-use" data-testid="last-used-from">from {from}</span>}</>
+  // One element, like expiresOf's: on a phone a cell's children would be laid out apart.
+  return <span>{formatLastUsed(k.last_used_at)}{from && <span className="last-use" data-testid="last-used-from">from {from}</span>}</span>
 }
 
 /** When it stops working on its own: its lifetime's end or its grace's, whichever comes first. */
