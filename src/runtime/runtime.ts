@@ -129,9 +129,11 @@ export async function createRuntime(config: Config, services: Services, log: Log
     health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys, limits, quotas, limitsRecorded, expiryReminders,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
     async syncChanges() {
-      // SQLite's data version is read at every credential lookup; PostgreSQL's announcements
-      // arrive on the listening connection.
+      // PostgreSQL's announcements arrive on the listening connection (credentials are forgotten
+      // as they arrive; SQLite's data version is read at every lookup). Revocations and keys
+      // reload in the background when announced, so they are reloaded here and waited for.
       await changes?.sync()
+      await Promise.all([revocations.refresh(), ring.refresh()])
     },
     start() {
       usage.start(config.lastUsedFlushMs)

@@ -30,28 +30,30 @@ export function keymintProcess(args: string[], opts: { env?: NodeJS.ProcessEnv; 
 // Runners (cli-runner.ts): long-lived processes that run commands as bin/keymint does. Two, so a
 // file's SQLite and PostgreSQL suites, which run side by side, do not wait for each other.
 const RUNNER = fileURLToPath(new URL('./cli-runner.js', import.meta.url))
-const runners: { child: ChildProcess; busy: number }[] = []
-const pending = new Map<number, (result: RunResult) => void>()
+interface Runner { readonly child: ChildProcess; busy: number; readonly pending: Map<number, (result: RunResult) => void> }
+const runners: Runner[] = []
 let nextId = 0
 let processesOnly = false
 
 /** This file's commands run each in a process of its own (for tests about the process itself). */
 export function runCommandsAsProcesses(): void { processesOnly = true }
 
-function runner(): { child: ChildProcess; busy: number } {
+function runner(): Runner {
   const idle = runners.find((r) => r.busy === 0)
   if (idle || runners.length >= 2) return idle ?? runners.reduce((a, b) => (a.busy <= b.busy ? a : b))
   const child = fork(RUNNER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const entry = { child, busy: 0 }
+  const entry: Runner = { child, busy: 0, pending: new Map() }
   child.on('message', (result: RunResult) => {
-    pending.get(result.id)?.(result)
-    pending.delete(result.id)
+    entry.pending.get(result.id)?.(result)
+    entry.pending.delete(result.id)
   })
-  child.on('exit', (code) => {
-    for (const [id, settle] of pending) settle({ id, code: code ?? 1, stdout: '', stderr: `keymint command runner exited (${code})` })
-    pending.clear()
-    runners.splice(runners.indexOf(entry), 1)
-  })
+  const fail = (why: string) => {
+    if (runners.includes(entry)) runners.splice(runners.indexOf(entry), 1)
+    for (const [id, settle] of entry.pending) settle({ id, code: 1, stdout: '', stderr: `keymint command runner ${why}` })
+    entry.pending.clear()
+  }
+  child.on('error', (err) => fail(`failed: ${err.message}`))
+  child.on('exit', (code) => fail(`exited (${code})`))
   runners.push(entry)
   return entry
 }
@@ -70,9 +72,9 @@ export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: s
   entry.child.ref()
   entry.child.channel?.ref()
   return new Promise<RunResult>((resolve) => {
-    pending.set(id, resolve)
+    entry.pending.set(id, resolve)
     const request: RunRequest = { id, args, env: { ...process.env, ...opts.env }, cwd: opts.cwd ?? process.cwd() }
-    entry.child.send(request)
+    entry.child.send(request, (err) => { if (err) entry.child.kill() })
   }).then(({ code, stdout, stderr }) => {
     if (--entry.busy === 0) {
       entry.child.unref()

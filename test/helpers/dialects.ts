@@ -36,7 +36,7 @@ export interface TestDatabase {
 }
 
 async function adminQuery(text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_URL })
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 15_000 })
   await admin.connect()
   try {
     await admin.query(text)
