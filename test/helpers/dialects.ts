@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { constants, copyFileSync, existsSync, readdirSync, readFileSync, renameSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, type TestContext } from 'node:test'
 import pg from 'pg'
 import { openDatabase } from '../../src/store/database.js'
@@ -53,6 +55,40 @@ const databaseUrl = (name: string): string => {
 
 let template: Promise<string> | undefined
 
+/** This build's migrations, by a hash of their compiled code: names the migrated templates. */
+const MIGRATIONS_HASH = (() => {
+  const dir = new URL('../../src/store/', import.meta.url)
+  const hash = createHash('sha256').update(readFileSync(new URL('migrate.js', dir)))
+  for (const file of readdirSync(new URL('migrations/', dir)).filter((f) => f.endsWith('.js')).sort()) {
+    hash.update(file).update(readFileSync(new URL(`migrations/${file}`, dir)))
+  }
+  return hash.digest('hex').slice(0, 16)
+})()
+
+let sqliteTemplate: Promise<string> | undefined
+
+/**
+ * A SQLite file migrated to this build's schema, to copy: migrating a new file took a test server
+ * a third of its start. Made once per build like the PostgreSQL template, in the system's temp
+ * directory, and renamed into place only once complete and closed (no -wal file beside it).
+ */
+function migratedSqliteTemplate(): Promise<string> {
+  sqliteTemplate ??= (async () => {
+    const file = join(tmpdir(), `keymint-test-template-${MIGRATIONS_HASH}.db`)
+    if (existsSync(file)) return file
+    const building = `${file}.${randomBytes(4).toString('hex')}`
+    const database = await openDatabase(`sqlite:${building}`, { poolSize: 1 })
+    try {
+      await migrateToLatest(database)
+    } finally {
+      await database.close()
+    }
+    renameSync(building, file)
+    return file
+  })()
+  return sqliteTemplate
+}
+
 /**
  * A PostgreSQL database migrated to this build's schema, for `create database … template`:
  * named by a hash of the compiled migrations, made once by whichever test process (or checkout)
@@ -60,12 +96,7 @@ let template: Promise<string> | undefined
  */
 function migratedTemplate(): Promise<string> {
   template ??= (async () => {
-    const dir = new URL('../../src/store/', import.meta.url)
-    const hash = createHash('sha256').update(readFileSync(new URL('migrate.js', dir)))
-    for (const file of readdirSync(new URL('migrations/', dir)).filter((f) => f.endsWith('.js')).sort()) {
-      hash.update(file).update(readFileSync(new URL(`migrations/${file}`, dir)))
-    }
-    const name = `keymint_template_${hash.digest('hex').slice(0, 16)}`
+    const name = `keymint_template_${MIGRATIONS_HASH}`
     const building = `${name}_${randomBytes(4).toString('hex')}`
     const admin = new pg.Client({ connectionString: PG_URL })
     await admin.connect()
@@ -97,11 +128,16 @@ function migratedTemplate(): Promise<string> {
 
 /**
  * A database of the test's own: a temp SQLite file, or a fresh PostgreSQL database dropped
- * afterwards. `migrated`: PostgreSQL's is a copy of a migrated template instead of empty
- * (SQLite's is still made by the first open, as migrations there cost little).
+ * afterwards. `migrated`: a copy of a migrated template instead of empty (without it, a SQLite
+ * file is made by the first open).
  */
 export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: string, opts: { migrated?: boolean } = {}): Promise<TestDatabase> {
-  if (dialect === 'sqlite') return { dialect, url: `sqlite:${dir}/keymint-${randomBytes(4).toString('hex')}.db` }
+  if (dialect === 'sqlite') {
+    const file = `${dir}/keymint-${randomBytes(4).toString('hex')}.db`
+    // The copy keeps the template's owner-only mode, as keymint makes its database files.
+    if (opts.migrated) copyFileSync(await migratedSqliteTemplate(), file, constants.COPYFILE_EXCL)
+    return { dialect, url: `sqlite:${file}` }
+  }
   const name = `keymint_test_${randomBytes(6).toString('hex')}`
   await adminQuery(opts.migrated ? `create database ${name} template ${await migratedTemplate()}` : `create database ${name}`)
   cleanup(t, () => dropLater(name))
