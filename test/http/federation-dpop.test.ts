@@ -37,12 +37,12 @@ const proofFor = (s: TestServer, key: DPoPKey, opts: Partial<Parameters<typeof d
   dpopProof(key, { htu: `${s.url}/oauth2/token`, iat: Math.floor(s.clock.now().getTime() / 1000), ...opts })
 
 /** A server trusting a real loopback issuer for a client, which may require DPoP. */
-async function federated(t: TestContext, dialect: Dialect, opts: { requireDPoP?: boolean; config?: ConfigInput } = {}) {
+async function federated(t: TestContext, dialect: Dialect, opts: { requireDPoP?: boolean; scopes?: string[]; config?: ConfigInput } = {}) {
   const s = await startTestServer(t, dialect, { federationAllowLoopback: 'true', ...opts.config })
   const issuer = await OidcIssuer.start(t, { now: () => s.clock.now() })
   const seed = await seedClient(s.services)
   const { client } = await createClient({ store: s.services.store, clock: s.services.clock, secrets: s.services.secrets }, {
-    accountId: seed.accountId, name: 'deploy', level: 'subscription', ...(opts.requireDPoP ? { requireDPoP: true } : {}),
+    accountId: seed.accountId, name: 'deploy', level: 'subscription', ...(opts.requireDPoP ? { requireDPoP: true } : {}), ...(opts.scopes ? { scopes: opts.scopes } : {}),
   })
   const policy = await createFederationPolicy({ ...s.services, federation: s.config.federation }, {
     accountId: seed.accountId, clientId: client.id, issuer: issuer.url, audience: s.url, subject: 'repo:acme/deploy:ref:refs/heads/main',
@@ -142,5 +142,22 @@ describeEachDialect('DPoP with workload identity federation (RFC 9449 with RFC 8
     assert.deepEqual([across.status, across.body.error], [400, 'invalid_dpop_proof'])
     const audit = await refusals(s)
     assert.ok(audit.some((e) => e.reason === 'dpop_proof_replayed' && e.accountId === seed.accountId && e.target === policy.id))
+  })
+  test('a request refused for its scope or its resource leaves the platform token usable, by either way in', async (t) => {
+    const { s, issuer } = await federated(t, dialect, { scopes: ['orders:read'] })
+    for (const way of ['exchange', 'assertion'] as const) {
+      const token = await issuer.github(s.url)
+      const base = way === 'exchange'
+        ? { grant_type: EXCHANGE, subject_token: token, subject_token_type: JWT_TYPE }
+        : { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: token }
+      const scoped = await post(s, { ...base, scope: 'orders:delete' })
+      assert.deepEqual([scoped.status, scoped.body.error], [400, 'invalid_scope'], `${way}: ${JSON.stringify(scoped.body)}`)
+      const targeted = await post(s, { ...base, resource: 'https://nobody.example/api' })
+      assert.deepEqual([targeted.status, targeted.body.error], [400, 'invalid_target'], `${way}: ${JSON.stringify(targeted.body)}`)
+      const granted = await post(s, base)
+      assert.equal(granted.status, 200, `${way}: ${JSON.stringify(granted.body)}`)
+      const again = await post(s, base)
+      assert.deepEqual([again.status, again.body.error], REFUSED[way], `${way}: its one use is spent by the token it got`)
+    }
   })
 })

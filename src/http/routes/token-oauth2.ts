@@ -3,14 +3,13 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { PresentedCredentials } from '../../oauth/client-auth/authenticate-client.js'
 import type { PresentedAssertion } from '../../oauth/client-auth/private-key-jwt.js'
-import type { ClientCredential } from '../../domain/types.js'
 import { proofOfPossession } from '../../oauth/dpop-binding.js'
 import type { AcceptedProof } from '../../oauth/dpop-proof.js'
 import { InvalidRequest, UnsupportedGrantType } from '../../oauth/errors.js'
-import { authenticateWorkload } from '../../oauth/federation/authenticate-workload.js'
 import { unverifiedIssuer } from '../../oauth/federation/workload-token.js'
 import { grantClientCredentials } from '../../oauth/grants/client-credentials.js'
 import { ACCESS_TOKEN_TYPE, grantTokenExchange, TOKEN_EXCHANGE_GRANT } from '../../oauth/grants/token-exchange.js'
+import { grantForWorkload } from '../../oauth/grants/workload-grant.js'
 import { authenticateRequestClient } from '../calling-client.js'
 import { acceptFormOnly, readMissingBodyAsEmptyForm } from '../body-media-type.js'
 import { readDPoPProof, readOAuth2Credentials } from '../credentials.js'
@@ -104,28 +103,23 @@ export async function oauth2TokenEndpointRoutes(fastify: FastifyInstance, deps: 
       const proof = readDPoPProof(request)
       const presented = readOAuth2Credentials(request, form)
       const platformToken = platformAssertion(presented)
-      const bindProof = (credential: ClientCredential) => proofOfPossession(deps.dpop, { proof, credential, target, address: request.ip })
-      let credential: ClientCredential
-      let actor
-      let bound: AcceptedProof | undefined
       if (platformToken) {
-        const identity = await authenticateWorkload(deps.workloads, {
+        // A platform token as the client assertion (RFC 7523 §2.2), judged by the trust policies.
+        const token = await grantForWorkload({ auth: deps.workloads, grant: deps.grant, dpop: deps.dpop }, {
           token: platformToken.assertion, role: 'client_assertion', ...(platformToken.clientId === undefined ? {} : { policyId: platformToken.clientId }),
-          // RFC 9449 §5: the proof before the platform token's one use is spent (see grantTokenExchange).
-          beforeUse: async (workload) => {
-            bound = await bindProof(workload.credential)
-          },
+          dpop: { proof, target },
+          grant: common,
         }, request.ip)
-        credential = identity.credential
-        actor = identity.actor
-      } else {
-        credential = await authenticateRequestClient(deps.auth, request, presented)
-        // The common case, no proof and none required, costs no await.
-        if (proof !== undefined || credential.client.requireDPoP) bound = await bindProof(credential)
+        deps.issued('oauth2')
+        if (token.tokenType === 'DPoP') nextNonce()
+        return { access_token: token.accessToken, token_type: token.tokenType, expires_in: token.expiresIn, scope: token.scope }
       }
+      const credential = await authenticateRequestClient(deps.auth, request, presented)
+      // The common case, no proof and none required, costs no await.
+      let bound: AcceptedProof | undefined
+      if (proof !== undefined || credential.client.requireDPoP) bound = await proofOfPossession(deps.dpop, { proof, credential, target, address: request.ip })
       const token = await grantClientCredentials(deps.grant, {
         credential, ...common,
-        ...(actor === undefined ? {} : { actor }),
         ...(bound === undefined ? {} : { dpopJkt: bound.jkt }),
       })
       deps.issued('oauth2')

@@ -63,11 +63,19 @@ async function registeredApi(deps: ClientCredentialsDeps, credential: ClientCred
   return api
 }
 
+/** What the grant's checks settled: the token's audience and scope, and the API it is for. */
+export interface CheckedGrant {
+  readonly api: Api | undefined
+  readonly audience: string
+  readonly scope: string
+}
+
 /**
- * RFC 6749 §4.4: the client credentials grant, shared by both dialects. Authorization rules
- * come from DESIGN §1; the dialects differ only in how they read credentials and answer.
+ * Everything that may refuse the request, before anything is spent: the level, the client's
+ * state, DPoP, its limits, the resource and the scope. Separate from minting so that a platform
+ * token's one use is spent only once nothing else can refuse it (grantTokenExchange).
  */
-export async function grantClientCredentials(deps: ClientCredentialsDeps, req: ClientCredentialsRequest): Promise<IssuedAccessToken> {
+export async function checkClientCredentials(deps: ClientCredentialsDeps, req: ClientCredentialsRequest): Promise<CheckedGrant> {
   const { credential } = req
   const { client } = credential
   if (req.requiredLevel && client.level !== req.requiredLevel.level) {
@@ -89,12 +97,20 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
   const api = req.resource === undefined || req.resource === req.issuer ? undefined : await registeredApi(deps, credential, req.resource)
   const audience = api?.identifier ?? req.resource ?? req.audience
   const scope = grantScope(credential, req.scope, { isKeymint: audience === req.issuer })
+  return { api, audience, scope }
+}
+
+/** The access token for a request its checks allowed. */
+export async function mintCheckedGrant(deps: ClientCredentialsDeps, req: ClientCredentialsRequest, checked: CheckedGrant): Promise<IssuedAccessToken> {
+  const { credential } = req
+  const { client } = credential
+  const { api } = checked
   const signer = await deps.signerFor(client.signingAlg)
   const token = mintAccessToken({ signer, clock: deps.clock }, {
     credential,
-    scope,
+    scope: checked.scope,
     issuer: req.issuer,
-    audience,
+    audience: checked.audience,
     lifetimeSeconds: client.lifetimeSeconds ?? req.defaultLifetimeSeconds,
     scopesArray: req.scopesArray === true,
     ...(req.actor === undefined ? {} : { actor: req.actor }),
@@ -108,4 +124,12 @@ export async function grantClientCredentials(deps: ClientCredentialsDeps, req: C
   const encryption = req.encryption ?? client.tokenEncryption
   if (!encryption) return token
   return { ...token, accessToken: await deps.encrypt(token.accessToken, encryption) }
+}
+
+/**
+ * RFC 6749 §4.4: the client credentials grant, shared by both dialects. Authorization rules
+ * come from DESIGN §1; the dialects differ only in how they read credentials and answer.
+ */
+export async function grantClientCredentials(deps: ClientCredentialsDeps, req: ClientCredentialsRequest): Promise<IssuedAccessToken> {
+  return mintCheckedGrant(deps, req, await checkClientCredentials(deps, req))
 }

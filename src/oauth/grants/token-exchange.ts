@@ -1,9 +1,8 @@
-import { proofOfPossession, type DPoPBindingDeps } from '../dpop-binding.js'
-import type { AcceptedProof, ProofTarget } from '../dpop-proof.js'
+import type { ProofTarget } from '../dpop-proof.js'
 import { InvalidRequest } from '../errors.js'
-import { authenticateWorkload, type WorkloadAuthDeps } from '../federation/authenticate-workload.js'
 import type { IssuedAccessToken } from '../mint-access-token.js'
-import { grantClientCredentials, type ClientCredentialsDeps, type ClientCredentialsRequest } from './client-credentials.js'
+import type { ClientCredentialsRequest } from './client-credentials.js'
+import { grantForWorkload, type WorkloadGrantDeps } from './workload-grant.js'
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
 /** RFC 8693 §3: what keymint issues. */
@@ -30,7 +29,7 @@ export interface TokenExchangeRequest extends Omit<ClientCredentialsRequest, 'cr
  * workload in `act`. No client authentication: the subject token is the credential.
  */
 export async function grantTokenExchange(
-  deps: { auth: WorkloadAuthDeps; grant: ClientCredentialsDeps; dpop: DPoPBindingDeps },
+  deps: WorkloadGrantDeps,
   req: TokenExchangeRequest,
   address: string,
 ): Promise<IssuedAccessToken> {
@@ -44,24 +43,16 @@ export async function grantTokenExchange(
   if (req.requestedTokenType !== undefined && !REQUESTABLE_TOKEN_TYPES.includes(req.requestedTokenType)) {
     throw new InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`)
   }
-  let bound: AcceptedProof | undefined
-  const identity = await authenticateWorkload(deps.auth, {
+  return grantForWorkload(deps, {
     token: req.subjectToken, role: 'subject_token', ...(req.policyId === undefined ? {} : { policyId: req.policyId }),
-    // RFC 9449 §5: the proof is checked (and a client that requires one refused) before the
-    // subject token's one use is spent, so a request refused for its proof may be sent again.
-    beforeUse: async ({ credential }) => {
-      bound = await proofOfPossession(deps.dpop, { proof: req.dpop.proof, credential, target: req.dpop.target, address })
+    dpop: req.dpop,
+    grant: {
+      issuer: req.issuer,
+      audience: req.audience,
+      defaultLifetimeSeconds: req.defaultLifetimeSeconds,
+      caller: req.caller,
+      ...(req.scope === undefined ? {} : { scope: req.scope }),
+      ...(req.resource === undefined ? {} : { resource: req.resource }),
     },
   }, address)
-  return grantClientCredentials(deps.grant, {
-    credential: identity.credential,
-    actor: identity.actor,
-    ...(bound === undefined ? {} : { dpopJkt: bound.jkt }),
-    issuer: req.issuer,
-    audience: req.audience,
-    defaultLifetimeSeconds: req.defaultLifetimeSeconds,
-    caller: req.caller,
-    ...(req.scope === undefined ? {} : { scope: req.scope }),
-    ...(req.resource === undefined ? {} : { resource: req.resource }),
-  })
 }
