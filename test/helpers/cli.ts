@@ -103,10 +103,16 @@ export function serve(t: TestContext, args: string[], opts: { env?: NodeJS.Proce
   // Through cleanup: killed before the test's database is dropped and its directory removed.
   cleanup(t, () => { if (child.exitCode === null) child.kill('SIGKILL') })
   return new Promise((resolve, reject) => {
+    let listening = false
     const onData = (chunk: Buffer) => {
       out += chunk.toString()
+      // Looked for until found: a server that logs a lot must not make each chunk cost more.
+      if (listening) return
       const match = /keymint listening on (http:\/\/\S+)/.exec(out)
-      if (match) resolve({ child, url: match[1]!, output: () => out, exited })
+      if (match) {
+        listening = true
+        resolve({ child, url: match[1]!, output: () => out, exited })
+      }
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString() })

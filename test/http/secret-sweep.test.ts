@@ -548,18 +548,32 @@ const KINDS: readonly SecretKind[] = [
 
 const KEY_LENGTH = 8
 
+/** The first four characters of `text` from `at`, seven bits each, as one number. */
+function prefixOf(text: string, at: number): number {
+  let packed = 0
+  for (let i = at; i < at + 4; i++) packed = ((packed << 7) | (text.charCodeAt(i) & 0x7f)) & 0xfffffff
+  return packed
+}
+
 /**
  * Where each needle occurs in a haystack (every needle at least 8 characters): one pass over the
- * haystack, looking up each 8-character window, rather than a search per needle.
+ * haystack, rather than a search per needle. A rolling number of the last four characters rules
+ * out almost every position before an 8-character window is looked up; `startsWith` decides.
  */
 function* occurrences(haystack: string, needles: Iterable<string>): Generator<[string, number]> {
   const byKey = new Map<string, string[]>()
+  const prefixes = new Set<number>()
   for (const needle of needles) {
     if (needle.length < KEY_LENGTH) throw new Error(`too short to search for: a needle of ${needle.length} characters`)
     const key = needle.slice(0, KEY_LENGTH)
     byKey.set(key, [...byKey.get(key) ?? [], needle])
+    prefixes.add(prefixOf(needle, 0))
   }
-  for (let at = 0; at + KEY_LENGTH <= haystack.length; at++) {
+  let window = 0
+  for (let end = 0; end < haystack.length; end++) {
+    window = ((window << 7) | (haystack.charCodeAt(end) & 0x7f)) & 0xfffffff
+    const at = end - 3
+    if (at < 0 || at + KEY_LENGTH > haystack.length || !prefixes.has(window)) continue
     const candidates = byKey.get(haystack.slice(at, at + KEY_LENGTH))
     if (candidates) for (const needle of candidates) if (haystack.startsWith(needle, at)) yield [needle, at]
   }
