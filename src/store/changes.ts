@@ -90,19 +90,26 @@ export function listenForChanges(
     reconnectLater()
   }
 
+  /**
+   * One round trip on the listening connection: announcements committed before it was sent have
+   * arrived (and been handled) by its answer, so caches are fresh as of its start.
+   */
+  const roundTrip = async (live: pg.Client): Promise<void> => {
+    const sentAt = now()
+    await live.query('select 1')
+    if (client === live) freshAsOf = Math.max(freshAsOf, sentAt)
+  }
+
   const beat = (live: pg.Client): void => {
     heartbeat = setTimeout(() => {
-      const sentAt = now()
       const overdue = setTimeout(() => {
         onError(new Error(`the change listener's connection did not answer within ${HEARTBEAT_TIMEOUT_MS} ms`))
         drop(live)
       }, HEARTBEAT_TIMEOUT_MS)
       overdue.unref()
-      live.query('select 1').then(() => {
+      roundTrip(live).then(() => {
         clearTimeout(overdue)
-        if (client !== live) return
-        freshAsOf = Math.max(freshAsOf, sentAt)
-        beat(live)
+        if (client === live) beat(live)
       }, () => {
         clearTimeout(overdue)
         drop(live)
@@ -152,10 +159,8 @@ export function listenForChanges(
   return {
     freshAsOf: () => freshAsOf,
     async sync() {
-      const live = client
-      if (!live) return
-      const sentAt = now()
-      await live.query('select 1').then(() => { if (client === live) freshAsOf = Math.max(freshAsOf, sentAt) }, () => {})
+      // A failed round trip is the heartbeat's to notice; the reconnect reloads everything.
+      if (client) await roundTrip(client).catch(() => {})
     },
     async close() {
       closed = true
