@@ -3,11 +3,12 @@
 // and it has no glob patterns before Node 21. The files are found from their sources, so a test
 // file deleted or renamed since an earlier build is not run from a stale dist/.
 // Arguments: node options (--test-name-pattern=…, with =) are passed on; any other argument is a
-// test file to run instead of all of them.
+// test file to run instead of all of them (each in a process of its own, as node --test does).
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -19,17 +20,59 @@ function testFiles(): string[] {
     .sort()
 }
 
+// Importing keymint's modules (Fastify, Kysely, Ajv, TypeBox: some thousand files) costs a
+// process more CPU than most test files' own tests, so the whole suite runs its files a few to a
+// process: each shard is a module importing its files, and node --test runs shards as it would
+// files. A shard's files run one after another; shards run side by side. Shards are made about
+// equal by the size of their files' sources, largest first, so that the last to finish is small.
+// Files with hooks of their own at the top level (a browser launched before the file's tests)
+// get a shard each: in a shared process such a hook would belong to every file's tests.
+const SHARD_WEIGHT = 60_000
+
+function ownProcess(file: string): boolean {
+  return file.includes(`${join('test', 'e2e')}/`)
+}
+
+function shardsOf(files: string[]): string[][] {
+  const weight = (file: string) => statSync(join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.ts'))).size
+  const weighed = files.map((file) => ({ file, weight: weight(file) })).sort((a, b) => b.weight - a.weight)
+  const alone = weighed.filter((f) => ownProcess(f.file)).map((f) => ({ files: [f.file], weight: f.weight }))
+  const shared = weighed.filter((f) => !ownProcess(f.file))
+  const total = shared.reduce((sum, f) => sum + f.weight, 0)
+  const bins = Array.from({ length: Math.max(1, Math.ceil(total / SHARD_WEIGHT)) }, () => ({ files: [] as string[], weight: 0 }))
+  for (const f of shared) {
+    const lightest = bins.reduce((min, b) => (b.weight < min.weight ? b : min))
+    lightest.files.push(f.file)
+    lightest.weight += f.weight
+  }
+  return [...alone, ...bins].filter((b) => b.files.length > 0).sort((a, b) => b.weight - a.weight).map((b) => b.files)
+}
+
 const args = process.argv.slice(2)
 const options = args.filter((a) => a.startsWith('-'))
 const named = args.filter((a) => !a.startsWith('-')).map((a) => resolve(a))
-const files = named.length > 0 ? named : testFiles()
 
-// Four files at a time: much of a test file's time is spent waiting on PostgreSQL, on the CLI
-// processes it starts and on timers, so two at a time left a 2-core machine half idle.
+let files: string[]
+let shardDir: string | undefined
+if (named.length > 0) {
+  files = named
+} else {
+  shardDir = mkdtempSync(join(tmpdir(), 'keymint-test-shards-'))
+  const dir = shardDir
+  files = shardsOf(testFiles()).map((members, i) => {
+    const shard = join(dir, `shard-${String(i + 1).padStart(2, '0')}.test.mjs`)
+    writeFileSync(shard, members.map((f) => `import ${JSON.stringify(pathToFileURL(join(root, f)).href)}\n`).join(''))
+    return shard
+  })
+}
+
+// Four at a time: much of a file's time is spent waiting on PostgreSQL, on the processes it
+// starts and on timers, so two at a time left a 2-core machine half idle.
 // A --test-concurrency given here wins.
 const result = spawnSync(process.execPath, [
   '--test', '--test-concurrency=4', '--test-timeout=1800000', ...options, ...files,
 ], { cwd: root, stdio: 'inherit' })
+if (shardDir) rmSync(shardDir, { recursive: true, force: true })
 if (result.error) throw result.error
 process.exitCode = result.status ?? 1
 if (result.signal) process.kill(process.pid, result.signal)

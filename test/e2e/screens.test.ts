@@ -127,7 +127,8 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   await assertAccessibleAtBothWidths(page, 'disable confirmation', 'disable-user')
   await disable.getByRole('button', { name: 'Save' }).click()
   await page.getByText('dev@acme.example was changed.').waitFor()
-  assert.match(await page.getByRole('row', { name: /dev@acme\.example/ }).textContent() ?? '', /disabled/)
+  // The message comes before the refetched list: wait for the row to show the change.
+  await page.getByRole('row', { name: /dev@acme\.example/ }).filter({ hasText: 'disabled' }).waitFor()
 
   await nav(page, 'Audit log').click()
   await page.getByRole('cell', { name: 'key_pair.rotated' }).first().waitFor()
