@@ -32,8 +32,15 @@ interface SecretKind {
   readonly name: string
   /** The secret to send now: made through the server (its answer may show it) or taken from the environment. */
   readonly current: (s: Sweep) => Promise<string>
-  /** The ways a request carries it: each is sent to every route, right and wrong, well and badly formed. */
+  /** The ways a request carries it: each is sent to every route, with the secret and with a near miss. */
   readonly carriers: (secret: string, s: Sweep) => Carrier[] | Promise<Carrier[]>
+  /**
+   * Sent badly formed too (a wrong media type, a malformed body) to every route. Such a request is
+   * refused by the body parser before a route reads what it carries, so the kind of secret makes
+   * no difference there: the kinds carried in every header, parameter and field keymint reads
+   * stand for all the others, and the sweep is half as long.
+   */
+  readonly badlyFormed?: boolean
   /** Routes (`METHOD /pattern`) whose answers show it again by design. */
   readonly reshownBy?: readonly string[]
   /** Routes where the sweep's right request with it must succeed: the sweep used it for real. */
@@ -542,8 +549,8 @@ const KINDS: readonly SecretKind[] = [
     carriers: async (v, s) => [{ headers: await s.sessionHeaders(ADMIN), json: { secret: v } }, { headers: { 'webhook-secret': v, authorization: `Bearer ${v}` } }],
   },
   { name: 'metrics bearer token', current: async (s) => s.environment.metricsToken, carriers: (v) => [{ headers: { authorization: `Bearer ${v}` } }], accepted: ['GET /metrics'] },
-  { name: 'master key', current: async (s) => s.environment.masterKey, carriers: everywhere },
-  { name: 'canary', current: (s) => s.once('canary', async () => s.register('canary', `canary-${randomBytes(24).toString('base64url')}`)), carriers: everywhere },
+  { name: 'master key', current: async (s) => s.environment.masterKey, carriers: everywhere, badlyFormed: true },
+  { name: 'canary', current: (s) => s.once('canary', async () => s.register('canary', `canary-${randomBytes(24).toString('base64url')}`)), carriers: everywhere, badlyFormed: true },
 ]
 
 const KEY_LENGTH = 8
@@ -656,7 +663,7 @@ describeEachDialect('no secret keymint handles is written down or answered where
         for (const [secret, which] of [[right, 'right'], [wrong, 'wrong']] as const) {
           s.variant = 'making it'
           for (const carrier of await kind.carriers(secret, s)) {
-            for (const r of requestsOf(carrier, pathOf(s, route.url), secret).slice(0, which === 'right' ? undefined : 1)) {
+            for (const r of requestsOf(carrier, pathOf(s, route.url), secret).slice(0, which === 'right' && kind.badlyFormed === true ? undefined : 1)) {
               s.variant = `${which} secret, ${r.variant}`
               await s.send(route.method, r.path, { headers: r.headers, ...(r.body === undefined ? {} : { body: r.body }) })
             }
