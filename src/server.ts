@@ -259,6 +259,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await app.close()
         await runtime.stop()
         await services.close()
+        loggers.end()
       })()
       return closing
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../src/domain/accounts.js'
-import { setUserPassword } from '../../src/domain/passwords.js'
+import { hashPassword } from '../../src/crypto/passwords.js'
 import { createUser } from '../../src/domain/users.js'
 import type { Permission, Plan, Role } from '../../src/domain/types.js'
 import type { TestServer } from './server.js'
@@ -70,8 +70,15 @@ export async function personOf(s: TestServer, opts: { role?: Role; plan?: Plan; 
     accountId, email: opts.email ?? `${opts.role ?? 'admin'}-${Math.random().toString(36).slice(2)}@example.com`,
     role: opts.role ?? 'admin', permissions: opts.permissions ?? ['ui', 'api'], scopes: ['api.read'],
   })
-  await setUserPassword(deps, { userId: user.id, password: PASSWORD })
+  // What setting PASSWORD would store, hashed once per process: an scrypt hash is made to be slow.
+  await s.services.store.users.setPassword(user.id, await passwordHash(), false, s.services.clock.now())
   return { user, accountId }
+}
+
+let hashed: Promise<string> | undefined
+function passwordHash(): Promise<string> {
+  hashed ??= hashPassword(PASSWORD)
+  return hashed
 }
 
 /** A browser signed in as `email`; fails the test unless sign-in answers 201. */
