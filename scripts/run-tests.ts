@@ -24,28 +24,33 @@ function testFiles(): string[] {
 // process more CPU than most test files' own tests, so the whole suite runs its files a few to a
 // process: each shard is a module importing its files, and node --test runs shards as it would
 // files. A shard's files run one after another; shards run side by side. Shards are made about
-// equal by the size of their files' sources, largest first, so that the last to finish is small.
-// Files with hooks of their own at the top level (a browser launched before the file's tests)
-// get a shard each: in a shared process such a hook would belong to every file's tests.
+// equal by the size of their files' sources and start largest first, so that the last to finish
+// is small. The dashboard's end-to-end files share two shards, started before the rest: a process
+// starts one browser for its files.
 const SHARD_WEIGHT = 60_000
-
-function ownProcess(file: string): boolean {
-  return file.includes(`${join('test', 'e2e')}/`)
-}
+const BROWSER_SHARDS = 2
 
 function shardsOf(files: string[]): string[][] {
   const weight = (file: string) => statSync(join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.ts'))).size
   const weighed = files.map((file) => ({ file, weight: weight(file) })).sort((a, b) => b.weight - a.weight)
-  const alone = weighed.filter((f) => ownProcess(f.file)).map((f) => ({ files: [f.file], weight: f.weight }))
-  const shared = weighed.filter((f) => !ownProcess(f.file))
-  const total = shared.reduce((sum, f) => sum + f.weight, 0)
-  const bins = Array.from({ length: Math.max(1, Math.ceil(total / SHARD_WEIGHT)) }, () => ({ files: [] as string[], weight: 0 }))
-  for (const f of shared) {
+  const inBrowser = (file: string) => file.startsWith(join('dist', 'test', 'e2e'))
+  const browserFiles = weighed.filter((f) => inBrowser(f.file))
+  const others = weighed.filter((f) => !inBrowser(f.file))
+  const total = others.reduce((sum, f) => sum + f.weight, 0)
+  // Browser shards first: they take the longest, waiting on Chromium.
+  return [...binned(browserFiles, BROWSER_SHARDS), ...binned(others, Math.ceil(total / SHARD_WEIGHT)).sort((a, b) => b.weight - a.weight)]
+    .map((b) => b.files)
+}
+
+/** Files into `count` bins of about equal weight, each file into the lightest bin so far (heaviest first). */
+function binned(files: { file: string; weight: number }[], count: number): { files: string[]; weight: number }[] {
+  const bins = Array.from({ length: Math.max(1, count) }, () => ({ files: [] as string[], weight: 0 }))
+  for (const f of files) {
     const lightest = bins.reduce((min, b) => (b.weight < min.weight ? b : min))
     lightest.files.push(f.file)
     lightest.weight += f.weight
   }
-  return [...alone, ...bins].filter((b) => b.files.length > 0).sort((a, b) => b.weight - a.weight).map((b) => b.files)
+  return bins.filter((b) => b.files.length > 0)
 }
 
 const args = process.argv.slice(2)

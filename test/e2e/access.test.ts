@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
+import { test } from 'node:test'
+import type { Page } from 'playwright-core'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, launchBrowser, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Who sees which controls, and what happens when the session ends or a request lacks its CSRF
 // token. The API refuses what the pages leave out.
 
-let browser: Browser
-before(async () => { browser = await launchBrowser() })
-after(async () => { await browser.close() })
 
 /** A call from the page's own origin, with the session cookie, as a script in it could make. */
 const callFromPage = (page: Page, path: string, init: { method: string; csrf?: boolean }) => page.evaluate(async ({ path, method, csrf }) => {
@@ -43,7 +40,7 @@ async function tabToAndPress(page: Page, name: string): Promise<void> {
 test('keyboard only: from sign-in to a copied secret, focus always visible', async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s)
-  const tab = await openTab(browser, s.url)
+  const tab = await openTab(s.url)
   t.after(() => tab.context.close())
   const { page } = tab
   await page.getByLabel('Email').waitFor()
@@ -76,7 +73,7 @@ test('a member sees no key controls and is told why; the API refuses them too', 
   const s = await startTestServer(t, 'sqlite')
   const { accountId } = await personOf(s)
   const { user } = await personOf(s, { accountId, role: 'member' })
-  const tab = await openTab(browser, `${s.url}/settings/integrations/api`)
+  const tab = await openTab(`${s.url}/settings/integrations/api`)
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, PASSWORD)
@@ -103,7 +100,7 @@ test('a member sees no key controls and is told why; the API refuses them too', 
 test('a standard account is told key pairs are an enterprise feature; the API refuses', async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s, { plan: 'standard' })
-  const tab = await openTab(browser, `${s.url}/settings/integrations/api`)
+  const tab = await openTab(`${s.url}/settings/integrations/api`)
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, PASSWORD)
@@ -120,7 +117,7 @@ test('a standard account is told key pairs are an enterprise feature; the API re
 test('an ended session sends the page back to sign-in with a message; a request without CSRF token is refused', async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s)
-  const tab = await openTab(browser, s.url)
+  const tab = await openTab(s.url)
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, PASSWORD)

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { promisify } from 'node:util'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, launchBrowser, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Second seed: "From the dashboard, click the building icon on the top left. Then click Settings
 // from the left navigation. The Settings & Integrations screen appears. Click the API tab. (…)
@@ -13,9 +13,6 @@ import { assertAccessibleAtBothWidths, launchBrowser, openTab, signInThroughPage
 // the screen." Then its curl, with the values read off the screen.
 
 const run = promisify(execFile)
-let browser: Browser
-before(async () => { browser = await launchBrowser() })
-after(async () => { await browser.close() })
 
 const text = async (page: Page, testId: string) => (await page.getByTestId(testId).textContent())?.trim() ?? ''
 
@@ -31,7 +28,7 @@ const lastUsedOf = (page: Page, state: 'active' | 'grace') => page.locator(`tr[d
 test("the seed's path to the API tab, new keys, the seed's curl, a rotation with grace, cancelled, another finished, revoking", async (t) => {
   const s: TestServer = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s, { email: 'admin@acme.example' })
-  const tab = await openTab(browser, s.url)
+  const tab = await openTab(s.url)
   const { page } = tab
   t.after(() => tab.context.close())
 
@@ -142,7 +139,7 @@ test("the seed's path to the API tab, new keys, the seed's curl, a rotation with
   assert.deepEqual(unexpectedErrors(tab), [])
 
   // The seed's "click this link to the API tab": the deep link opens it, after sign-in too.
-  const deep = await openTab(browser, `${s.url}/settings/integrations/api`)
+  const deep = await openTab(`${s.url}/settings/integrations/api`)
   t.after(() => deep.context.close())
   await signInThroughPage(deep.page, user.email, PASSWORD)
   await deep.page.getByRole('tab', { name: 'API', selected: true }).waitFor()

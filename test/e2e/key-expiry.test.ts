@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser } from 'playwright-core'
+import { test } from 'node:test'
 import { createClient } from '../../src/domain/clients.js'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { tokenOf } from '../helpers/management.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, launchBrowser, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Key pairs that expire (issue 15, item 1), on the dashboard: the account's settings, the banner
 // of pairs expiring soon, `expires_at` in the key pair tables, an expired pair.
 
 const DAY = 86400
-let browser: Browser
-before(async () => { browser = await launchBrowser() })
-after(async () => { await browser.close() })
 
 test('the account sets key pair expiry; pairs expiring soon show in a banner and in their table; an expired one says so', async (t) => {
   const s = await startTestServer(t, 'sqlite', { keyExpiryCheck: '1h' })
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   const deps = { store: s.services.store, clock: s.clock, secrets: s.services.secrets }
-  const tab = await openTab(browser, `${s.url}/settings/integrations`)
+  const tab = await openTab(`${s.url}/settings/integrations`)
   const { page } = tab
   t.after(() => tab.context.close())
   await signInThroughPage(page, user.email, PASSWORD)
@@ -80,7 +76,7 @@ test('the API tab: new keys with a lifetime of their own, within the account max
   const s = await startTestServer(t, 'sqlite', { keyExpiryCheck: '1h' })
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   await s.services.store.accounts.update(accountId as never, { maxKeyExpiresIn: 90 * DAY })
-  const tab = await openTab(browser, `${s.url}/settings/integrations/api`)
+  const tab = await openTab(`${s.url}/settings/integrations/api`)
   const { page } = tab
   t.after(() => tab.context.close())
   await signInThroughPage(page, user.email, PASSWORD)

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
+import { test } from 'node:test'
+import type { Page } from 'playwright-core'
 import { totpCode } from '../../src/crypto/totp.js'
 import { setUserPassword } from '../../src/domain/passwords.js'
 import type { AccountId } from '../../src/domain/types.js'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, launchBrowser, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Every screen, checked by axe-core at 1280 and 390 px with the screenshots the README shows,
 // and the steps the server may require before any of them: a new password, a second factor.
 
-let browser: Browser
-before(async () => { browser = await launchBrowser() })
-after(async () => { await browser.close() })
 
 const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name })
 
@@ -21,7 +18,7 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   const s = await startTestServer(t, 'sqlite')
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   await personOf(s, { accountId, role: 'member', email: 'dev@acme.example' })
-  const tab = await openTab(browser, `${s.url}/clients`)
+  const tab = await openTab(`${s.url}/clients`)
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, PASSWORD)
@@ -162,7 +159,7 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
 test('dark theme follows the system setting', async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s, { email: 'admin@acme.example' })
-  const tab = await openTab(browser, `${s.url}/settings/integrations/api`, { dark: true })
+  const tab = await openTab(`${s.url}/settings/integrations/api`, { dark: true })
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, PASSWORD)
@@ -180,7 +177,7 @@ test('first sign-in: a new password, then a second factor the account requires, 
   // As the first start leaves the bootstrap admin: a one-time password to replace.
   await setUserPassword(s.services, { userId: user.id, password: 'one-time-Xk3a9-Qm2Lp', changeRequired: true })
   await s.services.store.accounts.setRequireAdminSecondFactor(accountId as AccountId, true)
-  const tab = await openTab(browser, s.url)
+  const tab = await openTab(s.url)
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, 'one-time-Xk3a9-Qm2Lp')

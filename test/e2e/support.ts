@@ -4,18 +4,40 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
-// The dashboard driven in Debian's Chromium (never a downloaded browser), one browser per test
-// file, a fresh context (profile) per test.
+// The dashboard driven in Debian's Chromium (never a downloaded browser): one browser per test
+// process, shared by its files (starting one cost ~3 s of CPU), a fresh context (profile) per test.
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const WIDTHS = { desktop: 1280, phone: 390 } as const
 const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
 const BUILT = fileURLToPath(new URL('../../web/index.html', import.meta.url))
 
-export function launchBrowser(): Promise<Browser> {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`)
-  assert.ok(existsSync(BUILT), 'the dashboard is not built: npm run build')
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] })
+let launched: Promise<Browser> | undefined
+let openContexts = 0
+let idle: NodeJS.Timeout | undefined
+
+/**
+ * The process's browser, started at the first call and closed once no test has used it for two
+ * seconds (the files of a shard run back to back; after the last one, the process can end).
+ */
+export function browser(): Promise<Browser> {
+  clearTimeout(idle)
+  if (!launched) {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`)
+    assert.ok(existsSync(BUILT), 'the dashboard is not built: npm run build')
+    launched = chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] })
+  }
+  return launched
+}
+
+function closeWhenIdle(): void {
+  if (--openContexts > 0) return
+  clearTimeout(idle)
+  idle = setTimeout(() => {
+    const closing = launched
+    launched = undefined
+    void closing?.then((b) => b.close())
+  }, 2000)
 }
 
 export interface Tab {
@@ -25,13 +47,22 @@ export interface Tab {
   readonly errors: string[]
 }
 
-export async function openTab(browser: Browser, url: string, opts: { width?: number; dark?: boolean } = {}): Promise<Tab> {
+export async function openTab(url: string, opts: { width?: number; dark?: boolean } = {}): Promise<Tab> {
   const width = opts.width ?? WIDTHS.desktop
-  const context = await browser.newContext({
-    viewport: { width, height: width === WIDTHS.phone ? 844 : 900 },
-    colorScheme: opts.dark ? 'dark' : 'light',
-    permissions: ['clipboard-read', 'clipboard-write'],
-  })
+  // Counted before the browser is asked, so that it cannot close meanwhile.
+  openContexts++
+  let context: BrowserContext
+  try {
+    context = await (await browser()).newContext({
+      viewport: { width, height: width === WIDTHS.phone ? 844 : 900 },
+      colorScheme: opts.dark ? 'dark' : 'light',
+      permissions: ['clipboard-read', 'clipboard-write'],
+    })
+  } catch (err) {
+    closeWhenIdle()
+    throw err
+  }
+  context.on('close', closeWhenIdle)
   const page = await context.newPage()
   const errors: string[] = []
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()) })
@@ -64,7 +95,14 @@ export async function assertAccessible(page: Page, where: string): Promise<void>
   assert.deepEqual(serious, [], `${where}: ${JSON.stringify(serious, null, 1)}`)
 }
 
-/** Checks the page at both widths (and takes the screenshot, when named). */
+/**
+ * Screenshots for the README and docs/screenshots/, taken with KEYMINT_SCREENSHOTS=1
+ * (`npm run screenshots`): a full-page PNG cost Chromium about a second of CPU, forty of them a
+ * tenth of the whole suite, for pictures no test looks at.
+ */
+const TAKE_SCREENSHOTS = process.env.KEYMINT_SCREENSHOTS === '1'
+
+/** Checks the page at both widths (and takes the screenshot, when named and asked for). */
 export async function assertAccessibleAtBothWidths(page: Page, where: string, screenshot?: string): Promise<void> {
   const original = page.viewportSize()
   for (const [name, width] of Object.entries(WIDTHS)) {
@@ -73,7 +111,7 @@ export async function assertAccessibleAtBothWidths(page: Page, where: string, sc
     // Nothing wider than the screen: no sideways scrolling of the page (wide tables scroll inside their frame).
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth)
     assert.ok(scrollWidth <= width, `${where} at ${width} px: the page is ${scrollWidth} px wide`)
-    if (screenshot) await page.screenshot({ path: `${SCREENSHOTS}${screenshot}-${name}.png`, fullPage: true })
+    if (screenshot && TAKE_SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}${screenshot}-${name}.png`, fullPage: true })
   }
   if (original) await page.setViewportSize(original)
 }

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser } from 'playwright-core'
+import { test } from 'node:test'
 import { createClient } from '../../src/domain/clients.js'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { OidcIssuer } from '../helpers/oidc-issuer.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, launchBrowser, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // A client's trust policies on its page: an admin adds one through the form (a refused subject
 // shown next to its field first), a workload's token then gets the client's tokens, and the
 // admin deletes the policy again.
 
-let browser: Browser
-before(async () => { browser = await launchBrowser() })
-after(async () => { await browser.close() })
 
 test('an admin adds and deletes a trust policy on the client page; the policy works at /oauth2/token', async (t) => {
   const s = await startTestServer(t, 'sqlite', { federationAllowLoopback: 'true' })
@@ -22,7 +18,7 @@ test('an admin adds and deletes a trust policy on the client page; the policy wo
   const { client } = await createClient({ store: s.services.store, clock: s.services.clock, secrets: s.services.secrets }, {
     accountId, name: 'deploy-bot', level: 'subscription', scopes: ['deploy:write'],
   })
-  const tab = await openTab(browser, `${s.url}/clients/${client.id}`)
+  const tab = await openTab(`${s.url}/clients/${client.id}`)
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, PASSWORD)

@@ -2,20 +2,16 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { after, before, test } from 'node:test'
-import type { Browser } from 'playwright-core'
+import { test } from 'node:test'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { cleanup } from '../helpers/cleanup.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, launchBrowser, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Settings & Integrations → Webhooks, against a real receiver on loopback: an admin adds an
 // endpoint, copies its secret once, sends a test event the receiver can verify with that secret,
 // reads the delivery log, and deletes the endpoint. A member is told why there is nothing to see.
 
-let browser: Browser
-before(async () => { browser = await launchBrowser() })
-after(async () => { await browser.close() })
 
 test('an admin adds a webhook endpoint, tests it, reads its deliveries and deletes it', async (t) => {
   const s = await startTestServer(t, 'sqlite', { webhookPoll: '1h', webhooksAllowLoopback: 'true' })
@@ -31,7 +27,7 @@ test('an admin adds a webhook endpoint, tests it, reads its deliveries and delet
 
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   const member = await personOf(s, { accountId, role: 'member', email: 'dev@acme.example' })
-  const tab = await openTab(browser, `${s.url}/settings/integrations/webhooks`)
+  const tab = await openTab(`${s.url}/settings/integrations/webhooks`)
   t.after(() => tab.context.close())
   const { page } = tab
   await signInThroughPage(page, user.email, PASSWORD)
@@ -83,7 +79,7 @@ test('an admin adds a webhook endpoint, tests it, reads its deliveries and delet
   assert.deepEqual(unexpectedErrors(tab), [])
 
   // A member sees why there is nothing here, and the page asks the API for nothing it would refuse.
-  const memberTab = await openTab(browser, `${s.url}/settings/integrations/webhooks`)
+  const memberTab = await openTab(`${s.url}/settings/integrations/webhooks`)
   t.after(() => memberTab.context.close())
   await signInThroughPage(memberTab.page, member.user.email, PASSWORD)
   await memberTab.page.getByText('Only admins see and register webhook endpoints.').waitFor()

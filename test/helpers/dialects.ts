@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { constants, copyFileSync, existsSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, type TestContext } from 'node:test'
+import { describe, type TestContext } from 'node:test'
 import pg from 'pg'
 import { openDatabase } from '../../src/store/database.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
@@ -154,20 +154,22 @@ export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: 
  * making a database from the template and dropping it cost PostgreSQL ~0.17 s of CPU, emptying
  * its tables ~0.02 s. Before a database is given out again, every connection still open to it
  * is ended and its schema is checked against the template's (a test that changed the schema
- * gets its database dropped instead). All are dropped after the process's last test.
+ * gets its database dropped instead). One left unused for a second is dropped: the tests of a
+ * process run back to back, and after the last one the process can end with nothing left behind.
  */
 class EmptiedDatabases {
-  readonly #free: string[] = []
-  readonly #all = new Set<string>()
+  readonly #free: { name: string; unused: NodeJS.Timeout }[] = []
   /** The template's tables, children before the tables their foreign keys name, and its shape. */
   #template: Promise<{ tables: string[]; shape: string }> | undefined
 
   async take(): Promise<string> {
     const free = this.#free.pop()
-    if (free !== undefined) return free
+    if (free !== undefined) {
+      clearTimeout(free.unused)
+      return free.name
+    }
     const name = `keymint_test_${randomBytes(6).toString('hex')}`
     await adminQuery(`create database ${name} template ${await migratedTemplate()}`)
-    this.#all.add(name)
     this.#template ??= this.#read(name)
     await this.#template
     return name
@@ -189,18 +191,18 @@ class EmptiedDatabases {
     } finally {
       await client.end().catch(() => {})
     }
-    if (reusable) {
-      this.#free.push(name)
-    } else {
-      this.#all.delete(name)
+    if (!reusable) {
       dropLater(name)
+      return
     }
-  }
-
-  dropAll(): void {
-    for (const name of this.#all) dropLater(name)
-    this.#all.clear()
-    this.#free.length = 0
+    const entry = {
+      name,
+      unused: setTimeout(() => {
+        this.#free.splice(this.#free.indexOf(entry), 1)
+        dropLater(name)
+      }, 1000),
+    }
+    this.#free.push(entry)
   }
 
   async #read(name: string): Promise<{ tables: string[]; shape: string }> {
@@ -257,8 +259,6 @@ function dropLater(name: string): void {
 }
 
 const emptied = new EmptiedDatabases()
-// After the last test of the process (of every file a shard imports), as a root hook runs.
-after(() => emptied.dropAll())
 
 // Asked once, as this module loads: suites must be built without awaiting anything. (Node 20
 // files tests registered after an `await` in a describe callback under whichever suite is being
