@@ -90,9 +90,10 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   await assertAccessibleAtBothWidths(page, 'client limits form', 'client-limits')
   await limits.getByRole('button', { name: 'Save limits' }).click()
   await page.getByText('The limits are saved').waitFor()
-  assert.match(await page.getByTestId('rate-limit').textContent() ?? '', /^600 token requests per minute/)
-  assert.match(await page.getByTestId('quota').textContent() ?? '', /^100,000 tokens per month/)
-  assert.match(await page.getByTestId('quota-mode').textContent() ?? '', /^monitored only/)
+  // The message comes before the refetched client: wait for the values to show.
+  await page.getByTestId('rate-limit').filter({ hasText: /^600 token requests per minute/ }).waitFor()
+  await page.getByTestId('quota').filter({ hasText: /^100,000 tokens per month/ }).waitFor()
+  await page.getByTestId('quota-mode').filter({ hasText: /^monitored only/ }).waitFor()
 
   // Users: create one, then disabling explains the effect before it happens.
   await nav(page, 'Users').click()
