@@ -21,6 +21,10 @@ test('first serve on an empty SQLite database bootstraps, prints how to start, a
   const created = await keymintJson<Created>(args, { cwd: dir, env: { KEYMINT_MASTER_KEY: '', KEYMINT_DATABASE_URL: '' } })
   const res = await fetch(`${server.url}/auth/oauth`, { method: 'POST', headers: { clientId: created.client_id, clientSecret: created.client_secret } })
   assert.equal(res.status, 200)
+  // The command line runs from its bundle (dist/cli): the dashboard it serves is found all the same.
+  const home = await fetch(`${server.url}/`)
+  assert.equal(home.status, 200)
+  assert.match(await home.text(), /<div id="root">/)
   server.child.kill('SIGTERM')
   assert.equal(await server.exited, 0)
 

@@ -50,7 +50,7 @@ test('npm pack → npm install ./keymint-<version>.tgz (offline) → npx keymint
   const packed = JSON.parse((await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT)).stdout) as { filename: string; files: { path: string }[] }[]
   const tarball = packed[0]!
   const files = tarball.files.map((f) => f.path)
-  assert.ok(files.includes('bin/keymint') && files.includes('dist/src/cli/main.js') && files.includes('dist/src/client/index.d.ts'))
+  assert.ok(files.includes('bin/keymint') && files.includes('dist/cli/main.js') && files.includes('dist/src/client/index.d.ts'))
   assert.ok(!files.some((f) => f.includes('.test.') || f.startsWith('test/') || f.startsWith('dist/test/')), 'no tests in the package')
   assert.ok(files.includes('CHANGELOG.md'))
 

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { packagePath } from '../../package-files.js'
 import { dashboardPagePolicy } from '../security-headers.js'
 
 export interface DashboardOptions {
-  /** The built dashboard (`vite build` output); by default dist/web beside this module's dist/src. */
+  /** The built dashboard (`vite build` output); by default the package's dist/web. */
   readonly root?: string
 }
 
-/** The dashboard's built files, from this module at dist/src/http/routes/. */
-const BUILT_DASHBOARD = fileURLToPath(new URL('../../../web/', import.meta.url))
+/** The dashboard's built files: dist/web in the package. */
+const BUILT_DASHBOARD = packagePath('dist', 'web')
 
 // Paths the dashboard never answers: their surfaces keep their own 404s (and 405s).
 const NOT_THE_DASHBOARD = /^\/(?:api|oauth2|auth|\.well-known)(?:\/|$)/
