@@ -28,6 +28,7 @@ import { wellKnownRoutes, type WellKnownDeps } from './routes/well-known.js'
 import { OAuthErrorBody, Problem } from './schemas/errors.js'
 import { MANAGEMENT_COMPONENTS } from './schemas/management.js'
 import { OAUTH_COMPONENTS } from './schemas/oauth.js'
+import { named } from './named-plugin.js'
 
 export interface AppDeps {
   readonly token: Omit<TokenEndpointDeps, 'issuer'>
@@ -137,18 +138,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (logRequest) app.addHook('onResponse', logRequest)
   app.addHook('onSend', noStoreUnderApi)
   app.addHook('onSend', securityHeaders({ https: deps.issuer.startsWith('https:') }))
-  await app.register(headerDialectTokenRoutes, { ...deps.token, issuer: issuerOf })
-  await app.register(oauth2TokenEndpointRoutes, { ...deps.token, issuer: issuerOf })
+  await app.register(named(headerDialectTokenRoutes), { ...deps.token, issuer: issuerOf })
+  await app.register(named(oauth2TokenEndpointRoutes), { ...deps.token, issuer: issuerOf })
   const tokenState = deps.introspection(issuerOf)
-  await app.register(introspectionRoutes, tokenState)
-  await app.register(revocationRoutes, tokenState)
-  await app.register(revocationFeedRoutes, tokenState)
-  await app.register(managementApiRoutes, management)
-  await app.register(apiReferenceRoutes, { issuer: issuerOf })
-  await app.register(wellKnownRoutes, { ...deps.wellKnown, issuer: issuerOf })
-  await app.register(healthRoutes, deps.health)
-  await app.register(metricsRoutes, deps.metrics)
+  await app.register(named(introspectionRoutes), tokenState)
+  await app.register(named(revocationRoutes), tokenState)
+  await app.register(named(revocationFeedRoutes), tokenState)
+  await app.register(named(managementApiRoutes), management)
+  await app.register(named(apiReferenceRoutes), { issuer: issuerOf })
+  await app.register(named(wellKnownRoutes), { ...deps.wellKnown, issuer: issuerOf })
+  await app.register(named(healthRoutes), deps.health)
+  await app.register(named(metricsRoutes), deps.metrics)
   // Last: its catch-all answers only what no route above does.
-  await app.register(dashboardRoutes, {})
+  await app.register(named(dashboardRoutes), {})
   return app
 }

@@ -35,9 +35,40 @@ function withLowerCaseNames(schema: object): object {
 // One Ajv per shared schemas and options for the whole process; Ajv keeps each schema it
 // compiled by the schema object, which routes define once as module constants.
 const selectValidator = AjvCompiler()
+const validatorsByShared = new Map<string, ReturnType<typeof selectValidator>>()
+
+// Fastify asks for a compiler once per plugin context (some forty times per app), each time with
+// a new object of the shared schemas, whose contents are the app's own copies of them. The
+// compilers' pools tell shared schemas apart by writing them out as JSON (~10 KB) on every ask;
+// here that is done once per app: later asks are known by the identities of the copies.
+const objectIds = new WeakMap<object, number>()
+let nextObjectId = 0
+const contentByIdentities = new Map<string, string>()
+const sameContent = new Map<string, string>()
+
+function sharedKey(externalSchemas: unknown, options: unknown): string {
+  const identities = Object.entries(externalSchemas ?? {}).map(([name, schema]) => {
+    if (typeof schema !== 'object' || schema === null) return `${name}=${JSON.stringify(schema)}`
+    let id = objectIds.get(schema)
+    if (id === undefined) objectIds.set(schema, id = nextObjectId++)
+    return `${name}#${id}`
+  }).join(',') + JSON.stringify(options)
+  let key = contentByIdentities.get(identities)
+  if (key === undefined) {
+    const content = JSON.stringify([externalSchemas, options])
+    // One string per content, so that a Map hashes it once.
+    key = sameContent.get(content) ?? content
+    sameContent.set(key, key)
+    contentByIdentities.set(identities, key)
+  }
+  return key
+}
 
 const buildValidator: ValidatorFactory = (externalSchemas, options) => {
-  const compile = selectValidator(externalSchemas, options)
+  // Pooled as the compiler pools them: by the shared schemas and Ajv's options.
+  const key = sharedKey(externalSchemas, options?.customOptions)
+  let compile = validatorsByShared.get(key)
+  if (!compile) validatorsByShared.set(key, compile = selectValidator(externalSchemas, options))
   return (route) => compile(route.httpPart === 'headers' && typeof route.schema === 'object'
     ? { ...route, schema: withLowerCaseNames(route.schema) }
     : route)
@@ -46,20 +77,23 @@ const buildValidator: ValidatorFactory = (externalSchemas, options) => {
 const selectSerializer = SerializerSelector()
 // By the schema object first (most routes share module constants), then by its content.
 const serializersBySchema = new WeakMap<object, Map<string, Serializer>>()
-const serializersByContent = new Map<string, Serializer>()
+const serializersByContent = new Map<string, Map<string, Serializer>>()
 
 const buildSerializer: SerializerFactory = (externalSchemas, options) => {
   const compile = selectSerializer(externalSchemas, options)
-  const shared = JSON.stringify([externalSchemas, options])
+  const shared = sharedKey(externalSchemas, options)
+  let byContent = serializersByContent.get(shared)
+  if (!byContent) serializersByContent.set(shared, byContent = new Map())
+  const sameShared = byContent
   return (route) => {
     const schema = route.schema as object
     let forSchema = serializersBySchema.get(schema)
     if (!forSchema) serializersBySchema.set(schema, forSchema = new Map())
     let serializer = forSchema.get(shared)
     if (!serializer) {
-      const key = `${shared}\n${JSON.stringify(schema)}`
-      serializer = serializersByContent.get(key)
-      if (!serializer) { serializersByContent.set(key, serializer = compile(route)) }
+      const content = JSON.stringify(schema)
+      serializer = sameShared.get(content)
+      if (!serializer) sameShared.set(content, serializer = compile(route))
       forSchema.set(shared, serializer)
     }
     return serializer

@@ -17,6 +17,7 @@ import { signingKeyRoutes } from './api/signing-keys.js'
 import { tokenCheckRoutes } from './api/token-checks.js'
 import { userRoutes } from './api/users.js'
 import { webhookRoutes } from './api/webhooks.js'
+import { named } from '../named-plugin.js'
 
 export interface ManagementApiDeps extends ManagementDeps {
   readonly auth: ApiAuthDeps
@@ -38,7 +39,7 @@ export const noStoreUnderApi: onSendHookHandler = (request, reply, payload, done
 /** The REST API under /api/v1, protected by keymint's own access tokens or a dashboard session. */
 export async function managementApiRoutes(app: FastifyInstance, deps: ManagementApiDeps): Promise<void> {
   app.decorateRequest('apiCaller', null)
-  await app.register(async (api) => {
+  await app.register(named(async function managementApi(api: FastifyInstance) {
     // Cookies are read here only: the token endpoints never look at them.
     await api.register(cookie)
     api.addHook('onRequest', createApiAuthenticator(deps.auth))
@@ -48,7 +49,7 @@ export async function managementApiRoutes(app: FastifyInstance, deps: Management
       if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {}
     })
     for (const surface of [sessionRoutes, meRoutes, secondFactorRoutes, accountRoutes, userRoutes, clientRoutes, keyPairRoutes, expiringKeyPairRoutes, rotationPhaseRoutes, signingKeyRoutes, apiRoutes, auditEventRoutes, tokenCheckRoutes, webhookRoutes, federationPolicyRoutes]) {
-      await api.register(surface, deps)
+      await api.register(named(surface), deps)
     }
-  }, { prefix: '/api/v1' })
+  }), { prefix: '/api/v1' })
 }
