@@ -4,12 +4,13 @@ import { test } from 'node:test'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { parseEncryptionPublicKey } from './encryption-public-keys.js'
 import { PublicKeyError } from './public-keys.js'
+import { rsaKeyPair } from '../../test/helpers/rsa-keys.js'
 
 const pem = (k: { export(o: object): string | Buffer }, type: 'spki' | 'pkcs8' = 'spki') => String(k.export({ format: 'pem', type }))
 const jwkText = (k: { export(o: object): unknown }, extra: object = {}) => JSON.stringify({ ...(k.export({ format: 'jwk' }) as object), ...extra })
 
 test('accepts RSA, EC P-256/384/521 and X25519 public keys as PEM or JWK; kid is the RFC 7638 thumbprint', async () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const rsa = rsaKeyPair()
   const parsed = await parseEncryptionPublicKey(pem(rsa.publicKey))
   assert.equal(parsed.alg, 'RSA-OAEP-256')
   assert.deepEqual(Object.keys(parsed.publicJwk).sort(), ['e', 'kty', 'n'])
@@ -26,7 +27,7 @@ test('accepts RSA, EC P-256/384/521 and X25519 public keys as PEM or JWK; kid is
 })
 
 test('refuses private, symmetric, weak and non-encryption keys, and algorithms that do not fit the key', async () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const rsa = rsaKeyPair()
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const hostile: [string, string, string?][] = [
     ['private PEM', pem(rsa.privateKey, 'pkcs8')],

@@ -5,6 +5,7 @@ import { fakeDeps } from '../../test/fakes/deps.js'
 import { createAccount } from './accounts.js'
 import { createApi, isResourceIdentifier, listApis, type NewApiInput } from './apis.js'
 import { Conflict, InvalidInput, NotFound } from './errors.js'
+import { rsaKeyPair } from '../../test/helpers/rsa-keys.js'
 
 const ISSUER = 'https://auth.example.com'
 const AUDIENCE = 'https://tokens.example.com/v1'
@@ -67,7 +68,7 @@ test("keymint's default audiences are reserved, however they are spelled", async
 
 test('createApi refuses bad input and an unknown account, writing nothing', async () => {
   const { deps, a } = await world()
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const rsa = rsaKeyPair()
   const cases: [string, NewApiInput, (e: unknown) => boolean][] = [
     ['not a URI', { accountId: a, identifier: 'orders' }, (e) => e instanceof InvalidInput && e.code === 'KEYMINT_INVALID_INPUT'],
     ['a fragment', { accountId: a, identifier: 'https://orders.example.com#x' }, (e) => e instanceof InvalidInput],

@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import { cliDatabase, keymint, serve, type Created } from '../helpers/cli.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { createVerifier } from '../../src/verify/index.js'
+import { rsaKeyPair } from '../helpers/rsa-keys.js'
 
 describeEachDialect('keymint api (CLI)', (dialect) => {
   test('api create and list: an identifier belongs to one account; the default audience is refused', async (t) => {
@@ -32,7 +33,7 @@ describeEachDialect('keymint api (CLI)', (dialect) => {
     const { json, run, dir } = await cliDatabase(t, dialect)
     const account = await json<{ id: string }>(['account', 'create', '--name', 'a'])
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const rsa = rsaKeyPair()
     writeFileSync(`${dir}/ec.jwk`, JSON.stringify(ec.publicKey.export({ format: 'jwk' })))
     writeFileSync(`${dir}/rsa.pem`, rsa.publicKey.export({ format: 'pem', type: 'spki' }))
     writeFileSync(`${dir}/rsa-private.pem`, rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }))

@@ -7,6 +7,7 @@ import { describeEachDialect } from '../helpers/dialects.js'
 import { registerApi, seedClient, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
 import { adminOf } from '../helpers/management.js'
 import { basic, form, verifyAccessToken } from '../helpers/tokens.js'
+import { rsaKeyPair } from '../helpers/rsa-keys.js'
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
 const API = 'https://assets.example.com'
@@ -37,7 +38,7 @@ const thumbprint = (key: KeyObject) => calculateJwkThumbprint(key.export({ forma
 
 describeEachDialect('tokens for an API with an encryption key', (dialect) => {
   const keys = [
-    { name: 'RSA, default RSA-OAEP-256', pair: () => generateKeyPairSync('rsa', { modulusLength: 2048 }), alg: undefined, expect: 'RSA-OAEP-256' },
+    { name: 'RSA, default RSA-OAEP-256', pair: () => rsaKeyPair(), alg: undefined, expect: 'RSA-OAEP-256' },
     { name: 'RSA, RSA-OAEP-512', pair: () => generateKeyPairSync('rsa', { modulusLength: 3072 }), alg: 'RSA-OAEP-512', expect: 'RSA-OAEP-512' },
     { name: 'EC P-256, ECDH-ES', pair: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }), alg: undefined, expect: 'ECDH-ES' },
     { name: 'X25519, ECDH-ES', pair: () => generateKeyPairSync('x25519'), alg: 'ECDH-ES', expect: 'ECDH-ES' },
@@ -101,7 +102,7 @@ describeEachDialect('tokens for an API with an encryption key', (dialect) => {
   test('POST /api/v1/apis takes encryption_key and encryption_alg and shows only the thumbprint and algorithm', async (t) => {
     const s = await startTestServer(t, dialect)
     const { call } = await adminOf(s)
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const { publicKey, privateKey } = rsaKeyPair()
     const created = await call('POST', '/apis', { identifier: API, encryption_key: pem(publicKey), encryption_alg: 'RSA-OAEP-384' })
     assert.equal(created.status, 201)
     assert.deepEqual([created.body.encryption_kid, created.body.encryption_alg], [await thumbprint(publicKey), 'RSA-OAEP-384'])
@@ -109,7 +110,7 @@ describeEachDialect('tokens for an API with an encryption key', (dialect) => {
     const plain = await call('POST', '/apis', { identifier: 'https://plain.example.com' })
     assert.deepEqual([plain.body.encryption_kid, plain.body.encryption_alg], [null, null])
 
-    const rsa = () => pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey)
+    const rsa = () => pem(rsaKeyPair().publicKey)
     const privatePem = String(privateKey.export({ format: 'pem', type: 'pkcs8' }))
     const privateJwk = JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }))
     const hostile: { name: string; body: Record<string, unknown> }[] = [

@@ -11,6 +11,7 @@ import { cleanup } from '../helpers/cleanup.js'
 import { registerApi, seedClient, startTestServer, type TestServer } from '../helpers/server.js'
 import { form } from '../helpers/tokens.js'
 import { assertRefused, decodePart, encodePart, headerToken, oauth2Token, resourceServerClient, serverPrivateKey, verifierFor } from './support.js'
+import { rsaKeyPair } from '../helpers/rsa-keys.js'
 
 /** Signs `payload` ourselves with the server's own signing key, to vary one header or claim at a time. */
 async function signWithServerKey(s: TestServer, payload: JWTPayload, header: { typ?: string; kid?: string } = { typ: 'at+jwt' }): Promise<string> {
@@ -81,7 +82,7 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
       { name: 'A128GCM content', jwe: encryptTo(publicKey, jws, { enc: 'A128GCM', cty: 'JWT' }) },
       { name: 'tampered inner token', jwe: encryptTo(publicKey, `${h}.${encodePart({ ...decodePart(jws, 1), scope: 'keymint:admin' })}.${sig}`, { cty: 'JWT' }) },
       { name: 'inner token not a JWS', jwe: encryptTo(publicKey, 'not-a-token', { cty: 'JWT' }) },
-      { name: 'to another key', jwe: encryptTo(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey, jws, { cty: 'JWT' }) },
+      { name: 'to another key', jwe: encryptTo(rsaKeyPair().publicKey, jws, { cty: 'JWT' }) },
       { name: 'cut ciphertext', jwe: headerToken(s, c, 'encrypted=true').then((x) => x.replace(/\.[\w-]{8}([\w-]+\.[\w-]+)$/, '.$1')) },
     ]
     for (const { name, jwe } of hostile) await assertRefused(withKeyObject.verify(await jwe), 'invalid_token', name)
@@ -91,7 +92,7 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     const s = await startTestServer(t, dialect)
     const c = await seedClient(s.services)
     const apis = [
-      { identifier: 'https://rsa.example.com', pair: generateKeyPairSync('rsa', { modulusLength: 2048 }), alg: 'RSA-OAEP-512' },
+      { identifier: 'https://rsa.example.com', pair: rsaKeyPair(), alg: 'RSA-OAEP-512' },
       { identifier: 'https://ec.example.com', pair: generateKeyPairSync('ec', { namedCurve: 'P-256' }), alg: 'ECDH-ES' },
     ]
     for (const { identifier, pair, alg } of apis) {
@@ -109,7 +110,7 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
       }
       await assertRefused(verifierFor(t, s, { audience: identifier }).verify(jwe), 'invalid_token', `${alg}: no decryption key`)
       await assertRefused(verifierFor(t, s, { audience: identifier, decryptionKey: (await serverPrivateKey(s, 'enc')).key }).verify(jwe), 'invalid_token', `${alg}: keymint's own key`)
-      const wrong = alg === 'ECDH-ES' ? other : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+      const wrong = alg === 'ECDH-ES' ? other : rsaKeyPair().privateKey
       await assertRefused(verifierFor(t, s, { audience: identifier, decryptionKey: wrong }).verify(jwe), 'invalid_token', `${alg}: another key`)
       await assertRefused(verifierFor(t, s, { audience: identifier, decryptionKey: generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey }).verify(jwe), 'invalid_token', `${alg}: an EC key of another curve`)
       if (alg !== 'ECDH-ES') continue
@@ -121,7 +122,7 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
         ['epk on P-384', withHeader({ epk: generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' }) })],
         ['epk off the curve', withHeader({ epk: { ...header.epk, x: header.epk.y } })],
         ['epk X25519', withHeader({ epk: generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }) })],
-        ['epk RSA', withHeader({ epk: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }) })],
+        ['epk RSA', withHeader({ epk: rsaKeyPair().publicKey.export({ format: 'jwk' }) })],
         ['alg RSA-OAEP-256', withHeader({ alg: 'RSA-OAEP-256' })],
         ['untouched header, control', [h, ...rest].join('.')],
       ]
@@ -154,7 +155,7 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
       { name: 'no jti', token: signWithServerKey(s, Object.fromEntries(Object.entries(claims).filter(([k]) => k !== 'jti'))) },
       { name: 'client_id not a string', token: signWithServerKey(s, { ...claims, client_id: 42 }) },
       { name: 'scope not a string', token: signWithServerKey(s, { ...claims, scope: ['all'] }) },
-      { name: 'unknown kid', token: new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'unknown' }).sign(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey) },
+      { name: 'unknown kid', token: new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'unknown' }).sign(rsaKeyPair().privateKey) },
       { name: 'empty', token: '' },
       { name: 'garbage', token: 'not-a-token' },
       { name: 'four parts', token: `${token}.x` },
@@ -231,7 +232,7 @@ describeEachDialect('keymint/verify createVerifier', (dialect) => {
     for (const audience of [undefined, null, '', 42]) {
       assert.throws(() => createVerifier({ issuer: 'https://auth.example.com', audience } as never), { name: 'TypeError', message: /^keymint\/verify: audience must be/ }, String(audience))
     }
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const { publicKey, privateKey } = rsaKeyPair()
     const badKeys: unknown[] = [publicKey, publicKey.export({ format: 'jwk' }), String(publicKey.export({ format: 'pem', type: 'spki' })), 'garbage', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
       generateKeyPairSync('ed25519').privateKey, { kty: 'oct', k: 'c2VjcmV0' }, 42]
     for (const decryptionKey of badKeys) {
