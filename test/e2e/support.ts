@@ -85,7 +85,9 @@ interface AxeViolation { id: string; impact: string | null; help: string; nodes:
  * through the browser's debugging protocol: the page's CSP rightly refuses inline scripts.
  */
 export async function assertAccessible(page: Page, where: string): Promise<void> {
-  await page.evaluate(axeSource)
+  // Once per document: the dashboard navigates without reloading, and compiling axe's half a
+  // megabyte again for every check cost Chromium more than the check.
+  if (!await page.evaluate(() => typeof (window as { axe?: unknown }).axe === 'object')) await page.evaluate(axeSource)
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe
     const result = await axe.run(document, { resultTypes: ['violations'] })
