@@ -113,4 +113,11 @@ test('npm pack → npm install ./keymint-<version>.tgz (offline) → npx keymint
   for (const u of urls) {
     assert.match(u, /node_modules\/(keymint\/dist\/src\/(client|verify)\/|jose\/)/, `loading the libraries loaded ${u}`)
   }
+
+  // The installed command runs from its bundle, not from the compiled modules beside it (an
+  // installed package's files carry the times they were unpacked, which must not decide).
+  const command = await run(process.execPath, ['--import', './loaded.mjs', 'node_modules/keymint/bin/keymint', '--version'], { cwd: project })
+  const commandFiles = command.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length))
+  assert.ok(commandFiles.some((u) => u.endsWith('node_modules/keymint/dist/cli/main.js')), command.stderr)
+  assert.deepEqual(commandFiles.filter((u) => u.includes('node_modules/keymint/dist/src/')), [], 'nothing of dist/src')
 })
