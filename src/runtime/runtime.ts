@@ -6,6 +6,7 @@ import { ensureServerKeys } from '../domain/server-keys.js'
 import { AuthThrottle } from '../oauth/auth-throttle.js'
 import type { Services } from '../services.js'
 import { listenForChanges } from '../store/changes.js'
+import type { CredentialSubject } from '../store/credential-changes.js'
 import { DatabaseUnavailable, pingDatabase } from '../store/database.js'
 import { coalesced, every } from './background.js'
 import { ClientLimits } from './client-limits.js'
@@ -74,10 +75,10 @@ export async function createRuntime(config: Config, services: Services, log: Log
     if (err instanceof DatabaseUnavailable) health.noteError(err)
     else log.error({ err }, `${what} failed`)
   }
-  let feed: { freshAsOf(): number } | undefined
+  let following: OtherProcesses | undefined
   const credentials = new CredentialCache({ ...CREDENTIAL_CACHE_DEFAULTS, maxStaleMs: config.cacheMaxStaleMs, unknownPerSecond: config.unknownClientRate }, {
     load: (id) => store.keyPairs.findCredential(id),
-    freshAsOf: () => feed?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
+    freshAsOf: () => following?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
     now: () => performance.now(),
     health,
   })
@@ -105,26 +106,11 @@ export async function createRuntime(config: Config, services: Services, log: Log
     webhookAttempts: () => webhooks.outcomes,
     keyPairsExpiring: () => expiryReminders.expiring,
   })
-  let changes: { sync(): Promise<void>; close(): Promise<void> } | undefined
-  let watch: { stop(): void } | undefined
   // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
   const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() })
   let stopPurge: (() => void) | undefined
   const quotas = new QuotaCounts({ usage: store.clientUsage, clock, onError: failed('counting quota use') }, { idleMs: QUOTA_IDLE_MS })
-  const recordingLimits = failed('recording a client limit reached')
-  const recording = new Set<Promise<void>>()
-  const limits = new ClientLimits({
-    clock,
-    rates: new RateWindows(100_000),
-    quotas,
-    overran: (limit, mode) => metrics.limitOverruns.inc({ limit, mode }),
-    // Off the token path: once per client, limit and window on this instance, and once in the database.
-    reached: (reached) => {
-      const recorded: Promise<void> = recordLimitReached({ store, clock }, reached).then(() => {}, recordingLimits).finally(() => recording.delete(recorded))
-      recording.add(recorded)
-    },
-  })
-  const limitsRecorded = async (): Promise<void> => { await Promise.all(recording) }
+  const { limits, limitsRecorded } = clientLimits({ store, clock, quotas, metrics, onError: failed('recording a client limit reached') })
   return {
     health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys, limits, quotas, limitsRecorded, expiryReminders,
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
@@ -132,7 +118,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
       // PostgreSQL's announcements arrive on the listening connection (credentials are forgotten
       // as they arrive; SQLite's data version is read at every lookup). Revocations and keys
       // reload in the background when announced, so they are reloaded here and waited for.
-      await changes?.sync()
+      await following?.sync()
       await Promise.all([revocations.refresh(), ring.refresh()])
     },
     start() {
@@ -144,36 +130,16 @@ export async function createRuntime(config: Config, services: Services, log: Log
       webhooks.start(config.webhooks.pollMs)
       stopPurge = every(DPOP_PURGE_MS, () => store.dpopProofs.purgeExpired(clock.now()), failed('purging used DPoP proof ids'))
       expiryReminders.start(config.keyExpiryCheckMs)
-      const reloadRevocations = coalesced(() => revocations.refresh(), failed('refreshing revocations'))
-      const reloadKeys = coalesced(() => ring.refresh(), failed('reloading server keys'))
-      if (database.engine === 'postgres') {
-        // Other instances (and the CLI) announce their changes: reload at once instead of at the
-        // next poll, which stays as the fallback; cached credentials go back to the database
-        // while the listener is away.
-        const listener = listenForChanges(config.database.url, {
-          revocations: reloadRevocations,
-          server_keys: reloadKeys,
-          credentials: (subject) => credentials.invalidate([subject]),
-        }, (err) => log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
-        feed = listener
-        changes = listener
-      } else if (database.dataVersion) {
-        // SQLite: another process (the CLI, another server on the file) committed something.
-        const read = database.dataVersion
-        const watched = watchDataVersion(read, () => {
-          credentials.invalidate(['*'])
-          reloadRevocations()
-          reloadKeys()
-        }, { intervalMs: DATA_VERSION_POLL_MS, checkMs: DATA_VERSION_CHECK_MS, now: () => performance.now(), onError: failed('reading the SQLite data version') })
-        feed = watched
-        watch = watched
-      }
+      following = followOtherProcesses(config, database, {
+        credentials: (subjects) => credentials.invalidate(subjects),
+        revocations: coalesced(() => revocations.refresh(), failed('refreshing revocations')),
+        keys: coalesced(() => ring.refresh(), failed('reloading server keys')),
+      }, { log, failed })
     },
     async stop() {
       unsubscribe()
       stopPurge?.()
-      watch?.stop()
-      await changes?.close()
+      await following?.stop()
       health.stop()
       revocations.stop()
       ring.stop()
@@ -185,4 +151,62 @@ export async function createRuntime(config: Config, services: Services, log: Log
       await refusals.stop()
     },
   }
+}
+
+/** What other processes commit, as this one learns of it. */
+interface OtherProcesses {
+  /** When this process last knew it had seen every change (performance.now() milliseconds). */
+  freshAsOf(): number
+  /** Resolves once changes committed before the call have been announced here. */
+  sync(): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * Follows other instances' and the CLI's commits: PostgreSQL announces them (reloads happen at
+ * once instead of at the next poll, which stays as the fallback; cached credentials go back to
+ * the database while the listener is away), SQLite's data version shows that something changed.
+ */
+function followOtherProcesses(
+  config: Config,
+  database: Services['database'],
+  reload: { credentials: (subjects: CredentialSubject[]) => void; revocations: () => void; keys: () => void },
+  opts: { log: Logger; failed: (what: string) => (err: unknown) => void },
+): OtherProcesses | undefined {
+  if (database.engine === 'postgres') {
+    const listener = listenForChanges(config.database.url, {
+      revocations: reload.revocations,
+      server_keys: reload.keys,
+      credentials: (subject) => reload.credentials([subject]),
+    }, (err) => opts.log.warn({ err }, 'listening for changes from other instances failed; polling until it reconnects'))
+    return { freshAsOf: () => listener.freshAsOf(), sync: () => listener.sync(), stop: () => listener.close() }
+  }
+  const read = database.dataVersion
+  if (!read) return undefined
+  const watched = watchDataVersion(read, () => {
+    reload.credentials(['*'])
+    reload.revocations()
+    reload.keys()
+  }, { intervalMs: DATA_VERSION_POLL_MS, checkMs: DATA_VERSION_CHECK_MS, now: () => performance.now(), onError: opts.failed('reading the SQLite data version') })
+  // SQLite's data version is read at every credential lookup: nothing to wait for.
+  return { freshAsOf: () => watched.freshAsOf(), sync: async () => {}, stop: async () => watched.stop() }
+}
+
+/** Client limits whose first overrun per window is recorded off the token path; `limitsRecorded` waits for those writes. */
+function clientLimits(deps: { store: Services['store']; clock: Services['clock']; quotas: QuotaCounts; metrics: Metrics; onError: (err: unknown) => void }): {
+  limits: ClientLimits; limitsRecorded: () => Promise<void>
+} {
+  const recording = new Set<Promise<void>>()
+  const limits = new ClientLimits({
+    clock: deps.clock,
+    rates: new RateWindows(100_000),
+    quotas: deps.quotas,
+    overran: (limit, mode) => deps.metrics.limitOverruns.inc({ limit, mode }),
+    // Off the token path: once per client, limit and window on this instance, and once in the database.
+    reached: (reached) => {
+      const recorded: Promise<void> = recordLimitReached({ store: deps.store, clock: deps.clock }, reached).then(() => {}, deps.onError).finally(() => recording.delete(recorded))
+      recording.add(recorded)
+    },
+  })
+  return { limits, limitsRecorded: async () => { await Promise.all(recording) } }
 }
