@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
-import { rsaCryptoKeyPair } from './rsa-keys.js'
+import { calculateJwkThumbprint, exportJWK, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { testKeyPair } from './rsa-keys.js'
 
 /** A client's DPoP key: its private half signs proofs, its public JWK rides in their header. */
 export interface DPoPKey {
@@ -12,7 +12,7 @@ export interface DPoPKey {
 }
 
 export async function dpopKey(alg: 'ES256' | 'EdDSA' | 'RS256' | 'PS256' | 'ES384' = 'ES256'): Promise<DPoPKey> {
-  const { privateKey, publicKey } = alg === 'RS256' || alg === 'PS256' ? await rsaCryptoKeyPair(alg) : await generateKeyPair(alg, { extractable: true })
+  const { privateKey, publicKey } = await testKeyPair(alg)
   const jwk = await exportJWK(publicKey)
   return { alg, privateKey, publicKey, jwk, jkt: await calculateJwkThumbprint(jwk) }
 }

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { exportJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
 import { cleanup } from './cleanup.js'
-import { rsaCryptoKeyPair } from './rsa-keys.js'
+import { testKeyPair } from './rsa-keys.js'
 
 export interface IssuerKey {
   readonly kid: string
@@ -72,7 +72,7 @@ export class OidcIssuer {
 
   /** A key pair an issuer could sign with; not published until `publish` or `rotate`. */
   static async newKey(alg: 'RS256' | 'ES256' = 'RS256'): Promise<IssuerKey> {
-    const { publicKey, privateKey } = alg === 'RS256' ? await rsaCryptoKeyPair(alg) : await generateKeyPair(alg, { extractable: true })
+    const { publicKey, privateKey } = await testKeyPair(alg)
     const kid = randomUUID()
     return { kid, alg, privateKey, publicJwk: { ...await exportJWK(publicKey), kid, alg, use: 'sig' } }
   }

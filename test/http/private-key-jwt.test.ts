@@ -8,13 +8,13 @@ import { revokeKeyPairs } from '../../src/domain/key-pairs.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { seedClient, startTestServer, type TestServer } from '../helpers/server.js'
 import { basic, form, verifyAccessToken } from '../helpers/tokens.js'
-import { rsaCryptoKeyPair } from '../helpers/rsa-keys.js'
+import { testKeyPair } from '../helpers/rsa-keys.js'
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 async function registered(s: TestServer, alg: 'RS256' | 'EdDSA' | 'ES256', asJwk = false) {
   const base = await seedClient(s.services)
-  const { publicKey, privateKey } = alg === 'RS256' ? await rsaCryptoKeyPair(alg) : await generateKeyPair(alg, { extractable: true })
+  const { publicKey, privateKey } = await testKeyPair(alg)
   const text = asJwk ? JSON.stringify(await exportJWK(publicKey)) : await exportSPKI(publicKey)
   const { client, keyPair } = await createClient({ store: s.services.store, clock: s.services.clock, secrets: s.services.secrets }, {
     accountId: base.accountId, name: 'signed', level: 'subscription', publicKey: text,
@@ -169,7 +169,7 @@ describeEachDialect('private_key_jwt client authentication (RFC 7523)', (dialect
   test('private keys, weak keys and garbage are refused at registration', async (t) => {
     const s = await startTestServer(t, dialect)
     const base = await seedClient(s.services)
-    const { privateKey } = await rsaCryptoKeyPair('RS256')
+    const { privateKey } = await testKeyPair('RS256')
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }).toString()
     for (const text of [JSON.stringify(await exportJWK(privateKey)), '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', weak, 'hello', '{"kty":"oct","k":"AAAA"}']) {
       await assert.rejects(createClient({ store: s.services.store, clock: s.services.clock, secrets: s.services.secrets }, {
