@@ -6,6 +6,7 @@ import { DomainError } from '../domain/errors.js'
 import { BackupRefused } from '../store/backup.js'
 import { DatabaseUnavailable } from '../store/database.js'
 import { DatabaseUrlError } from '../store/database-url.js'
+import { usageMessage } from './usage-hints.js'
 
 /**
  * A failed command as scripts see it with `--json`: a stable code to branch on (a domain
@@ -41,7 +42,7 @@ export function describeFailure(err: unknown): Failure {
   if (err instanceof BackupRefused) return { error: 'backup_refused', message: oneLine(err.message) }
   if (err instanceof CommanderError) {
     // A command group without its subcommand: Commander printed the help text, its message says only that.
-    const message = err.code === 'commander.help' ? 'a command is required (see --help)' : err.message.replace(/^error: /, '')
+    const message = err.code === 'commander.help' ? 'a command is required (see --help)' : usageMessage(err.message.replace(/^error: /, ''))
     return { error: 'invalid_usage', message: oneLine(message) }
   }
   return listenFailure(err) ?? { error: 'internal_error', message: oneLine(`unexpected error: ${(err as Error)?.message ?? String(err)}`) }

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { KEYMINT_VERSION } from '../version.js'
+import { usageMessage } from './usage-hints.js'
+
 /** `--json` anywhere before `--`: errors then go to stderr as one JSON object, usage errors too. */
 function wantsJson(argv: readonly string[]): boolean {
   const args = argv.slice(2)
@@ -39,7 +41,7 @@ export async function buildProgram(argv: readonly string[], opts: { json?: boole
     .version(KEYMINT_VERSION, '-V, --version', 'print the version')
     .exitOverride()
     // Usage errors are one line too (with --json, main prints them as JSON); `--help` still prints the full text on stdout.
-    .configureOutput({ writeErr: (text) => { if (!opts.json) process.stderr.write(`keymint: ${text.trim().split('\n')[0]} (see --help)\n`) } })
+    .configureOutput({ writeErr: (text) => { if (!opts.json) process.stderr.write(`keymint: ${usageMessage(text.trim().split('\n')[0] ?? '')} (see --help)\n`) } })
   const named = argv[2]
   const loaders = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS)
   for (const register of await Promise.all(loaders.map((load) => load()))) register(program)

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
-import { keymint, keymintJson, type Created } from '../helpers/cli.js'
+import { keymint, keymintJson, withOptions, type Created } from '../helpers/cli.js'
 import { tempDir } from '../helpers/server.js'
 
 test('keys rotate, revoke and list take a client id or the client_id of one of its key pairs', async (t) => {
@@ -37,8 +37,8 @@ test('signing-keys list, rotate and retire speak JSON and refuse what would brea
   const dir = tempDir(t)
   const db = `sqlite:${dir}/s.db`
   const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
-  const run = (args: string[]) => keymint([...args, '--db', db], { env, cwd: dir })
-  const json = <T>(args: string[]) => keymintJson<T>([...args, '--db', db], { env, cwd: dir })
+  const run = (args: string[]) => keymint(withOptions(args, ['--db', db]), { env, cwd: dir })
+  const json = <T>(args: string[]) => keymintJson<T>(withOptions(args, ['--db', db]), { env, cwd: dir })
   await json(['migrate'])
   const first = await json<{ kid: string; state: string }>(['signing-keys', 'rotate', '--alg', 'EdDSA'])
   assert.equal(first.state, 'active', 'the first key signs at once')
@@ -47,8 +47,10 @@ test('signing-keys list, rotate and retire speak JSON and refuse what would brea
   const listed = await json<{ items: { kid: string; state: string }[] }>(['signing-keys', 'list'])
   assert.deepEqual(listed.items.filter((k) => [first.kid, second.kid].includes(k.kid)).map((k) => k.state).sort(), ['active', 'next'])
   for (const [args, message] of [
-    [['signing-keys', 'retire', first.kid], /only one in use/],
-    [['signing-keys', 'retire', 'nope'], /not found/],
+    // A kid may begin with '-' (base64url): after '--' it is an argument, before it an unknown option.
+    [['signing-keys', 'retire', '--', first.kid], /only one in use/],
+    [['signing-keys', 'retire', '--', '-nope'], /not found/],
+    [['signing-keys', 'retire', '-nope'], /unknown option '-nope'.*goes after '--'/],
     [['signing-keys', 'rotate', '--alg', 'HS256'], /--alg must be one of/],
   ] as const) {
     const res = await run([...args])
@@ -56,7 +58,7 @@ test('signing-keys list, rotate and retire speak JSON and refuse what would brea
     assert.equal(res.stderr.trim().split('\n').length, 1)
     assert.match(res.stderr, message)
   }
-  const retired = await json<{ state: string; retired_at: string }>(['signing-keys', 'retire', second.kid])
+  const retired = await json<{ state: string; retired_at: string }>(['signing-keys', 'retire', '--', second.kid])
   assert.equal(retired.state, 'retired')
 })
 

@@ -85,8 +85,14 @@ export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: s
 }
 
 /** `--json` output: exactly one JSON object on stdout. */
+/** `options` after the command's own, and before a `--` that ends them (what follows it is arguments only). */
+export function withOptions(args: readonly string[], options: readonly string[]): string[] {
+  const end = args.indexOf('--')
+  return end < 0 ? [...args, ...options] : [...args.slice(0, end), ...options, ...args.slice(end)]
+}
+
 export async function keymintJson<T = Record<string, unknown>>(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<T> {
-  const res = await keymint([...args, '--json'], opts)
+  const res = await keymint(withOptions(args, ['--json']), opts)
   if (res.code !== 0) throw new Error(`keymint ${args.join(' ')} failed (${res.code}): ${res.stderr}`)
   const lines = res.stdout.trim().split('\n')
   if (lines.length !== 1) throw new Error(`expected one line of JSON, got:\n${res.stdout}`)
