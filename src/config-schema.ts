@@ -59,6 +59,7 @@ export const SETTINGS = {
   throttleClientLimit: { env: 'KEYMINT_THROTTLE_CLIENT_LIMIT', kind: 'integer', default: 10, min: 1, max: 1_000_000, doc: 'failures per client_id and window before its further failures get `429` (correct credentials always pass)' },
   sessionIdle: { env: 'KEYMINT_SESSION_IDLE', kind: 'duration', default: '30m', min: 60, max: 7 * DAY, doc: 'a dashboard session unused this long ends' },
   sessionLifetime: { env: 'KEYMINT_SESSION_LIFETIME', kind: 'duration', default: '12h', min: 300, max: 30 * DAY, doc: 'a dashboard session ends this long after sign-in, however busy' },
+  passwordHashCost: { env: 'KEYMINT_PASSWORD_HASH_COST', kind: 'integer', default: 15, min: 10, max: 20, doc: 'scrypt work for dashboard passwords, as log2 of N (r = 8): each step doubles the time and memory of a sign-in (15: 32 MiB); stored with each hash, so a changed cost applies to passwords set from then on' },
   signInWindow: { env: 'KEYMINT_SIGN_IN_WINDOW', kind: 'duration', default: '15m', min: 1, max: DAY, doc: 'window for counting failed sign-ins; longest refusal' },
   signInAddressLimit: { env: 'KEYMINT_SIGN_IN_ADDRESS_LIMIT', kind: 'integer', default: 20, min: 1, max: 1_000_000, doc: 'failed sign-ins per address and window before `429`' },
   signInEmailLimit: { env: 'KEYMINT_SIGN_IN_EMAIL_LIMIT', kind: 'integer', default: 10, min: 1, max: 1_000_000, doc: 'failed sign-ins per email and window before `429` for that email, except from addresses it signed in from before' },

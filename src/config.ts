@@ -24,6 +24,8 @@ export interface Config {
     readonly idleSeconds: number
     readonly absoluteSeconds: number
   }
+  /** scrypt's N for new password hashes is 2 to this power. */
+  readonly passwordHashCost: number
   readonly signInThrottle: {
     readonly windowSeconds: number
     readonly addressLimit: number
@@ -218,6 +220,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       clientLimit: v.throttleClientLimit as number,
     }),
     sessions: Object.freeze({ idleSeconds: v.sessionIdle as number, absoluteSeconds: v.sessionLifetime as number }),
+    passwordHashCost: v.passwordHashCost as number,
     signInThrottle: Object.freeze({
       windowSeconds: v.signInWindow as number,
       addressLimit: v.signInAddressLimit as number,

@@ -202,6 +202,7 @@ function managementDeps(config: Config, services: Services, runtime: Runtime, co
     store: services.store,
     clock: services.clock,
     secrets: services.secrets,
+    passwords: services.passwords,
     sealer: services.sealer,
     webhooks: config.webhooks,
     federation: config.federation,

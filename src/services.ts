@@ -4,6 +4,7 @@ import {
   loadOrCreateMasterKeyFile, MasterKeyError, parseMasterKey, generateMasterKey, type MasterKey,
 } from './crypto/master-key.js'
 import { createDPoPNonces, type DPoPNonces } from './crypto/dpop-nonces.js'
+import { createPasswordHasher, type PasswordHasher } from './crypto/passwords.js'
 import { createSealer, UnsealError } from './crypto/sealing.js'
 import type { Config } from './config.js'
 import type { Clock, Store } from './domain/ports.js'
@@ -17,6 +18,7 @@ export interface Services {
   readonly store: Store
   readonly clock: Clock
   readonly secrets: ReturnType<typeof createClientSecretService>
+  readonly passwords: PasswordHasher
   readonly sealer: ReturnType<typeof createSealer>
   /** Opens only what the current master key sealed: tells what a rotation still has to re-seal. */
   readonly currentOnlySealer: ReturnType<typeof createSealer>
@@ -122,6 +124,7 @@ export async function openServices(config: Config, opts: { poolSize?: number } =
     store: createStore(database.db, database.engine),
     clock: systemClock,
     secrets,
+    passwords: createPasswordHasher(config.passwordHashCost),
     sealer,
     currentOnlySealer: createSealer(key),
     dpopNonces: createDPoPNonces(key, previous),

@@ -2,8 +2,11 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 import { createRequire } from 'node:module'
 
 // A slow, memory-hard KDF is right for passwords people choose (unlike for 256-bit client secrets).
-// N = 2^15, r = 8: 32 MiB and some tens of milliseconds per hash; stored with the hash so they can be raised.
-const CURRENT = { N: 2 ** 15, r: 8, p: 1 } as const
+// N = 2^cost, r = 8: at the default cost of 15, 32 MiB and some tens of milliseconds per hash.
+// The parameters are stored with each hash, so a hash made at another cost still verifies.
+export const DEFAULT_PASSWORD_COST = 15
+const R = 8
+const P = 1
 const KEY_LENGTH = 32
 const SALT_BYTES = 16
 const FORMAT = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]{22})\$([A-Za-z0-9_-]{43})$/
@@ -28,15 +31,8 @@ export function passwordProblem(password: string): string | undefined {
   return undefined
 }
 
-/** `scrypt$N$r$p$salt$hash`, base64url: the parameters travel with the hash. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(SALT_BYTES)
-  const key = await derive(password, salt, CURRENT)
-  return `scrypt$${CURRENT.N}$${CURRENT.r}$${CURRENT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`
-}
-
 /** Constant-time check of a password against a stored hash; a malformed hash never matches. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const m = FORMAT.exec(stored)
   if (!m || password.length > MAX_PASSWORD_LENGTH) return false
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])]
@@ -45,17 +41,38 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, Buffer.from(m[5]!, 'base64url'))
 }
 
-/** Whether a stored hash was made with weaker parameters than today's: re-hash it at the next sign-in. */
-export function needsRehash(stored: string): boolean {
-  const m = FORMAT.exec(stored)
-  return !m || Number(m[1]) < CURRENT.N || Number(m[2]) < CURRENT.r
+export interface PasswordHasher {
+  /** `scrypt$N$r$p$salt$hash`, base64url: the parameters travel with the hash. */
+  hash(password: string): Promise<string>
+  /** Constant-time check against a stored hash, at the cost it was made with; a malformed hash never matches. */
+  verify(password: string, stored: string): Promise<boolean>
+  /** Work the same as a real check, for an unknown email: both answers take the same time. */
+  verifyAgainstNothing(password: string): Promise<false>
+  /** Whether a stored hash was made with weaker parameters than this cost's. */
+  needsRehash(stored: string): boolean
 }
 
-/** Work the same as a real check, for an unknown email: both answers take the same time. */
-const DUMMY_HASH = `scrypt$${CURRENT.N}$${CURRENT.r}$${CURRENT.p}$${'A'.repeat(22)}$${'A'.repeat(43)}`
-export async function verifyAgainstNothing(password: string): Promise<false> {
-  await verifyPassword(password, DUMMY_HASH)
-  return false
+/** Hashes and checks passwords at one cost (`N = 2^cost`), the operator's choice. */
+export function createPasswordHasher(cost = DEFAULT_PASSWORD_COST): PasswordHasher {
+  const params = { N: 2 ** cost, r: R, p: P }
+  const prefix = `scrypt$${params.N}$${params.r}$${params.p}$`
+  const dummyHash = `${prefix}${'A'.repeat(22)}$${'A'.repeat(43)}`
+  return {
+    async hash(password: string): Promise<string> {
+      const salt = randomBytes(SALT_BYTES)
+      const key = await derive(password, salt, params)
+      return `${prefix}${salt.toString('base64url')}$${key.toString('base64url')}`
+    },
+    verify: verifyPassword,
+    async verifyAgainstNothing(password: string): Promise<false> {
+      await verifyPassword(password, dummyHash)
+      return false
+    },
+    needsRehash(stored: string): boolean {
+      const m = FORMAT.exec(stored)
+      return !m || Number(m[1]) < params.N || Number(m[2]) < params.r
+    },
+  }
 }
 
 /** A one-time password for a first sign-in: 120 random bits in four readable groups. */

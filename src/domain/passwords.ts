@@ -1,4 +1,4 @@
-import { generateOneTimePassword, hashPassword, passwordProblem, verifyPassword } from '../crypto/passwords.js'
+import { generateOneTimePassword, passwordProblem, type PasswordHasher } from '../crypto/passwords.js'
 import { auditEvent, DEFAULT_ACTOR } from './audit.js'
 import { Conflict, InvalidInput } from './errors.js'
 import type { Clock, Store } from './ports.js'
@@ -10,7 +10,7 @@ import { getUser } from './users.js'
  * session of the user. Signing in is by email alone, so two users who can sign in never share one.
  */
 export async function setUserPassword(
-  deps: { store: Store; clock: Clock },
+  deps: { store: Store; clock: Clock; passwords: PasswordHasher },
   input: { userId: string; password: string; changeRequired?: boolean; actor?: string },
 ): Promise<void> {
   const problem = passwordProblem(input.password)
@@ -19,7 +19,7 @@ export async function setUserPassword(
   const others = (await deps.store.users.findSignIn(user.email)).filter((u) => u.user.id !== user.id)
   if (others.length > 0) throw new Conflict('KEYMINT_EMAIL_TAKEN', `another user with the email ${user.email} can sign in already`)
   // Hashing takes tens of milliseconds: outside the transaction.
-  const hash = await hashPassword(input.password)
+  const hash = await deps.passwords.hash(input.password)
   await deps.store.transaction(async (tx) => {
     const now = deps.clock.now()
     await tx.users.setPassword(user.id, hash, input.changeRequired ?? false, now)
@@ -36,11 +36,11 @@ export async function setUserPassword(
  * open on a shared screen must not be enough). Every session of the user ends.
  */
 export async function changeOwnPassword(
-  deps: { store: Store; clock: Clock },
+  deps: { store: Store; clock: Clock; passwords: PasswordHasher },
   input: { user: User; currentPassword: string; newPassword: string },
 ): Promise<void> {
   const own = (await deps.store.users.findSignIn(input.user.email)).find((c) => c.user.id === input.user.id)
-  if (!own || !await verifyPassword(input.currentPassword, own.passwordHash)) {
+  if (!own || !await deps.passwords.verify(input.currentPassword, own.passwordHash)) {
     throw new InvalidInput('KEYMINT_WRONG_PASSWORD', 'the current password is wrong')
   }
   if (input.newPassword === input.currentPassword) throw new InvalidInput('KEYMINT_WEAK_PASSWORD', 'the new password must differ from the current one')
@@ -51,7 +51,7 @@ export async function changeOwnPassword(
  * Gives a user a generated password that must be replaced at the first sign-in (the bootstrap
  * admin's, printed once by the first `serve`). Returns it: it is stored only as a hash.
  */
-export async function issueOneTimePassword(deps: { store: Store; clock: Clock }, input: { userId: string; actor?: string }): Promise<string> {
+export async function issueOneTimePassword(deps: { store: Store; clock: Clock; passwords: PasswordHasher }, input: { userId: string; actor?: string }): Promise<string> {
   const password = generateOneTimePassword()
   await setUserPassword(deps, { userId: input.userId, password, changeRequired: true, ...(input.actor ? { actor: input.actor } : {}) })
   return password

@@ -1,4 +1,4 @@
-import { verifyAgainstNothing, verifyPassword } from '../crypto/passwords.js'
+import type { PasswordHasher } from '../crypto/passwords.js'
 import { hashSessionId, newSessionId } from '../crypto/session-ids.js'
 import { getAccount } from './accounts.js'
 import { auditEvent } from './audit.js'
@@ -59,16 +59,16 @@ async function checkSecondFactorAtSignIn(deps: SecondFactorDeps, user: User, otp
  * a second factor who gave no `otp` hear that one is needed (`SecondFactorRequired`).
  */
 export async function signIn(
-  deps: SecondFactorDeps,
+  deps: SecondFactorDeps & { readonly passwords: PasswordHasher },
   input: { email: string; password: string; otp?: string; address: string; userAgent: string; policy: SessionPolicy },
 ): Promise<SignedIn> {
   const candidates = await deps.store.users.findSignIn(input.email.trim())
   const candidate = candidates[0]
   if (!candidate) {
-    await verifyAgainstNothing(input.password)
+    await deps.passwords.verifyAgainstNothing(input.password)
     throw new SignInRefused('unknown_email', undefined)
   }
-  if (!await verifyPassword(input.password, candidate.passwordHash)) throw new SignInRefused('wrong_password', candidate.user)
+  if (!await deps.passwords.verify(input.password, candidate.passwordHash)) throw new SignInRefused('wrong_password', candidate.user)
   const refusal = maySignIn(candidate.user)
   if (refusal) throw new SignInRefused(refusal, candidate.user)
   const secondFactorOn = await checkSecondFactorAtSignIn(deps, candidate.user, input.otp)

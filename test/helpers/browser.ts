@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../src/domain/accounts.js'
-import { hashPassword } from '../../src/crypto/passwords.js'
 import { createUser } from '../../src/domain/users.js'
 import type { Permission, Plan, Role } from '../../src/domain/types.js'
 import type { TestServer } from './server.js'
@@ -71,13 +70,13 @@ export async function personOf(s: TestServer, opts: { role?: Role; plan?: Plan; 
     role: opts.role ?? 'admin', permissions: opts.permissions ?? ['ui', 'api'], scopes: ['api.read'],
   })
   // What setting PASSWORD would store, hashed once per process: an scrypt hash is made to be slow.
-  await s.services.store.users.setPassword(user.id, await passwordHash(), false, s.services.clock.now())
+  await s.services.store.users.setPassword(user.id, await passwordHash(s), false, s.services.clock.now())
   return { user, accountId }
 }
 
 let hashed: Promise<string> | undefined
-function passwordHash(): Promise<string> {
-  hashed ??= hashPassword(PASSWORD)
+function passwordHash(s: TestServer): Promise<string> {
+  hashed ??= s.services.passwords.hash(PASSWORD)
   return hashed
 }
 

@@ -7,6 +7,7 @@ import { cleanup } from './cleanup.js'
 import type { RunRequest, RunResult } from './cli-runner.js'
 import { createTestDatabase, type Dialect } from './dialects.js'
 import { adminOf, type ApiCall } from './management.js'
+import { TEST_PASSWORD_ENV } from './password-cost.js'
 import { startTestServer, tempDir, type SeededClient, type TestServer } from './server.js'
 
 export const BIN = fileURLToPath(new URL('../../../bin/keymint', import.meta.url))
@@ -19,7 +20,7 @@ export interface Created { id: string; client_id: string; client_secret: string 
 /** Runs `bin/keymint` as a user would, in its own process. */
 export function keymintProcess(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...TEST_PASSWORD_ENV, ...opts.env }, cwd: opts.cwd }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
     })
     // Standard input as a pipe that ends: what a command reads is `input`, or nothing.
@@ -73,7 +74,7 @@ export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: s
   entry.child.channel?.ref()
   return new Promise<RunResult>((resolve) => {
     entry.pending.set(id, resolve)
-    const request: RunRequest = { id, args, env: { ...process.env, ...opts.env }, cwd: opts.cwd ?? process.cwd() }
+    const request: RunRequest = { id, args, env: { ...process.env, ...TEST_PASSWORD_ENV, ...opts.env }, cwd: opts.cwd ?? process.cwd() }
     entry.child.send(request, (err) => { if (err) entry.child.kill() })
   }).then(({ code, stdout, stderr }) => {
     if (--entry.busy === 0) {
@@ -103,7 +104,7 @@ export interface ServeProcess { child: ChildProcess; url: string; output: () => 
 
 /** Starts `keymint serve` and resolves once it prints the URL it listens on. */
 export function serve(t: TestContext, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...TEST_PASSWORD_ENV, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   // Through cleanup: killed before the test's database is dropped and its directory removed.

@@ -16,6 +16,7 @@ import { openServices, type Services } from '../../src/services.js'
 import { cleanup } from './cleanup.js'
 import { createTestDatabase, type Dialect } from './dialects.js'
 import { pooledServerKeys } from './server-keys.js'
+import { TEST_PASSWORD_COST } from './password-cost.js'
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'keymint-test-'))
@@ -50,7 +51,7 @@ export async function startTestServer(t: TestContext, dialect: Dialect, override
   const dir = tempDir(t)
   const db = await createTestDatabase(t, dialect, dir, { migrated: true })
   const config = loadConfig(
-    { db: db.url, port: 0, logLevel: 'silent', ...overrides },
+    { db: db.url, port: 0, logLevel: 'silent', passwordHashCost: TEST_PASSWORD_COST, ...overrides },
     { KEYMINT_MASTER_KEY: generateMasterKey() },
   )
   const clock = new TestClock()
@@ -69,7 +70,7 @@ export async function startAnotherInstance(t: TestContext, first: TestServer, ov
   if (masterKey === undefined) throw new Error('the first instance has no master key value to share')
   const config = loadConfig(
     // One issuer for all instances, as behind a load balancer.
-    { db: first.config.database.url, port: 0, logLevel: 'silent', issuer: first.config.server.issuer ?? first.url, ...overrides },
+    { db: first.config.database.url, port: 0, logLevel: 'silent', passwordHashCost: TEST_PASSWORD_COST, issuer: first.config.server.issuer ?? first.url, ...overrides },
     { KEYMINT_MASTER_KEY: masterKey },
   )
   const clock = new TestClock()

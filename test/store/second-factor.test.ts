@@ -18,7 +18,7 @@ const PASSWORD = 'a long passphrase of my own'
 describeEachDialect('second factor', (dialect) => {
   test('TOTP: stored sealed, enabled by a first code, each code taken once, recovery codes stored as hashes and used once', async (t) => {
     const { services, clock } = await startTestServer(t, dialect)
-    const deps = { store: services.store, clock, sealer: services.sealer }
+    const deps = { store: services.store, clock, sealer: services.sealer, passwords: services.passwords }
     const db = services.database.db
     const account = await createAccount(deps, { name: 'acme' })
     const user = await createUser(deps, { accountId: account.id, email: 'ada@example.com', role: 'admin' })
@@ -68,7 +68,7 @@ describeEachDialect('second factor', (dialect) => {
 
   test('an account can require a second factor of every admin', async (t) => {
     const { services, clock } = await startTestServer(t, dialect)
-    const deps = { store: services.store, clock, sealer: services.sealer }
+    const deps = { store: services.store, clock, sealer: services.sealer, passwords: services.passwords }
     const account = await createAccount(deps, { name: 'acme' })
     assert.equal(account.requireAdminSecondFactor, false)
     const admin = await createUser(deps, { accountId: account.id, email: 'ada@example.com', role: 'admin' })

@@ -14,7 +14,7 @@ const PASSWORD = 'a long passphrase of my own'
 describeEachDialect('passwords and sessions', (dialect) => {
   test('sign-in opens a session that ends when idle, at its absolute end, at sign-out or when the user may no longer sign in', async (t) => {
     const { services, clock } = await startTestServer(t, dialect)
-    const deps = { store: services.store, clock, sealer: services.sealer }
+    const deps = { store: services.store, clock, sealer: services.sealer, passwords: services.passwords }
     const account = await createAccount(deps, { name: 'acme' })
     const user = await createUser(deps, { accountId: account.id, email: 'ada@example.com', role: 'admin' })
     await assert.rejects(setUserPassword(deps, { userId: user.id, password: 'short' }), InvalidInput)
@@ -76,7 +76,7 @@ describeEachDialect('passwords and sessions', (dialect) => {
 
   test('an unknown email and a wrong password are the same refusal; emails that sign in are unique', async (t) => {
     const { services, clock } = await startTestServer(t, dialect)
-    const deps = { store: services.store, clock, sealer: services.sealer }
+    const deps = { store: services.store, clock, sealer: services.sealer, passwords: services.passwords }
     const [one, two] = [await createAccount(deps, { name: 'one' }), await createAccount(deps, { name: 'two' })]
     const user = await createUser(deps, { accountId: one.id, email: 'ops@example.com' })
     const twin = await createUser(deps, { accountId: two.id, email: 'ops@example.com' })

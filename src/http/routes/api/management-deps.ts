@@ -1,3 +1,4 @@
+import type { PasswordHasher } from '../../../crypto/passwords.js'
 import type { Clock, SecretService, Store } from '../../../domain/ports.js'
 import type { Sealer } from '../../../domain/server-keys.js'
 import type { WebhookPolicy } from '../../../domain/webhooks.js'
@@ -12,6 +13,8 @@ export interface ManagementDeps {
   readonly store: Store
   readonly clock: Clock
   readonly secrets: SecretService
+  /** Hashes and checks dashboard passwords. */
+  readonly passwords: PasswordHasher
   /** Seals what must be read back, such as TOTP secrets, under the master key. */
   readonly sealer: Sealer
   /** Which webhook URLs are accepted. */
