@@ -34,10 +34,6 @@ const RUNNER = fileURLToPath(new URL('./cli-runner.js', import.meta.url))
 interface Runner { readonly child: ChildProcess; busy: number; readonly pending: Map<number, (result: RunResult) => void> }
 const runners: Runner[] = []
 let nextId = 0
-let processesOnly = false
-
-/** This file's commands run each in a process of its own (for tests about the process itself). */
-export function runCommandsAsProcesses(): void { processesOnly = true }
 
 function runner(): Runner {
   const idle = runners.find((r) => r.busy === 0)
@@ -59,13 +55,22 @@ function runner(): Runner {
   return entry
 }
 
+export interface KeymintOptions {
+  readonly env?: NodeJS.ProcessEnv
+  readonly cwd?: string
+  /** Standard input: the command runs in a process of its own. */
+  readonly input?: string
+  /** A process of its own, as a script runs it (for tests about the process itself). */
+  readonly process?: boolean
+}
+
 /**
  * Runs `keymint` with these arguments as bin/keymint would (a runner, or with `input` on
  * standard input, a process of its own).
  */
-export function keymint(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function keymint(args: string[], opts: KeymintOptions = {}): Promise<CliResult> {
   // `serve` keeps running and owns its process's signals: always a process of its own.
-  if (processesOnly || opts.input !== undefined || args[0] === 'serve') return keymintProcess(args, opts)
+  if (opts.process === true || opts.input !== undefined || args[0] === 'serve') return keymintProcess(args, opts)
   const entry = runner()
   const id = nextId++
   entry.busy++
@@ -92,7 +97,7 @@ export function withOptions(args: readonly string[], options: readonly string[])
   return end < 0 ? [...args, ...options] : [...args.slice(0, end), ...options, ...args.slice(end)]
 }
 
-export async function keymintJson<T = Record<string, unknown>>(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<T> {
+export async function keymintJson<T = Record<string, unknown>>(args: string[], opts: Omit<KeymintOptions, 'input'> = {}): Promise<T> {
   const res = await keymint(withOptions(args, ['--json']), opts)
   if (res.code !== 0) throw new Error(`keymint ${args.join(' ')} failed (${res.code}): ${res.stderr}`)
   const lines = res.stdout.trim().split('\n')
@@ -127,13 +132,17 @@ export function serve(t: TestContext, args: string[], opts: { env?: NodeJS.Proce
   })
 }
 
-/** A database of the test's own, a master key, and `keymint` bound to both (`json` adds `--json`). */
-export async function cliDatabase(t: TestContext, dialect: Dialect) {
+/**
+ * A database of the test's own, a master key, and `keymint` bound to both (`json` adds `--json`);
+ * `process`: each command in a process of its own.
+ */
+export async function cliDatabase(t: TestContext, dialect: Dialect, opts: { process?: boolean } = {}) {
   const dir = tempDir(t)
   const db = await createTestDatabase(t, dialect, dir)
   const env = { KEYMINT_MASTER_KEY: generateMasterKey() }
-  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string) => keymint([...args, '--db', db.url], { env: { ...env, ...extraEnv }, cwd: dir, ...(input === undefined ? {} : { input }) })
-  const json = <T = Record<string, unknown>>(args: string[]) => keymintJson<T>([...args, '--db', db.url], { env, cwd: dir })
+  const as = { cwd: dir, process: opts.process === true }
+  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string) => keymint([...args, '--db', db.url], { env: { ...env, ...extraEnv }, ...as, ...(input === undefined ? {} : { input }) })
+  const json = <T = Record<string, unknown>>(args: string[]) => keymintJson<T>([...args, '--db', db.url], { env, ...as })
   return { dir, db, env, run, json }
 }
 
