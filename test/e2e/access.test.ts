@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import type { Page } from 'playwright-core'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, IN_BROWSER, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Who sees which controls, and what happens when the session ends or a request lacks its CSRF
 // token. The API refuses what the pages leave out.
@@ -37,7 +37,7 @@ async function tabToAndPress(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Enter')
 }
 
-test('keyboard only: from sign-in to a copied secret, focus always visible', async (t) => {
+test('keyboard only: from sign-in to a copied secret, focus always visible', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s)
   const tab = await openTab(s.url)
@@ -69,7 +69,7 @@ test('keyboard only: from sign-in to a copied secret, focus always visible', asy
   assert.deepEqual(unexpectedErrors(tab), [])
 })
 
-test('a member sees no key controls and is told why; the API refuses them too', async (t) => {
+test('a member sees no key controls and is told why; the API refuses them too', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { accountId } = await personOf(s)
   const { user } = await personOf(s, { accountId, role: 'member' })
@@ -97,7 +97,7 @@ test('a member sees no key controls and is told why; the API refuses them too', 
   assert.deepEqual(unexpectedErrors(tab), [])
 })
 
-test('a standard account is told key pairs are an enterprise feature; the API refuses', async (t) => {
+test('a standard account is told key pairs are an enterprise feature; the API refuses', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s, { plan: 'standard' })
   const tab = await openTab(`${s.url}/settings/integrations/api`)
@@ -114,7 +114,7 @@ test('a standard account is told key pairs are an enterprise feature; the API re
   assert.deepEqual(unexpectedErrors(tab), [])
 })
 
-test('an ended session sends the page back to sign-in with a message; a request without CSRF token is refused', async (t) => {
+test('an ended session sends the page back to sign-in with a message; a request without CSRF token is refused', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s)
   const tab = await openTab(s.url)

@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import type { Page } from 'playwright-core'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, IN_BROWSER, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Second seed: "From the dashboard, click the building icon on the top left. Then click Settings
 // from the left navigation. The Settings & Integrations screen appears. Click the API tab. (…)
@@ -25,7 +25,7 @@ async function runSnippet(page: Page, id: string): Promise<string> {
 
 const lastUsedOf = (page: Page, state: 'active' | 'grace') => page.locator(`tr[data-state="${state}"] [data-testid="last-used"]`).textContent()
 
-test("the seed's path to the API tab, new keys, the seed's curl, a rotation with grace, cancelled, another finished, revoking", async (t) => {
+test("the seed's path to the API tab, new keys, the seed's curl, a rotation with grace, cancelled, another finished, revoking", IN_BROWSER, async (t) => {
   const s: TestServer = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s, { email: 'admin@acme.example' })
   const tab = await openTab(s.url)

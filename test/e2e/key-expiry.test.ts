@@ -4,14 +4,14 @@ import { createClient } from '../../src/domain/clients.js'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { tokenOf } from '../helpers/management.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, IN_BROWSER, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Key pairs that expire (issue 15, item 1), on the dashboard: the account's settings, the banner
 // of pairs expiring soon, `expires_at` in the key pair tables, an expired pair.
 
 const DAY = 86400
 
-test('the account sets key pair expiry; pairs expiring soon show in a banner and in their table; an expired one says so', async (t) => {
+test('the account sets key pair expiry; pairs expiring soon show in a banner and in their table; an expired one says so', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite', { keyExpiryCheck: '1h' })
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   const deps = { store: s.services.store, clock: s.clock, secrets: s.services.secrets }
@@ -72,7 +72,7 @@ test('the account sets key pair expiry; pairs expiring soon show in a banner and
   assert.deepEqual(unexpectedErrors(tab), [])
 })
 
-test('the API tab: new keys with a lifetime of their own, within the account maximum; an expired pair says what to do', async (t) => {
+test('the API tab: new keys with a lifetime of their own, within the account maximum; an expired pair says what to do', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite', { keyExpiryCheck: '1h' })
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   await s.services.store.accounts.update(accountId as never, { maxKeyExpiresIn: 90 * DAY })

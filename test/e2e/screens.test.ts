@@ -6,7 +6,7 @@ import { setUserPassword } from '../../src/domain/passwords.js'
 import type { AccountId } from '../../src/domain/types.js'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, IN_BROWSER, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Every screen, checked by axe-core at 1280 and 390 px with the screenshots the README shows,
 // and the steps the server may require before any of them: a new password, a second factor.
@@ -14,7 +14,7 @@ import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErr
 
 const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name })
 
-test('clients and key pairs, users, audit log, token tester, signing keys, settings', async (t) => {
+test('clients and key pairs, users, audit log, token tester, signing keys, settings', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   await personOf(s, { accountId, role: 'member', email: 'dev@acme.example' })
@@ -157,7 +157,7 @@ test('clients and key pairs, users, audit log, token tester, signing keys, setti
   assert.deepEqual(unexpectedErrors(tab), [])
 })
 
-test('dark theme follows the system setting', async (t) => {
+test('dark theme follows the system setting', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user } = await personOf(s, { email: 'admin@acme.example' })
   const tab = await openTab(`${s.url}/settings/integrations/api`, { dark: true })
@@ -172,7 +172,7 @@ test('dark theme follows the system setting', async (t) => {
   assert.deepEqual(unexpectedErrors(tab), [])
 })
 
-test('first sign-in: a new password, then a second factor the account requires, then sign-in with a code', async (t) => {
+test('first sign-in: a new password, then a second factor the account requires, then sign-in with a code', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite')
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })
   // As the first start leaves the bootstrap admin: a one-time password to replace.

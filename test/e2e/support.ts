@@ -40,6 +40,12 @@ function closeWhenIdle(): void {
   }, 2000)
 }
 
+/**
+ * Options of every test that drives the browser: a page that stops answering (an `evaluate` waits
+ * without a limit) fails its test within minutes instead of at the whole suite's limit.
+ */
+export const IN_BROWSER = { timeout: 180_000 } as const
+
 export interface Tab {
   readonly context: BrowserContext
   readonly page: Page

@@ -4,14 +4,14 @@ import { createClient } from '../../src/domain/clients.js'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { OidcIssuer } from '../helpers/oidc-issuer.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, IN_BROWSER, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // A client's trust policies on its page: an admin adds one through the form (a refused subject
 // shown next to its field first), a workload's token then gets the client's tokens, and the
 // admin deletes the policy again.
 
 
-test('an admin adds and deletes a trust policy on the client page; the policy works at /oauth2/token', async (t) => {
+test('an admin adds and deletes a trust policy on the client page; the policy works at /oauth2/token', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite', { federationAllowLoopback: 'true' })
   const issuer = await OidcIssuer.start(t, { now: () => s.clock.now() })
   const { user, accountId } = await personOf(s, { email: 'admin@acme.example' })

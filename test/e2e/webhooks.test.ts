@@ -6,14 +6,14 @@ import { test } from 'node:test'
 import { PASSWORD, personOf } from '../helpers/browser.js'
 import { cleanup } from '../helpers/cleanup.js'
 import { startTestServer } from '../helpers/server.js'
-import { assertAccessibleAtBothWidths, openTab, signInThroughPage, unexpectedErrors } from './support.js'
+import { assertAccessibleAtBothWidths, IN_BROWSER, openTab, signInThroughPage, unexpectedErrors } from './support.js'
 
 // Settings & Integrations → Webhooks, against a real receiver on loopback: an admin adds an
 // endpoint, copies its secret once, sends a test event the receiver can verify with that secret,
 // reads the delivery log, and deletes the endpoint. A member is told why there is nothing to see.
 
 
-test('an admin adds a webhook endpoint, tests it, reads its deliveries and deletes it', async (t) => {
+test('an admin adds a webhook endpoint, tests it, reads its deliveries and deletes it', IN_BROWSER, async (t) => {
   const s = await startTestServer(t, 'sqlite', { webhookPoll: '1h', webhooksAllowLoopback: 'true' })
   const got: { headers: IncomingHttpHeaders; body: string }[] = []
   const receiver = createServer((req, res) => {
