@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http'
+import { request as httpRequest, type Agent } from 'node:http'
 
 export interface RawAnswer {
   /** 0 when the connection ended before an answer (a refused oversized upload may do that). */
@@ -9,14 +9,15 @@ export interface RawAnswer {
 
 /**
  * One HTTP request as sent, whatever the method: unlike fetch, it sends a body with GET and HEAD
- * too, and any header. A fresh connection each time, so one refused request cannot affect the next.
+ * too, and any header. A fresh connection each time, so one refused request cannot affect the
+ * next, unless `agent` is given (a keep-alive agent saves a connection per request).
  */
-export function rawRequest(url: string, opts: { method: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawAnswer> {
+export function rawRequest(url: string, opts: { method: string; headers?: Record<string, string>; body?: string | Buffer; agent?: Agent }): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const body = opts.body === undefined ? undefined : Buffer.from(opts.body)
     const req = httpRequest(url, {
       method: opts.method,
-      agent: false,
+      agent: opts.agent ?? false,
       headers: { ...opts.headers, ...(body === undefined ? {} : { 'content-length': String(body.length) }) },
     }, (res) => {
       const chunks: Buffer[] = []
