@@ -1,5 +1,5 @@
 // Key ids are base64url and may begin with '-': Commander reads such an argument as an option.
-export const DASHED_ARGUMENT_HINT = "; an argument that begins with '-' goes after '--' (keymint signing-keys retire -- <kid>)"
+const DASHED_ARGUMENT_HINT = "; an argument that begins with '-' goes after '--' (keymint signing-keys retire -- <kid>)"
 
 /** Commander's one-line usage error, with what to do about an unknown option. */
 export const usageMessage = (message: string): string =>
