@@ -51,6 +51,7 @@ test('signing-keys list, rotate and retire speak JSON and refuse what would brea
     [['signing-keys', 'retire', '--', first.kid], /only one in use/],
     [['signing-keys', 'retire', '--', '-nope'], /not found/],
     [['signing-keys', 'retire', '-nope'], /unknown option '-nope'.*goes after '--'/],
+    [['signing-keys', 'retire', '--nope'], /^keymint: error: unknown option '--nope' \(see --help\)$/m],
     [['signing-keys', 'rotate', '--alg', 'HS256'], /--alg must be one of/],
   ] as const) {
     const res = await run([...args])
