@@ -4,21 +4,12 @@
 // the CLI and its drivers cost a new process a third of a second of CPU, paid some 600 times by
 // the suite; here it is paid once per runner. (test/helpers/cli.ts starts these; the tests that
 // are about the process itself still start `bin/keymint`.)
-import { statSync } from 'node:fs'
 import type { main as Main } from '../../src/cli/main.js'
 
-// The modules bin/keymint runs: the bundle (a few files to load instead of ~1,500), unless the
-// compiled sources are newer (`tsc` alone since the last build).
-const modified = (url: URL): number => {
-  try {
-    return statSync(url).mtimeMs
-  } catch {
-    return -1
-  }
-}
-const bundle = new URL('../../../dist/cli/main.js', import.meta.url)
-const compiled = new URL('../../src/cli/main.js', import.meta.url)
-const { main } = await import(modified(bundle) >= modified(compiled) ? bundle.href : compiled.href) as { main: typeof Main }
+// The modules bin/keymint runs (its bundle, unless the compiled sources are newer): chosen by
+// bin/cli-entry.js, found from the compiled test's place in dist/.
+const { cliEntry } = await import(new URL('../../../bin/cli-entry.js', import.meta.url).href) as { cliEntry: string }
+const { main } = await import(cliEntry) as { main: typeof Main }
 
 export interface RunRequest { id: number; args: string[]; env: NodeJS.ProcessEnv; cwd: string }
 export interface RunResult { id: number; code: number; stdout: string; stderr: string }

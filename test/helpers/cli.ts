@@ -90,13 +90,13 @@ export function keymint(args: string[], opts: KeymintOptions = {}): Promise<CliR
   })
 }
 
-/** `--json` output: exactly one JSON object on stdout. */
 /** `options` after the command's own, and before a `--` that ends them (what follows it is arguments only). */
 export function withOptions(args: readonly string[], options: readonly string[]): string[] {
   const end = args.indexOf('--')
   return end < 0 ? [...args, ...options] : [...args.slice(0, end), ...options, ...args.slice(end)]
 }
 
+/** `--json` output: exactly one JSON object on stdout. */
 export async function keymintJson<T = Record<string, unknown>>(args: string[], opts: Omit<KeymintOptions, 'input'> = {}): Promise<T> {
   const res = await keymint(withOptions(args, ['--json']), opts)
   if (res.code !== 0) throw new Error(`keymint ${args.join(' ')} failed (${res.code}): ${res.stderr}`)
