@@ -37,7 +37,8 @@ export interface ChangeListener {
   freshAsOf(): number
   /**
    * Resolves once every announcement committed before the call has been handled: one round trip
-   * on the listening connection (at once when it is not connected: it reloads all on reconnect).
+   * on the listening connection, after the connection being made if there is one (at once when
+   * there is none: everything is reloaded on reconnect).
    */
   sync(): Promise<void>
   close(): Promise<void>
@@ -76,7 +77,7 @@ export function listenForChanges(
 
   const reconnectLater = (): void => {
     if (closed || timer) return
-    timer = setTimeout(() => { timer = undefined; void connect() }, delay)
+    timer = setTimeout(() => { timer = undefined; connect() }, delay)
     timer.unref()
     delay = Math.min(delay * 2, RECONNECT_MAX_MS)
   }
@@ -118,7 +119,7 @@ export function listenForChanges(
     heartbeat.unref()
   }
 
-  const connect = async (): Promise<void> => {
+  const attempt = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: LISTENER_APPLICATION_NAME, keepAlive: true })
     next.on('notification', (message) => {
       if (message.channel !== CHANNEL || message.payload === undefined) return
@@ -155,16 +156,25 @@ export function listenForChanges(
     beat(next)
   }
 
-  void connect()
+  let connecting: Promise<void> | undefined
+  const connect = (): void => {
+    connecting = attempt().finally(() => { connecting = undefined })
+  }
+
+  connect()
   return {
     freshAsOf: () => freshAsOf,
     async sync() {
+      // A connection being made reloads everything once made (its timeout bounds the wait).
+      await connecting
       // A failed round trip is the heartbeat's to notice; the reconnect reloads everything.
       if (client) await roundTrip(client).catch(() => {})
     },
     async close() {
       closed = true
       if (timer) clearTimeout(timer)
+      // A connection being made is ended by its own attempt, which sees `closed`: wait for that.
+      await connecting
       if (heartbeat) clearTimeout(heartbeat)
       await client?.end().catch(() => {})
       client = undefined

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'kysely'
 import pg from 'pg'
 import { loadConfig } from '../../src/config.js'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
@@ -10,6 +11,7 @@ import { revokeKeyPairs, rotateKeyPair } from '../../src/domain/key-pairs.js'
 import { createUser, updateUser } from '../../src/domain/users.js'
 import type { KeyPairId } from '../../src/domain/types.js'
 import { openServices, type Services } from '../../src/services.js'
+import { announceChange, LISTENER_APPLICATION_NAME, listenForChanges } from '../../src/store/changes.js'
 import { DatabaseUnavailable, openDatabase } from '../../src/store/database.js'
 import { unreachableReason } from '../../src/store/unreachable.js'
 import { cleanup } from '../helpers/cleanup.js'
@@ -74,6 +76,32 @@ describeEachDialect('credential changes', (dialect) => {
       for (let i = 0; i < 3; i++) await assert.rejects(read(), DatabaseUnavailable, `attempt ${i}`)
       proxy.restore()
       await read()
+    })
+
+    test('the change listener: sync waits for the connection being made and has then seen every earlier commit; close leaves no connection', async (t) => {
+      const s = await open(t, dialect)
+      const heard: string[] = []
+      const listener = listenForChanges(s.url, {
+        revocations: () => heard.push('revocations'),
+        server_keys: () => heard.push('server_keys'),
+        credentials: (subject) => heard.push(`credentials ${subject}`),
+      }, (err) => assert.fail(String(err)))
+      cleanup(t, () => listener.close())
+      assert.equal(listener.freshAsOf(), Number.NEGATIVE_INFINITY, 'not yet connected')
+      await listener.sync()
+      assert.ok(Number.isFinite(listener.freshAsOf()), 'connected by the time sync resolves')
+      assert.deepEqual(heard, ['revocations', 'server_keys', 'credentials *'], 'a connect reloads everything')
+      await announceChange(s.database.db, 'postgres', 'revocations')
+      await listener.sync()
+      assert.deepEqual(heard.slice(3), ['revocations'], 'what was committed before sync has been handled when it resolves')
+
+      const listeners = () => sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where application_name = ${LISTENER_APPLICATION_NAME} and datname = current_database()`.execute(s.database.db)
+      const closing = listenForChanges(s.url, { revocations() {}, server_keys() {}, credentials() {} }, () => {})
+      await closing.close()
+      await listener.close()
+      const deadline = Date.now() + 5000
+      while ((await listeners()).rows[0]!.n > 0 && Date.now() < deadline) await sleep(20)
+      assert.equal((await listeners()).rows[0]!.n, 0, 'closed while connecting: its connection is ended, not left open')
     })
 
     test('PostgreSQL announces every change to a credential row, whoever writes it, on commit', async (t) => {
