@@ -73,11 +73,11 @@ if (named.length > 0) {
 
 // Four at a time: much of a file's time is spent waiting on PostgreSQL, on the processes it
 // starts and on timers, so two at a time left a 2-core machine half idle.
-// A shard takes a few minutes at most; one that hangs is stopped after ten, and a process whose
-// tests are done exits even if a failed test left a server or a connection open.
+// A shard takes a few minutes at most: one that hangs is stopped after ten. (Not --test-force-exit:
+// a process ends by itself once its tests and their test databases' drops are done.)
 // A --test-concurrency given here wins.
 const result = spawnSync(process.execPath, [
-  '--test', '--test-concurrency=4', '--test-timeout=600000', '--test-force-exit', ...options, ...files,
+  '--test', '--test-concurrency=4', '--test-timeout=600000', ...options, ...files,
 ], { cwd: root, stdio: 'inherit' })
 if (shardDir) rmSync(shardDir, { recursive: true, force: true })
 if (result.error) throw result.error
