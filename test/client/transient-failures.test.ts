@@ -71,8 +71,9 @@ test('a dropped connection is retried', async (t) => {
 
 test('an answer that never comes times out and is retried', async (t) => {
   const api = await standIn(t, [() => {}, (_q, r) => ok(r)])
-  assert.equal(await clientOf(api.url, { requestTimeoutMs: 100 }).getToken(), TOKEN)
-  assert.equal(api.requests.length, 2)
+  assert.equal(await clientOf(api.url, { requestTimeoutMs: 300 }).getToken(), TOKEN)
+  // Two, unless a loaded machine made the answer to the retry late too: then it was retried again.
+  assert.ok(api.requests.length >= 2, `${api.requests.length} requests`)
 })
 
 test('429 with Retry-After within the wait limit is retried after it', async (t) => {
