@@ -42,6 +42,11 @@ export interface UserStore {
   /** Whether the user has a password, and whether it must be replaced at the next sign-in. */
   findPasswordState(id: UserId): Promise<{ hasPassword: boolean; changeRequired: boolean } | undefined>
   setPassword(id: UserId, hash: string, changeRequired: boolean, at: Date): Promise<void>
+  /**
+   * The same password hashed again (at a higher cost), only while `current` is still the stored
+   * hash: a password changed meanwhile is never replaced by the old one. Whether it was replaced.
+   */
+  replacePasswordHash(id: UserId, current: string, rehashed: string): Promise<boolean>
   findById(id: UserId): Promise<User | undefined>
   update(id: UserId, patch: UserPatch): Promise<User | undefined>
   listByAccount(accountId: AccountId): Promise<User[]>

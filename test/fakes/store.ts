@@ -167,6 +167,12 @@ function users(db: Tables): UserStore {
       t.passwords.set(id, { hash, changeRequired })
       t.users.set(id, copy({ ...before, updatedAt: at }))
     },
+    async replacePasswordHash(id, current, rehashed) {
+      const password = db().passwords.get(id)
+      if (password?.hash !== current) return false
+      db().passwords.set(id, { ...password, hash: rehashed })
+      return true
+    },
     async update(id, patch) {
       const before = db().users.get(id)
       if (!before) return undefined

@@ -110,6 +110,19 @@ describeEachDialect('store', (dialect) => {
     assert.equal(await s.store.keyPairs.findCredential('00000000-0000-4000-8000-000000000000' as KeyPairId), undefined)
   })
 
+  test('a password hash is replaced by its rehash only while it is still the stored one', async (t) => {
+    const s = await open(t, dialect)
+    const account = await createAccount(s, { name: 'a' })
+    const user = await createUser(s, { accountId: account.id, email: 'dev@example.com', role: 'admin' })
+    const hashOf = async () => (await s.store.users.findSignIn(user.email))[0]?.passwordHash
+    await s.store.users.setPassword(user.id, 'scrypt$1$changed', false, new Date(user.updatedAt.getTime() + 1000))
+    assert.equal(await s.store.users.replacePasswordHash(user.id, 'scrypt$1$verified', 'scrypt$2$rehashed'), false, 'changed since it was verified')
+    assert.equal(await hashOf(), 'scrypt$1$changed', 'a password changed meanwhile stays')
+    assert.equal(await s.store.users.replacePasswordHash(user.id, 'scrypt$1$changed', 'scrypt$2$rehashed'), true)
+    assert.equal(await hashOf(), 'scrypt$2$rehashed')
+    assert.deepEqual(await s.store.users.findPasswordState(user.id), { hasPassword: true, changeRequired: false })
+  })
+
   test('the secret is never stored in clear', async (t) => {
     const s = await open(t, dialect)
     const account = await createAccount(s, { name: 'a' })

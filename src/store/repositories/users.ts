@@ -49,6 +49,11 @@ export function createUserRepository(db: Kysely<Database>): UserStore {
     async setPassword(id, hash, changeRequired, at) {
       await db.updateTable('users').set({ password_hash: hash, password_change_required: changeRequired ? 1 : 0, updated_at: at.getTime() }).where('id', '=', id).execute()
     },
+    async replacePasswordHash(id, current, rehashed) {
+      const result = await db.updateTable('users').set({ password_hash: rehashed })
+        .where('id', '=', id).where('password_hash', '=', current).executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
     async findById(id) {
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toUser(row)
