@@ -72,12 +72,15 @@ export async function signIn(
   const refusal = maySignIn(candidate.user)
   if (refusal) throw new SignInRefused(refusal, candidate.user)
   const secondFactorOn = await checkSecondFactorAtSignIn(deps, candidate.user, input.otp)
-  // A cost raised since this password was hashed applies from its next sign-in: the password is
-  // known only now. (Lowering the cost leaves stronger hashes as they are.)
-  if (deps.passwords.needsRehash(candidate.passwordHash)) {
-    await deps.store.users.replacePasswordHash(candidate.user.id, candidate.passwordHash, await deps.passwords.hash(input.password))
-  }
   const opened = await openSession(deps, { user: candidate.user, address: input.address, userAgent: input.userAgent, policy: input.policy })
+  // A cost raised since this password was hashed applies from its next sign-in: the password is
+  // known only now. Not a condition of signing in (a failure is tried again next time); lowering
+  // the cost leaves stronger hashes as they are.
+  if (deps.passwords.needsRehash(candidate.passwordHash)) {
+    await deps.passwords.hash(input.password)
+      .then((rehashed) => deps.store.users.replacePasswordHash(candidate.user.id, candidate.passwordHash, rehashed))
+      .catch(() => false)
+  }
   return {
     ...opened, passwordChangeRequired: candidate.passwordChangeRequired,
     secondFactorEnrollmentRequired: secondFactorEnrollmentRequired(opened.account, candidate.user, secondFactorOn),

@@ -7,7 +7,7 @@ import { AuthThrottle } from '../oauth/auth-throttle.js'
 import type { Services } from '../services.js'
 import { listenForChanges } from '../store/changes.js'
 import type { CredentialSubject } from '../store/credential-changes.js'
-import { DatabaseUnavailable, pingDatabase } from '../store/database.js'
+import { answeredWithin, DatabaseUnavailable, pingDatabase } from '../store/database.js'
 import { coalesced, every } from './background.js'
 import { ClientLimits } from './client-limits.js'
 import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from './credential-cache.js'
@@ -77,7 +77,7 @@ export async function createRuntime(config: Config, services: Services, log: Log
   }
   let following: OtherProcesses | undefined
   const credentials = new CredentialCache({ ...CREDENTIAL_CACHE_DEFAULTS, maxStaleMs: config.cacheMaxStaleMs, unknownPerSecond: config.unknownClientRate }, {
-    load: (id) => store.keyPairs.findCredential(id),
+    load: (id) => answeredWithin(store.keyPairs.findCredential(id), 'a key pair lookup'),
     freshAsOf: () => following?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
     now: () => performance.now(),
     health,

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
 import { parseCredentialSubject, type CredentialSubject } from './credential-changes.js'
 import type { SqlEngine } from './database-url.js'
+import { DATABASE_ANSWER_MS } from './database.js'
 import type { Database } from './schema.js'
 
 /** What other instances cache and must reload when it changes. */
@@ -120,7 +121,11 @@ export function listenForChanges(
   }
 
   const attempt = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: LISTENER_APPLICATION_NAME, keepAlive: true })
+    // Both bounded: a network gone silent after the handshake must not hold the LISTEN (and so
+    // `sync` and `close`) for ever.
+    const next = new pg.Client({
+      connectionString: url, connectionTimeoutMillis: DATABASE_ANSWER_MS, query_timeout: DATABASE_ANSWER_MS, application_name: LISTENER_APPLICATION_NAME, keepAlive: true,
+    })
     next.on('notification', (message) => {
       if (message.channel !== CHANNEL || message.payload === undefined) return
       const colon = message.payload.indexOf(':')
@@ -165,8 +170,8 @@ export function listenForChanges(
   return {
     freshAsOf: () => freshAsOf,
     async sync() {
-      // A connection being made reloads everything once made (its timeout bounds the wait).
-      await connecting
+      // A connection being made reloads everything once made (its timeouts bound the wait).
+      await connecting?.catch(() => {})
       // A failed round trip is the heartbeat's to notice; the reconnect reloads everything.
       if (client) await roundTrip(client).catch(() => {})
     },
@@ -174,7 +179,7 @@ export function listenForChanges(
       closed = true
       if (timer) clearTimeout(timer)
       // A connection being made is ended by its own attempt, which sees `closed`: wait for that.
-      await connecting
+      await connecting?.catch(() => {})
       if (heartbeat) clearTimeout(heartbeat)
       await client?.end().catch(() => {})
       client = undefined

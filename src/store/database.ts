@@ -32,6 +32,13 @@ export class DatabaseUnavailable extends Error {
   }
 }
 
+/**
+ * How long a lookup on the token path, or a ping, waits for the database: past it, the database
+ * counts as unreachable. A network that drops packets without a word would otherwise hold each
+ * request until TCP gives up, which takes minutes to hours. Also the pool's connect timeout.
+ */
+export const DATABASE_ANSWER_MS = 5000
+
 /** What the store's callers see of a driver error that means the database is out of reach. */
 function translateUnreachable(err: unknown): unknown {
   if (err instanceof DatabaseUnavailable) return err
@@ -111,7 +118,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
   const pool = new pg.Pool({
     connectionString: location.url,
     max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: DATABASE_ANSWER_MS,
     // A connection the network dropped without a word is found out, not waited on for ever.
     keepAlive: true,
     types: pgTypes,
@@ -137,6 +144,18 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
   return { db, engine: 'postgres', changes, close: () => db.destroy() }
 }
 
+/**
+ * `work`, or DatabaseUnavailable once `ms` have passed without its answer. The query itself is
+ * not stopped: its connection stays busy until the database answers or the connection breaks.
+ */
+export function answeredWithin<T>(work: Promise<T>, what: string, ms = DATABASE_ANSWER_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseUnavailable(`the database did not answer ${what} within ${ms} ms`)), ms)
+  })
+  return Promise.race([work, late]).finally(() => clearTimeout(timer))
+}
+
 export async function pingDatabase(db: Kysely<Database>): Promise<void> {
-  await sql`select 1`.execute(db)
+  await answeredWithin(sql`select 1`.execute(db), 'a ping')
 }

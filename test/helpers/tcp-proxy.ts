@@ -9,12 +9,20 @@ export interface TcpProxy {
   through(url: string): string
   /** Drops every connection and refuses new ones until `restore`. */
   cut(): void
+  /**
+   * Keeps every connection open but carries nothing either way until `restore`, as a network
+   * that silently loses packets would: neither side hears of an error.
+   */
+  stall(): void
   restore(): void
 }
 
 export async function startTcpProxy(t: TestContext, target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>()
   let open = true
+  let stalled = false
+  /** What arrived while stalled, delivered in order on restore. */
+  const held: [Socket, Buffer][] = []
   const server = createServer((client) => {
     if (!open) {
       client.destroy()
@@ -25,7 +33,10 @@ export async function startTcpProxy(t: TestContext, target: { host: string; port
       sockets.add(a)
       a.on('error', () => b.destroy())
       a.on('close', () => { sockets.delete(a); b.destroy() })
-      a.pipe(b)
+      a.on('data', (chunk: Buffer) => {
+        if (stalled) held.push([b, chunk])
+        else b.write(chunk)
+      })
     }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -45,10 +56,16 @@ export async function startTcpProxy(t: TestContext, target: { host: string; port
     },
     cut() {
       open = false
+      held.length = 0
       for (const s of sockets) s.destroy()
+    },
+    stall() {
+      stalled = true
     },
     restore() {
       open = true
+      stalled = false
+      for (const [to, chunk] of held.splice(0)) if (!to.destroyed) to.write(chunk)
     },
   }
 }

@@ -93,7 +93,8 @@ describeEachDialect('credential changes', (dialect) => {
       assert.deepEqual(heard, ['revocations', 'server_keys', 'credentials *'], 'a connect reloads everything')
       await announceChange(s.database.db, 'postgres', 'revocations')
       await listener.sync()
-      assert.deepEqual(heard.slice(3), ['revocations'], 'what was committed before sync has been handled when it resolves')
+      // (A heartbeat late on a loaded machine may have reconnected and reloaded everything again meanwhile.)
+      assert.ok(heard.slice(3).includes('revocations'), 'what was committed before sync has been handled when it resolves')
 
       const listeners = () => sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where application_name = ${LISTENER_APPLICATION_NAME} and datname = current_database()`.execute(s.database.db)
       const closing = listenForChanges(s.url, { revocations() {}, server_keys() {}, credentials() {} }, () => {})
