@@ -78,6 +78,8 @@ export interface Config {
   readonly cacheMaxStaleMs: number
   /** Lookups per second of client ids that turn out not to exist, before such lookups are shed. */
   readonly unknownClientRate: number
+  /** How long `serve` may take to stop before it exits without finishing. */
+  readonly shutdownTimeoutMs: number
 }
 
 export type RequestLogMode = 'all' | 'errors' | 'off'
@@ -255,5 +257,6 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     keyRefreshMs: (v.keyRefresh as number) * 1000,
     cacheMaxStaleMs: (v.cacheMaxStale as number) * 1000,
     unknownClientRate: v.unknownClientRate as number,
+    shutdownTimeoutMs: (v.shutdownTimeout as number) * 1000,
   })
 }

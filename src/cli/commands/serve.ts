@@ -76,15 +76,25 @@ function printWelcome(dbFlag: string | undefined, config: Config, boot: Bootstra
 // commands start without it.
 const loadServer = () => import('../../server.js')
 
+/**
+ * Exits once `server` has closed, or after KEYMINT_SHUTDOWN_TIMEOUT however far it got: a stop
+ * must not wait for ever on a database that has stopped answering.
+ */
+function stopWithin(config: Config, server: { close(): Promise<void> }): void {
+  setTimeout(() => {
+    process.stderr.write(`keymint: the stop did not finish within ${config.shutdownTimeoutMs / 1000} s (KEYMINT_SHUTDOWN_TIMEOUT); exiting without it: token counts and last uses not yet written are lost\n`)
+    process.exit(1)
+  }, config.shutdownTimeoutMs)
+  server.close().then(() => process.exit(0), (err: unknown) => {
+    process.stderr.write(`keymint: shutdown failed: ${(err as Error).message}\n`)
+    process.exit(1)
+  })
+}
+
 async function runSingle(config: Config): Promise<void> {
   const { startServer } = await loadServer()
   const server = await startServer(config)
-  const stop = (): void => {
-    server.close().then(() => process.exit(0), (err: unknown) => {
-      process.stderr.write(`keymint: shutdown failed: ${(err as Error).message}\n`)
-      process.exit(1)
-    })
-  }
+  const stop = (): void => stopWithin(config, server)
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
   // Printed only once a SIGTERM would be handled: scripts may stop the server right after this line.
@@ -124,9 +134,7 @@ async function runPrimary(config: Config): Promise<void> {
 async function runWorker(config: Config): Promise<void> {
   const { startServer } = await loadServer()
   const server = await startServer(config)
-  process.once('SIGTERM', () => {
-    server.close().then(() => process.exit(0), () => process.exit(1))
-  })
+  process.once('SIGTERM', () => stopWithin(config, server))
   // The primary forwards Ctrl-C as SIGTERM; ignore the terminal's own SIGINT here.
   process.on('SIGINT', () => {})
   process.send?.({ type: 'listening', url: server.url })
