@@ -71,6 +71,8 @@ export interface StartOptions {
   readonly services?: Services
   /** Waits before a slowed failure answer; tests pass one that records instead of waiting. */
   readonly sleep?: (ms: number) => Promise<void>
+  /** How long a stop lets open connections finish before closing them (10 s). */
+  readonly drainMs?: number
 }
 
 /** How clients authenticate at every endpoint that takes client credentials. */
@@ -233,7 +235,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = loggers.log
   const services = opts.services ?? await openServices(config)
   const runtime = await createRuntime(config, services, log)
-  const listener = await bindListener(config.server.host, config.server.port)
+  const listener = await bindListener(config.server.host, config.server.port, { drainMs: opts.drainMs })
   const issuer = config.server.issuer ?? listener.url
   const app = await buildApp(appDeps(config, services, runtime, { issuer, log, requestLog: loggers.requests, listener, sleep: opts.sleep ?? ((ms) => sleep(ms)) }))
   runtime.start()

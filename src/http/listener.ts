@@ -8,14 +8,19 @@ export interface Listener {
   readonly url: string
   /** Starts answering with `handler`; requests that arrived before it wait for it, in order. */
   serve(handler: http.RequestListener): void
-  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections. */
+  /**
+   * Stops accepting, lets in-flight requests finish, closes idle keep-alive connections; after
+   * `drainMs`, closes the connections still open (a client that does not read its answer).
+   */
   close(): Promise<void>
 }
 
 // Longer than common load balancers' idle timeouts (60 s), as Fastify's own default.
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
+/** Requests here take milliseconds: a connection still busy after this long is not going to finish. */
+export const DRAIN_MS = 10_000
 
-export async function bindListener(host: string, port: number): Promise<Listener> {
+export async function bindListener(host: string, port: number, opts: { drainMs?: number | undefined } = {}): Promise<Listener> {
   let handler: http.RequestListener | undefined
   const waiting: [http.IncomingMessage, http.ServerResponse][] = []
   const server = http.createServer((request, response) => {
@@ -41,7 +46,13 @@ export async function bindListener(host: string, port: number): Promise<Listener
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve())
+        // A client that never reads its answer would otherwise hold its connection, and the stop, for ever.
+        const drained = setTimeout(() => server.closeAllConnections(), opts.drainMs ?? DRAIN_MS)
+        drained.unref()
+        server.close(() => {
+          clearTimeout(drained)
+          resolve()
+        })
         server.closeIdleConnections()
       })
       return closing

@@ -29,8 +29,10 @@ test('the page, its hashed assets, deep links, and the 404s of the other surface
   assert.match(js.headers.get('content-type') ?? '', /javascript/)
   assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable')
   assert.equal(js.headers.get('x-content-type-options'), 'nosniff')
+  assert.ok((await js.text()).length > 0)
   const icon = await fetch(`${s.url}/favicon.svg`)
   assert.deepEqual([icon.status, icon.headers.get('cache-control')], [200, 'no-cache'])
+  await icon.text()
 
   for (const path of ['/settings/integrations/api', '/clients/6d5a06e8-ef3d-4771-85f0-6917d469a55a', '/no/such/page', '/healthz/deeper']) {
     const res = await fetch(`${s.url}${path}`)
@@ -41,11 +43,18 @@ test('the page, its hashed assets, deep links, and the 404s of the other surface
     const res = await fetch(`${s.url}${path}`)
     assert.equal(res.status, 404, path)
     assert.match(res.headers.get('content-type') ?? '', /json/, path)
+    await res.text()
   }
+  // Every answer read to its end: one left unread would hold its connection open until the stop's drain.
   const apiMiss = await fetch(`${s.url}/api/v1/nothing-here`)
   assert.equal(apiMiss.headers.get('cache-control'), 'no-store')
+  await apiMiss.text()
   const wrongMethod = await fetch(`${s.url}/oauth2/token`)
   assert.equal(wrongMethod.status, 405, 'the token endpoint still says which methods it takes')
-  assert.equal((await fetch(`${s.url}/.well-known/jwks.json`)).status, 200)
-  assert.equal((await fetch(`${s.url}/healthz`)).status, 200)
+  await wrongMethod.text()
+  for (const path of ['/.well-known/jwks.json', '/healthz']) {
+    const res = await fetch(`${s.url}${path}`)
+    assert.equal(res.status, 200, path)
+    await res.text()
+  }
 })

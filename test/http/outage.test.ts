@@ -166,22 +166,24 @@ describeEachDialect('a database outage', (dialect) => {
     await within(20_000, 'tokens for the pair never seen once the database answers again', async () => (await oauth2(s.url, unseen)).status === 200)
   })
 
-  test('serve stops within KEYMINT_SHUTDOWN_TIMEOUT while its database is silent, and says what was lost', BOUNDED, async (t) => {
+  test('serve, alone or with workers, stops within KEYMINT_SHUTDOWN_TIMEOUT while its database is silent, and says what was lost', BOUNDED, async (t) => {
     const dir = tempDir(t)
     const db = await createTestDatabase(t, 'postgres', dir, { migrated: true })
     const target = new URL(db.url)
-    const proxy = await startTcpProxy(t, { host: target.hostname, port: Number(target.port || 5432) })
     const masterKey = generateMasterKey()
     const direct = await openServices(loadConfig({ db: db.url }, { KEYMINT_MASTER_KEY: masterKey }))
     cleanup(t, () => direct.close())
     const seeded = await seedClient(direct)
-    const server = await serve(t, ['--db', proxy.through(db.url), '--port', '0'], { cwd: dir, env: { KEYMINT_MASTER_KEY: masterKey, KEYMINT_SHUTDOWN_TIMEOUT: '2s' } })
-    // A token count and a last use, held in memory until the stop writes them.
-    assert.equal((await oauth2(server.url, seeded)).status, 200)
-    proxy.stall()
-    server.child.kill('SIGTERM')
-    assert.equal(await server.exited, 1)
-    assert.match(server.output(), /the stop did not finish within 2 s \(KEYMINT_SHUTDOWN_TIMEOUT\); exiting without it: token counts and last uses not yet written are lost/)
+    for (const workers of [[], ['--workers', '2']]) {
+      const proxy = await startTcpProxy(t, { host: target.hostname, port: Number(target.port || 5432) })
+      const server = await serve(t, ['--db', proxy.through(db.url), '--port', '0', ...workers], { cwd: dir, env: { KEYMINT_MASTER_KEY: masterKey, KEYMINT_SHUTDOWN_TIMEOUT: '2s' } })
+      // Token counts and last uses, held in memory until the stop writes them.
+      for (let i = 0; i < 4; i++) assert.equal((await oauth2(server.url, seeded)).status, 200)
+      proxy.stall()
+      server.child.kill('SIGTERM')
+      assert.equal(await server.exited, 1, `${workers.join(' ')}: ${server.output()}`)
+      assert.match(server.output(), /the stop did not finish within 2 s \(KEYMINT_SHUTDOWN_TIMEOUT\); exiting without it: token counts and last uses not yet written are lost/)
+    }
   })
 
   test('KEYMINT_CACHE_MAX_STALE=0: without its database the instance gives no token, and /readyz answers 503', BOUNDED, async (t) => {

@@ -105,6 +105,12 @@ async function runSingle(config: Config): Promise<void> {
 async function runPrimary(config: Config): Promise<void> {
   let listening = 0
   let stopping = false
+  let failed = false
+  // The signal itself: worker.kill() would first wait for the worker's open connections to end,
+  // and a request held by a database that does not answer would hold the worker's stop too.
+  const signalWorkers = (): void => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM')
+  }
   const { serveClusterMetrics } = await import('../../runtime/metrics.js')
   serveClusterMetrics()
   for (let i = 0; i < config.server.workers; i++) cluster.fork()
@@ -114,18 +120,18 @@ async function runPrimary(config: Config): Promise<void> {
     }
   })
   cluster.on('exit', (worker, code) => {
+    if (code !== 0) failed = true
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(failed ? 1 : 0)
       return
     }
     process.stderr.write(`keymint: worker ${worker.process.pid} exited with ${code}; stopping\n`)
     stopping = true
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM')
-    process.exitCode = 1
+    signalWorkers()
   })
   const stop = (): void => {
     stopping = true
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM')
+    signalWorkers()
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
