@@ -18,7 +18,7 @@ export interface Listener {
 // Longer than common load balancers' idle timeouts (60 s), as Fastify's own default.
 const KEEP_ALIVE_TIMEOUT_MS = 72_000
 /** Requests here take milliseconds: a connection still busy after this long is not going to finish. */
-export const DRAIN_MS = 10_000
+const DRAIN_MS = 10_000
 
 export async function bindListener(host: string, port: number, opts: { drainMs?: number | undefined } = {}): Promise<Listener> {
   let handler: http.RequestListener | undefined
