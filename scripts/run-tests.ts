@@ -5,7 +5,7 @@
 // Arguments: node options (--test-name-pattern=…, with =) are passed on; any other argument is a
 // test file to run instead of all of them (each in a process of its own, as node --test does).
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,6 +53,33 @@ function binned(files: { file: string; weight: number }[], count: number): { fil
   return bins.filter((b) => b.files.length > 0)
 }
 
+/**
+ * The environment of the test processes and of every process they start (servers, commands,
+ * npm). A larger young generation: the suite's processes make many short-lived objects, and
+ * with Node's default 16 MiB semi-spaces they spent a tenth of their time collecting them.
+ * Temporary files in memory when the machine has a roomy tmpfs: every test database is a
+ * file written, synced and removed, and syncs to disk cost the kernel more than the tests'
+ * own work on them. A TMPDIR or NODE_OPTIONS set by the caller is kept.
+ */
+function testEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  env.NODE_OPTIONS = [env.NODE_OPTIONS, '--max-semi-space-size=32'].filter(Boolean).join(' ')
+  if (env.TMPDIR === undefined && roomyTmpfs('/dev/shm')) env.TMPDIR = '/dev/shm'
+  return env
+}
+
+/** True when `dir` is a writable tmpfs with at least 4 GiB free (a container's default is 64 MiB). */
+function roomyTmpfs(dir: string): boolean {
+  try {
+    const fs = statfsSync(dir)
+    const TMPFS_MAGIC = 0x01021994
+    accessSync(dir, constants.W_OK)
+    return fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= 4 * 2 ** 30
+  } catch {
+    return false
+  }
+}
+
 const args = process.argv.slice(2)
 const options = args.filter((a) => a.startsWith('-'))
 const named = args.filter((a) => !a.startsWith('-')).map((a) => resolve(a))
@@ -78,7 +105,7 @@ if (named.length > 0) {
 // A --test-concurrency given here wins.
 const result = spawnSync(process.execPath, [
   '--test', '--test-concurrency=4', '--test-timeout=600000', ...options, ...files,
-], { cwd: root, stdio: 'inherit' })
+], { cwd: root, stdio: 'inherit', env: testEnvironment() })
 if (shardDir) rmSync(shardDir, { recursive: true, force: true })
 if (result.error) throw result.error
 process.exitCode = result.status ?? 1
