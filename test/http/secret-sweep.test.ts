@@ -657,6 +657,9 @@ describeEachDialect('no secret keymint handles is written down or answered where
       await kind.current(s)
     }
 
+    // Badly formed and oversized requests are refused by the HTTP layer before a route or the
+    // database sees them: the engine makes no difference to them, and they are swept once, on SQLite.
+    const onlyWellFormed = dialect !== 'sqlite'
     const began = performance.now()
     for (const route of routes) {
       const key = `${route.method} ${route.url}`
@@ -670,13 +673,14 @@ describeEachDialect('no secret keymint handles is written down or answered where
         for (const [secret, which] of [[right, 'right'], [wrong, 'wrong']] as const) {
           s.variant = 'making it'
           for (const carrier of await kind.carriers(secret, s)) {
-            for (const r of requestsOf(carrier, pathOf(s, route.url), secret).slice(0, which === 'right' && kind.badlyFormed === true ? undefined : 1)) {
+            for (const r of requestsOf(carrier, pathOf(s, route.url), secret).slice(0, which === 'right' && kind.badlyFormed === true && !onlyWellFormed ? undefined : 1)) {
               s.variant = `${which} secret, ${r.variant}`
               await s.send(route.method, r.path, { headers: r.headers, ...(r.body === undefined ? {} : { body: r.body }) })
             }
           }
         }
       }
+      if (onlyWellFormed) continue
       // Too large: every secret at once, in a body past every limit and in headers past Node's.
       s.kind = 'all'
       const all = [...s.secrets.keys()].slice(-200)
