@@ -37,11 +37,12 @@ export interface TestDatabase {
   readonly url: string
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** Statements one after another on one connection to the administrative database. */
+async function adminQuery(...texts: string[]): Promise<void> {
   const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 15_000 })
   await admin.connect()
   try {
-    await admin.query(text)
+    for (const text of texts) await admin.query(text)
   } finally {
     await admin.end()
   }
@@ -127,6 +128,13 @@ function migratedTemplate(): Promise<string> {
 }
 
 /**
+ * Commits to a test database do not wait for their WAL to reach the disk: nothing in it has to
+ * outlive a crash of PostgreSQL, and a sync at every commit cost the machine ~10 % more CPU in
+ * PostgreSQL-heavy test files. What a commit makes visible, and when, is the same.
+ */
+const unsynced = (name: string): string => `alter database ${name} set synchronous_commit = off`
+
+/**
  * A database of the test's own: a temp SQLite file, or a PostgreSQL database of its own for the
  * test's length. `migrated`: a copy of a migrated template instead of empty (without it, a SQLite
  * file is made by the first open).
@@ -144,7 +152,7 @@ export async function createTestDatabase(t: TestContext, dialect: Dialect, dir: 
     return { dialect, url: databaseUrl(name) }
   }
   const name = `keymint_test_${randomBytes(6).toString('hex')}`
-  await adminQuery(`create database ${name}`)
+  await adminQuery(`create database ${name}`, unsynced(name))
   cleanup(t, () => dropLater(name))
   return { dialect, url: databaseUrl(name) }
 }
@@ -173,7 +181,7 @@ class EmptiedDatabases {
       return free.name
     }
     const name = `keymint_test_${randomBytes(6).toString('hex')}`
-    await adminQuery(`create database ${name} template ${await migratedTemplate()}`)
+    await adminQuery(`create database ${name} template ${await migratedTemplate()}`, unsynced(name))
     this.#template ??= this.#read(name)
     await this.#template
     return name
