@@ -68,13 +68,14 @@ function testEnvironment(): NodeJS.ProcessEnv {
   return env
 }
 
+const TMPFS_MAGIC = 0x01021994
+
 /** True when `dir` is a writable tmpfs with at least 4 GiB free (a container's default is 64 MiB). */
 function roomyTmpfs(dir: string): boolean {
   try {
-    const fs = statfsSync(dir)
-    const TMPFS_MAGIC = 0x01021994
     accessSync(dir, constants.W_OK)
-    return fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= 4 * 2 ** 30
+    const { type, bavail, bsize } = statfsSync(dir)
+    return type === TMPFS_MAGIC && bavail * bsize >= 4 * 2 ** 30
   } catch {
     return false
   }

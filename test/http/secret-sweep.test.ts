@@ -36,9 +36,9 @@ interface SecretKind {
   /** The ways a request carries it: each is sent to every route, with the secret and with a near miss. */
   readonly carriers: (secret: string, s: Sweep) => Carrier[] | Promise<Carrier[]>
   /**
-   * Sent badly formed too (a wrong media type, a malformed body) to every route. Such a request is
-   * refused by the body parser before a route reads what it carries, so the kind of secret makes
-   * no difference there: the kinds carried in every header, parameter and field keymint reads
+   * Sent badly formed too (a wrong media type, a malformed body) to every route, on SQLite. Such
+   * a request is refused by the body parser before a route reads what it carries, so neither the
+   * kind of secret nor the engine makes a difference there: the kinds carried in every header, parameter and field keymint reads
    * stand for all the others, and the sweep is half as long.
    */
   readonly badlyFormed?: boolean
