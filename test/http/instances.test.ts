@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { deleteClient, disableClient } from '../../src/domain/client-lifecycle.js'
 import { createClient, updateClient } from '../../src/domain/clients.js'
@@ -12,11 +11,9 @@ import { keymintJson } from '../helpers/cli.js'
 import { describeEachDialect } from '../helpers/dialects.js'
 import { seedClient, startAnotherInstance, startTestServer, type SeededClient, type TestServer } from '../helpers/server.js'
 import { basic, form } from '../helpers/tokens.js'
+import { PROPAGATION_MS, within } from '../helpers/within.js'
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
-
-/** What each instance must learn of the others' changes within (issue 14): a second. */
-const PROPAGATION_MS = 1000
 
 interface Answer { status: number; error: string | undefined; scope: string | undefined; token: string | undefined }
 
@@ -41,16 +38,6 @@ async function active(url: string, c: SeededClient, accessToken: string): Promis
 async function revoke(url: string, c: SeededClient, accessToken: string): Promise<void> {
   const res = await fetch(`${url}/oauth2/revoke`, { method: 'POST', headers: { ...FORM, authorization: basic(c.clientId, c.clientSecret) }, body: form({ token: accessToken }) })
   assert.equal(res.status, 200)
-}
-
-/** Polls until `check` holds; fails after `ms`. Returns how long it took. */
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > ms) assert.fail(`${what}: not within ${ms} ms`)
-    await sleep(20)
-  }
-  return Date.now() - start
 }
 
 const refused = (a: Answer): boolean => a.status === 400 || a.status === 401

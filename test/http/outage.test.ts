@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { loadConfig, type ConfigInput } from '../../src/config.js'
 import { generateMasterKey } from '../../src/crypto/master-key.js'
 import { ensureServerKeys } from '../../src/domain/server-keys.js'
@@ -15,6 +14,7 @@ import { seedClient, tempDir, TestClock, type SeededClient, type TestServer } fr
 import { pooledServerKeys } from '../helpers/server-keys.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 import { basic, form } from '../helpers/tokens.js'
+import { within } from '../helpers/within.js'
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
 
@@ -67,14 +67,6 @@ const oauth2 = (url: string, c: { clientId: string; clientSecret: string }) => c
 const header = (url: string, c: { clientId: string; clientSecret: string }) => call(`${url}/auth/oauth`, {
   method: 'POST', headers: { clientId: c.clientId, clientSecret: c.clientSecret },
 })
-
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > ms) assert.fail(`${what}: not within ${ms} ms`)
-    await sleep(50)
-  }
-}
 
 function assertUnavailable(reply: Reply, what: string, format: 'oauth' | 'problem'): void {
   assert.equal(reply.status, 503, `${what}: ${JSON.stringify(reply.body)}`)
