@@ -1,4 +1,5 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto'
+import { promisify } from 'node:util'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import type { SigningAlg } from './jws.js'
 
@@ -10,21 +11,25 @@ export interface GeneratedSigningKey {
   readonly privatePem: string
 }
 
-function generateFor(alg: SigningAlg): { publicKey: KeyObject; privateKey: KeyObject } {
+// Made on libuv's thread pool: an RSA key costs a quarter of a second or more of CPU, which
+// would otherwise stall every token request of a running server that rotates its keys.
+const generate = promisify(generateKeyPair)
+
+function generateFor(alg: SigningAlg): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
   switch (alg) {
     case 'RS256':
     case 'PS256':
-      return generateKeyPairSync('rsa', { modulusLength: 2048 })
+      return generate('rsa', { modulusLength: 2048 })
     case 'ES256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      return generate('ec', { namedCurve: 'P-256' })
     case 'EdDSA':
-      return generateKeyPairSync('ed25519')
+      return generate('ed25519')
   }
 }
 
 /** A new key pair whose `kid` is its RFC 7638 thumbprint, so the id can never mismatch the key. */
 export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedSigningKey> {
-  const { publicKey, privateKey } = generateFor(alg)
+  const { publicKey, privateKey } = await generateFor(alg)
   const jwk = publicKey.export({ format: 'jwk' }) as JWK
   const kid = await calculateJwkThumbprint(jwk, 'sha256')
   return {
@@ -47,7 +52,7 @@ export interface GeneratedEncryptionKey {
 
 /** The RSA key encrypted access tokens are encrypted to (RSA-OAEP with SHA-256/384/512). */
 export async function generateEncryptionKey(): Promise<GeneratedEncryptionKey> {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const { publicKey, privateKey } = await generate('rsa', { modulusLength: 2048 })
   const jwk = publicKey.export({ format: 'jwk' }) as JWK
   const kid = await calculateJwkThumbprint(jwk, 'sha256')
   return {
