@@ -66,33 +66,38 @@ export interface Runtime {
   stop(): Promise<void>
 }
 
+/** The parts of a runtime, before it is started. */
+type RuntimeParts = Omit<Runtime, 'syncChanges' | 'start' | 'stop'>
+
+type Failed = (what: string) => (err: unknown) => void
+
+/** Other processes' changes, once `start` follows them. */
+interface Feed { following?: OtherProcesses | undefined }
+
 /** Keys, caches and writers over the opened services; nothing runs until `start`. */
 export async function createRuntime(config: Config, services: Services, log: Logger): Promise<Runtime> {
   const { store, clock, database } = services
   const health = new DatabaseHealth({ ping: () => pingDatabase(database.db), log, now: () => clock.now(), probeMs: DATABASE_PROBE_MS })
   // An unreachable database is logged once, by `health`, not by every task that finds it so.
-  const failed = (what: string) => (err: unknown) => {
+  const failed: Failed = (what) => (err) => {
     if (err instanceof DatabaseUnavailable) health.noteError(err)
     else log.error({ err }, `${what} failed`)
   }
-  let following: OtherProcesses | undefined
+  // Set by `start`: until then no other process's change is followed, and every cached credential is re-read after freshMs.
+  const feed: Feed = {}
   const credentials = new CredentialCache({ ...CREDENTIAL_CACHE_DEFAULTS, maxStaleMs: config.cacheMaxStaleMs, unknownPerSecond: config.unknownClientRate }, {
     load: (id) => answeredWithin(store.keyPairs.findCredential(id), 'a key pair lookup'),
-    freshAsOf: () => following?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
+    freshAsOf: () => feed.following?.freshAsOf() ?? Number.NEGATIVE_INFINITY,
     now: () => performance.now(),
     health,
   })
-  // This instance's own changes count at once: the commit is published before its caller resumes.
-  const unsubscribe = database.changes.subscribe((subjects) => credentials.invalidate(subjects))
   const ring = new KeyRing({ store, clock, sealer: services.sealer, onError: failed('reloading server keys') },
     await ensureServerKeys(services, config.tokens.signingAlg))
   // Open the keys now: a wrong master key must stop the start, not fail the first request.
   ring.accessTokenSigner(config.tokens.signingAlg)
   ring.encryptionKey()
-  const usage = new KeyPairUsageRecorder({ keyPairs: store.keyPairs, clock, onError: failed('recording key pair usage') })
   const revocations = new RevocationCache({ revokedTokens: store.revokedTokens, clock, onError: failed('refreshing revocations') })
   await revocations.refresh()
-  const refusals = new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') })
   const throttle = new AuthThrottle({ ...config.throttle, maxEntries: 100_000 }, clock)
   const signInThrottle = new SignInThrottle({ ...config.signInThrottle, maxEntries: 100_000 }, clock)
   const webhooks = new WebhookDeliverer({ webhooks: store.webhooks, clock, sealer: services.sealer, onError: failed('delivering webhooks') }, { timeoutMs: config.webhooks.timeoutMs })
@@ -106,19 +111,38 @@ export async function createRuntime(config: Config, services: Services, log: Log
     webhookAttempts: () => webhooks.outcomes,
     keyPairsExpiring: () => expiryReminders.expiring,
   })
-  // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
-  const issuerKeys = new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() })
-  let stopPurge: (() => void) | undefined
   const quotas = new QuotaCounts({ usage: store.clientUsage, clock, onError: failed('counting quota use') }, { idleMs: QUOTA_IDLE_MS })
-  const { limits, limitsRecorded } = clientLimits({ store, clock, quotas, metrics, onError: failed('recording a client limit reached') })
-  return {
-    health, credentials, ring, usage, revocations, refusals, throttle, signInThrottle, metrics, webhooks, issuerKeys, limits, quotas, limitsRecorded, expiryReminders,
+  const parts: RuntimeParts = {
+    health, credentials, ring, revocations, throttle, signInThrottle, metrics, webhooks, expiryReminders, quotas,
+    ...clientLimits({ store, clock, quotas, metrics, onError: failed('recording a client limit reached') }),
+    usage: new KeyPairUsageRecorder({ keyPairs: store.keyPairs, clock, onError: failed('recording key pair usage') }),
+    refusals: new RefusalLog({ audit: store.audit, clock, onError: failed('writing refused authentications to the audit log') }),
+    // On the service clock: its TTL and once-a-minute refresh are minutes, where wall time serves, and tests can move it.
+    issuerKeys: new IssuerKeys({ ...ISSUER_KEYS_DEFAULTS, allowLoopback: config.federation.allowLoopback }, { now: () => clock.now().getTime() }),
     signers: new TokenSigners(ring, new TurnQueue(), config.tokens.signingAlg),
+  }
+  return { ...parts, ...lifecycle(config, services, parts, feed, { log, failed }) }
+}
+
+/** Starting and stopping a runtime's timers, writers and change feed, in that order and the reverse. */
+function lifecycle(
+  config: Config,
+  { store, clock, database }: Services,
+  parts: RuntimeParts,
+  feed: Feed,
+  opts: { log: Logger; failed: Failed },
+): Pick<Runtime, 'syncChanges' | 'start' | 'stop'> {
+  const { credentials, revocations, ring, usage, quotas, refusals, webhooks, expiryReminders, health } = parts
+  const { failed } = opts
+  // This instance's own changes count at once: the commit is published before its caller resumes.
+  const unsubscribe = database.changes.subscribe((subjects) => credentials.invalidate(subjects))
+  let stopPurge: (() => void) | undefined
+  return {
     async syncChanges() {
       // PostgreSQL's announcements arrive on the listening connection (credentials are forgotten
       // as they arrive; SQLite's data version is read at every lookup). Revocations and keys
       // reload in the background when announced, so they are reloaded here and waited for.
-      await following?.sync()
+      await feed.following?.sync()
       await Promise.all([revocations.refresh(), ring.refresh()])
     },
     start() {
@@ -130,22 +154,22 @@ export async function createRuntime(config: Config, services: Services, log: Log
       webhooks.start(config.webhooks.pollMs)
       stopPurge = every(DPOP_PURGE_MS, () => store.dpopProofs.purgeExpired(clock.now()), failed('purging used DPoP proof ids'))
       expiryReminders.start(config.keyExpiryCheckMs)
-      following = followOtherProcesses(config, database, {
+      feed.following = followOtherProcesses(config, database, {
         credentials: (subjects) => credentials.invalidate(subjects),
         revocations: coalesced(() => revocations.refresh(), failed('refreshing revocations')),
         keys: coalesced(() => ring.refresh(), failed('reloading server keys')),
-      }, { log, failed })
+      }, opts)
     },
     async stop() {
       unsubscribe()
       stopPurge?.()
-      await following?.stop()
+      await feed.following?.stop()
       health.stop()
       revocations.stop()
       ring.stop()
       await expiryReminders.stop()
       await webhooks.stop()
-      await limitsRecorded()
+      await parts.limitsRecorded()
       await usage.stop()
       await quotas.stop()
       await refusals.stop()
@@ -171,7 +195,7 @@ function followOtherProcesses(
   config: Config,
   database: Services['database'],
   reload: { credentials: (subjects: CredentialSubject[]) => void; revocations: () => void; keys: () => void },
-  opts: { log: Logger; failed: (what: string) => (err: unknown) => void },
+  opts: { log: Logger; failed: Failed },
 ): OtherProcesses | undefined {
   if (database.engine === 'postgres') {
     const listener = listenForChanges(config.database.url, {
