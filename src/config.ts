@@ -205,9 +205,11 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     else throw err
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  // Every value below was read and bounded above; defaults fill what nobody set.
-  const v = values as Record<SettingKey, never>
+  return configOf(values as Record<SettingKey, never>, dbUrl, keyFile)
+}
 
+/** The configuration's shape from settings already read and bounded (defaults fill what nobody set). */
+function configOf(v: Record<SettingKey, never>, dbUrl: string, keyFile: string | undefined): Config {
   return Object.freeze({
     server: Object.freeze({
       host: v.host as string,
